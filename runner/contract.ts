@@ -1,0 +1,87 @@
+// The runner contract: the operations a runner offers, the shapes of its requests and answers,
+// and how a runner module describes itself to the harness. Other runners import against this.
+import { z } from 'zod';
+import type { RunnerPorts } from './ports.ts';
+import type { RunnerConfig } from './config.ts';
+
+export const SpawnRequestSchema = z.strictObject({
+  /** Working directory (for a worktree session: the repository the worktree is made from). */
+  directory: z.string().min(1),
+  /** Resume this existing session (the agent continues its conversation) instead of a new one. */
+  resumeSessionId: z.string().min(1).max(200).optional(),
+  sessionType: z.enum(['simple', 'worktree']).default('simple'),
+  worktreeName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'worktreeName: 1-64 of A-Z a-z 0-9 . _ -')
+    .optional(),
+});
+export type SpawnRequest = z.input<typeof SpawnRequestSchema>;
+
+export type SpawnErrorReason =
+  | 'timeout' // no webhook within the webhook timeout
+  | 'exited' // the child exited before its webhook
+  | 'spawn-failed' // the OS refused to start the child (ENOENT, EACCES...)
+  | 'worktree-failed' // git could not make the worktree
+  | 'busy' // too many spawns in flight, or the session is still being torn down
+  | 'shutting-down'
+  | 'invalid-request';
+
+export type SpawnResult =
+  | { readonly type: 'success'; readonly sessionId: string; readonly pid: number }
+  | {
+      readonly type: 'error';
+      readonly reason: SpawnErrorReason;
+      readonly message: string;
+      /** The child that was started for this request, when one was. */
+      readonly pid?: number;
+    };
+
+export type StopStatus = 'stopped' | 'already_gone' | 'still_alive';
+export interface StopResult {
+  readonly status: StopStatus;
+  readonly message?: string;
+}
+
+export const StartedBySchema = z.enum(['runner', 'terminal']);
+export type StartedBy = z.infer<typeof StartedBySchema>;
+
+/** The "session started" webhook a child posts (hapi's `/session-started`). */
+export const SessionWebhookSchema = z.object({
+  sessionId: z.string().min(1).max(200),
+  metadata: z.looseObject({
+    hostPid: z.number().int().positive().max(4_194_304),
+    startedBy: StartedBySchema,
+  }),
+});
+export type SessionWebhook = z.infer<typeof SessionWebhookSchema>;
+
+export interface SessionInfo {
+  readonly sessionId: string;
+  readonly pid: number;
+  readonly startedBy: StartedBy;
+}
+
+export interface Runner {
+  spawnSession(request: SpawnRequest): Promise<SpawnResult>;
+  /** Takes the raw body: validating what a peer process sent is the runner's job. */
+  sessionStarted(body: unknown): Promise<void>;
+  stopSession(sessionId: string): Promise<StopResult>;
+  /** Sessions with an id: in-flight and timed-out children are not sessions. */
+  listSessions(): Promise<SessionInfo[]>;
+  /** Stops every session it spawned and releases its timers. */
+  shutdown(): Promise<void>;
+}
+
+export const INVARIANTS = ['S1', 'S2', 'S3', 'A1', 'A2', 'A3', 'L1', 'T1'] as const;
+export type InvariantId = (typeof INVARIANTS)[number];
+
+/** What a runner module exports (as `default` or `runner`) for the harness to drive it. */
+export interface RunnerDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** Invariants this runner is known to break; empty for a runner that must pass. */
+  readonly declares: readonly InvariantId[];
+  /** The upstream history it models, for known-bad runners. */
+  readonly models?: string;
+  create(ports: RunnerPorts, config: RunnerConfig): Runner | Promise<Runner>;
+}

@@ -1,0 +1,83 @@
+// Kills a session's whole process tree, and only it.
+//
+// A tree is every live process that carries the spawn's marker in its environment: the child
+// itself, its process group, and the descendants that left the group (setsid, double fork)
+// and were re-parented to init. Each signal goes to a process only after its generation was
+// read back, and to a group only while a marked process is in it, so a reused PID or a reused
+// process-group id is never hit.
+import { sleep, type ProcessHost, type ProcessInfo, type Clock, type Signal, type ProcessRef } from '../ports.ts';
+
+export const SPAWN_MARKER_ENV = 'HAPI_RUNNER_SPAWN_MARKER';
+
+export interface TreeTarget {
+  readonly root: ProcessRef;
+  readonly marker: string;
+}
+
+export interface KillTiming {
+  readonly termGraceMs: number;
+  readonly killGraceMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export interface KillOutcome {
+  /** Processes of the tree still alive when the routine gave up; empty when the tree is gone. */
+  readonly survivors: readonly ProcessInfo[];
+}
+
+/** The tree's live members right now. */
+export async function treeMembers(processes: ProcessHost, target: TreeTarget): Promise<ProcessInfo[]> {
+  const marked = await processes.findByEnv(SPAWN_MARKER_ENV, target.marker);
+  const rootAlive = processes.generationOf(target.root.pid) === target.root.generation;
+  if (rootAlive && !marked.some((p) => p.pid === target.root.pid)) {
+    // The root was started with the marker; if the scan cannot see it, still count it.
+    marked.push({ ...target.root, ppid: 0, pgid: target.root.pid });
+  }
+  return marked;
+}
+
+function sendOnce(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
+  const groups = new Set(members.map((m) => m.pgid));
+  for (const pgid of groups) {
+    const key = `g${pgid}`;
+    if (sent.has(key)) continue;
+    sent.add(key);
+    processes.signalGroup(pgid, signal);
+  }
+  for (const member of members) {
+    const key = `p${member.pid}:${member.generation}`;
+    if (sent.has(key)) continue;
+    if (processes.generationOf(member.pid) !== member.generation) continue; // gone, or the PID came round
+    sent.add(key);
+    processes.signal(member.pid, signal);
+  }
+}
+
+/** SIGTERM the tree, wait up to the grace, SIGKILL what is left, wait again, report survivors. */
+export async function killTree(
+  processes: ProcessHost,
+  clock: Clock,
+  target: TreeTarget,
+  timing: KillTiming,
+): Promise<KillOutcome> {
+  const phases: ReadonlyArray<readonly [Signal, number]> = [
+    ['SIGTERM', timing.termGraceMs],
+    ['SIGKILL', timing.killGraceMs],
+  ];
+  for (const [signal, graceMs] of phases) {
+    const sent = new Set<string>();
+    const deadline = clock.now() + graceMs;
+    // Bounded: one pass per poll interval until the deadline, plus the first.
+    const maxPasses = Math.ceil(graceMs / timing.pollIntervalMs) + 1;
+    for (let pass = 0; pass <= maxPasses; pass++) {
+      const members = await treeMembers(processes, target);
+      if (members.length === 0) return { survivors: [] };
+      // Members that appear during the wait (a late fork) are signalled too.
+      sendOnce(processes, members, signal, sent);
+      const left = deadline - clock.now();
+      if (left <= 0) break;
+      await sleep(clock, Math.min(timing.pollIntervalMs, left));
+    }
+  }
+  return { survivors: await treeMembers(processes, target) };
+}

@@ -1,0 +1,459 @@
+// The reference runner: the lifecycle of detached agent children, written only against ports.
+//
+// One record per child, in one of three phases:
+//   booting  spawned, its spawn request waits for the webhook (or exit, or the timeout);
+//   session  its webhook arrived in time: a session the runner lists and can stop;
+//   dying    being torn down (timed out, exited, stopped, orphaned by a restart): its webhook
+//            is ignored, its tree is killed, and only when the whole tree is verified dead is
+//            its worktree removed and the record dropped.
+// The record is keyed by an internal id, never by PID: a PID is only trusted together with the
+// generation read when the child was spawned.
+import {
+  SessionWebhookSchema,
+  SpawnRequestSchema,
+  type Runner,
+  type SessionInfo,
+  type SpawnResult,
+  type SpawnRequest,
+  type StopResult,
+} from '../contract.ts';
+import type { RunnerConfig } from '../config.ts';
+import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { killTree, SPAWN_MARKER_ENV, type KillOutcome } from './kill-tree.ts';
+import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
+
+type Phase = 'booting' | 'session' | 'dying';
+
+interface Worktree {
+  readonly repo: string;
+  readonly name: string;
+  path?: string;
+}
+
+interface TrackedChild {
+  readonly id: number;
+  readonly ref: ProcessRef;
+  readonly marker: string;
+  readonly resumeKey?: string;
+  readonly worktree?: Worktree;
+  phase: Phase;
+  sessionId?: string;
+  rootExit?: ExitInfo;
+  /** True once a stop request asked for this child's death (answers `stopped`, not `already_gone`). */
+  stopRequested: boolean;
+  /** False for children adopted after a restart: the OS tells only a parent of an exit. */
+  watched: boolean;
+  /** Settles the waiting spawn request; present only while booting. */
+  answer?: (result: SpawnResult) => void;
+  webhookTimer?: TimerHandle;
+  teardown?: Promise<KillOutcome>;
+}
+
+const MAX_EXTERNAL_SESSIONS = 1_000;
+const WORKTREE_REMOVE_ATTEMPTS = 5;
+const MAX_TEARDOWN_RETRIES = 10;
+
+export class ReferenceRunner implements Runner {
+  private readonly children = new Map<number, TrackedChild>();
+  private readonly external = new BoundedMap<string, SessionInfo>(MAX_EXTERNAL_SESSIONS);
+  private readonly tombstones: BoundedMap<string, ExitInfo | 'stopped'>;
+  private readonly inflightByResumeKey = new Map<string, Promise<SpawnResult>>();
+  private readonly worktreeIntents = new Set<Worktree>();
+  private nextChildId = 1;
+  private boots = 0;
+  private bootStamp = '';
+  private shuttingDown = false;
+  private pollTimer: TimerHandle | undefined;
+  private saveRunning = false;
+  private saveAgain = false;
+  private readonly ready: Promise<void>;
+
+  constructor(
+    private readonly ports: RunnerPorts,
+    private readonly config: RunnerConfig,
+  ) {
+    this.tombstones = new BoundedMap(config.maxTombstones);
+    this.ready = this.recover();
+  }
+
+  // ---- spawn ------------------------------------------------------------------------------
+
+  async spawnSession(raw: SpawnRequest): Promise<SpawnResult> {
+    await this.ready;
+    const parsed = SpawnRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      return { type: 'error', reason: 'invalid-request', message: parsed.error.issues.map((i) => i.message).join('; ') };
+    }
+    const request = parsed.data;
+    const key = request.resumeSessionId;
+    if (key === undefined) return this.spawnFresh(request);
+    // Rapid resume: every request for one session while a spawn is in flight joins that spawn.
+    const inflight = this.inflightByResumeKey.get(key);
+    if (inflight !== undefined) return inflight;
+    const spawn = this.spawnFresh(request).finally(() => this.inflightByResumeKey.delete(key));
+    this.inflightByResumeKey.set(key, spawn);
+    return spawn;
+  }
+
+  private async spawnFresh(request: ReturnType<typeof SpawnRequestSchema.parse>): Promise<SpawnResult> {
+    if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
+    const key = request.resumeSessionId;
+    if (key !== undefined) {
+      const running = [...this.children.values()].find((c) => c.resumeKey === key && c.phase === 'session');
+      if (running?.sessionId !== undefined) return { type: 'success', sessionId: running.sessionId, pid: running.ref.pid };
+      // A child of the same session still dying: one live tree per session, so wait for it.
+      for (const dying of [...this.children.values()].filter((c) => c.resumeKey === key && c.phase === 'dying')) {
+        const outcome = await this.teardown(dying);
+        if (outcome.survivors.length > 0) {
+          return { type: 'error', reason: 'busy', message: `an earlier child of session ${key} survived SIGKILL` };
+        }
+      }
+    }
+    const booting = [...this.children.values()].filter((c) => c.phase === 'booting').length;
+    if (booting >= this.config.maxInFlightSpawns) {
+      return { type: 'error', reason: 'busy', message: `${booting} spawns already in flight` };
+    }
+
+    const id = this.nextChildId++;
+    const marker = `${this.bootStamp}.${id}`;
+    let cwd = request.directory;
+    let worktree: Worktree | undefined;
+    if (request.sessionType === 'worktree') {
+      worktree = { repo: request.directory, name: `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}` };
+      this.worktreeIntents.add(worktree);
+      this.persist();
+      try {
+        worktree.path = await this.ports.worktrees.add(worktree.repo, worktree.name);
+      } catch (error) {
+        this.worktreeIntents.delete(worktree);
+        this.persist();
+        return { type: 'error', reason: 'worktree-failed', message: `git worktree add failed: ${describe(error)}` };
+      }
+      cwd = worktree.path;
+    }
+
+    let ref: ProcessRef;
+    try {
+      ref = await this.ports.processes.spawnDetached({
+        command: this.config.agentCommand,
+        args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
+        cwd,
+        env: { [SPAWN_MARKER_ENV]: marker },
+      });
+    } catch (error) {
+      if (worktree !== undefined) await this.removeWorktree(worktree);
+      return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describe(error)}` };
+    }
+
+    const child: TrackedChild = { id, ref, marker, phase: 'booting', stopRequested: false, watched: false };
+    if (key !== undefined) Object.assign(child, { resumeKey: key });
+    if (worktree !== undefined) {
+      Object.assign(child, { worktree });
+      this.worktreeIntents.delete(worktree);
+    }
+    this.children.set(id, child);
+    this.persist();
+    this.ports.logger.log('info', 'spawned child', { pid: ref.pid, marker });
+
+    return new Promise<SpawnResult>((resolve) => {
+      child.answer = resolve;
+      child.webhookTimer = this.ports.clock.setTimeout(() => this.onWebhookTimeout(child), this.config.webhookTimeoutMs);
+      child.watched = this.ports.processes.onExit(ref, (exit) => this.onRootExit(child, exit));
+      if (!child.watched) this.ensurePolling();
+    });
+  }
+
+  private settle(child: TrackedChild, result: SpawnResult): void {
+    if (child.webhookTimer !== undefined) this.ports.clock.clearTimeout(child.webhookTimer);
+    const answer = child.answer;
+    delete child.answer;
+    delete child.webhookTimer;
+    answer?.(result);
+  }
+
+  private onWebhookTimeout(child: TrackedChild): void {
+    if (child.phase !== 'booting') return;
+    this.ports.logger.log('warn', 'webhook timeout: killing the child tree', { pid: child.ref.pid });
+    // Forget it as a would-be session first, so its late webhook is ignored, then kill it.
+    this.settle(child, {
+      type: 'error',
+      reason: 'timeout',
+      message: `no session webhook within ${this.config.webhookTimeoutMs} ms; the child was killed`,
+      pid: child.ref.pid,
+    });
+    void this.teardown(child);
+  }
+
+  private onRootExit(child: TrackedChild, exit: ExitInfo): void {
+    if (child.rootExit !== undefined) return;
+    child.rootExit = exit;
+    const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+    if (child.phase === 'booting') {
+      this.settle(child, { type: 'error', reason: 'exited', message: `the child exited (${how}) before its session webhook`, pid: child.ref.pid });
+    } else if (child.phase === 'session' && child.sessionId !== undefined) {
+      this.ports.logger.log('info', 'session child exited', { sessionId: child.sessionId, pid: child.ref.pid, exit: how });
+    }
+    // Its descendants may live on (re-parented to init): the tree is torn down either way.
+    void this.teardown(child);
+  }
+
+  // ---- webhook ----------------------------------------------------------------------------
+
+  async sessionStarted(body: unknown): Promise<void> {
+    await this.ready;
+    const parsed = SessionWebhookSchema.safeParse(body);
+    if (!parsed.success) {
+      this.ports.logger.log('warn', 'ignored malformed session webhook', { issues: parsed.error.issues.length });
+      return;
+    }
+    const { sessionId, metadata } = parsed.data;
+    const pid = metadata.hostPid;
+    const child = [...this.children.values()].find((c) => c.ref.pid === pid);
+    if (child !== undefined) {
+      if (this.ports.processes.generationOf(pid) !== child.ref.generation) {
+        this.ports.logger.log('warn', 'webhook names a PID that came round; ignored', { pid, sessionId });
+        return;
+      }
+      if (child.phase === 'booting') {
+        child.phase = 'session';
+        child.sessionId = sessionId;
+        this.persist();
+        this.settle(child, { type: 'success', sessionId, pid });
+        return;
+      }
+      // A late webhook from a child being torn down, or a second one: never revives anything.
+      this.ports.logger.log('info', 'webhook ignored', { pid, sessionId, phase: child.phase });
+      return;
+    }
+    if (metadata.startedBy === 'terminal' && this.ports.processes.generationOf(pid) !== null) {
+      if (this.sessionIdInUse(sessionId)) return;
+      this.external.set(sessionId, { sessionId, pid, startedBy: 'terminal' });
+      return;
+    }
+    // Unknown PID claiming to be ours: upstream SIGTERMed it (a forged webhook kills a stranger).
+    // We only spawned what we track, so there is nothing here to signal.
+    this.ports.logger.log('warn', 'webhook from a process this runner did not spawn; ignored', { pid, sessionId });
+  }
+
+  private sessionIdInUse(sessionId: string): boolean {
+    return this.external.has(sessionId) || [...this.children.values()].some((c) => c.sessionId === sessionId);
+  }
+
+  // ---- stop -------------------------------------------------------------------------------
+
+  async stopSession(sessionId: string): Promise<StopResult> {
+    await this.ready;
+    const child = [...this.children.values()].find((c) => c.sessionId === sessionId);
+    if (child !== undefined) {
+      const stopping = child.phase === 'session' || child.stopRequested;
+      if (child.phase === 'session') child.stopRequested = true;
+      const outcome = await this.teardown(child);
+      if (outcome.survivors.length > 0) {
+        return { status: 'still_alive', message: `${outcome.survivors.length} process(es) of the session survived SIGKILL` };
+      }
+      if (stopping) {
+        await this.archive(sessionId);
+        return { status: 'stopped' };
+      }
+      return { status: 'already_gone', message: 'the session had exited' };
+    }
+    if (this.tombstones.has(sessionId)) return { status: 'already_gone' };
+    if (this.external.has(sessionId)) {
+      this.external.delete(sessionId);
+      return { status: 'still_alive', message: 'not spawned by this runner: forgotten, but not signalled' };
+    }
+    // Unknown id: we cannot prove anything is dead, so we fail closed (upstream #1308).
+    return { status: 'still_alive', message: `unknown session ${sessionId}` };
+  }
+
+  private async archive(sessionId: string): Promise<void> {
+    try {
+      await this.ports.hub.archiveSession(sessionId);
+    } catch (error) {
+      this.ports.logger.log('warn', 'hub archive failed', { sessionId, error: describe(error) });
+    }
+  }
+
+  // ---- teardown ---------------------------------------------------------------------------
+
+  /** Kills the child's whole tree; removes its worktree only once the tree is verified dead. */
+  private teardown(child: TrackedChild, attempt = 0): Promise<KillOutcome> {
+    if (child.teardown !== undefined) return child.teardown;
+    if (child.phase === 'booting') {
+      this.settle(child, { type: 'error', reason: 'shutting-down', message: 'the child was torn down', pid: child.ref.pid });
+    }
+    child.phase = 'dying';
+    this.persist();
+    const run = async (): Promise<KillOutcome> => {
+      const outcome = await killTree(this.ports.processes, this.ports.clock, { root: child.ref, marker: child.marker }, this.config);
+      if (outcome.survivors.length > 0) {
+        this.ports.logger.log('error', 'tree survived SIGKILL; will retry', { pid: child.ref.pid, survivors: outcome.survivors.length });
+        delete child.teardown;
+        if (attempt + 1 < MAX_TEARDOWN_RETRIES) {
+          this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), this.config.killGraceMs);
+        }
+        return outcome;
+      }
+      // The tree is verified dead: a stop can answer now; git may take its time (and retries).
+      void this.release(child);
+      return outcome;
+    };
+    child.teardown = run();
+    return child.teardown;
+  }
+
+  /** After the tree is dead: its worktree goes, then the record; the session id is remembered. */
+  private async release(child: TrackedChild): Promise<void> {
+    if (child.sessionId !== undefined) this.tombstones.set(child.sessionId, child.rootExit ?? 'stopped');
+    if (child.worktree !== undefined) await this.removeWorktree(child.worktree);
+    this.children.delete(child.id);
+    this.persist();
+  }
+
+  private async removeWorktree(worktree: Worktree): Promise<void> {
+    for (let attempt = 1; attempt <= WORKTREE_REMOVE_ATTEMPTS; attempt++) {
+      try {
+        const path = worktree.path ?? (await this.findWorktreePath(worktree));
+        if (path !== undefined) await this.ports.worktrees.remove(worktree.repo, path);
+        return;
+      } catch (error) {
+        this.ports.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describe(error) });
+        if (attempt < WORKTREE_REMOVE_ATTEMPTS) await sleep(this.ports.clock, 1_000 * attempt);
+      }
+    }
+    this.ports.logger.log('error', 'worktree left behind after retries', { name: worktree.name });
+  }
+
+  private async findWorktreePath(worktree: Worktree): Promise<string | undefined> {
+    const paths = await this.ports.worktrees.list(worktree.repo);
+    return paths.find((p) => p === worktree.name || p.endsWith(`/${worktree.name}`));
+  }
+
+  // ---- list, shutdown -----------------------------------------------------------------------
+
+  async listSessions(): Promise<SessionInfo[]> {
+    await this.ready;
+    const own: SessionInfo[] = [];
+    for (const child of this.children.values()) {
+      if (child.phase === 'session' && child.sessionId !== undefined) {
+        own.push({ sessionId: child.sessionId, pid: child.ref.pid, startedBy: 'runner' });
+      }
+    }
+    return [...own, ...this.external.values()];
+  }
+
+  async shutdown(): Promise<void> {
+    await this.ready;
+    this.shuttingDown = true;
+    const all = [...this.children.values()];
+    for (const child of all) if (child.phase === 'session') child.stopRequested = true;
+    await Promise.all(all.map((child) => this.teardown(child)));
+    if (this.pollTimer !== undefined) this.ports.clock.clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  // ---- restart ------------------------------------------------------------------------------
+
+  /** Picks up what a previous life of this runner left: adopt its sessions, tear down the rest. */
+  private async recover(): Promise<void> {
+    const { state, problem } = parsePersistedState(await this.ports.state.load());
+    if (problem !== undefined) this.ports.logger.log('error', problem);
+    this.boots = state.boots + 1;
+    this.bootStamp = `b${this.boots}t${this.ports.clock.now()}`;
+    for (const intent of state.worktreeIntents) {
+      // A crash between "git worktree add" and the spawn: the worktree has no child.
+      void this.removeWorktree({ ...intent });
+    }
+    for (const saved of state.children) this.adopt(saved);
+    this.persist();
+  }
+
+  private adopt(saved: PersistedChild): void {
+    const child: TrackedChild = {
+      id: this.nextChildId++,
+      ref: { pid: saved.pid, generation: saved.generation },
+      marker: saved.marker,
+      phase: saved.phase,
+      stopRequested: false,
+      watched: false,
+    };
+    if (saved.resumeKey !== undefined) Object.assign(child, { resumeKey: saved.resumeKey });
+    if (saved.worktree !== undefined) Object.assign(child, { worktree: { ...saved.worktree } });
+    if (saved.sessionId !== undefined) child.sessionId = saved.sessionId;
+    this.children.set(child.id, child);
+    const alive = this.ports.processes.generationOf(saved.pid) === saved.generation;
+    if (saved.phase === 'session' && alive) {
+      // Not our child any more (we are a new process): its exit is found by polling.
+      this.ensurePolling();
+      return;
+    }
+    // A booting child lost its requester; a dead root may have left descendants: tear down.
+    child.phase = 'dying';
+    void this.teardown(child);
+  }
+
+  private ensurePolling(): void {
+    if (this.pollTimer !== undefined) return;
+    this.pollTimer = this.ports.clock.setTimeout(() => this.poll(), this.config.pollIntervalMs * 10);
+  }
+
+  private poll(): void {
+    this.pollTimer = undefined;
+    let watching = false;
+    for (const child of this.children.values()) {
+      if (child.watched || child.phase === 'dying' || child.rootExit !== undefined) continue;
+      if (this.ports.processes.generationOf(child.ref.pid) !== child.ref.generation) {
+        this.onRootExit(child, { code: null, signal: null });
+      } else {
+        watching = true;
+      }
+    }
+    if (watching && !this.shuttingDown) this.ensurePolling();
+  }
+
+  // ---- persistence --------------------------------------------------------------------------
+
+  private snapshot(): PersistedState {
+    const children: PersistedChild[] = [];
+    for (const c of this.children.values()) {
+      const saved: PersistedChild = { pid: c.ref.pid, generation: c.ref.generation, marker: c.marker, phase: c.phase };
+      if (c.sessionId !== undefined) saved.sessionId = c.sessionId;
+      if (c.resumeKey !== undefined) saved.resumeKey = c.resumeKey;
+      if (c.worktree !== undefined) saved.worktree = { ...c.worktree };
+      children.push(saved);
+    }
+    const worktreeIntents = [...this.worktreeIntents].map((w) => ({ ...w }));
+    return { version: 1, boots: this.boots, children, worktreeIntents };
+  }
+
+  /** Writes the state soon; writes never overlap and a burst of changes coalesces into one. */
+  private persist(): void {
+    if (this.saveRunning) {
+      this.saveAgain = true;
+      return;
+    }
+    this.saveRunning = true;
+    void (async () => {
+      try {
+        do {
+          this.saveAgain = false;
+          await this.ports.state.save(JSON.stringify(this.snapshot()));
+        } while (this.saveAgain);
+      } catch (error) {
+        this.ports.logger.log('error', 'could not save runner state', { error: describe(error) });
+      } finally {
+        this.saveRunning = false;
+      }
+    })();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
+  return String(error);
+}
+
+export function createReferenceRunner(ports: RunnerPorts, config: RunnerConfig): Runner {
+  return new ReferenceRunner(ports, config);
+}

@@ -1,0 +1,226 @@
+// The oracle: DESIGN.md section 2, checked on the world's ground truth. The "always" invariants
+// (A1 A2 A3) and the per-answer ones (T1, L1's bounds) are checked the moment the event that
+// could break them happens; S1 S2 S3 and unanswered requests are checked at quiescence.
+import type { InvariantId } from '../runner/contract.ts';
+import { killDeadlineMs, type RunnerConfig } from '../runner/config.ts';
+import type { VProcess } from './virtual/process-table.ts';
+import type { ChildRecord, RequestRecord } from './virtual/records.ts';
+import type { Answer } from './trace.ts';
+
+export interface Violation {
+  readonly invariant: InvariantId;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+export interface Counts {
+  ghostSessions: number;
+  leakedProcesses: number;
+  leakedWorktrees: number;
+}
+
+/** What the oracle may look at in the world at quiescence. */
+export interface QuiescentWorld {
+  readonly now: number;
+  readonly children: readonly ChildRecord[];
+  readonly requests: readonly RequestRecord[];
+  readonly liveProcesses: readonly VProcess[];
+  /** The runner's own final answer to `list`, or undefined when it gave none. */
+  readonly listed: readonly { sessionId: string; pid: number }[] | undefined;
+  readonly hubActive: readonly string[];
+  readonly worktrees: readonly string[];
+}
+
+/** How late a spawn may answer after its child exited before the webhook (upstream #249). */
+export const EXIT_ANSWER_BOUND_MS = 1_000;
+const ANSWER_SLACK_MS = 1_000;
+const MAX_VIOLATIONS_PER_INVARIANT = 20;
+
+export function formatMs(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(Math.round(ms));
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  const milli = rest - s * 1000;
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  return `${sign}${h}:${pad(m, 2)}:${pad(s, 2)}.${pad(milli, 3)}`;
+}
+
+function describeProcess(p: VProcess): string {
+  const where = p.spawnIndex !== undefined ? ` of child #${p.spawnIndex}` : '';
+  return `pid ${p.pid} (${p.role}${where})`;
+}
+
+export class Oracle {
+  readonly violations: Violation[] = [];
+  readonly counts: Counts = { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 };
+  /** Sessions the runner may show: answered by a successful spawn and not stopped since. */
+  private readonly granted = new Set<string>();
+  private readonly terminal = new Set<string>();
+  readonly spawnBoundMs: number;
+  readonly stopBoundMs: number;
+
+  constructor(
+    config: RunnerConfig,
+    private readonly onViolation: (violation: Violation) => void = () => {},
+  ) {
+    const killDeadline = killDeadlineMs(config);
+    // A spawn may first wait for an earlier child of the same session to die.
+    this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + ANSWER_SLACK_MS;
+    this.stopBoundMs = killDeadline + ANSWER_SLACK_MS;
+  }
+
+  get violated(): InvariantId[] {
+    return [...new Set(this.violations.map((v) => v.invariant))].sort();
+  }
+
+  report(invariant: InvariantId, message: string, atMs: number): void {
+    const already = this.violations.filter((v) => v.invariant === invariant).length;
+    if (already >= MAX_VIOLATIONS_PER_INVARIANT) return;
+    const violation = { invariant, message, atMs };
+    this.violations.push(violation);
+    this.onViolation(violation);
+  }
+
+  // ---- always ------------------------------------------------------------------------------
+
+  /** A2: the runner signals only processes of its own children's trees. */
+  onRunnerSignal(targets: readonly VProcess[], how: string, atMs: number): void {
+    for (const target of targets) {
+      if (target.spawnIndex === undefined) {
+        this.report('A2', `the runner sent ${how} to ${describeProcess(target)}, a process it never spawned`, atMs);
+      }
+    }
+  }
+
+  /** A1: a worktree goes only when no process of the session lives in it. */
+  onWorktreeRemoved(path: string, stillInside: readonly VProcess[], atMs: number): void {
+    if (stillInside.length > 0) {
+      this.report(
+        'A1',
+        `worktree ${path} was removed while ${stillInside.map(describeProcess).join(', ')} still ran in it`,
+        atMs,
+      );
+    }
+  }
+
+  /** A3: when a child starts, no other live tree may serve the same requested session. */
+  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: readonly VProcess[], atMs: number): void {
+    if (child.resumeKey === undefined) return;
+    const rivals = others.filter(
+      (o) => o !== child && o.resumeKey === child.resumeKey && live.some((p) => p.spawnIndex === o.index),
+    );
+    if (rivals.length > 0) {
+      this.report(
+        'A3',
+        `child #${child.index} (pid ${child.root.pid}) was started for session ${child.resumeKey} while ` +
+          `${rivals.map((r) => `child #${r.index}`).join(', ')} of the same session still lived`,
+        atMs,
+      );
+    }
+  }
+
+  onTerminalWebhook(sessionId: string): void {
+    this.terminal.add(sessionId);
+  }
+
+  // ---- answers -----------------------------------------------------------------------------
+
+  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: readonly VProcess[], atMs: number): void {
+    const latency = atMs - request.issuedAt;
+    const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
+    if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
+    if (answer.op === 'spawn') {
+      const result = answer.result;
+      if (latency > this.spawnBoundMs) this.report('L1', `${label} took ${latency} ms, over the bound of ${this.spawnBoundMs} ms`, atMs);
+      const child = request.child;
+      // The child died on its own (not by the runner's hand) and never got its webhook through.
+      const root = child?.root;
+      const exitedAt = root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined ? root.exitedAt : undefined;
+      if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > EXIT_ANSWER_BOUND_MS) {
+        this.report('L1', `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`, atMs);
+      }
+      if (result.type === 'success') {
+        const owner = [...children].reverse().find((c) => c.root.pid === result.pid);
+        if (owner === undefined) {
+          this.report('T1', `${label} answered success with pid ${result.pid}, which is no child the runner started`, atMs);
+        } else if (owner.sessionId !== result.sessionId) {
+          this.report('T1', `${label} answered session ${result.sessionId}, but child #${owner.index} reported ${owner.sessionId}`, atMs);
+        } else {
+          this.granted.add(result.sessionId);
+        }
+      } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined) {
+        this.report('T1', `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited at ${formatMs(exitedAt)}`, atMs);
+      }
+      return;
+    }
+    if (answer.op === 'stop') {
+      if (latency > this.stopBoundMs) this.report('L1', `${label} took ${latency} ms, over the bound of ${this.stopBoundMs} ms`, atMs);
+      const sessionId = request.sessionId ?? '';
+      const status = answer.result.status;
+      if (status === 'stopped' || status === 'already_gone') {
+        const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
+        const alive = live.filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        if (alive.length > 0) {
+          this.report('T1', `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`, atMs);
+        }
+        this.granted.delete(sessionId);
+      }
+    }
+  }
+
+  // ---- quiescence --------------------------------------------------------------------------
+
+  atQuiescence(world: QuiescentWorld): void {
+    const at = world.now;
+    for (const request of world.requests) {
+      if (request.answeredAt === undefined) {
+        this.report('L1', `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)}) was never answered`, at);
+      }
+    }
+    if (world.listed === undefined) this.report('L1', 'the runner did not answer the final list request', at);
+    const listed = new Set((world.listed ?? []).map((s) => s.sessionId));
+    const allowed = (id: string): boolean => this.granted.has(id) || this.terminal.has(id);
+
+    // S1: no ghost session, on the runner's list or on the hub.
+    const ghosts = new Set<string>();
+    for (const id of listed) if (!allowed(id)) ghosts.add(id);
+    for (const id of world.hubActive) if (!allowed(id)) ghosts.add(id);
+    for (const id of [...ghosts].sort()) {
+      const where = [listed.has(id) ? 'listed by the runner' : '', world.hubActive.includes(id) ? 'active on the hub' : '']
+        .filter(Boolean)
+        .join(' and ');
+      const child = world.children.find((c) => c.sessionId === id);
+      const request = child && world.requests.find((r) => r.child === child);
+      const why = request?.answer && 'result' in request.answer && request.answer.op === 'spawn' && request.answer.result.type === 'error'
+        ? `, though its spawn answered error (${request.answer.result.reason}) at ${formatMs(request.answeredAt ?? 0)}`
+        : ', though no spawn answered it and nobody started it from a terminal';
+      this.report('S1', `ghost session ${id}: ${where}${why}`, at);
+    }
+    this.counts.ghostSessions = ghosts.size;
+
+    // S2: every live process of the run belongs to a legitimate session the runner lists.
+    const owned = new Set(world.children.filter((c) => listed.has(c.sessionId) && allowed(c.sessionId)).map((c) => c.index));
+    const leaked = world.liveProcesses.filter((p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex));
+    const byChild = new Map<number, VProcess[]>();
+    for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
+    for (const [index, procs] of byChild) {
+      const child = world.children[index];
+      this.report(
+        'S2',
+        `leaked process tree of child #${index}${child ? ` (session ${child.sessionId})` : ''}: ${procs.map(describeProcess).join(', ')} alive and not part of any session the runner lists`,
+        at,
+      );
+    }
+    this.counts.leakedProcesses = leaked.length;
+
+    // S3: every worktree the runner made belongs to a session it lists.
+    const ownedPaths = new Set(world.children.filter((c) => owned.has(c.index)).map((c) => c.root.cwd));
+    const leakedWorktrees = world.worktrees.filter((path) => !ownedPaths.has(path));
+    for (const path of leakedWorktrees) this.report('S3', `leaked worktree ${path}: no session the runner lists uses it`, at);
+    this.counts.leakedWorktrees = leakedWorktrees.length;
+  }
+}

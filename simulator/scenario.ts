@@ -1,0 +1,142 @@
+// The scenario language: what the world does to a runner, step by step, as plain JSON.
+// Everything a generated or hand-written scenario can say is in these schemas, and every
+// scenario file is checked against them before it runs.
+import { z } from 'zod';
+import { RunnerConfigSchema } from '../runner/config.ts';
+
+const Millis = z.number().int().nonnegative().max(30 * 24 * 3_600_000);
+
+export interface DescendantPlan {
+  /** none: stays in the wrapper's group; own-group: setpgid; setsid: new session; double-fork: daemonises (re-parented to init, new session). */
+  escape?: 'none' | 'own-group' | 'setsid' | 'double-fork';
+  ignoresSigterm?: boolean;
+  dieDelayMs?: number;
+  children?: DescendantPlan[];
+}
+
+export const DescendantPlanSchema: z.ZodType<DescendantPlan> = z.lazy(() =>
+  z.strictObject({
+    escape: z.enum(['none', 'own-group', 'setsid', 'double-fork']).optional(),
+    ignoresSigterm: z.boolean().optional(),
+    dieDelayMs: Millis.optional(),
+    children: z.array(DescendantPlanSchema).max(16).optional(),
+  }),
+);
+
+/** How one fake agent behaves: the knobs of DESIGN.md section 3. */
+export const AgentPlanSchema = z.strictObject({
+  /** From start to the moment the agent is ready (registers with the hub, posts its webhook). */
+  bootDelayMs: Millis.default(2_000),
+  /** on-time: once, when booted; twice: a second one a second later; wrong-pid: names another PID; never. */
+  webhook: z.enum(['on-time', 'twice', 'wrong-pid', 'never']).default('on-time'),
+  /** Whether the agent creates its hub row before its webhook (hapi does), and how long before. */
+  hubRegistration: z.enum(['before-webhook', 'never']).default('before-webhook'),
+  hubLeadMs: Millis.default(50),
+  /** The wrapper exits by itself this long after its start (before or after its webhook). */
+  exitAfterMs: Millis.optional(),
+  exitCode: z.number().int().min(0).max(255).default(1),
+  /** The wrapper ignores SIGTERM (it takes SIGKILL). */
+  ignoresSigterm: z.boolean().default(false),
+  /** How long the wrapper takes to die after SIGTERM. */
+  dieDelayMs: Millis.default(5),
+  /** The agent's descendants; the default is one grandchild, the real agent under its wrapper. */
+  tree: z.array(DescendantPlanSchema).max(16).default([{}]),
+});
+export type AgentPlan = z.output<typeof AgentPlanSchema>;
+export type AgentPlanInput = z.input<typeof AgentPlanSchema>;
+
+/** Names a session the way a user would find it: by the child that reported it, or by id. */
+export const SessionRefSchema = z.union([
+  z.strictObject({ spawn: z.number().int().nonnegative() }),
+  z.strictObject({ id: z.string().min(1) }),
+]);
+export type SessionRef = z.infer<typeof SessionRefSchema>;
+
+/** Names a process for a forged webhook or a kill. */
+export const PidRefSchema = z.union([
+  z.strictObject({ spawn: z.number().int().nonnegative() }),
+  z.strictObject({ bystander: z.literal(true) }),
+  z.strictObject({ runner: z.literal(true) }),
+  z.strictObject({ pid: z.number().int().positive() }),
+]);
+export type PidRef = z.infer<typeof PidRefSchema>;
+
+export const StepSchema = z.discriminatedUnion('op', [
+  z.strictObject({
+    op: z.literal('spawn'),
+    resume: z.string().min(1).optional(),
+    worktree: z.boolean().optional(),
+  }),
+  z.strictObject({ op: z.literal('stop'), session: SessionRefSchema }),
+  z.strictObject({ op: z.literal('list') }),
+  z.strictObject({ op: z.literal('advance'), ms: Millis }),
+  /** Something outside the runner kills a child (OOM killer, the user): the wrapper or its whole tree. */
+  z.strictObject({ op: z.literal('crash'), spawn: z.number().int().nonnegative(), tree: z.boolean().default(false) }),
+  /** A webhook posted by someone other than the child: any PID, any startedBy. */
+  z.strictObject({
+    op: z.literal('forge-webhook'),
+    pid: PidRefSchema,
+    sessionId: z.string().min(1),
+    startedBy: z.enum(['runner', 'terminal']),
+  }),
+  /** A process not of the run starts; with reusePidOf it takes that dead child's PID (PID reuse). */
+  z.strictObject({ op: z.literal('bystander'), reusePidOf: z.number().int().nonnegative().optional() }),
+  /** The runner process dies (SIGKILL) and a new one starts over the same state store. */
+  z.strictObject({ op: z.literal('restart') }),
+  z.strictObject({ op: z.literal('shutdown') }),
+]);
+export type Step = z.input<typeof StepSchema>;
+export type ParsedStep = z.output<typeof StepSchema>;
+
+export const GitFaultSchema = z.strictObject({
+  op: z.enum(['add', 'remove']),
+  /** Which call of that op fails first (1 = the first). */
+  nth: z.number().int().positive().default(1),
+  /** How many calls in a row fail. */
+  times: z.number().int().positive().max(100).default(1),
+  code: z.enum(['EEXIST', 'ENOSPC', 'EBUSY', 'ELOCKED', 'EDANGLING']),
+});
+export type GitFault = z.output<typeof GitFaultSchema>;
+
+export const WorldSchema = z.strictObject({
+  /** The kernel's pid_max: PIDs wrap round at it (DESIGN.md §7: 32768 here). */
+  pidMax: z.number().int().min(400).max(4_194_304).default(32_768),
+  /** A bystander process exists from the start. */
+  bystander: z.boolean().default(true),
+  /** Events at one instant run in a seeded order instead of the order they were scheduled. */
+  shuffleTies: z.boolean().default(false),
+  gitFaults: z.array(GitFaultSchema).max(32).default([]),
+  /** Milliseconds git takes per worktree add / remove. */
+  gitLatencyMs: Millis.default(30),
+});
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().default('unnamed'),
+  description: z.string().optional(),
+  seed: z.number().int().default(1),
+  runnerConfig: RunnerConfigSchema.partial().default({}),
+  world: WorldSchema.default(WorldSchema.parse({})),
+  /** Every child's behaviour unless overridden. */
+  agent: AgentPlanSchema.default(AgentPlanSchema.parse({})),
+  /** Per-child overrides, by spawn order (0 = the first child the runner starts). */
+  agents: z.array(AgentPlanSchema.partial().nullable()).max(1_000).default([]),
+  steps: z.array(StepSchema).max(10_000),
+});
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+
+/** Validates a scenario, with every problem named by its path. */
+export function parseScenario(input: unknown, source = 'scenario'): Scenario {
+  const parsed = ScenarioSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`${source} is not a valid scenario:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The plan of the n-th child the runner starts. */
+export function agentPlanFor(scenario: Scenario, spawnIndex: number): AgentPlan {
+  const override = scenario.agents[spawnIndex];
+  if (override === undefined || override === null) return scenario.agent;
+  const merged: Record<string, unknown> = { ...scenario.agent };
+  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
+  return merged as AgentPlan;
+}

@@ -1,0 +1,70 @@
+// A fake agent in the virtual world: the wrapper process the runner started, the descendants
+// it forks, and what it does when: register with the hub, post its webhook, exit, crash.
+// It follows its AgentPlan and nothing else; all its timing goes through the world's queue.
+import type { AgentPlan, DescendantPlan } from '../scenario.ts';
+import type { ProcessTable, VProcess } from './process-table.ts';
+
+export interface AgentEnvironment {
+  readonly table: ProcessTable;
+  later(delayMs: number, run: () => void): void;
+  registerWithHub(sessionId: string, process: VProcess): void;
+  postWebhook(from: VProcess, body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner' } }): void;
+}
+
+const FORK_DELAY_MS = 1;
+const SECOND_WEBHOOK_AFTER_MS = 1_000;
+
+export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: AgentPlan, sessionId: string): void {
+  const descendants: VProcess[] = [];
+  env.later(FORK_DELAY_MS, () => {
+    if (wrapper.alive) forkTree(env, wrapper, plan.tree, descendants);
+  });
+  if (plan.exitAfterMs !== undefined) {
+    env.later(plan.exitAfterMs, () => env.table.terminate(wrapper, { code: plan.exitCode, signal: null }));
+  }
+  if (plan.hubRegistration === 'before-webhook') {
+    env.later(Math.max(0, plan.bootDelayMs - plan.hubLeadMs), () => {
+      if (wrapper.alive) env.registerWithHub(sessionId, wrapper);
+    });
+  }
+  if (plan.webhook === 'never') return;
+  const post = (): void => {
+    if (!wrapper.alive) return;
+    const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
+    env.postWebhook(wrapper, { sessionId, metadata: { hostPid, startedBy: 'runner' } });
+  };
+  env.later(plan.bootDelayMs, post);
+  if (plan.webhook === 'twice') env.later(plan.bootDelayMs + SECOND_WEBHOOK_AFTER_MS, post);
+}
+
+function forkTree(env: AgentEnvironment, parent: VProcess, plans: readonly DescendantPlan[], all: VProcess[]): void {
+  for (const plan of plans) {
+    const base = {
+      role: 'descendant' as const,
+      ...(parent.spawnIndex !== undefined ? { spawnIndex: parent.spawnIndex } : {}),
+      ignoresSigterm: plan.ignoresSigterm ?? false,
+      dieDelayMs: plan.dieDelayMs ?? 5,
+    };
+    let child: VProcess;
+    switch (plan.escape ?? 'none') {
+      case 'none':
+        child = env.table.spawn({ ...base, parent });
+        break;
+      case 'own-group':
+        child = env.table.spawn({ ...base, parent, newGroup: true });
+        break;
+      case 'setsid':
+        child = env.table.spawn({ ...base, parent, newSession: true });
+        break;
+      case 'double-fork': {
+        // fork; the intermediate forks again and exits: the grandchild is re-parented to init.
+        const intermediate = env.table.spawn({ ...base, parent });
+        child = env.table.spawn({ ...base, parent: intermediate, newSession: true });
+        env.table.terminate(intermediate, { code: 0, signal: null });
+        break;
+      }
+    }
+    all.push(child);
+    if (plan.children !== undefined && plan.children.length > 0) forkTree(env, child, plan.children, all);
+  }
+}

@@ -1,0 +1,202 @@
+// A model of the kernel's process table: PIDs allocated upward and wrapping at pid_max (so they
+// come round), a generation per process (the start time that tells a reused PID apart), parent
+// links with re-parenting to init, process groups and sessions, and signals with per-process
+// dispositions. Death is never instant: a signalled process exits as a later event, as in life.
+import type { ExitInfo, Signal } from '../../runner/ports.ts';
+import type { ProcessRole } from '../trace.ts';
+
+export const INIT_PID = 1;
+const FIRST_USER_PID = 100;
+const SIGKILL_DEATH_MS = 1;
+
+export interface VProcess {
+  readonly pid: number;
+  readonly generation: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly role: ProcessRole;
+  /** Which runner-spawned child's tree this process belongs to (survives re-parenting). */
+  readonly spawnIndex?: number;
+  readonly startedAt: number;
+  alive: boolean;
+  exit?: ExitInfo;
+  exitedAt?: number;
+  /** Set when the runner signalled it: its death is then the runner's doing, not its own. */
+  signalledByRunner?: boolean;
+  ignoresSigterm: boolean;
+  dieDelayMs: number;
+  /** When an exit is already scheduled, its time; a later signal can only bring it forward. */
+  exitDueAt?: number;
+}
+
+export interface SpawnOptions {
+  readonly parent: VProcess;
+  readonly role: ProcessRole;
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly spawnIndex?: number;
+  /** setpgid(0, 0): lead a new process group. */
+  readonly newGroup?: boolean;
+  /** setsid(): lead a new session and group. */
+  readonly newSession?: boolean;
+  readonly ignoresSigterm?: boolean;
+  readonly dieDelayMs?: number;
+  /** Take this PID if it is free (to model a PID that comes round at once). */
+  readonly preferPid?: number;
+}
+
+export interface ProcessTableHooks {
+  now(): number;
+  /** Runs `run` `delayMs` from now as a world event. */
+  later(delayMs: number, run: () => void): void;
+  started(process: VProcess): void;
+  exited(process: VProcess): void;
+}
+
+export class ProcessTable {
+  private readonly byPid = new Map<number, VProcess>();
+  private readonly exitListeners = new Map<VProcess, Array<(exit: ExitInfo) => void>>();
+  private lastPid = FIRST_USER_PID - 1;
+  private nextGeneration = 1;
+  readonly init: VProcess;
+
+  constructor(
+    private readonly pidMax: number,
+    private readonly hooks: ProcessTableHooks,
+  ) {
+    this.init = this.register(INIT_PID, { role: 'init', ppid: 0, pgid: INIT_PID, sid: INIT_PID, env: {}, cwd: '/' });
+  }
+
+  /** The live process holding `pid`, if any. */
+  get(pid: number): VProcess | undefined {
+    const p = this.byPid.get(pid);
+    return p?.alive === true ? p : undefined;
+  }
+
+  /** Every process ever started that still holds its PID entry (live ones). */
+  live(): VProcess[] {
+    return [...this.byPid.values()].filter((p) => p.alive);
+  }
+
+  spawn(options: SpawnOptions): VProcess {
+    const { parent } = options;
+    if (!parent.alive) throw new Error(`process ${parent.pid} is dead and cannot fork`);
+    const pid = this.allocatePid(options.preferPid);
+    const newSession = options.newSession === true;
+    const newGroup = newSession || options.newGroup === true;
+    const proc = this.register(pid, {
+      role: options.role,
+      ppid: parent.pid,
+      pgid: newGroup ? pid : parent.pgid,
+      sid: newSession ? pid : parent.sid,
+      env: { ...parent.env, ...options.env },
+      cwd: options.cwd ?? parent.cwd,
+      ...(options.spawnIndex !== undefined ? { spawnIndex: options.spawnIndex } : {}),
+      ignoresSigterm: options.ignoresSigterm ?? false,
+      dieDelayMs: options.dieDelayMs ?? 5,
+    });
+    return proc;
+  }
+
+  /** Detaches a process the way a double fork's grandchild ends up: parent init, new session. */
+  daemonise(proc: VProcess): void {
+    proc.ppid = INIT_PID;
+    proc.sid = proc.pid;
+    proc.pgid = proc.pid;
+  }
+
+  children(pid: number): VProcess[] {
+    return this.live().filter((p) => p.ppid === pid);
+  }
+
+  groupMembers(pgid: number): VProcess[] {
+    return this.live().filter((p) => p.pgid === pgid);
+  }
+
+  onExit(proc: VProcess, listener: (exit: ExitInfo) => void): void {
+    const list = this.exitListeners.get(proc) ?? [];
+    list.push(listener);
+    this.exitListeners.set(proc, list);
+  }
+
+  /** kill(2) on one process. Returns false (ESRCH) when no live process holds the PID. */
+  signal(pid: number, signal: Signal): boolean {
+    const target = this.get(pid);
+    if (target === undefined) return false;
+    this.deliver(target, signal);
+    return true;
+  }
+
+  /** kill(2) with a negative PID: every member of the group. False (ESRCH) when it is empty. */
+  signalGroup(pgid: number, signal: Signal): boolean {
+    const members = this.groupMembers(pgid);
+    for (const member of members) this.deliver(member, signal);
+    return members.length > 0;
+  }
+
+  /** The process ends now (exit(2), or the kernel finishing a signal). */
+  terminate(proc: VProcess, exit: ExitInfo): void {
+    if (!proc.alive) return;
+    proc.alive = false;
+    proc.exit = exit;
+    proc.exitedAt = this.hooks.now();
+    for (const child of this.children(proc.pid)) child.ppid = INIT_PID;
+    this.hooks.exited(proc);
+    const listeners = this.exitListeners.get(proc) ?? [];
+    this.exitListeners.delete(proc);
+    for (const listener of listeners) listener(exit);
+  }
+
+  private deliver(target: VProcess, signal: Signal): void {
+    if (target.pid === INIT_PID) return; // init ignores what it does not handle
+    if (signal === 'SIGTERM' && target.ignoresSigterm) return;
+    const delay = signal === 'SIGKILL' ? SIGKILL_DEATH_MS : target.dieDelayMs;
+    const dueAt = this.hooks.now() + delay;
+    if (target.exitDueAt !== undefined && target.exitDueAt <= dueAt) return;
+    target.exitDueAt = dueAt;
+    this.hooks.later(delay, () => {
+      if (target.exitDueAt === dueAt) this.terminate(target, { code: null, signal });
+    });
+  }
+
+  private inUse(pid: number): boolean {
+    if (this.get(pid) !== undefined) return true;
+    // A PID that still names a live group or session is not handed out (as in Linux).
+    for (const p of this.byPid.values()) if (p.alive && (p.pgid === pid || p.sid === pid)) return true;
+    return false;
+  }
+
+  private allocatePid(prefer: number | undefined): number {
+    if (prefer !== undefined && prefer >= FIRST_USER_PID && prefer <= this.pidMax && !this.inUse(prefer)) {
+      return prefer;
+    }
+    const span = this.pidMax - FIRST_USER_PID + 1;
+    for (let tries = 0; tries < span; tries++) {
+      this.lastPid = this.lastPid >= this.pidMax ? FIRST_USER_PID : this.lastPid + 1;
+      if (!this.inUse(this.lastPid)) return this.lastPid;
+    }
+    throw new Error(`no free PID below pid_max ${this.pidMax}`);
+  }
+
+  private register(
+    pid: number,
+    fields: Omit<VProcess, 'pid' | 'generation' | 'startedAt' | 'alive' | 'ignoresSigterm' | 'dieDelayMs'> &
+      Partial<Pick<VProcess, 'ignoresSigterm' | 'dieDelayMs'>>,
+  ): VProcess {
+    const proc: VProcess = {
+      ignoresSigterm: false,
+      dieDelayMs: 5,
+      ...fields,
+      pid,
+      generation: `g${this.nextGeneration++}`,
+      startedAt: this.hooks.now(),
+      alive: true,
+    };
+    this.byPid.set(pid, proc);
+    this.hooks.started(proc);
+    return proc;
+  }
+}

@@ -1,0 +1,34 @@
+// The world's ground truth about requests and the children the runner started: what the
+// oracle judges. Nothing here is read from the runner; it is what the world saw happen.
+import type { AgentPlan } from '../scenario.ts';
+import type { Answer, RequestOp } from '../trace.ts';
+import type { VProcess } from './process-table.ts';
+
+export interface ChildRecord {
+  /** 0 for the first child any runner instance started in this run, 1 for the next... */
+  readonly index: number;
+  readonly root: VProcess;
+  readonly plan: AgentPlan;
+  /** The session the spawn asked to resume (its --resume argument), if any. */
+  readonly resumeKey?: string;
+  /** The session id this child's agent reports (on the hub and in its webhook). */
+  readonly sessionId: string;
+  readonly spawnedAt: number;
+  /** When the agent told anyone its session id (hub row or webhook). */
+  reportedAt?: number;
+  /** When the child's own webhook reached the runner. */
+  webhookAt?: number;
+}
+
+export interface RequestRecord {
+  readonly id: number;
+  readonly op: RequestOp;
+  readonly issuedAt: number;
+  readonly resumeKey?: string;
+  /** For stop: the session id asked for. */
+  readonly sessionId?: string;
+  /** For spawn: the child started for this request, when the world could tell which. */
+  child?: ChildRecord;
+  answeredAt?: number;
+  answer?: Answer;
+}

@@ -1,0 +1,85 @@
+// A model of `git worktree add/remove/list` over an in-memory filesystem (memfs): a worktree is
+// a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
+import { Volume, createFsFromVolume } from 'memfs';
+import { HostError } from '../../runner/ports.ts';
+import type { GitFault } from '../scenario.ts';
+
+type MemFs = ReturnType<typeof createFsFromVolume>;
+
+export class WorktreeModel {
+  readonly fs: MemFs;
+  private readonly calls = { add: 0, remove: 0 };
+  /** Every worktree path ever made, for the oracle. */
+  readonly created = new Set<string>();
+
+  constructor(
+    readonly repoPaths: readonly string[],
+    private readonly faults: readonly GitFault[],
+  ) {
+    this.fs = createFsFromVolume(new Volume());
+    for (const repo of repoPaths) this.fs.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
+  }
+
+  /** Throws the fault the scenario planned for this call, if any. */
+  private injectFault(op: 'add' | 'remove'): void {
+    const call = ++this.calls[op];
+    const fault = this.faults.find((f) => f.op === op && call >= f.nth && call < f.nth + f.times);
+    if (fault !== undefined) {
+      const what: Record<GitFault['code'], string> = {
+        EEXIST: 'already exists',
+        ENOSPC: 'No space left on device',
+        EBUSY: 'Device or resource busy',
+        ELOCKED: 'cannot remove a locked working tree',
+        EDANGLING: 'dangling symlink in the way',
+      };
+      throw new HostError(fault.code, `git worktree ${op}: ${what[fault.code]} (injected fault, call ${call})`);
+    }
+  }
+
+  add(repo: string, name: string): string {
+    if (!this.fs.existsSync(`${repo}/.git`)) throw new HostError('ENOENT', `${repo} is not a git repository`);
+    this.injectFault('add');
+    const path = `${repo}.worktrees/${name}`;
+    const registration = `${repo}/.git/worktrees/${name}`;
+    if (this.fs.existsSync(path)) throw new HostError('EEXIST', `'${path}' already exists`);
+    if (this.fs.existsSync(registration)) throw new HostError('EEXIST', `worktree '${name}' is already registered`);
+    this.fs.mkdirSync(path, { recursive: true });
+    this.fs.writeFileSync(`${path}/.git`, `gitdir: ${registration}\n`);
+    this.fs.mkdirSync(registration, { recursive: true });
+    this.fs.writeFileSync(`${registration}/gitdir`, `${path}/.git\n`);
+    this.created.add(path);
+    return path;
+  }
+
+  remove(repo: string, path: string): void {
+    const name = this.registrationName(repo, path);
+    if (name === undefined) throw new HostError('ENOENT', `'${path}' is not a working tree of ${repo}`);
+    this.injectFault('remove');
+    this.fs.rmSync(path, { recursive: true, force: true });
+    this.fs.rmSync(`${repo}/.git/worktrees/${name}`, { recursive: true, force: true });
+  }
+
+  list(repo: string): string[] {
+    const dir = `${repo}/.git/worktrees`;
+    if (!this.fs.existsSync(dir)) throw new HostError('ENOENT', `${repo} is not a git repository`);
+    return (this.fs.readdirSync(dir) as string[]).map((name) =>
+      String(this.fs.readFileSync(`${dir}/${name}/gitdir`, 'utf8')).trim().replace(/\/\.git$/, ''),
+    );
+  }
+
+  private registrationName(repo: string, path: string): string | undefined {
+    const dir = `${repo}/.git/worktrees`;
+    if (!this.fs.existsSync(dir)) return undefined;
+    for (const name of this.fs.readdirSync(dir) as string[]) {
+      const gitdir = String(this.fs.readFileSync(`${dir}/${name}/gitdir`, 'utf8')).trim();
+      if (gitdir === `${path}/.git`) return name;
+    }
+    return undefined;
+  }
+
+  /** Worktrees that still exist in any part: directory or registration. */
+  existing(): string[] {
+    const registered = new Set(this.repoPaths.flatMap((repo) => this.list(repo)));
+    return [...this.created].filter((path) => registered.has(path) || this.fs.existsSync(path));
+  }
+}

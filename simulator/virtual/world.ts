@@ -1,0 +1,516 @@
+// The virtual world: a runner driven through its ports over a deterministic model of processes,
+// git worktrees, the hub and time. It plays a scenario step by step, records the trace, and lets
+// the oracle watch every event. No wall clock, no Math.random, no real I/O.
+import type { Runner, RunnerDefinition, SessionInfo } from '../../runner/contract.ts';
+import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
+import {
+  HostError,
+  type ProcessHost,
+  type RunnerPorts,
+  type Signal,
+  type TimerHandle,
+  type WorktreeHost,
+} from '../../runner/ports.ts';
+import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
+import { Trace, type Answer, type RequestOp, type TraceEvent } from '../trace.ts';
+import { Oracle } from '../oracle.ts';
+import { EventQueue, type EventHandle } from './event-queue.ts';
+import { ProcessTable, type VProcess } from './process-table.ts';
+import { HubModel } from './hub-model.ts';
+import { WorktreeModel } from './worktree-model.ts';
+import { startFakeAgent } from './fake-agent.ts';
+import { Rng } from './rng.ts';
+import type { ChildRecord, RequestRecord } from './records.ts';
+
+export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
+export const REPO_PATH = '/work/repo';
+const STATE_PATH = '/var/lib/runner/state.json';
+const MAX_EVENTS = 500_000;
+const MAX_TRACE = 200_000;
+const HUB_LATENCY_MS = 5;
+
+/** The runner's process, and the ports handed to it; fenced off when it crashes. */
+interface RunnerInstance {
+  readonly index: number;
+  readonly process: VProcess;
+  alive: boolean;
+  runner?: Runner;
+}
+
+/** Lets promise continuations inside the runner run before the world moves on. */
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class VirtualWorld {
+  readonly trace = new Trace(MAX_TRACE);
+  readonly config: RunnerConfig;
+  readonly oracle: Oracle;
+  readonly table: ProcessTable;
+  readonly hub = new HubModel();
+  readonly worktrees: WorktreeModel;
+  readonly children: ChildRecord[] = [];
+  readonly requests: RequestRecord[] = [];
+  now = 0;
+  private readonly queue: EventQueue;
+  private instance: RunnerInstance | undefined;
+  private instances = 0;
+  private eventsRun = 0;
+  private bystander: VProcess | undefined;
+  private readonly runId: string;
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly definition: RunnerDefinition,
+  ) {
+    this.config = resolveRunnerConfig(scenario.runnerConfig);
+    this.runId = `sim-${scenario.seed}`;
+    this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.now, invariant: v.invariant, message: v.message }));
+    const rng = new Rng(scenario.seed);
+    this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
+    this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
+    this.table = new ProcessTable(scenario.world.pidMax, {
+      now: () => this.now,
+      later: (delay, run) => void this.later(delay, run),
+      started: (p) => this.onProcessStart(p),
+      exited: (p) => this.onProcessExit(p),
+    });
+  }
+
+  record(event: TraceEvent): void {
+    this.trace.add(event);
+  }
+
+  later(delayMs: number, run: () => void): EventHandle {
+    return this.queue.schedule(this.now + Math.max(0, delayMs), run);
+  }
+
+  // ---- running a scenario -----------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.scenario.world.bystander) this.bystander = this.spawnStranger();
+    await this.startRunner();
+  }
+
+  async play(): Promise<void> {
+    await this.start();
+    for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
+    await this.quiesce();
+  }
+
+  async step(step: ParsedStep): Promise<void> {
+    switch (step.op) {
+      case 'spawn':
+        this.spawnRequest(step.resume, step.worktree === true);
+        break;
+      case 'stop': {
+        const sessionId = this.resolveSession(step.session);
+        this.issue('stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
+        break;
+      }
+      case 'list':
+        this.issue('list', 'list', (r) => r.listSessions());
+        break;
+      case 'shutdown':
+        this.issue('shutdown', 'shutdown', async (r) => {
+          await r.shutdown();
+        });
+        break;
+      case 'advance':
+        await this.advanceTo(this.now + step.ms);
+        break;
+      case 'crash':
+        this.crashChild(step.spawn, step.tree);
+        break;
+      case 'forge-webhook':
+        this.forgeWebhook(step.pid, step.sessionId, step.startedBy);
+        break;
+      case 'bystander': {
+        const reuse = step.reusePidOf !== undefined ? this.children[step.reusePidOf]?.root.pid : undefined;
+        this.bystander = this.spawnStranger(reuse);
+        break;
+      }
+      case 'restart':
+        await this.restartRunner();
+        break;
+    }
+    await drain();
+  }
+
+  /** Runs every event up to `t`, letting the runner's promise chains settle after each. */
+  async advanceTo(t: number): Promise<void> {
+    for (;;) {
+      const at = this.queue.peekTime();
+      if (at === undefined || at > t) break;
+      const event = this.queue.pop()!;
+      this.now = event.at;
+      event.run();
+      await drain();
+      if (++this.eventsRun > MAX_EVENTS) throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
+    }
+    this.now = Math.max(this.now, t);
+  }
+
+  /** Past every boot, timeout, kill grace and retry; then the quiescent invariants. */
+  async quiesce(): Promise<void> {
+    const plans = this.children.map((c) => c.plan);
+    const longestAgent = Math.max(
+      this.scenario.agent.bootDelayMs,
+      ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)),
+    );
+    const horizon = longestAgent + this.config.webhookTimeoutMs + 4 * killDeadlineMs(this.config) + 30_000;
+    await this.advanceTo(this.now + horizon);
+    let listed: readonly SessionInfo[] | undefined;
+    const runner = this.instance?.alive === true ? this.instance.runner : undefined;
+    if (runner !== undefined) {
+      const list = this.issue('list', 'final list (quiescence)', (r) => r.listSessions());
+      await this.advanceTo(this.now + 1_000);
+      const answer = list?.answer;
+      if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
+      // A hung final list is reported by the oracle as "did not answer"; do not report it twice.
+      if (list !== undefined && list.answeredAt === undefined) this.requests.splice(this.requests.indexOf(list), 1);
+    } else {
+      listed = [];
+    }
+    this.oracle.atQuiescence({
+      now: this.now,
+      children: this.children,
+      requests: this.requests,
+      liveProcesses: this.table.live(),
+      listed,
+      hubActive: this.hub.active().map((r) => r.sessionId),
+      worktrees: this.worktrees.existing(),
+    });
+  }
+
+  // ---- requests ----------------------------------------------------------------------------------
+
+  private spawnRequest(resume: string | undefined, worktree: boolean): void {
+    const body = {
+      directory: REPO_PATH,
+      sessionType: worktree ? ('worktree' as const) : ('simple' as const),
+      ...(resume !== undefined ? { resumeSessionId: resume } : {}),
+    };
+    const detail = `spawn ${resume !== undefined ? `resume ${resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
+    this.issue('spawn', detail, (r) => r.spawnSession(body), resume !== undefined ? { resumeKey: resume } : {});
+  }
+
+  private issue<T>(
+    op: RequestOp,
+    detail: string,
+    call: (runner: Runner) => Promise<T>,
+    extra: { resumeKey?: string; sessionId?: string } = {},
+  ): RequestRecord | undefined {
+    const instance = this.instance;
+    const runner = instance?.alive === true ? instance.runner : undefined;
+    const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: this.now, ...extra };
+    this.requests.push(request);
+    this.record({ kind: 'request', atMs: this.now, requestId: request.id, op, detail });
+    if (runner === undefined || instance === undefined) {
+      this.answer(request, { op, failure: 'connection refused: no runner is up' });
+      return request;
+    }
+    let pending: Promise<T>;
+    try {
+      pending = call(runner);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (result) => {
+        if (instance.alive) this.answer(request, { op, result } as Answer);
+      },
+      (error: unknown) => {
+        if (instance.alive) this.answer(request, { op, failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}` });
+      },
+    );
+    return request;
+  }
+
+  private answer(request: RequestRecord, answer: Answer): void {
+    if (request.answeredAt !== undefined) return;
+    request.answeredAt = this.now;
+    request.answer = answer;
+    this.record({ kind: 'answer', atMs: this.now, requestId: request.id, answer });
+    this.oracle.onAnswer(request, answer, this.children, this.table.live(), this.now);
+  }
+
+  private resolveSession(ref: SessionRef): string {
+    if ('id' in ref) return ref.id;
+    const child = this.children[ref.spawn];
+    // A user can only name a session they have seen (on the dashboard or in an answer).
+    return child?.reportedAt !== undefined ? child.sessionId : `unseen-session-${ref.spawn}`;
+  }
+
+  private resolvePid(ref: PidRef): number {
+    if ('pid' in ref) return ref.pid;
+    if ('runner' in ref) return this.instance?.process.pid ?? 1;
+    if ('bystander' in ref) return this.bystander?.pid ?? this.spawnStranger().pid;
+    return this.children[ref.spawn]?.root.pid ?? 1;
+  }
+
+  // ---- world events ------------------------------------------------------------------------------
+
+  private spawnStranger(preferPid?: number): VProcess {
+    return this.table.spawn({ parent: this.table.init, role: 'bystander', cwd: '/home/user', newSession: true, ...(preferPid !== undefined ? { preferPid } : {}) });
+  }
+
+  private crashChild(index: number, wholeTree: boolean): void {
+    const child = this.children[index];
+    if (child === undefined) return;
+    const victims = wholeTree ? this.table.live().filter((p) => p.spawnIndex === index) : [child.root];
+    for (const victim of victims) this.table.terminate(victim, { code: null, signal: 'SIGKILL' });
+  }
+
+  private forgeWebhook(ref: PidRef, sessionId: string, startedBy: 'runner' | 'terminal'): void {
+    const hostPid = this.resolvePid(ref);
+    this.record({ kind: 'webhook', atMs: this.now, pid: hostPid, sessionId, startedBy, forged: true });
+    if (startedBy === 'terminal') this.oracle.onTerminalWebhook(sessionId);
+    this.deliverWebhook({ sessionId, metadata: { hostPid, startedBy } });
+  }
+
+  private deliverWebhook(body: unknown): void {
+    const instance = this.instance;
+    if (instance?.alive !== true || instance.runner === undefined) return; // connection refused
+    instance.runner.sessionStarted(body).catch((error: unknown) => {
+      this.record({ kind: 'log', atMs: this.now, level: 'error', message: `sessionStarted threw: ${String(error)}` });
+    });
+  }
+
+  private onProcessStart(p: VProcess): void {
+    this.record({
+      kind: 'process-start',
+      atMs: this.now,
+      pid: p.pid,
+      generation: p.generation,
+      ppid: p.ppid,
+      pgid: p.pgid,
+      role: p.role,
+      ...(p.spawnIndex !== undefined ? { spawnIndex: p.spawnIndex } : {}),
+      cwd: p.cwd,
+    });
+  }
+
+  private onProcessExit(p: VProcess): void {
+    this.record({
+      kind: 'process-exit',
+      atMs: this.now,
+      pid: p.pid,
+      role: p.role,
+      ...(p.spawnIndex !== undefined ? { spawnIndex: p.spawnIndex } : {}),
+      exit: p.exit ?? { code: null, signal: null },
+    });
+    const row = [...this.hub.active()].find((r) => r.process === p);
+    if (row !== undefined) this.record({ kind: 'hub', atMs: this.now, op: 'inactive', sessionId: row.sessionId });
+  }
+
+  // ---- the runner's life -------------------------------------------------------------------------
+
+  private async startRunner(): Promise<void> {
+    const process = this.table.spawn({
+      parent: this.table.init,
+      role: 'runner',
+      cwd: '/',
+      env: { [RUN_MARKER_ENV]: this.runId },
+      newSession: true,
+    });
+    const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
+    this.instance = instance;
+    this.record({ kind: 'runner', atMs: this.now, op: 'start', pid: process.pid });
+    const created = this.definition.create(this.portsFor(instance), this.config);
+    // create() may be async, but may not wait on virtual time: nothing advances it yet.
+    const notYet = Symbol('not yet');
+    const runner = await Promise.race([Promise.resolve(created), drain().then(() => notYet)]);
+    if (typeof runner === 'symbol') throw new Error(`runner "${this.definition.name}": create() did not resolve without virtual time passing`);
+    instance.runner = runner;
+  }
+
+  private async restartRunner(): Promise<void> {
+    const instance = this.instance;
+    if (instance !== undefined) {
+      instance.alive = false;
+      this.record({ kind: 'runner', atMs: this.now, op: 'crash', pid: instance.process.pid });
+      for (const request of this.requests) {
+        if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: 'connection reset: the runner crashed' });
+      }
+      this.table.terminate(instance.process, { code: null, signal: 'SIGKILL' });
+    }
+    await this.startRunner();
+  }
+
+  // ---- ports -------------------------------------------------------------------------------------
+
+  private portsFor(instance: RunnerInstance): RunnerPorts {
+    const timers = new Map<number, EventHandle>();
+    let nextTimer = 1;
+    /** Resolves after `delayMs` of virtual time, only while this runner instance lives. */
+    const after = <T>(delayMs: number, work: () => T): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        this.later(delayMs, () => {
+          let value: T;
+          try {
+            value = work();
+          } catch (error) {
+            if (instance.alive) reject(error);
+            return;
+          }
+          if (instance.alive) resolve(value);
+        });
+      });
+    const processes: ProcessHost = {
+      spawnDetached: async (spec) => {
+        if (!instance.alive) return new Promise(() => {});
+        if (!this.worktrees.fs.existsSync(spec.cwd)) {
+          throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
+        }
+        return this.spawnChild(instance, spec.args, spec.cwd, spec.env);
+      },
+      onExit: (ref, callback) => {
+        const proc = this.table.get(ref.pid);
+        if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
+        this.table.onExit(proc, (exit) => {
+          if (instance.alive) callback(exit);
+        });
+        return true;
+      },
+      generationOf: (pid) => this.table.get(pid)?.generation ?? null,
+      signal: (pid, signal) => this.runnerSignal(instance, pid, signal, false),
+      signalGroup: (pgid, signal) => this.runnerSignal(instance, pgid, signal, true),
+      findByEnv: async (name, value) => this.table.live().filter((p) => p.env[name] === value).map(info),
+      childrenOf: async (pid) => this.table.children(pid).map(info),
+    };
+    const worktrees: WorktreeHost = {
+      add: (repo, name) =>
+        after(this.scenario.world.gitLatencyMs, () => {
+          try {
+            const path = this.worktrees.add(repo, name);
+            this.record({ kind: 'worktree', atMs: this.now, op: 'add', path });
+            return path;
+          } catch (error) {
+            this.record({ kind: 'worktree', atMs: this.now, op: 'add', path: `${repo}.worktrees/${name}`, error: String(error) });
+            throw error;
+          }
+        }),
+      remove: (repo, path) =>
+        after(this.scenario.world.gitLatencyMs, () => {
+          try {
+            this.worktrees.remove(repo, path);
+          } catch (error) {
+            this.record({ kind: 'worktree', atMs: this.now, op: 'remove', path, error: String(error) });
+            throw error;
+          }
+          this.record({ kind: 'worktree', atMs: this.now, op: 'remove', path });
+          const inside = this.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
+          this.oracle.onWorktreeRemoved(path, inside, this.now);
+        }),
+      list: (repo) => after(HUB_LATENCY_MS, () => this.worktrees.list(repo)),
+    };
+    return {
+      clock: {
+        now: () => this.now,
+        setTimeout: (callback, delayMs): TimerHandle => {
+          const timerId = nextTimer++;
+          timers.set(
+            timerId,
+            this.later(delayMs, () => {
+              timers.delete(timerId);
+              if (instance.alive) callback();
+            }),
+          );
+          return { timerId };
+        },
+        clearTimeout: (handle) => {
+          timers.get(handle.timerId)?.cancel();
+          timers.delete(handle.timerId);
+        },
+      },
+      processes,
+      worktrees,
+      hub: {
+        archiveSession: (sessionId) =>
+          after(HUB_LATENCY_MS, () => {
+            if (this.hub.archive(sessionId)) this.record({ kind: 'hub', atMs: this.now, op: 'archive', sessionId });
+          }),
+      },
+      state: {
+        load: async () => (this.worktrees.fs.existsSync(STATE_PATH) ? String(this.worktrees.fs.readFileSync(STATE_PATH, 'utf8')) : null),
+        save: async (contents) => {
+          if (!instance.alive) return;
+          this.worktrees.fs.mkdirSync('/var/lib/runner', { recursive: true });
+          this.worktrees.fs.writeFileSync(STATE_PATH, contents);
+        },
+      },
+      logger: {
+        log: (level, message, fields) => {
+          if (level === 'debug' || !instance.alive) return;
+          this.record({ kind: 'log', atMs: this.now, level, message, ...(fields !== undefined ? { fields: { ...fields } } : {}) });
+        },
+      },
+    };
+  }
+
+  private spawnChild(instance: RunnerInstance, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>) {
+    const index = this.children.length;
+    const resumeAt = args.indexOf('--resume');
+    const resumeKey = resumeAt >= 0 ? args[resumeAt + 1] : undefined;
+    const plan = agentPlanFor(this.scenario, index);
+    const root = this.table.spawn({
+      parent: instance.process,
+      role: 'wrapper',
+      cwd,
+      env,
+      spawnIndex: index,
+      newSession: true,
+      ignoresSigterm: plan.ignoresSigterm,
+      dieDelayMs: plan.dieDelayMs,
+    });
+    const child: ChildRecord = {
+      index,
+      root,
+      plan,
+      sessionId: `sess-${index + 1}`,
+      spawnedAt: this.now,
+      ...(resumeKey !== undefined ? { resumeKey } : {}),
+    };
+    this.children.push(child);
+    // Which request is this child for? The oldest open spawn for the same session.
+    const request = this.requests.find(
+      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey,
+    );
+    if (request !== undefined) request.child = child;
+    this.oracle.onChildSpawned(child, this.children, this.table.live(), this.now);
+    startFakeAgent(
+      {
+        table: this.table,
+        later: (delay, run) => void this.later(delay, run),
+        registerWithHub: (sessionId, proc) => {
+          child.reportedAt ??= this.now;
+          this.hub.register(sessionId, proc, this.now);
+          this.record({ kind: 'hub', atMs: this.now, op: 'register', sessionId });
+        },
+        postWebhook: (from, body) => {
+          child.reportedAt ??= this.now;
+          this.record({ kind: 'webhook', atMs: this.now, pid: body.metadata.hostPid, sessionId: body.sessionId, startedBy: 'runner', forged: false });
+          if (this.instance?.alive === true) child.webhookAt ??= this.now;
+          this.deliverWebhook(body);
+        },
+      },
+      root,
+      plan,
+      child.sessionId,
+    );
+    return { pid: root.pid, generation: root.generation };
+  }
+
+  private runnerSignal(instance: RunnerInstance, id: number, signal: Signal, group: boolean): boolean {
+    if (!instance.alive) return false;
+    const targets = group ? this.table.groupMembers(id) : [this.table.get(id)].filter((p): p is VProcess => p !== undefined);
+    const how = group ? `${signal} to process group ${id}` : signal;
+    this.record({ kind: 'signal', atMs: this.now, from: 'runner', target: group ? `group ${id}` : `pid ${id}`, signal, delivered: targets.length > 0 });
+    this.oracle.onRunnerSignal(targets, how, this.now);
+    for (const target of targets) target.signalledByRunner = true;
+    return group ? this.table.signalGroup(id, signal) : this.table.signal(id, signal);
+  }
+}
+
+function info(p: VProcess) {
+  return { pid: p.pid, generation: p.generation, ppid: p.ppid, pgid: p.pgid };
+}
