@@ -137,6 +137,7 @@ export class VirtualWorld {
 
   /** Runs every event up to `t`, letting the runner's promise chains settle after each. */
   async advanceTo(t: number): Promise<void> {
+    await drain();
     for (;;) {
       const at = this.queue.peekTime();
       if (at === undefined || at > t) break;

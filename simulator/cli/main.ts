@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// runner-chaos command line. Exit status: 0 every verdict as declared, 1 a verdict is not,
+// 2 bad usage (a flag, a scenario file or a runner module that is wrong).
+import { Command, CommanderError, Option } from 'commander';
+import { simulate, type SimulateOptions } from './simulate.ts';
+import { collect, parseCount, parseDuration, parseSeed } from './parse-options.ts';
+import { UsageError } from './usage-error.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('runner-chaos')
+    .description('Reliability harness and deterministic chaos simulator for runners of detached agent processes')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('simulate')
+    .description('play a scenario (the seed incident by default) against runners in virtual time, side by side')
+    .option('--resumes <n>', 'resume clicks on one session, each after the previous error (default 4)', parseCount(1, 1000))
+    .option('--delay <duration>', 'how long the agent takes to boot, e.g. 60m, 90s, 1h (default 60m)', parseDuration)
+    .option('--timeout <duration>', "the runner's webhook timeout (default 15s)", parseDuration)
+    .option('--worktree', 'spawn worktree sessions')
+    .option('--runner <name|path>', 'a bundled runner name or a module path; repeatable (default: all bundled)', collect)
+    .option('--scenario <file>', 'play this scenario JSON instead of the seed incident')
+    .option('--seed <n>', 'seed of the world (default 1, or the scenario\'s)', parseSeed)
+    .option('--json', 'print one JSON document instead of the text report')
+    .option('--logs', "include the runner's log lines in the timelines")
+    .addOption(new Option('--no-timeline', 'print only the verdict table'))
+    .action(async (options: SimulateOptions) => {
+      const outcome = await simulate(options);
+      process.stdout.write(`${outcome.output}\n`);
+      process.exitCode = outcome.exitCode;
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message; help and version are not errors.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`runner-chaos: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`runner-chaos: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntryPoint) {
+  process.exitCode = await main(process.argv.slice(2));
+}

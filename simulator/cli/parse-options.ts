@@ -1,0 +1,33 @@
+// Parsers for command-line values: each rejects bad input with a message naming the value.
+import { InvalidArgumentError } from 'commander';
+import ms from 'ms';
+
+/** "60m", "90s", "1h", "1.5h", "250ms"; a bare number is milliseconds. */
+export function parseDuration(value: string): number {
+  const trimmed = value.trim();
+  const parsed = /^\d+$/.test(trimmed) ? Number(trimmed) : ms(trimmed as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(`"${value}" is not a duration (try 90s, 60m, 1h, 250ms)`);
+  }
+  return Math.round(parsed);
+}
+
+export function parseCount(min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${n} is out of range (${min} to ${max})`);
+    return n;
+  };
+}
+
+export function parseSeed(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not an integer seed`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || Math.abs(n) > 0xffffffff) throw new InvalidArgumentError(`seed ${value} is out of range (32 bits)`);
+  return n;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,116 @@
+// `simulate`: one scenario (the seed incident by default, or a file) against one or more
+// runners in the virtual world, side by side.
+import { readFile } from 'node:fs/promises';
+import type { RunnerDefinition } from '../../runner/contract.ts';
+import { bundledRunners } from '../../fixtures/runners/index.ts';
+import { loadRunner } from '../load-runner.ts';
+import { runScenario, type RunResult } from '../run-scenario.ts';
+import { parseScenario, type Scenario } from '../scenario.ts';
+import { seedIncidentScenario } from '../seed-incident.ts';
+import { renderTimeline } from '../timeline.ts';
+import { renderVerdictTable } from './report.ts';
+import { UsageError } from './usage-error.ts';
+
+export interface SimulateOptions {
+  resumes?: number;
+  delay?: number;
+  timeout?: number;
+  worktree?: boolean;
+  runner?: string[];
+  scenario?: string;
+  seed?: number;
+  json?: boolean;
+  logs?: boolean;
+  timeline?: boolean;
+}
+
+export async function buildScenario(options: SimulateOptions): Promise<Scenario> {
+  if (options.scenario === undefined) {
+    return seedIncidentScenario({
+      resumes: options.resumes ?? 4,
+      delayMs: options.delay ?? 3_600_000,
+      timeoutMs: options.timeout ?? 15_000,
+      worktree: options.worktree === true,
+      seed: options.seed ?? 1,
+    });
+  }
+  const clashing = (['resumes', 'delay', 'worktree'] as const).filter((k) => options[k] !== undefined);
+  if (clashing.length > 0) {
+    throw new UsageError(`--scenario cannot be combined with ${clashing.map((k) => `--${k}`).join(', ')}: they shape the built-in seed scenario`);
+  }
+  let text: string;
+  try {
+    text = await readFile(options.scenario, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read scenario file ${options.scenario}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`scenario file ${options.scenario} is not JSON: ${(error as Error).message}`);
+  }
+  const scenario = parseWithUsageError(json, options.scenario);
+  if (options.seed !== undefined) scenario.seed = options.seed;
+  if (options.timeout !== undefined) scenario.runnerConfig = { ...scenario.runnerConfig, webhookTimeoutMs: options.timeout };
+  return scenario;
+}
+
+function parseWithUsageError(json: unknown, source: string): Scenario {
+  try {
+    return parseScenario(json, source);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export async function resolveRunners(names: readonly string[] | undefined): Promise<RunnerDefinition[]> {
+  if (names === undefined || names.length === 0) return [...bundledRunners];
+  const runners: RunnerDefinition[] = [];
+  for (const name of names) {
+    try {
+      runners.push(await loadRunner(name));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return runners;
+}
+
+export interface SimulateOutcome {
+  readonly exitCode: 0 | 1;
+  readonly output: string;
+}
+
+export async function simulate(options: SimulateOptions): Promise<SimulateOutcome> {
+  const scenario = await buildScenario(options);
+  const runners = await resolveRunners(options.runner);
+  const started = performance.now();
+  const results: RunResult[] = [];
+  for (const runner of runners) results.push(await runScenario(runner, scenario));
+  const wallMs = Math.round((performance.now() - started) * 100) / 100;
+  const exitCode = results.every((r) => r.verdict === 'as-declared') ? 0 : 1;
+  if (options.json === true) {
+    const document = {
+      scenario,
+      runners: results.map((r) => ({
+        runner: r.runner,
+        declared: r.declared,
+        violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, atMs: v.atMs })),
+        counts: r.counts,
+        verdict: r.verdict,
+      })),
+      wallMs,
+    };
+    return { exitCode, output: JSON.stringify(document, null, 2) };
+  }
+  const sections: string[] = [`scenario: ${scenario.name}${scenario.description !== undefined ? ` - ${scenario.description}` : ''} (seed ${scenario.seed})`];
+  if (options.timeline !== false) {
+    for (const r of results) {
+      sections.push(`\n=== ${r.runner} ===\n${renderTimeline(r.trace, { logs: options.logs === true })}`);
+    }
+  }
+  sections.push(`\n${renderVerdictTable(results)}`);
+  sections.push(`\n${results.length} runner(s) in ${wallMs} ms of wall time; ${exitCode === 0 ? 'every verdict is as declared' : 'some verdicts are NOT as declared'}`);
+  return { exitCode, output: sections.join('\n') };
+}

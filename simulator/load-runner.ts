@@ -1,0 +1,52 @@
+// Finds a runner by bundled name or loads it from a module path, and checks that what the
+// module exports really is a runner before anything runs it.
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
+import { bundledRunners, findBundledRunner } from '../fixtures/runners/index.ts';
+
+export class RunnerLoadError extends Error {
+  override readonly name = 'RunnerLoadError';
+}
+
+/** Accepts a RunnerDefinition, or a bare factory `(ports, config) => Runner` (declaring nothing). */
+export function asRunnerDefinition(candidate: unknown, source: string): RunnerDefinition {
+  if (typeof candidate === 'function') {
+    return { name: source, description: `runner factory from ${source}`, declares: [], create: candidate as RunnerDefinition['create'] };
+  }
+  if (typeof candidate !== 'object' || candidate === null) {
+    throw new RunnerLoadError(`${source}: expected a runner definition or factory, got ${candidate === null ? 'null' : typeof candidate}`);
+  }
+  const def = candidate as Partial<RunnerDefinition>;
+  const problems: string[] = [];
+  if (typeof def.name !== 'string' || def.name === '') problems.push('"name" must be a non-empty string');
+  if (typeof def.create !== 'function') problems.push('"create" must be a function (ports, config) => Runner');
+  if (!Array.isArray(def.declares)) problems.push('"declares" must be an array of invariant ids');
+  else {
+    const unknown = def.declares.filter((id) => !(INVARIANTS as readonly string[]).includes(id));
+    if (unknown.length > 0) problems.push(`"declares" names unknown invariants: ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
+  }
+  if (problems.length > 0) throw new RunnerLoadError(`${source} does not export a valid runner: ${problems.join('; ')}`);
+  return { description: '', ...def } as RunnerDefinition;
+}
+
+export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> {
+  const bundled = findBundledRunner(nameOrPath);
+  if (bundled !== undefined) return bundled;
+  const looksLikePath = /[/\\.]/.test(nameOrPath);
+  if (!looksLikePath) {
+    throw new RunnerLoadError(`no bundled runner "${nameOrPath}" (bundled: ${bundledRunners.map((r) => r.name).join(', ')}); give a module path to load your own`);
+  }
+  const path = resolve(nameOrPath);
+  if (!existsSync(path)) throw new RunnerLoadError(`runner module ${path} does not exist`);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new RunnerLoadError(`could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const exported = module.default ?? module.runner;
+  if (exported === undefined) throw new RunnerLoadError(`${path} exports neither "default" nor "runner"`);
+  return asRunnerDefinition(exported, basename(path));
+}
