@@ -367,8 +367,11 @@ export class VirtualWorld {
       onExit: (ref, callback) => {
         const proc = this.table.get(ref.pid);
         if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
+        // Node hears of a child's exit a moment after the kernel: as an event of its own.
         this.table.onExit(proc, (exit) => {
-          if (instance.alive) callback(exit);
+          this.later(0, () => {
+            if (instance.alive) callback(exit);
+          });
         });
         return true;
       },

@@ -1,0 +1,134 @@
+// Every oracle check fires on a runner built to break exactly it, and stays quiet when the
+// reference runner plays the same scenario.
+import { describe, expect, it } from 'vitest';
+import { referenceRunner } from '../runner/reference.ts';
+import { SessionWebhookSchema, type Runner, type SpawnResult } from '../runner/contract.ts';
+import { play, scriptedRunner } from './test-support.ts';
+import type { ScenarioInput } from './scenario.ts';
+
+/** Spawns the agent and waits for its webhook (by PID) or the timeout; nothing else. */
+function naiveSpawner(
+  name: string,
+  extra: Partial<Runner> = {},
+  rewrite: (answer: SpawnResult) => SpawnResult = (answer) => answer,
+) {
+  return scriptedRunner(name, (ports, config) => {
+    const waiting = new Map<number, (id: string) => void>();
+    return {
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({ command: 'agent', args: request.resumeSessionId ? ['--resume', request.resumeSessionId] : [], cwd: request.directory, env: {} });
+        const answer = await new Promise<SpawnResult>((resolve) => {
+          const timer = ports.clock.setTimeout(() => resolve({ type: 'error', reason: 'timeout', message: 'timeout', pid: ref.pid }), config.webhookTimeoutMs);
+          waiting.set(ref.pid, (sessionId) => {
+            ports.clock.clearTimeout(timer);
+            resolve({ type: 'success', sessionId, pid: ref.pid });
+          });
+        });
+        return rewrite(answer);
+      },
+      sessionStarted: async (body) => {
+        const hook = SessionWebhookSchema.parse(body);
+        waiting.get(hook.metadata.hostPid)?.(hook.sessionId);
+      },
+      ...extra,
+    };
+  });
+}
+
+async function expectOnly(runner: Parameters<typeof play>[0], input: Parameters<typeof play>[1], invariant: string) {
+  const result = await play(runner, input);
+  expect(result.violated).toContain(invariant);
+  const clean = await play(referenceRunner, input);
+  expect(clean.violations).toEqual([]);
+  return result;
+}
+
+const spawnOnce: Pick<ScenarioInput, 'steps'> = { steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }] };
+
+describe('oracle', () => {
+  it('A2 fires when the runner signals a process it never spawned (the bystander)', async () => {
+    const runner = scriptedRunner('signals-bystander', (ports) => ({
+      spawnSession: async () => {
+        ports.processes.signal(100, 'SIGTERM');
+        return { type: 'error', reason: 'spawn-failed', message: 'no' };
+      },
+    }));
+    const result = await expectOnly(runner, spawnOnce, 'A2');
+    expect(result.violations.find((v) => v.invariant === 'A2')?.message).toMatch(/pid 100 \(bystander\)/);
+  });
+
+  it('A1 fires when a worktree is removed while its child still runs in it', async () => {
+    const runner = scriptedRunner('removes-worktree-early', (ports) => ({
+      spawnSession: async (request) => {
+        const path = await ports.worktrees.add(request.directory, 'wt');
+        await ports.processes.spawnDetached({ command: 'agent', args: [], cwd: path, env: {} });
+        await ports.worktrees.remove(request.directory, path);
+        return { type: 'error', reason: 'spawn-failed', message: 'no' };
+      },
+    }));
+    await expectOnly(runner, { steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }] }, 'A1');
+  });
+
+  it('A3 fires when two live children serve one requested session', async () => {
+    const runner = scriptedRunner('double-spawn', (ports) => ({
+      spawnSession: async (request) => {
+        for (let i = 0; i < 2; i++) {
+          await ports.processes.spawnDetached({ command: 'agent', args: ['--resume', request.resumeSessionId ?? 'x'], cwd: request.directory, env: {} });
+        }
+        return { type: 'error', reason: 'spawn-failed', message: 'no' };
+      },
+    }));
+    await expectOnly(runner, { steps: [{ op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 1_000 }] }, 'A3');
+  });
+
+  it('T1 fires on a success that carries another id than the child reported', async () => {
+    const runner = naiveSpawner('wrong-id', {}, (answer) => (answer.type === 'success' ? { ...answer, sessionId: 'made-up' } : answer));
+    const result = await expectOnly(runner, spawnOnce, 'T1');
+    expect(result.violations[0]?.message).toMatch(/answered session made-up, but child #0 reported sess-1/);
+  });
+
+  it('T1 fires on "stopped" while the tree lives, and on "timeout" for a child that had exited', async () => {
+    const liar = naiveSpawner('stop-liar', { stopSession: async () => ({ status: 'stopped' }) });
+    await expectOnly(liar, { steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }] }, 'T1');
+    const slow = await play(naiveSpawner('timeout-liar'), { agent: { exitAfterMs: 1_000 }, steps: spawnOnce.steps });
+    expect(slow.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['T1', 'L1']));
+    expect(slow.violations.find((v) => v.invariant === 'T1')?.message).toMatch(/answered "timeout", but its child/);
+    expect(slow.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/after its child .* exited before its webhook/);
+  });
+
+  it('L1 fires on a request never answered', async () => {
+    const runner = scriptedRunner('hangs', () => ({ spawnSession: () => new Promise<SpawnResult>(() => {}) }));
+    const result = await expectOnly(runner, spawnOnce, 'L1');
+    expect(result.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/never answered/);
+  });
+
+  it('S1 fires on a listed session nobody was granted, S2 on a leaked tree, S3 on a leaked worktree', async () => {
+    const ghostLister = naiveSpawner('ghost-lister', { listSessions: async () => [{ sessionId: 'sess-9', pid: 4242, startedBy: 'runner' }] });
+    const ghosts = await expectOnly(ghostLister, spawnOnce, 'S1');
+    expect(ghosts.counts.ghostSessions).toBe(1);
+
+    const leaker = naiveSpawner('leaker');
+    const leaked = await expectOnly(leaker, { runnerConfig: { webhookTimeoutMs: 1_000 }, agent: { bootDelayMs: 60_000 }, steps: spawnOnce.steps }, 'S2');
+    expect(leaked.counts.leakedProcesses).toBe(2);
+    // The hub row the orphan created after the timeout is a ghost too.
+    expect(leaked.violated).toContain('S1');
+
+    const worktreeLeaker = scriptedRunner('worktree-leaker', (ports) => ({
+      spawnSession: async (request) => {
+        await ports.worktrees.add(request.directory, 'kept');
+        return { type: 'error', reason: 'spawn-failed', message: 'gave up' };
+      },
+    }));
+    const wt = await expectOnly(worktreeLeaker, { steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }] }, 'S3');
+    expect(wt.counts.leakedWorktrees).toBe(1);
+  });
+
+  it('accepts a session started from a terminal as legitimate', async () => {
+    const result = await play(referenceRunner, {
+      steps: [{ op: 'forge-webhook', pid: { bystander: true }, sessionId: 'term-1', startedBy: 'terminal' }, { op: 'list' }],
+    });
+    expect(result.violations).toEqual([]);
+    const list = result.trace.find((e) => e.kind === 'answer' && e.answer.op === 'list');
+    expect(list).toMatchObject({ answer: { result: [{ sessionId: 'term-1', startedBy: 'terminal' }] } });
+  });
+});

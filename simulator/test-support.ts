@@ -1,0 +1,44 @@
+// Helpers for the project's own tests: build a scenario from a few lines, play it, and make
+// tiny runners that misbehave in exactly one way.
+import type { Runner, RunnerDefinition } from '../runner/contract.ts';
+import type { RunnerPorts } from '../runner/ports.ts';
+import type { RunnerConfig } from '../runner/config.ts';
+import { runScenario, type RunResult } from './run-scenario.ts';
+import { parseScenario, type ScenarioInput } from './scenario.ts';
+
+export function scenario(input: Partial<ScenarioInput> & Pick<ScenarioInput, 'steps'>) {
+  return parseScenario({ name: 'test', world: { bystander: true }, ...input });
+}
+
+export function play(runner: RunnerDefinition, input: Partial<ScenarioInput> & Pick<ScenarioInput, 'steps'>): Promise<RunResult> {
+  return runScenario(runner, scenario(input));
+}
+
+/** A runner that does nothing unless told: each test overrides the one operation it needs. */
+export function scriptedRunner(
+  name: string,
+  build: (ports: RunnerPorts, config: RunnerConfig) => Partial<Runner>,
+): RunnerDefinition {
+  return {
+    name,
+    description: `test runner: ${name}`,
+    declares: [],
+    create: (ports, config) => ({
+      spawnSession: async () => ({ type: 'error', reason: 'spawn-failed', message: 'not scripted' }),
+      sessionStarted: async () => {},
+      stopSession: async () => ({ status: 'still_alive' }),
+      listSessions: async () => [],
+      shutdown: async () => {},
+      ...build(ports, config),
+    }),
+  };
+}
+
+/** The answers of a run, in request order. */
+export function answersOf(result: RunResult) {
+  return result.trace.flatMap((e) => (e.kind === 'answer' ? [{ ...e.answer, atMs: e.atMs, requestId: e.requestId }] : []));
+}
+
+export function signalsOf(result: RunResult) {
+  return result.trace.flatMap((e) => (e.kind === 'signal' ? [e] : []));
+}

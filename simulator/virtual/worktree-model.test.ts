@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { WorktreeModel } from './worktree-model.ts';
+import { GitFaultSchema } from '../scenario.ts';
+
+describe('WorktreeModel', () => {
+  it('adds a worktree as a directory plus a registration, lists it, and removes both', () => {
+    const git = new WorktreeModel(['/r'], []);
+    const path = git.add('/r', 'feature');
+    expect(path).toBe('/r.worktrees/feature');
+    expect(git.fs.existsSync(`${path}/.git`)).toBe(true);
+    expect(git.list('/r')).toEqual([path]);
+    expect(git.existing()).toEqual([path]);
+    git.remove('/r', path);
+    expect(git.fs.existsSync(path)).toBe(false);
+    expect(git.list('/r')).toEqual([]);
+    expect(git.existing()).toEqual([]);
+  });
+
+  it('refuses a second worktree of the same name (EEXIST) and a path git does not know', () => {
+    const git = new WorktreeModel(['/r'], []);
+    git.add('/r', 'x');
+    expect(() => git.add('/r', 'x')).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(() => git.remove('/r', '/elsewhere')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(() => git.add('/not-a-repo', 'y')).toThrow(/not a git repository/);
+  });
+
+  it('injects the planned faults on the planned calls only', () => {
+    const faults = [
+      GitFaultSchema.parse({ op: 'add', nth: 2, code: 'ENOSPC' }),
+      GitFaultSchema.parse({ op: 'remove', nth: 1, times: 2, code: 'ELOCKED' }),
+    ];
+    const git = new WorktreeModel(['/r'], faults);
+    const a = git.add('/r', 'a');
+    expect(() => git.add('/r', 'b')).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    git.add('/r', 'c');
+    expect(() => git.remove('/r', a)).toThrow(expect.objectContaining({ code: 'ELOCKED' }));
+    expect(() => git.remove('/r', a)).toThrow(expect.objectContaining({ code: 'ELOCKED' }));
+    git.remove('/r', a);
+    expect(git.existing()).toEqual(['/r.worktrees/c']);
+  });
+
+  it('counts a worktree whose directory is gone but whose registration stays as still existing', () => {
+    const git = new WorktreeModel(['/r'], []);
+    const path = git.add('/r', 'half');
+    git.fs.rmSync(path, { recursive: true });
+    expect(git.existing()).toEqual([path]);
+  });
+});
