@@ -2,25 +2,47 @@ import { z } from 'zod';
 
 const Millis = z.number().int().nonnegative().max(7 * 24 * 3_600_000);
 
-export const RunnerConfigSchema = z.strictObject({
+/** Every setting, each optional: what a user or a scenario may override. */
+export const RunnerConfigOverridesSchema = z.strictObject({
   /** How long a spawn waits for the child's webhook (hapi: 15 s). */
-  webhookTimeoutMs: Millis.default(15_000),
+  webhookTimeoutMs: Millis.optional(),
   /** How long a tree gets to die after SIGTERM before SIGKILL. */
-  termGraceMs: Millis.default(3_000),
+  termGraceMs: Millis.optional(),
   /** How long after SIGKILL before the kill is reported as failed. */
-  killGraceMs: Millis.default(1_000),
+  killGraceMs: Millis.optional(),
   /** How often a dying tree, or a child adopted after a restart, is looked at. */
-  pollIntervalMs: z.number().int().positive().max(60_000).default(100),
+  pollIntervalMs: z.number().int().positive().max(60_000).optional(),
   /** The agent command (upstream: HAPI_CLI_EXECUTABLE) and the arguments put before ours. */
-  agentCommand: z.string().min(1).default('hapi'),
-  agentArgs: z.array(z.string()).default([]),
+  agentCommand: z.string().min(1).optional(),
+  agentArgs: z.array(z.string()).max(1_000).optional(),
   /** Spawns in flight at once; more are answered `busy` rather than queued without bound. */
-  maxInFlightSpawns: z.number().int().positive().max(10_000).default(64),
+  maxInFlightSpawns: z.number().int().positive().max(10_000).optional(),
   /** Remembered verified exits, so a repeated stop answers `already_gone`. Oldest go first. */
-  maxTombstones: z.number().int().positive().max(1_000_000).default(1_000),
+  maxTombstones: z.number().int().positive().max(1_000_000).optional(),
 });
+export type RunnerConfigInput = z.input<typeof RunnerConfigOverridesSchema>;
+
+export const RUNNER_CONFIG_DEFAULTS = {
+  webhookTimeoutMs: 15_000,
+  termGraceMs: 3_000,
+  killGraceMs: 1_000,
+  pollIntervalMs: 100,
+  agentCommand: 'hapi',
+  agentArgs: [] as string[],
+  maxInFlightSpawns: 64,
+  maxTombstones: 1_000,
+};
+
+export const RunnerConfigSchema = RunnerConfigOverridesSchema.transform((overrides) => ({
+  ...RUNNER_CONFIG_DEFAULTS,
+  ...definedOnly(overrides),
+}));
 export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
-export type RunnerConfigInput = z.input<typeof RunnerConfigSchema>;
+
+/** The keys whose value is not undefined: an override of `undefined` keeps the default. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Longest a tree kill may take before it is given up: the bound on a `stop` answer. */
 export function killDeadlineMs(config: RunnerConfig): number {

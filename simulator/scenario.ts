@@ -2,7 +2,7 @@
 // Everything a generated or hand-written scenario can say is in these schemas, and every
 // scenario file is checked against them before it runs.
 import { z } from 'zod';
-import { RunnerConfigSchema } from '../runner/config.ts';
+import { RunnerConfigOverridesSchema, definedOnly } from '../runner/config.ts';
 
 const Millis = z.number().int().nonnegative().max(30 * 24 * 3_600_000);
 
@@ -23,27 +23,45 @@ export const DescendantPlanSchema: z.ZodType<DescendantPlan> = z.lazy(() =>
   }),
 );
 
-/** How one fake agent behaves: the knobs of DESIGN.md section 3. */
-export const AgentPlanSchema = z.strictObject({
+/** How one fake agent behaves: the knobs of DESIGN.md section 3. Every field optional. */
+export const AgentOverridesSchema = z.strictObject({
   /** From start to the moment the agent is ready (registers with the hub, posts its webhook). */
-  bootDelayMs: Millis.default(2_000),
+  bootDelayMs: Millis.optional(),
   /** on-time: once, when booted; twice: a second one a second later; wrong-pid: names another PID; never. */
-  webhook: z.enum(['on-time', 'twice', 'wrong-pid', 'never']).default('on-time'),
+  webhook: z.enum(['on-time', 'twice', 'wrong-pid', 'never']).optional(),
   /** Whether the agent creates its hub row before its webhook (hapi does), and how long before. */
-  hubRegistration: z.enum(['before-webhook', 'never']).default('before-webhook'),
-  hubLeadMs: Millis.default(50),
+  hubRegistration: z.enum(['before-webhook', 'never']).optional(),
+  hubLeadMs: Millis.optional(),
   /** The wrapper exits by itself this long after its start (before or after its webhook). */
   exitAfterMs: Millis.optional(),
-  exitCode: z.number().int().min(0).max(255).default(1),
+  exitCode: z.number().int().min(0).max(255).optional(),
   /** The wrapper ignores SIGTERM (it takes SIGKILL). */
-  ignoresSigterm: z.boolean().default(false),
+  ignoresSigterm: z.boolean().optional(),
   /** How long the wrapper takes to die after SIGTERM. */
-  dieDelayMs: Millis.default(5),
+  dieDelayMs: Millis.optional(),
   /** The agent's descendants; the default is one grandchild, the real agent under its wrapper. */
-  tree: z.array(DescendantPlanSchema).max(16).default([{}]),
+  tree: z.array(DescendantPlanSchema).max(16).optional(),
 });
-export type AgentPlan = z.output<typeof AgentPlanSchema>;
-export type AgentPlanInput = z.input<typeof AgentPlanSchema>;
+export type AgentOverrides = z.input<typeof AgentOverridesSchema>;
+
+export const AGENT_DEFAULTS = {
+  bootDelayMs: 2_000,
+  webhook: 'on-time' as 'on-time' | 'twice' | 'wrong-pid' | 'never',
+  hubRegistration: 'before-webhook' as 'before-webhook' | 'never',
+  hubLeadMs: 50,
+  exitCode: 1,
+  ignoresSigterm: false,
+  dieDelayMs: 5,
+  tree: [{}] as DescendantPlan[],
+};
+
+export type AgentPlan = typeof AGENT_DEFAULTS & { exitAfterMs?: number };
+
+function withAgentDefaults(...layers: ReadonlyArray<AgentOverrides | null | undefined>): AgentPlan {
+  let plan: AgentPlan = { ...AGENT_DEFAULTS };
+  for (const layer of layers) if (layer) plan = { ...plan, ...(definedOnly(layer) as Partial<AgentPlan>) };
+  return plan;
+}
 
 /** Names a session the way a user would find it: by the child that reported it, or by id. */
 export const SessionRefSchema = z.union([
@@ -114,12 +132,12 @@ export const ScenarioSchema = z.strictObject({
   name: z.string().default('unnamed'),
   description: z.string().optional(),
   seed: z.number().int().default(1),
-  runnerConfig: RunnerConfigSchema.partial().default({}),
-  world: WorldSchema.default(WorldSchema.parse({})),
-  /** Every child's behaviour unless overridden. */
-  agent: AgentPlanSchema.default(AgentPlanSchema.parse({})),
-  /** Per-child overrides, by spawn order (0 = the first child the runner starts). */
-  agents: z.array(AgentPlanSchema.partial().nullable()).max(1_000).default([]),
+  runnerConfig: RunnerConfigOverridesSchema.default({}),
+  world: WorldSchema.default(() => WorldSchema.parse({})),
+  /** Every child's behaviour, over the defaults. */
+  agent: AgentOverridesSchema.default({}),
+  /** Per-child overrides over `agent`, by spawn order (0 = the first child the runner starts). */
+  agents: z.array(AgentOverridesSchema.nullable()).max(1_000).default([]),
   steps: z.array(StepSchema).max(10_000),
 });
 export type Scenario = z.output<typeof ScenarioSchema>;
@@ -134,9 +152,5 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
 
 /** The plan of the n-th child the runner starts. */
 export function agentPlanFor(scenario: Scenario, spawnIndex: number): AgentPlan {
-  const override = scenario.agents[spawnIndex];
-  if (override === undefined || override === null) return scenario.agent;
-  const merged: Record<string, unknown> = { ...scenario.agent };
-  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
-  return merged as AgentPlan;
+  return withAgentDefaults(scenario.agent, scenario.agents[spawnIndex]);
 }

@@ -154,7 +154,7 @@ export class VirtualWorld {
   async quiesce(): Promise<void> {
     const plans = this.children.map((c) => c.plan);
     const longestAgent = Math.max(
-      this.scenario.agent.bootDelayMs,
+      agentPlanFor(this.scenario, this.children.length).bootDelayMs,
       ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)),
     );
     const horizon = longestAgent + this.config.webhookTimeoutMs + 4 * killDeadlineMs(this.config) + 30_000;

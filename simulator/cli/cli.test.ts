@@ -1,0 +1,98 @@
+import { describe, expect, it, vi, afterEach } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './main.ts';
+
+/** Runs the CLI in-process and returns its exit status and what it printed. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe('runner-chaos simulate', () => {
+  it('reproduces the seed incident as one JSON document: legacy 4 ghosts, pr440-initial leaks, reference clean', async () => {
+    const { code, stdout } = await run('simulate', '--resumes', '4', '--delay', '60m', '--json', '--worktree');
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(Object.keys(doc)).toEqual(['scenario', 'runners', 'wallMs']);
+    const by = Object.fromEntries(doc.runners.map((r: { runner: string }) => [r.runner, r]));
+    expect(by.legacy.counts.ghostSessions).toBe(4);
+    expect(by['pr440-initial'].counts).toMatchObject({ leakedProcesses: 4, leakedWorktrees: 4 });
+    expect(by.reference).toMatchObject({ declared: [], violations: [], verdict: 'as-declared', counts: { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 } });
+    expect(by.legacy.violations[0]).toEqual({ invariant: expect.any(String), message: expect.any(String), atMs: expect.any(Number) });
+    expect(doc.wallMs).toBeGreaterThan(0);
+  });
+
+  it('prints a timeline per runner and a verdict table', async () => {
+    const { code, stdout } = await run('simulate', '--resumes', '2', '--delay', '90s');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/=== legacy ===/);
+    expect(stdout).toMatch(/<- #1 error timeout/);
+    expect(stdout).toMatch(/runner\s+declares\s+ghost sessions\s+leaked processes\s+leaked worktrees/);
+    expect(stdout).toMatch(/legacy\s+S1 S2\s+2\s+4\s+0/);
+  });
+
+  it('exits 1 when a runner does not do what it declares', async () => {
+    // With a timeout longer than the boot, legacy never orphans anything: it is not caught.
+    const { code, stdout } = await run('simulate', '--runner', 'legacy', '--delay', '10s', '--timeout', '60s', '--no-timeline');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/UNEXPECTED/);
+  });
+
+  it('exits 2 with a message naming the bad input', async () => {
+    expect(await run('simulate', '--delay', 'soon')).toMatchObject({ code: 2, stderr: expect.stringMatching(/"soon" is not a duration/) });
+    expect(await run('simulate', '--resumes', '0')).toMatchObject({ code: 2, stderr: expect.stringMatching(/out of range/) });
+    expect(await run('simulate', '--runner', 'nosuch')).toMatchObject({ code: 2, stderr: expect.stringMatching(/no bundled runner "nosuch"/) });
+    expect(await run('simulate', '--runner', './nowhere.ts')).toMatchObject({ code: 2, stderr: expect.stringMatching(/does not exist/) });
+    expect(await run('simulate', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option/) });
+    expect(await run('simulate', '--scenario', 'x.json', '--resumes', '3')).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot be combined with --resumes/) });
+  });
+
+  it('names what is wrong in a bad scenario file or runner module', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
+    try {
+      writeFileSync(join(dir, 'broken.json'), '{ "steps": [ { "op": "spwan" } ] }');
+      writeFileSync(join(dir, 'notjson.json'), '{ steps: ');
+      writeFileSync(join(dir, 'bad-runner.mjs'), 'export default { name: "x", declares: ["S9"] };');
+      expect(await run('simulate', '--scenario', join(dir, 'broken.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/steps\[0\]/) });
+      expect(await run('simulate', '--scenario', join(dir, 'notjson.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/is not JSON/) });
+      expect(await run('simulate', '--scenario', join(dir, 'missing.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/ENOENT/) });
+      const bad = await run('simulate', '--runner', join(dir, 'bad-runner.mjs'));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/"create" must be a function/);
+      expect(bad.stderr).toMatch(/unknown invariants: S9/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a runner from a module path', async () => {
+    const { code, stdout } = await run('simulate', '--runner', 'runner/reference.ts', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).runners.map((r: { runner: string }) => r.runner)).toEqual(['reference']);
+  });
+
+  it('works as a real command, with the JSON alone on stdout', () => {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout).runners).toHaveLength(3);
+  });
+});
