@@ -6,8 +6,18 @@ import type { GitFault } from '../scenario.ts';
 
 type MemFs = ReturnType<typeof createFsFromVolume>;
 
+/** memfs asks "the process" for uid, gid and cwd; the virtual world answers, not the real one. */
+const VIRTUAL_PROCESS = {
+  cwd: () => '/',
+  platform: 'linux' as const,
+  emitWarning: () => {},
+  env: {},
+  getuid: () => 1000,
+  getgid: () => 1000,
+};
+
 export class WorktreeModel {
-  readonly fs: MemFs;
+  private volume: MemFs | undefined;
   private readonly calls = { add: 0, remove: 0 };
   /** Every worktree path ever made, for the oracle. */
   readonly created = new Set<string>();
@@ -16,8 +26,19 @@ export class WorktreeModel {
     readonly repoPaths: readonly string[],
     private readonly faults: readonly GitFault[],
   ) {
-    this.fs = createFsFromVolume(new Volume());
-    for (const repo of repoPaths) this.fs.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
+  }
+
+  /** The filesystem, made on first use: most scenarios never touch a worktree. */
+  get fs(): MemFs {
+    if (this.volume === undefined) {
+      this.volume = createFsFromVolume(Volume.fromJSON({}, '/', { process: VIRTUAL_PROCESS }));
+      for (const repo of this.repoPaths) this.volume.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
+    }
+    return this.volume;
+  }
+
+  directoryExists(path: string): boolean {
+    return this.repoPaths.includes(path) || this.fs.existsSync(path);
   }
 
   /** Throws the fault the scenario planned for this call, if any. */
@@ -79,6 +100,7 @@ export class WorktreeModel {
 
   /** Worktrees that still exist in any part: directory or registration. */
   existing(): string[] {
+    if (this.created.size === 0) return [];
     const registered = new Set(this.repoPaths.flatMap((repo) => this.list(repo)));
     return [...this.created].filter((path) => registered.has(path) || this.fs.existsSync(path));
   }

@@ -24,7 +24,6 @@ import type { ChildRecord, RequestRecord } from './records.ts';
 
 export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
 export const REPO_PATH = '/work/repo';
-const STATE_PATH = '/var/lib/runner/state.json';
 const MAX_EVENTS = 500_000;
 const MAX_TRACE = 200_000;
 const HUB_LATENCY_MS = 5;
@@ -55,6 +54,8 @@ export class VirtualWorld {
   private instances = 0;
   private eventsRun = 0;
   private bystander: VProcess | undefined;
+  private stateFile: string | null = null;
+  private runnerTouched = false;
   private readonly runId: string;
 
   constructor(
@@ -144,7 +145,11 @@ export class VirtualWorld {
       const event = this.queue.pop()!;
       this.now = event.at;
       event.run();
-      await drain();
+      // Only an event that called into the runner can have left it promise work to do.
+      if (this.runnerTouched) {
+        this.runnerTouched = false;
+        await drain();
+      }
       if (++this.eventsRun > MAX_EVENTS) throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
     }
     this.now = Math.max(this.now, t);
@@ -270,10 +275,13 @@ export class VirtualWorld {
 
   private deliverWebhook(body: unknown): void {
     const instance = this.instance;
-    if (instance?.alive !== true || instance.runner === undefined) return; // connection refused
-    instance.runner.sessionStarted(body).catch((error: unknown) => {
-      this.record({ kind: 'log', atMs: this.now, level: 'error', message: `sessionStarted threw: ${String(error)}` });
-    });
+    const runner = instance?.runner;
+    if (instance === undefined || runner === undefined) return;
+    this.intoRunner(instance, () => {
+      runner.sessionStarted(body).catch((error: unknown) => {
+        this.record({ kind: 'log', atMs: this.now, level: 'error', message: `sessionStarted threw: ${String(error)}` });
+      });
+    }); // a dead runner refuses the connection: nothing happens
   }
 
   private onProcessStart(p: VProcess): void {
@@ -337,6 +345,13 @@ export class VirtualWorld {
     await this.startRunner();
   }
 
+  /** Calls into a runner instance, if it still lives, and notes that its promises must settle. */
+  private intoRunner(instance: RunnerInstance, call: () => void): void {
+    if (!instance.alive) return;
+    this.runnerTouched = true;
+    call();
+  }
+
   // ---- ports -------------------------------------------------------------------------------------
 
   private portsFor(instance: RunnerInstance): RunnerPorts {
@@ -350,16 +365,16 @@ export class VirtualWorld {
           try {
             value = work();
           } catch (error) {
-            if (instance.alive) reject(error);
+            this.intoRunner(instance, () => reject(error));
             return;
           }
-          if (instance.alive) resolve(value);
+          this.intoRunner(instance, () => resolve(value));
         });
       });
     const processes: ProcessHost = {
       spawnDetached: async (spec) => {
         if (!instance.alive) return new Promise(() => {});
-        if (!this.worktrees.fs.existsSync(spec.cwd)) {
+        if (!this.worktrees.directoryExists(spec.cwd)) {
           throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
         }
         return this.spawnChild(instance, spec.args, spec.cwd, spec.env);
@@ -369,9 +384,7 @@ export class VirtualWorld {
         if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
         // Node hears of a child's exit a moment after the kernel: as an event of its own.
         this.table.onExit(proc, (exit) => {
-          this.later(0, () => {
-            if (instance.alive) callback(exit);
-          });
+          this.later(0, () => this.intoRunner(instance, () => callback(exit)));
         });
         return true;
       },
@@ -416,7 +429,7 @@ export class VirtualWorld {
             timerId,
             this.later(delayMs, () => {
               timers.delete(timerId);
-              if (instance.alive) callback();
+              this.intoRunner(instance, callback);
             }),
           );
           return { timerId };
@@ -435,11 +448,10 @@ export class VirtualWorld {
           }),
       },
       state: {
-        load: async () => (this.worktrees.fs.existsSync(STATE_PATH) ? String(this.worktrees.fs.readFileSync(STATE_PATH, 'utf8')) : null),
+        // The runner's state file survives its crashes: it lives in the world, not the instance.
+        load: async () => this.stateFile,
         save: async (contents) => {
-          if (!instance.alive) return;
-          this.worktrees.fs.mkdirSync('/var/lib/runner', { recursive: true });
-          this.worktrees.fs.writeFileSync(STATE_PATH, contents);
+          if (instance.alive) this.stateFile = contents;
         },
       },
       logger: {
