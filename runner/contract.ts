@@ -51,6 +51,8 @@ export const SessionWebhookSchema = z.object({
   metadata: z.looseObject({
     hostPid: z.number().int().positive().max(4_194_304),
     startedBy: StartedBySchema,
+    /** The spawn token from the child's environment (HAPI_RUNNER_SPAWN_TOKEN), if it was given one. */
+    spawnToken: z.string().max(200).optional(),
   }),
 });
 export type SessionWebhook = z.infer<typeof SessionWebhookSchema>;

@@ -100,6 +100,11 @@ export interface Logger {
   log(level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
+/** Unpredictable tokens (crypto in Node, the seeded Rng in the virtual world). */
+export interface Random {
+  token(): string;
+}
+
 export interface RunnerPorts {
   readonly clock: Clock;
   readonly processes: ProcessHost;
@@ -107,6 +112,7 @@ export interface RunnerPorts {
   readonly hub: HubClient;
   readonly state: StateStore;
   readonly logger: Logger;
+  readonly random: Random;
 }
 
 /** Sleeps on the port clock; the only way a runner may wait. */

@@ -152,7 +152,8 @@ export class Oracle {
         } else {
           this.granted.add(result.sessionId);
         }
-      } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined) {
+      } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined && exitedAt < atMs) {
+        // (An exit at the very instant of the timeout is a tie the runner cannot have seen.)
         this.report('T1', `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited at ${formatMs(exitedAt)}`, atMs);
       }
       return;

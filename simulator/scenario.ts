@@ -14,7 +14,7 @@ export interface DescendantPlan {
   children?: DescendantPlan[];
 }
 
-export const DescendantPlanSchema: z.ZodType<DescendantPlan> = z.lazy(() =>
+export const DescendantPlanSchema: z.ZodType<DescendantPlan, DescendantPlan> = z.lazy(() =>
   z.strictObject({
     escape: z.enum(['none', 'own-group', 'setsid', 'double-fork']).optional(),
     ignoresSigterm: z.boolean().optional(),

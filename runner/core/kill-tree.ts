@@ -8,6 +8,8 @@
 import { sleep, type ProcessHost, type ProcessInfo, type Clock, type Signal, type ProcessRef } from '../ports.ts';
 
 export const SPAWN_MARKER_ENV = 'HAPI_RUNNER_SPAWN_MARKER';
+/** A per-spawn secret the child echoes as `metadata.spawnToken`, so a webhook naming our child's PID proves it comes from the child. */
+export const SPAWN_TOKEN_ENV = 'HAPI_RUNNER_SPAWN_TOKEN';
 
 export interface TreeTarget {
   readonly root: ProcessRef;

@@ -8,6 +8,7 @@ export const PersistedChildSchema = z.strictObject({
   pid: z.number().int().positive(),
   generation: z.string(),
   marker: z.string(),
+  token: z.string().optional(),
   phase: z.enum(['booting', 'session', 'dying']),
   sessionId: z.string().optional(),
   resumeKey: z.string().optional(),

@@ -20,7 +20,7 @@ import {
 import type { RunnerConfig } from '../config.ts';
 import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
-import { killTree, SPAWN_MARKER_ENV, type KillOutcome } from './kill-tree.ts';
+import { killTree, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
 
 type Phase = 'booting' | 'session' | 'dying';
@@ -35,6 +35,8 @@ interface TrackedChild {
   readonly id: number;
   readonly ref: ProcessRef;
   readonly marker: string;
+  /** Echoed by the child in its webhook; absent for children adopted from an older state file. */
+  readonly token?: string;
   readonly resumeKey?: string;
   readonly worktree?: Worktree;
   phase: Phase;
@@ -51,8 +53,10 @@ interface TrackedChild {
 }
 
 const MAX_EXTERNAL_SESSIONS = 1_000;
-const WORKTREE_REMOVE_ATTEMPTS = 5;
+const WORKTREE_REMOVE_ATTEMPTS = 8;
 const MAX_TEARDOWN_RETRIES = 10;
+/** How many times (a second apart) a restarted runner looks for a worktree its previous life was making. */
+const INTENT_LOOKS = 5;
 
 export class ReferenceRunner implements Runner {
   private readonly children = new Map<number, TrackedChild>();
@@ -133,20 +137,26 @@ export class ReferenceRunner implements Runner {
       cwd = worktree.path;
     }
 
+    if (this.shuttingDown) {
+      // Answer now; git may need retries, and the answer must not wait on them.
+      if (worktree !== undefined) void this.releaseIntent(worktree);
+      return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
+    }
+    const token = this.ports.random.token();
     let ref: ProcessRef;
     try {
       ref = await this.ports.processes.spawnDetached({
         command: this.config.agentCommand,
         args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
         cwd,
-        env: { [SPAWN_MARKER_ENV]: marker },
+        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token },
       });
     } catch (error) {
-      if (worktree !== undefined) await this.removeWorktree(worktree);
+      if (worktree !== undefined) void this.releaseIntent(worktree);
       return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describe(error)}` };
     }
 
-    const child: TrackedChild = { id, ref, marker, phase: 'booting', stopRequested: false, watched: false };
+    const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
     if (key !== undefined) Object.assign(child, { resumeKey: key });
     if (worktree !== undefined) {
       Object.assign(child, { worktree });
@@ -161,6 +171,8 @@ export class ReferenceRunner implements Runner {
       child.webhookTimer = this.ports.clock.setTimeout(() => this.onWebhookTimeout(child), this.config.webhookTimeoutMs);
       child.watched = this.ports.processes.onExit(ref, (exit) => this.onRootExit(child, exit));
       if (!child.watched) this.ensurePolling();
+      // A shutdown that came while we were spawning: this child is not wanted any more.
+      if (this.shuttingDown) void this.teardown(child);
     });
   }
 
@@ -213,6 +225,11 @@ export class ReferenceRunner implements Runner {
     if (child !== undefined) {
       if (this.ports.processes.generationOf(pid) !== child.ref.generation) {
         this.ports.logger.log('warn', 'webhook names a PID that came round; ignored', { pid, sessionId });
+        return;
+      }
+      if (child.token !== undefined && metadata.spawnToken !== child.token) {
+        // Anyone local can post this webhook: only our child knows its token.
+        this.ports.logger.log('warn', 'webhook names our child but lacks its spawn token; ignored', { pid, sessionId });
         return;
       }
       if (child.phase === 'booting') {
@@ -306,23 +323,53 @@ export class ReferenceRunner implements Runner {
   /** After the tree is dead: its worktree goes, then the record; the session id is remembered. */
   private async release(child: TrackedChild): Promise<void> {
     if (child.sessionId !== undefined) this.tombstones.set(child.sessionId, child.rootExit ?? 'stopped');
-    if (child.worktree !== undefined) await this.removeWorktree(child.worktree);
+    if (child.worktree !== undefined && !(await this.removeWorktree(child.worktree))) {
+      // Still there after every retry: persisted, so that the next start tries again.
+      this.worktreeIntents.add(child.worktree);
+    }
     this.children.delete(child.id);
     this.persist();
   }
 
-  private async removeWorktree(worktree: Worktree): Promise<void> {
+  /** `git worktree remove`, retried with backoff; false when every attempt failed. */
+  private async removeWorktree(worktree: Worktree): Promise<boolean> {
     for (let attempt = 1; attempt <= WORKTREE_REMOVE_ATTEMPTS; attempt++) {
       try {
         const path = worktree.path ?? (await this.findWorktreePath(worktree));
         if (path !== undefined) await this.ports.worktrees.remove(worktree.repo, path);
-        return;
+        return true;
       } catch (error) {
         this.ports.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describe(error) });
-        if (attempt < WORKTREE_REMOVE_ATTEMPTS) await sleep(this.ports.clock, 1_000 * attempt);
+        if (attempt < WORKTREE_REMOVE_ATTEMPTS) await sleep(this.ports.clock, Math.min(1_000 * 2 ** (attempt - 1), 60_000));
       }
     }
-    this.ports.logger.log('error', 'worktree left behind after retries', { name: worktree.name });
+    this.ports.logger.log('error', 'worktree left behind after retries; the next start retries it', { name: worktree.name });
+    return false;
+  }
+
+  /** Removes a worktree that no child got; the intent stays persisted until it is done. */
+  private async releaseIntent(worktree: Worktree): Promise<void> {
+    if (await this.removeWorktree(worktree)) this.worktreeIntents.delete(worktree);
+    this.persist();
+  }
+
+  private async removeIntendedWorktree(worktree: Worktree): Promise<void> {
+    for (let look = 1; look <= INTENT_LOOKS; look++) {
+      try {
+        const path = worktree.path ?? (await this.findWorktreePath(worktree));
+        if (path !== undefined) {
+          worktree.path = path;
+          await this.releaseIntent(worktree);
+          return;
+        }
+      } catch (error) {
+        this.ports.logger.log('warn', 'git worktree list failed', { name: worktree.name, error: describe(error) });
+      }
+      await sleep(this.ports.clock, 1_000);
+    }
+    // Never made: the previous life's git did not get that far.
+    this.worktreeIntents.delete(worktree);
+    this.persist();
   }
 
   private async findWorktreePath(worktree: Worktree): Promise<string | undefined> {
@@ -362,8 +409,11 @@ export class ReferenceRunner implements Runner {
     this.boots = state.boots + 1;
     this.bootStamp = `b${this.boots}t${this.ports.clock.now()}`;
     for (const intent of state.worktreeIntents) {
-      // A crash between "git worktree add" and the spawn: the worktree has no child.
-      void this.removeWorktree({ ...intent });
+      // A crash between "git worktree add" and the spawn: the worktree has no child. The old
+      // life's git may still be running, so look again for a while before giving up.
+      const worktree = { ...intent };
+      this.worktreeIntents.add(worktree);
+      void this.removeIntendedWorktree(worktree);
     }
     for (const saved of state.children) this.adopt(saved);
     this.persist();
@@ -377,6 +427,7 @@ export class ReferenceRunner implements Runner {
       phase: saved.phase,
       stopRequested: false,
       watched: false,
+      ...(saved.token !== undefined ? { token: saved.token } : {}),
     };
     if (saved.resumeKey !== undefined) Object.assign(child, { resumeKey: saved.resumeKey });
     if (saved.worktree !== undefined) Object.assign(child, { worktree: { ...saved.worktree } });
@@ -418,6 +469,7 @@ export class ReferenceRunner implements Runner {
     const children: PersistedChild[] = [];
     for (const c of this.children.values()) {
       const saved: PersistedChild = { pid: c.ref.pid, generation: c.ref.generation, marker: c.marker, phase: c.phase };
+      if (c.token !== undefined) saved.token = c.token;
       if (c.sessionId !== undefined) saved.sessionId = c.sessionId;
       if (c.resumeKey !== undefined) saved.resumeKey = c.resumeKey;
       if (c.worktree !== undefined) saved.worktree = { ...c.worktree };

@@ -2,7 +2,7 @@
 // runners in the virtual world, side by side.
 import { readFile } from 'node:fs/promises';
 import type { RunnerDefinition } from '../../runner/contract.ts';
-import { bundledRunners } from '../../fixtures/runners/index.ts';
+import { seedIncidentRunners } from '../../fixtures/runners/index.ts';
 import { loadRunner } from '../load-runner.ts';
 import { runScenario, type RunResult } from '../run-scenario.ts';
 import { parseScenario, type Scenario } from '../scenario.ts';
@@ -65,7 +65,7 @@ function parseWithUsageError(json: unknown, source: string): Scenario {
 }
 
 export async function resolveRunners(names: readonly string[] | undefined): Promise<RunnerDefinition[]> {
-  if (names === undefined || names.length === 0) return [...bundledRunners];
+  if (names === undefined || names.length === 0) return [...seedIncidentRunners];
   const runners: RunnerDefinition[] = [];
   for (const name of names) {
     try {

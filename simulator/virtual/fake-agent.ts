@@ -1,6 +1,7 @@
 // A fake agent in the virtual world: the wrapper process the runner started, the descendants
 // it forks, and what it does when: register with the hub, post its webhook, exit, crash.
 // It follows its AgentPlan and nothing else; all its timing goes through the world's queue.
+import { SPAWN_TOKEN_ENV } from '../../runner/core/kill-tree.ts';
 import type { AgentPlan, DescendantPlan } from '../scenario.ts';
 import type { ProcessTable, VProcess } from './process-table.ts';
 
@@ -8,7 +9,7 @@ export interface AgentEnvironment {
   readonly table: ProcessTable;
   later(delayMs: number, run: () => void): void;
   registerWithHub(sessionId: string, process: VProcess): void;
-  postWebhook(from: VProcess, body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner' } }): void;
+  postWebhook(from: VProcess, body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner'; spawnToken?: string } }): void;
 }
 
 const FORK_DELAY_MS = 1;
@@ -31,7 +32,9 @@ export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: A
   const post = (): void => {
     if (!wrapper.alive) return;
     const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
-    env.postWebhook(wrapper, { sessionId, metadata: { hostPid, startedBy: 'runner' } });
+    // Like a cooperating agent CLI, it echoes the spawn token the runner put in its environment.
+    const spawnToken = wrapper.env[SPAWN_TOKEN_ENV];
+    env.postWebhook(wrapper, { sessionId, metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) } });
   };
   env.later(plan.bootDelayMs, post);
   if (plan.webhook === 'twice') env.later(plan.bootDelayMs + SECOND_WEBHOOK_AFTER_MS, post);

@@ -25,6 +25,8 @@ export interface RequestRecord {
   readonly op: RequestOp;
   readonly issuedAt: number;
   readonly resumeKey?: string;
+  /** For spawn: whether a worktree session was asked for. */
+  readonly worktree?: boolean;
   /** For stop: the session id asked for. */
   readonly sessionId?: string;
   /** For spawn: the child started for this request, when the world could tell which. */

@@ -27,6 +27,8 @@ export const REPO_PATH = '/work/repo';
 const MAX_EVENTS = 500_000;
 const MAX_TRACE = 200_000;
 const HUB_LATENCY_MS = 5;
+/** Beyond every boot, timeout and kill deadline, how long the world waits for things to settle. */
+export const QUIESCENCE_MARGIN_MS = 10 * 60_000;
 
 /** The runner's process, and the ports handed to it; fenced off when it crashes. */
 interface RunnerInstance {
@@ -56,6 +58,8 @@ export class VirtualWorld {
   private bystander: VProcess | undefined;
   private stateFile: string | null = null;
   private runnerTouched = false;
+  /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
+  private readonly entropy: Rng;
   private readonly runId: string;
 
   constructor(
@@ -66,6 +70,7 @@ export class VirtualWorld {
     this.runId = `sim-${scenario.seed}`;
     this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.now, invariant: v.invariant, message: v.message }));
     const rng = new Rng(scenario.seed);
+    this.entropy = new Rng(scenario.seed ^ 0x5eed5eed);
     this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
     this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
     this.table = new ProcessTable(scenario.world.pidMax, {
@@ -162,7 +167,8 @@ export class VirtualWorld {
       agentPlanFor(this.scenario, this.children.length).bootDelayMs,
       ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)),
     );
-    const horizon = longestAgent + this.config.webhookTimeoutMs + 4 * killDeadlineMs(this.config) + 30_000;
+    // Virtual time is free: leave room for a runner's retries with backoff too.
+    const horizon = longestAgent + this.config.webhookTimeoutMs + 4 * killDeadlineMs(this.config) + QUIESCENCE_MARGIN_MS;
     await this.advanceTo(this.now + horizon);
     let listed: readonly SessionInfo[] | undefined;
     const runner = this.instance?.alive === true ? this.instance.runner : undefined;
@@ -196,14 +202,14 @@ export class VirtualWorld {
       ...(resume !== undefined ? { resumeSessionId: resume } : {}),
     };
     const detail = `spawn ${resume !== undefined ? `resume ${resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
-    this.issue('spawn', detail, (r) => r.spawnSession(body), resume !== undefined ? { resumeKey: resume } : {});
+    this.issue('spawn', detail, (r) => r.spawnSession(body), { worktree, ...(resume !== undefined ? { resumeKey: resume } : {}) });
   }
 
   private issue<T>(
     op: RequestOp,
     detail: string,
     call: (runner: Runner) => Promise<T>,
-    extra: { resumeKey?: string; sessionId?: string } = {},
+    extra: { resumeKey?: string; sessionId?: string; worktree?: boolean } = {},
   ): RequestRecord | undefined {
     const instance = this.instance;
     const runner = instance?.alive === true ? instance.runner : undefined;
@@ -235,6 +241,11 @@ export class VirtualWorld {
     if (request.answeredAt !== undefined) return;
     request.answeredAt = this.now;
     request.answer = answer;
+    if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
+      const named = answer.result.pid;
+      const child = [...this.children].reverse().find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
+      if (child !== undefined) request.child = child;
+    }
     this.record({ kind: 'answer', atMs: this.now, requestId: request.id, answer });
     this.oracle.onAnswer(request, answer, this.children, this.table.live(), this.now);
   }
@@ -454,6 +465,7 @@ export class VirtualWorld {
           if (instance.alive) this.stateFile = contents;
         },
       },
+      random: { token: () => `t${this.entropy.nextU32().toString(36)}${this.entropy.nextU32().toString(36)}` },
       logger: {
         log: (level, message, fields) => {
           if (level === 'debug' || !instance.alive) return;
@@ -487,9 +499,11 @@ export class VirtualWorld {
       ...(resumeKey !== undefined ? { resumeKey } : {}),
     };
     this.children.push(child);
-    // Which request is this child for? The oldest open spawn for the same session.
+    // Which request is this child for? A first guess, the oldest open spawn of the same kind
+    // for the same session; the answer corrects it when it names its child's PID.
+    const worktree = cwd !== REPO_PATH;
     const request = this.requests.find(
-      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey,
+      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey && r.worktree === worktree,
     );
     if (request !== undefined) request.child = child;
     this.oracle.onChildSpawned(child, this.children, this.table.live(), this.now);

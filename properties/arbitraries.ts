@@ -1,0 +1,227 @@
+// fast-check arbitraries for whole scenarios, built from small ones.
+//
+// Swarm testing: every scenario first draws which fault kinds it may use (a `Swarm`, one
+// boolean per kind), then draws raw material for all kinds, and the swarm masks out the
+// disabled ones. Each run so exercises a random subset of faults, which reaches rare
+// combinations that an "everything a little" mix dilutes; and since a disabled kind shrinks
+// towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
+import fc from 'fast-check';
+import type { z } from 'zod';
+import type { DescendantPlan, GitFaultSchema, ScenarioInput, Step, AgentOverrides } from '../simulator/scenario.ts';
+
+type GitFaultInput = z.input<typeof GitFaultSchema>;
+
+export const FAULT_KINDS = [
+  'resumes',
+  'worktrees',
+  'stops',
+  'lateBoots',
+  'earlyExits',
+  'webhookOddities',
+  'earlyHubRows',
+  'sigtermIgnorers',
+  'escapees',
+  'slowDeaths',
+  'crashes',
+  'forgedWebhooks',
+  'pidReuse',
+  'gitFaults',
+  'restarts',
+  'shutdowns',
+  'shuffledTies',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export type Swarm = Readonly<Record<FaultKind, boolean>>;
+
+export const swarmArb: fc.Arbitrary<Swarm> = fc.record(
+  Object.fromEntries(FAULT_KINDS.map((kind) => [kind, fc.boolean()])) as Record<FaultKind, fc.Arbitrary<boolean>>,
+);
+
+/** Webhook timeouts: short ones keep generated scenarios cheap; 15 s is upstream's. */
+export const timeoutArb = fc.constantFrom(1_000, 5_000, 15_000);
+
+const HOUR = 3_600_000;
+
+/** Durations that matter around a timeout: tiny, just under / at / over it, and far past. */
+export function durationAround(timeoutMs: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 50 }) },
+    { weight: 3, arbitrary: fc.integer({ min: 51, max: timeoutMs }) },
+    { weight: 2, arbitrary: fc.integer({ min: timeoutMs - 2, max: timeoutMs + 2 }) },
+    { weight: 2, arbitrary: fc.integer({ min: timeoutMs, max: 20 * timeoutMs }) },
+    { weight: 1, arbitrary: fc.integer({ min: 20 * timeoutMs, max: 2 * HOUR }) },
+  );
+}
+
+const descendantArb: fc.Arbitrary<DescendantPlan> = fc.letrec<{ node: DescendantPlan }>((tie) => ({
+  node: fc.record(
+    {
+      escape: fc.constantFrom('none' as const, 'own-group' as const, 'setsid' as const, 'double-fork' as const),
+      ignoresSigterm: fc.boolean(),
+      dieDelayMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 5_000 })),
+      children: fc.array(tie('node'), { maxLength: 2, depthIdentifier: 'tree' }),
+    },
+    { requiredKeys: [] },
+  ),
+})).node;
+
+export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
+  return fc.record(
+    {
+      bootDelayMs: durationAround(timeoutMs),
+      webhook: fc.constantFrom('on-time' as const, 'twice' as const, 'wrong-pid' as const, 'never' as const),
+      hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
+      exitAfterMs: durationAround(timeoutMs),
+      exitCode: fc.integer({ min: 0, max: 255 }),
+      ignoresSigterm: fc.boolean(),
+      dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
+      tree: fc.array(descendantArb, { maxLength: 3 }),
+    },
+    { requiredKeys: [] },
+  );
+}
+
+const spawnIndexArb = fc.integer({ min: 0, max: 4 });
+
+export function stepArb(timeoutMs: number): fc.Arbitrary<Step> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record(
+        { op: fc.constant('spawn' as const), resume: fc.constantFrom('conv-a', 'conv-b'), worktree: fc.boolean() },
+        { requiredKeys: ['op'] },
+      ),
+    },
+    { weight: 5, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: durationAround(timeoutMs) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('stop' as const), session: fc.record({ spawn: spawnIndexArb }) }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'list' as const }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('crash' as const), spawn: spawnIndexArb, tree: fc.boolean() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('forge-webhook' as const),
+        pid: fc.oneof(
+          fc.constant({ bystander: true as const }),
+          fc.constant({ runner: true as const }),
+          fc.record({ spawn: spawnIndexArb }),
+        ),
+        sessionId: fc.constantFrom('forged', 'sess-1', 'sess-2'),
+        startedBy: fc.constantFrom('runner' as const, 'terminal' as const),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'restart' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'shutdown' as const }) },
+  );
+}
+
+const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record({
+  op: fc.constantFrom('add' as const, 'remove' as const),
+  nth: fc.integer({ min: 1, max: 4 }),
+  times: fc.integer({ min: 1, max: 3 }),
+  code: fc.constantFrom('EEXIST' as const, 'ENOSPC' as const, 'EBUSY' as const, 'ELOCKED' as const, 'EDANGLING' as const),
+});
+
+/** The raw material of a scenario, before the swarm masks it. */
+interface Draft {
+  swarm: Swarm;
+  seed: number;
+  timeoutMs: number;
+  pidMax: number;
+  agent: AgentOverrides;
+  agents: Array<AgentOverrides | null>;
+  steps: Step[];
+  gitFaults: GitFaultInput[];
+}
+
+function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): DescendantPlan[] | undefined {
+  if (tree === undefined) return undefined;
+  return tree.map((node) => {
+    const masked: DescendantPlan = {};
+    if (swarm.escapees && node.escape !== undefined) masked.escape = node.escape;
+    if (swarm.sigtermIgnorers && node.ignoresSigterm !== undefined) masked.ignoresSigterm = node.ignoresSigterm;
+    if (swarm.slowDeaths && node.dieDelayMs !== undefined) masked.dieDelayMs = node.dieDelayMs;
+    const children = maskTree(node.children, swarm);
+    if (children !== undefined && children.length > 0) masked.children = children;
+    return masked;
+  });
+}
+
+function maskAgent(agent: AgentOverrides, swarm: Swarm, timeoutMs: number): AgentOverrides {
+  const masked: AgentOverrides = {};
+  if (agent.bootDelayMs !== undefined) masked.bootDelayMs = swarm.lateBoots ? agent.bootDelayMs : Math.min(agent.bootDelayMs, Math.floor(timeoutMs / 2));
+  if (swarm.webhookOddities && agent.webhook !== undefined) masked.webhook = agent.webhook;
+  if (swarm.earlyHubRows && agent.hubLeadMs !== undefined) masked.hubLeadMs = agent.hubLeadMs;
+  if (swarm.earlyExits && agent.exitAfterMs !== undefined) {
+    masked.exitAfterMs = agent.exitAfterMs;
+    if (agent.exitCode !== undefined) masked.exitCode = agent.exitCode;
+  }
+  if (swarm.sigtermIgnorers && agent.ignoresSigterm !== undefined) masked.ignoresSigterm = agent.ignoresSigterm;
+  if (swarm.slowDeaths && agent.dieDelayMs !== undefined) masked.dieDelayMs = agent.dieDelayMs;
+  const tree = maskTree(agent.tree, swarm);
+  if (tree !== undefined) masked.tree = tree;
+  return masked;
+}
+
+function maskStep(step: Step, swarm: Swarm): Step | undefined {
+  switch (step.op) {
+    case 'spawn': {
+      const masked: Step = { op: 'spawn' };
+      if (swarm.resumes && step.resume !== undefined) masked.resume = step.resume;
+      if (swarm.worktrees && step.worktree === true) masked.worktree = true;
+      return masked;
+    }
+    case 'stop':
+    case 'list':
+      return swarm.stops ? step : undefined;
+    case 'crash':
+      return swarm.crashes ? step : undefined;
+    case 'forge-webhook':
+      return swarm.forgedWebhooks ? step : undefined;
+    case 'bystander':
+      return swarm.pidReuse ? step : undefined;
+    case 'restart':
+      return swarm.restarts ? step : undefined;
+    case 'shutdown':
+      return swarm.shutdowns ? step : undefined;
+    case 'advance':
+      return step;
+  }
+}
+
+/** A whole scenario, ready for `parseScenario`. */
+export function scenarioArb(options: { maxSteps?: number } = {}): fc.Arbitrary<ScenarioInput> {
+  const maxSteps = options.maxSteps ?? 10;
+  const draftArb: fc.Arbitrary<Draft> = timeoutArb.chain((timeoutMs) =>
+    fc.record({
+      swarm: swarmArb,
+      seed: fc.integer({ min: 0, max: 0xffff }),
+      timeoutMs: fc.constant(timeoutMs),
+      pidMax: fc.oneof(fc.constant(32_768), fc.integer({ min: 400, max: 600 })),
+      agent: agentArb(timeoutMs),
+      agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 4 }),
+      steps: fc.array(stepArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
+      gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
+    }),
+  );
+  return draftArb.map((draft) => toScenario(draft));
+}
+
+function toScenario(draft: Draft): ScenarioInput {
+  const { swarm, timeoutMs } = draft;
+  const steps = draft.steps.map((s) => maskStep(s, swarm)).filter((s): s is Step => s !== undefined);
+  return {
+    name: 'generated',
+    seed: draft.seed,
+    runnerConfig: { webhookTimeoutMs: timeoutMs },
+    world: {
+      pidMax: swarm.pidReuse ? draft.pidMax : 32_768,
+      bystander: true,
+      shuffleTies: swarm.shuffledTies,
+      gitFaults: swarm.gitFaults ? draft.gitFaults : [],
+    },
+    agent: maskAgent(draft.agent, swarm, timeoutMs),
+    agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, swarm, timeoutMs))),
+    steps: steps.length > 0 ? steps : [{ op: 'spawn' }],
+  };
+}
