@@ -83,35 +83,44 @@ export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
 
 const spawnIndexArb = fc.integer({ min: 0, max: 4 });
 
-export function stepArb(timeoutMs: number): fc.Arbitrary<Step> {
+/**
+ * One move of the scenario: mostly a single step, sometimes a short burst that models one
+ * world fault (a PID that comes round right after a crash, a double click on resume).
+ */
+export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
+  const one = (arbitrary: fc.Arbitrary<Step>): fc.Arbitrary<Step[]> => arbitrary.map((step) => [step]);
   return fc.oneof(
     {
       weight: 5,
-      arbitrary: fc.record(
-        { op: fc.constant('spawn' as const), resume: fc.constantFrom('conv-a', 'conv-b'), worktree: fc.boolean() },
-        { requiredKeys: ['op'] },
+      arbitrary: one(
+        fc.record(
+          { op: fc.constant('spawn' as const), resume: fc.constantFrom('conv-a', 'conv-b'), worktree: fc.boolean() },
+          { requiredKeys: ['op'] },
+        ),
       ),
     },
-    { weight: 5, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: durationAround(timeoutMs) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('stop' as const), session: fc.record({ spawn: spawnIndexArb }) }) },
-    { weight: 1, arbitrary: fc.constant({ op: 'list' as const }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('crash' as const), spawn: spawnIndexArb, tree: fc.boolean() }) },
+    { weight: 5, arbitrary: one(fc.record({ op: fc.constant('advance' as const), ms: durationAround(timeoutMs) })) },
+    { weight: 2, arbitrary: one(fc.record({ op: fc.constant('stop' as const), session: fc.record({ spawn: spawnIndexArb }) })) },
+    { weight: 1, arbitrary: one(fc.constant({ op: 'list' as const })) },
+    { weight: 1, arbitrary: one(fc.record({ op: fc.constant('crash' as const), spawn: spawnIndexArb, tree: fc.boolean() })) },
     {
       weight: 1,
-      arbitrary: fc.record({
-        op: fc.constant('forge-webhook' as const),
-        pid: fc.oneof(
-          fc.constant({ bystander: true as const }),
-          fc.constant({ runner: true as const }),
-          fc.record({ spawn: spawnIndexArb }),
-        ),
-        sessionId: fc.constantFrom('forged', 'sess-1', 'sess-2'),
-        startedBy: fc.constantFrom('runner' as const, 'terminal' as const),
-      }),
+      arbitrary: one(
+        fc.record({
+          op: fc.constant('forge-webhook' as const),
+          pid: fc.oneof(
+            fc.constant({ bystander: true as const }),
+            fc.constant({ runner: true as const }),
+            fc.record({ spawn: spawnIndexArb }),
+          ),
+          sessionId: fc.constantFrom('forged', 'sess-1', 'sess-2'),
+          startedBy: fc.constantFrom('runner' as const, 'terminal' as const),
+        }),
+      ),
     },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] }) },
-    { weight: 1, arbitrary: fc.constant({ op: 'restart' as const }) },
-    { weight: 1, arbitrary: fc.constant({ op: 'shutdown' as const }) },
+    { weight: 1, arbitrary: one(fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] })) },
+    { weight: 3, arbitrary: one(fc.constant({ op: 'restart' as const })) },
+    { weight: 1, arbitrary: one(fc.constant({ op: 'shutdown' as const })) },
   );
 }
 
@@ -130,7 +139,7 @@ interface Draft {
   pidMax: number;
   agent: AgentOverrides;
   agents: Array<AgentOverrides | null>;
-  steps: Step[];
+  moves: Step[][];
   gitFaults: GitFaultInput[];
 }
 
@@ -200,7 +209,7 @@ export function scenarioArb(options: { maxSteps?: number } = {}): fc.Arbitrary<S
       pidMax: fc.oneof(fc.constant(32_768), fc.integer({ min: 400, max: 600 })),
       agent: agentArb(timeoutMs),
       agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 4 }),
-      steps: fc.array(stepArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
+      moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
     }),
   );
@@ -209,13 +218,14 @@ export function scenarioArb(options: { maxSteps?: number } = {}): fc.Arbitrary<S
 
 function toScenario(draft: Draft): ScenarioInput {
   const { swarm, timeoutMs } = draft;
-  const steps = draft.steps.map((s) => maskStep(s, swarm)).filter((s): s is Step => s !== undefined);
+  const steps = draft.moves.flat().map((s) => maskStep(s, swarm)).filter((s): s is Step => s !== undefined);
   return {
     name: 'generated',
     seed: draft.seed,
     runnerConfig: { webhookTimeoutMs: timeoutMs },
     world: {
       pidMax: swarm.pidReuse ? draft.pidMax : 32_768,
+      reusePids: swarm.pidReuse,
       bystander: true,
       shuffleTies: swarm.shuffledTies,
       gitFaults: swarm.gitFaults ? draft.gitFaults : [],

@@ -84,7 +84,7 @@ describe('oracle', () => {
   it('T1 fires on a success that carries another id than the child reported', async () => {
     const runner = naiveSpawner('wrong-id', {}, (answer) => (answer.type === 'success' ? { ...answer, sessionId: 'made-up' } : answer));
     const result = await expectOnly(runner, spawnOnce, 'T1');
-    expect(result.violations[0]?.message).toMatch(/answered session made-up, but child #0 reported sess-1/);
+    expect(result.violations[0]?.message).toMatch(/answered session made-up for pid \d+, but child #0 reported sess-1/);
   });
 
   it('T1 fires on "stopped" while the tree lives, and on "timeout" for a child that had exited', async () => {

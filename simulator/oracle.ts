@@ -144,11 +144,14 @@ export class Oracle {
         this.report('L1', `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`, atMs);
       }
       if (result.type === 'success') {
-        const owner = [...children].reverse().find((c) => c.root.pid === result.pid);
-        if (owner === undefined) {
+        // PIDs come round: any child that ever held the PID may be the one meant.
+        const holders = children.filter((c) => c.root.pid === result.pid);
+        const owner = holders.find((c) => c.sessionId === result.sessionId);
+        if (holders.length === 0) {
           this.report('T1', `${label} answered success with pid ${result.pid}, which is no child the runner started`, atMs);
-        } else if (owner.sessionId !== result.sessionId) {
-          this.report('T1', `${label} answered session ${result.sessionId}, but child #${owner.index} reported ${owner.sessionId}`, atMs);
+        } else if (owner === undefined) {
+          const reported = holders.map((c) => `child #${c.index} reported ${c.sessionId}`).join(', ');
+          this.report('T1', `${label} answered session ${result.sessionId} for pid ${result.pid}, but ${reported}`, atMs);
         } else {
           this.granted.add(result.sessionId);
         }

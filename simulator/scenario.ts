@@ -119,6 +119,8 @@ export type GitFault = z.output<typeof GitFaultSchema>;
 export const WorldSchema = z.strictObject({
   /** The kernel's pid_max: PIDs wrap round at it (DESIGN.md §7: 32768 here). */
   pidMax: z.number().int().min(400).max(4_194_304).default(32_768),
+  /** PID reuse right after an exit: whenever a process of the run exits, a stranger takes its PID at once. */
+  reusePids: z.boolean().default(false),
   /** A bystander process exists from the start. */
   bystander: z.boolean().default(true),
   /** Events at one instant run in a seeded order instead of the order they were scheduled. */

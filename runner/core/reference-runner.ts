@@ -22,14 +22,9 @@ import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHand
 import { BoundedMap } from './bounded-map.ts';
 import { killTree, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
+import { describe, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
 
 type Phase = 'booting' | 'session' | 'dying';
-
-interface Worktree {
-  readonly repo: string;
-  readonly name: string;
-  path?: string;
-}
 
 interface TrackedChild {
   readonly id: number;
@@ -53,17 +48,14 @@ interface TrackedChild {
 }
 
 const MAX_EXTERNAL_SESSIONS = 1_000;
-const WORKTREE_REMOVE_ATTEMPTS = 8;
 const MAX_TEARDOWN_RETRIES = 10;
-/** How many times (a second apart) a restarted runner looks for a worktree its previous life was making. */
-const INTENT_LOOKS = 5;
 
 export class ReferenceRunner implements Runner {
   private readonly children = new Map<number, TrackedChild>();
   private readonly external = new BoundedMap<string, SessionInfo>(MAX_EXTERNAL_SESSIONS);
   private readonly tombstones: BoundedMap<string, ExitInfo | 'stopped'>;
   private readonly inflightByResumeKey = new Map<string, Promise<SpawnResult>>();
-  private readonly worktreeIntents = new Set<Worktree>();
+  private readonly janitor: WorktreeJanitor;
   private nextChildId = 1;
   private boots = 0;
   private bootStamp = '';
@@ -78,6 +70,7 @@ export class ReferenceRunner implements Runner {
     private readonly config: RunnerConfig,
   ) {
     this.tombstones = new BoundedMap(config.maxTombstones);
+    this.janitor = new WorktreeJanitor(ports.worktrees, ports.clock, ports.logger, () => this.persist());
     this.ready = this.recover();
   }
 
@@ -124,22 +117,18 @@ export class ReferenceRunner implements Runner {
     let cwd = request.directory;
     let worktree: Worktree | undefined;
     if (request.sessionType === 'worktree') {
-      worktree = { repo: request.directory, name: `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}` };
-      this.worktreeIntents.add(worktree);
-      this.persist();
+      const name = `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}`;
       try {
-        worktree.path = await this.ports.worktrees.add(worktree.repo, worktree.name);
+        worktree = await this.janitor.add(request.directory, name);
       } catch (error) {
-        this.worktreeIntents.delete(worktree);
-        this.persist();
         return { type: 'error', reason: 'worktree-failed', message: `git worktree add failed: ${describe(error)}` };
       }
-      cwd = worktree.path;
+      cwd = worktree.path ?? cwd;
     }
 
     if (this.shuttingDown) {
       // Answer now; git may need retries, and the answer must not wait on them.
-      if (worktree !== undefined) void this.releaseIntent(worktree);
+      if (worktree !== undefined) void this.janitor.release(worktree);
       return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
     }
     const token = this.ports.random.token();
@@ -152,7 +141,7 @@ export class ReferenceRunner implements Runner {
         env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token },
       });
     } catch (error) {
-      if (worktree !== undefined) void this.releaseIntent(worktree);
+      if (worktree !== undefined) void this.janitor.release(worktree);
       return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describe(error)}` };
     }
 
@@ -160,7 +149,7 @@ export class ReferenceRunner implements Runner {
     if (key !== undefined) Object.assign(child, { resumeKey: key });
     if (worktree !== undefined) {
       Object.assign(child, { worktree });
-      this.worktreeIntents.delete(worktree);
+      this.janitor.handOver(worktree);
     }
     this.children.set(id, child);
     this.persist();
@@ -323,58 +312,10 @@ export class ReferenceRunner implements Runner {
   /** After the tree is dead: its worktree goes, then the record; the session id is remembered. */
   private async release(child: TrackedChild): Promise<void> {
     if (child.sessionId !== undefined) this.tombstones.set(child.sessionId, child.rootExit ?? 'stopped');
-    if (child.worktree !== undefined && !(await this.removeWorktree(child.worktree))) {
-      // Still there after every retry: persisted, so that the next start tries again.
-      this.worktreeIntents.add(child.worktree);
-    }
+    // A worktree git will not remove stays with the janitor, persisted for the next start.
+    if (child.worktree !== undefined) await this.janitor.release(child.worktree);
     this.children.delete(child.id);
     this.persist();
-  }
-
-  /** `git worktree remove`, retried with backoff; false when every attempt failed. */
-  private async removeWorktree(worktree: Worktree): Promise<boolean> {
-    for (let attempt = 1; attempt <= WORKTREE_REMOVE_ATTEMPTS; attempt++) {
-      try {
-        const path = worktree.path ?? (await this.findWorktreePath(worktree));
-        if (path !== undefined) await this.ports.worktrees.remove(worktree.repo, path);
-        return true;
-      } catch (error) {
-        this.ports.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describe(error) });
-        if (attempt < WORKTREE_REMOVE_ATTEMPTS) await sleep(this.ports.clock, Math.min(1_000 * 2 ** (attempt - 1), 60_000));
-      }
-    }
-    this.ports.logger.log('error', 'worktree left behind after retries; the next start retries it', { name: worktree.name });
-    return false;
-  }
-
-  /** Removes a worktree that no child got; the intent stays persisted until it is done. */
-  private async releaseIntent(worktree: Worktree): Promise<void> {
-    if (await this.removeWorktree(worktree)) this.worktreeIntents.delete(worktree);
-    this.persist();
-  }
-
-  private async removeIntendedWorktree(worktree: Worktree): Promise<void> {
-    for (let look = 1; look <= INTENT_LOOKS; look++) {
-      try {
-        const path = worktree.path ?? (await this.findWorktreePath(worktree));
-        if (path !== undefined) {
-          worktree.path = path;
-          await this.releaseIntent(worktree);
-          return;
-        }
-      } catch (error) {
-        this.ports.logger.log('warn', 'git worktree list failed', { name: worktree.name, error: describe(error) });
-      }
-      await sleep(this.ports.clock, 1_000);
-    }
-    // Never made: the previous life's git did not get that far.
-    this.worktreeIntents.delete(worktree);
-    this.persist();
-  }
-
-  private async findWorktreePath(worktree: Worktree): Promise<string | undefined> {
-    const paths = await this.ports.worktrees.list(worktree.repo);
-    return paths.find((p) => p === worktree.name || p.endsWith(`/${worktree.name}`));
   }
 
   // ---- list, shutdown -----------------------------------------------------------------------
@@ -408,13 +349,8 @@ export class ReferenceRunner implements Runner {
     if (problem !== undefined) this.ports.logger.log('error', problem);
     this.boots = state.boots + 1;
     this.bootStamp = `b${this.boots}t${this.ports.clock.now()}`;
-    for (const intent of state.worktreeIntents) {
-      // A crash between "git worktree add" and the spawn: the worktree has no child. The old
-      // life's git may still be running, so look again for a while before giving up.
-      const worktree = { ...intent };
-      this.worktreeIntents.add(worktree);
-      void this.removeIntendedWorktree(worktree);
-    }
+    // A crash between "git worktree add" and the spawn, or a removal git refused: finish it.
+    this.janitor.recover(state.worktreeIntents);
     for (const saved of state.children) this.adopt(saved);
     this.persist();
   }
@@ -475,8 +411,7 @@ export class ReferenceRunner implements Runner {
       if (c.worktree !== undefined) saved.worktree = { ...c.worktree };
       children.push(saved);
     }
-    const worktreeIntents = [...this.worktreeIntents].map((w) => ({ ...w }));
-    return { version: 1, boots: this.boots, children, worktreeIntents };
+    return { version: 1, boots: this.boots, children, worktreeIntents: this.janitor.pending() };
   }
 
   /** Writes the state soon; writes never overlap and a burst of changes coalesces into one. */
@@ -501,10 +436,6 @@ export class ReferenceRunner implements Runner {
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
-  return String(error);
-}
 
 export function createReferenceRunner(ports: RunnerPorts, config: RunnerConfig): Runner {
   return new ReferenceRunner(ports, config);

@@ -3,6 +3,7 @@
 // 2 bad usage (a flag, a scenario file or a runner module that is wrong).
 import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
+import { check, type CheckCliOptions } from './check.ts';
 import { collect, parseCount, parseDuration, parseSeed } from './parse-options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -27,6 +28,22 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-timeline', 'print only the verdict table'))
     .action(async (options: SimulateOptions) => {
       const outcome = await simulate(options);
+      process.stdout.write(`${outcome.output}\n`);
+      process.exitCode = outcome.exitCode;
+    });
+  program
+    .command('check')
+    .description('run the property suite against a runner (exit 0 holds as declared, 1 a violation, 2 bad usage or a broken adapter)')
+    .option('--runner <name|path>', 'a bundled runner name or a module path')
+    .option('--runs <n>', 'generated scenarios per invariant (default 1000)', parseCount(1, 10_000_000))
+    .option('--seed <n>', 'fast-check seed', parseSeed)
+    .option('--path <path>', 'fast-check path: with --seed, replays one exact run')
+    .option('--invariant <id>', 'check only this invariant; repeatable', collect)
+    .option('--artifacts <dir>', 'where minimal counterexamples are written (default runner-chaos-artifacts)')
+    .option('--all', 'keep checking the other invariants after the first violation')
+    .option('--json', 'print the report as one JSON document')
+    .action(async (options: CheckCliOptions) => {
+      const outcome = await check(options);
       process.stdout.write(`${outcome.output}\n`);
       process.exitCode = outcome.exitCode;
     });

@@ -320,6 +320,7 @@ export class VirtualWorld {
     });
     const row = [...this.hub.active()].find((r) => r.process === p);
     if (row !== undefined) this.record({ kind: 'hub', atMs: this.now, op: 'inactive', sessionId: row.sessionId });
+    if (this.scenario.world.reusePids && p.spawnIndex !== undefined) this.bystander = this.spawnStranger(p.pid);
   }
 
   // ---- the runner's life -------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+// The property suite: the reference holds every invariant over 1000 generated scenarios each;
+// every known-bad runner is caught breaking what it declares, with a minimal counterexample that
+// the reference passes; failures replay exactly.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { referenceRunner } from '../runner/reference.ts';
+import { knownBadRunners, findBundledRunner } from '../fixtures/runners/index.ts';
+import { legacyRunner } from '../fixtures/runners/legacy.ts';
+import { createHapiRunner, FIXED } from '../fixtures/runners/hapi-model.ts';
+import { runScenario } from '../simulator/run-scenario.ts';
+import { parseScenario } from '../simulator/scenario.ts';
+import { scenarioArb } from './arbitraries.ts';
+import { checkInvariant, checkRunner } from './check.ts';
+import { runnerProperties } from './vitest.ts';
+import type { InvariantId } from '../runner/contract.ts';
+
+// The suite's own entry point, dogfooded: 8 tests, 1000 scenarios each.
+runnerProperties(referenceRunner, { numRuns: 1_000, seed: 20261125 });
+
+describe('the hapi model with every piece fixed', () => {
+  // The known-bad runners are this model with one historical piece: it must itself be clean,
+  // so that what they break comes from their piece.
+  runnerProperties({ name: 'hapi-model (FIXED)', description: '', declares: [], create: (p, c) => createHapiRunner(p, c, FIXED) }, { numRuns: 300, seed: 7 });
+});
+
+describe('known-bad runners', () => {
+  for (const runner of knownBadRunners) {
+    it(`catches ${runner.name} breaking ${runner.declares.join(' or ')}, with a counterexample the reference passes`, { timeout: 60_000 }, async () => {
+      const report = await checkRunner(runner, { numRuns: 5_000, seed: 1, stopAtFirstFailure: true, invariants: runner.declares });
+      expect(report.verdict).toBe('as-declared');
+      const caught = report.outcomes.find((o) => o.counterexample !== undefined)!;
+      expect(runner.declares).toContain(caught.invariant);
+      const scenario = parseScenario(caught.counterexample!.scenario);
+      const again = await runScenario(runner, scenario);
+      expect(again.violated).toContain(caught.invariant);
+      const reference = await runScenario(referenceRunner, scenario);
+      expect(reference.violations).toEqual([]);
+    });
+  }
+
+  it('shrinks the seed bug (legacy) to at most 4 steps: spawn, past the timeout, late webhook, quiescence', async () => {
+    const outcome = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 1 });
+    const c = outcome.counterexample!;
+    expect(c.scenario.steps.length).toBeLessThanOrEqual(4);
+    expect(c.scenario.steps[0]).toMatchObject({ op: 'spawn' });
+    expect(c.violations[0]?.message).toMatch(/ghost session .* though its spawn answered error \(timeout\)/);
+    expect(c.timeline).toMatch(/webhook: session sess-1/);
+  });
+});
+
+describe('replay', () => {
+  it('replays a failure from its seed and path, and writes a scenario file that simulate replays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-replay-'));
+    try {
+      const first = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99, artifactsDir: dir });
+      const c = first.counterexample!;
+      expect(c.file).toBe(join(dir, 'legacy-S1.json'));
+      expect(c.replayCommand).toMatch(/^pnpm simulate --runner legacy --scenario .*legacy-S1\.json$/);
+      const again = await checkInvariant(legacyRunner, 'S1', { seed: c.seed, path: c.path });
+      expect(again.counterexample?.scenario).toEqual(c.scenario);
+      const fromFile = parseScenario(JSON.parse(readFileSync(c.file!, 'utf8')));
+      expect((await runScenario(legacyRunner, fromFile)).violated).toContain('S1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const recorded = new URL('../fixtures/scenarios/counterexamples/', import.meta.url);
+  for (const file of readdirSync(recorded).filter((f) => f.endsWith('.json'))) {
+    it(`recorded counterexample ${file} still fails its runner and passes the reference`, async () => {
+      const [, name, invariant] = /^(.*)-([A-Z]\d)\.json$/.exec(file)!;
+      const runner = findBundledRunner(name!)!;
+      const scenario = parseScenario(JSON.parse(readFileSync(new URL(file, recorded), 'utf8')), file);
+      expect((await runScenario(runner, scenario)).violated).toContain(invariant as InvariantId);
+      expect((await runScenario(referenceRunner, scenario)).violations).toEqual([]);
+    });
+  }
+});
+
+describe('generators', () => {
+  it('produce valid scenarios, and the swarm keeps disabled fault kinds out', () => {
+    fc.assert(
+      fc.property(scenarioArb(), (input) => {
+        const scenario = parseScenario(input);
+        const ops = new Set(scenario.steps.map((s) => s.op));
+        if (!scenario.world.reusePids) expect(ops.has('bystander')).toBe(false);
+        if (scenario.world.gitFaults.length > 0) expect(scenario.steps.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+
+  it('reach every fault kind and every step kind', () => {
+    const seen = new Set<string>();
+    for (const input of fc.sample(scenarioArb(), { numRuns: 2_000, seed: 5 })) {
+      const s = parseScenario(input);
+      for (const step of s.steps) seen.add(step.op);
+      if (s.world.shuffleTies) seen.add('shuffled-ties');
+      if (s.world.reusePids) seen.add('pid-reuse');
+      if (s.world.gitFaults.length > 0) seen.add('git-faults');
+      const plans = [s.agent, ...s.agents.filter((a) => a !== null)];
+      if (plans.some((p) => p.ignoresSigterm === true)) seen.add('sigterm-ignorer');
+      if (plans.some((p) => p.exitAfterMs !== undefined)) seen.add('early-exit');
+      if (plans.some((p) => p.webhook === 'wrong-pid')) seen.add('wrong-pid');
+      if (plans.some((p) => JSON.stringify(p.tree ?? []).includes('double-fork'))) seen.add('double-fork');
+      if (plans.some((p) => (p.bootDelayMs ?? 0) > 3_600_000)) seen.add('boot-over-an-hour');
+    }
+    expect([...seen].sort()).toEqual(
+      [
+        'advance', 'boot-over-an-hour', 'bystander', 'crash', 'double-fork', 'early-exit', 'forge-webhook', 'git-faults', 'list',
+        'pid-reuse', 'restart', 'shuffled-ties', 'shutdown', 'sigterm-ignorer', 'spawn', 'stop', 'wrong-pid',
+      ].sort(),
+    );
+  });
+});

@@ -1,0 +1,118 @@
+// Makes and removes session worktrees so that none is ever left behind.
+//
+// A worktree is "intended" from just before `git worktree add` until a child owns it, and again
+// from a failed removal until a later one succeeds. The intents are persisted with the runner's
+// state: a runner that crashed mid-add, or gave up on a removal, finds them on its next start
+// and finishes the job. Removal is retried with backoff, since git fails transiently (a locked
+// index, a busy directory).
+import { sleep, type Clock, type Logger, type WorktreeHost } from '../ports.ts';
+
+export interface Worktree {
+  readonly repo: string;
+  readonly name: string;
+  path?: string;
+}
+
+const REMOVE_ATTEMPTS = 8;
+const MAX_BACKOFF_MS = 60_000;
+/** How many times (a second apart) a restarted runner looks for a worktree its previous life was making. */
+const INTENT_LOOKS = 5;
+
+export class WorktreeJanitor {
+  private readonly intents = new Set<Worktree>();
+
+  constructor(
+    private readonly worktrees: WorktreeHost,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** Called whenever the intents change, to persist them. */
+    private readonly changed: () => void,
+  ) {}
+
+  /** What to persist. */
+  pending(): Worktree[] {
+    return [...this.intents].map((w) => ({ ...w }));
+  }
+
+  /** `git worktree add`, with the intent recorded first. Rejects as git does. */
+  async add(repo: string, name: string): Promise<Worktree> {
+    const worktree: Worktree = { repo, name };
+    this.intents.add(worktree);
+    this.changed();
+    try {
+      worktree.path = await this.worktrees.add(repo, name);
+      return worktree;
+    } catch (error) {
+      this.intents.delete(worktree);
+      this.changed();
+      throw error;
+    }
+  }
+
+  /** A child now owns the worktree: it is the child's record that keeps it from now on. */
+  handOver(worktree: Worktree): void {
+    this.intents.delete(worktree);
+    this.changed();
+  }
+
+  /** Removes a worktree; if git keeps failing, it stays intended for the next start. */
+  async release(worktree: Worktree): Promise<boolean> {
+    this.intents.add(worktree);
+    const removed = await this.removeWithRetries(worktree);
+    if (removed) this.intents.delete(worktree);
+    this.changed();
+    return removed;
+  }
+
+  /** On start: the previous life's intents. Each is looked for a while, then removed. */
+  recover(intents: readonly Worktree[]): void {
+    for (const intent of intents) {
+      const worktree = { ...intent };
+      this.intents.add(worktree);
+      void this.recoverOne(worktree);
+    }
+  }
+
+  private async recoverOne(worktree: Worktree): Promise<void> {
+    for (let look = 1; look <= INTENT_LOOKS; look++) {
+      try {
+        worktree.path ??= await this.find(worktree);
+        if (worktree.path !== undefined) {
+          await this.release(worktree);
+          return;
+        }
+      } catch (error) {
+        this.logger.log('warn', 'git worktree list failed', { name: worktree.name, error: describe(error) });
+      }
+      await sleep(this.clock, 1_000);
+    }
+    // Never made: the previous life's git did not get that far.
+    this.intents.delete(worktree);
+    this.changed();
+  }
+
+  private async removeWithRetries(worktree: Worktree): Promise<boolean> {
+    for (let attempt = 1; attempt <= REMOVE_ATTEMPTS; attempt++) {
+      try {
+        const path = worktree.path ?? (await this.find(worktree));
+        if (path !== undefined) await this.worktrees.remove(worktree.repo, path);
+        return true;
+      } catch (error) {
+        this.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describe(error) });
+        if (attempt < REMOVE_ATTEMPTS) await sleep(this.clock, Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF_MS));
+      }
+    }
+    this.logger.log('error', 'worktree left behind after retries; the next start retries it', { name: worktree.name });
+    return false;
+  }
+
+  private async find(worktree: Worktree): Promise<string | undefined> {
+    const paths = await this.worktrees.list(worktree.repo);
+    return paths.find((p) => p === worktree.name || p.endsWith(`/${worktree.name}`));
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
+  return String(error);
+}
