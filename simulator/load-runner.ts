@@ -42,6 +42,11 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   if (!existsSync(path)) throw new RunnerLoadError(`runner module ${path} does not exist`);
   let module: Record<string, unknown>;
   try {
+    // A TypeScript runner module needs a loader when we run from the built JavaScript.
+    if (/\.[mc]?tsx?$/.test(path) && !process.execArgv.some((a) => a.includes('tsx'))) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new RunnerLoadError(`could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`);
