@@ -58,6 +58,9 @@ export interface ProcessTableHooks {
 
 export class ProcessTable {
   private readonly byPid = new Map<number, VProcess>();
+  /** Live processes, and how many live processes name each group and session id (kept, not scanned). */
+  private readonly alive = new Set<VProcess>();
+  private readonly idsInUse = new Map<number, number>();
   private readonly exitListeners = new Map<VProcess, Array<(exit: ExitInfo) => void>>();
   private lastPid = FIRST_USER_PID - 1;
   private nextGeneration = 1;
@@ -76,9 +79,9 @@ export class ProcessTable {
     return p?.alive === true ? p : undefined;
   }
 
-  /** Every process ever started that still holds its PID entry (live ones). */
+  /** The live processes, oldest first. */
   live(): VProcess[] {
-    return [...this.byPid.values()].filter((p) => p.alive);
+    return [...this.alive];
   }
 
   spawn(options: SpawnOptions): VProcess {
@@ -101,19 +104,16 @@ export class ProcessTable {
     return proc;
   }
 
-  /** Detaches a process the way a double fork's grandchild ends up: parent init, new session. */
-  daemonise(proc: VProcess): void {
-    proc.ppid = INIT_PID;
-    proc.sid = proc.pid;
-    proc.pgid = proc.pid;
-  }
-
   children(pid: number): VProcess[] {
-    return this.live().filter((p) => p.ppid === pid);
+    const found: VProcess[] = [];
+    for (const p of this.alive) if (p.ppid === pid) found.push(p);
+    return found;
   }
 
   groupMembers(pgid: number): VProcess[] {
-    return this.live().filter((p) => p.pgid === pgid);
+    const found: VProcess[] = [];
+    for (const p of this.alive) if (p.pgid === pgid) found.push(p);
+    return found;
   }
 
   onExit(proc: VProcess, listener: (exit: ExitInfo) => void): void {
@@ -143,6 +143,8 @@ export class ProcessTable {
     proc.alive = false;
     proc.exit = exit;
     proc.exitedAt = this.hooks.now();
+    this.alive.delete(proc);
+    this.release(proc);
     for (const child of this.children(proc.pid)) child.ppid = INIT_PID;
     this.hooks.exited(proc);
     const listeners = this.exitListeners.get(proc) ?? [];
@@ -162,11 +164,21 @@ export class ProcessTable {
     });
   }
 
+  /** A PID is taken while a live process holds it or still names a live group or session (as in Linux). */
   private inUse(pid: number): boolean {
-    if (this.get(pid) !== undefined) return true;
-    // A PID that still names a live group or session is not handed out (as in Linux).
-    for (const p of this.byPid.values()) if (p.alive && (p.pgid === pid || p.sid === pid)) return true;
-    return false;
+    return (this.idsInUse.get(pid) ?? 0) > 0;
+  }
+
+  private claim(proc: VProcess): void {
+    for (const id of new Set([proc.pid, proc.pgid, proc.sid])) this.idsInUse.set(id, (this.idsInUse.get(id) ?? 0) + 1);
+  }
+
+  private release(proc: VProcess): void {
+    for (const id of new Set([proc.pid, proc.pgid, proc.sid])) {
+      const left = (this.idsInUse.get(id) ?? 1) - 1;
+      if (left > 0) this.idsInUse.set(id, left);
+      else this.idsInUse.delete(id);
+    }
   }
 
   private allocatePid(prefer: number | undefined): number {
@@ -196,6 +208,8 @@ export class ProcessTable {
       alive: true,
     };
     this.byPid.set(pid, proc);
+    this.alive.add(proc);
+    this.claim(proc);
     this.hooks.started(proc);
     return proc;
   }

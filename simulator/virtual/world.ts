@@ -38,8 +38,12 @@ interface RunnerInstance {
   runner?: Runner;
 }
 
-/** Lets promise continuations inside the runner run before the world moves on. */
-const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets every promise continuation inside the runner run before the world moves on. Node runs a
+ * nextTick callback only once the microtask queue is empty, so this resolves after everything
+ * the runner had (transitively) queued, without a trip through the event loop.
+ */
+const drain = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 export class VirtualWorld {
   readonly trace = new Trace(MAX_TRACE);
