@@ -33,9 +33,15 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Swarm = Readonly<Record<FaultKind, boolean>>;
 
-export const swarmArb: fc.Arbitrary<Swarm> = fc.record(
-  Object.fromEntries(FAULT_KINDS.map((kind) => [kind, fc.boolean()])) as Record<FaultKind, fc.Arbitrary<boolean>>,
-);
+/** Which fault kinds a run may use; `fixed` pins some on or off (e.g. no worktrees for a runner without them). */
+export function swarmArb(fixed: Partial<Record<FaultKind, boolean>> = {}): fc.Arbitrary<Swarm> {
+  return fc.record(
+    Object.fromEntries(FAULT_KINDS.map((kind) => [kind, fixed[kind] === undefined ? fc.boolean() : fc.constant(fixed[kind])])) as Record<
+      FaultKind,
+      fc.Arbitrary<boolean>
+    >,
+  );
+}
 
 /** Webhook timeouts: short ones keep generated scenarios cheap; 15 s is upstream's. */
 export const timeoutArb = fc.constantFrom(1_000, 5_000, 15_000);
@@ -53,35 +59,37 @@ export function durationAround(timeoutMs: number): fc.Arbitrary<number> {
   );
 }
 
-const descendantArb: fc.Arbitrary<DescendantPlan> = fc.letrec<{ node: DescendantPlan }>((tie) => ({
-  node: fc.record(
-    {
-      escape: fc.constantFrom('none' as const, 'own-group' as const, 'setsid' as const, 'double-fork' as const),
-      ignoresSigterm: fc.boolean(),
-      dieDelayMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 5_000 })),
-      children: fc.array(tie('node'), { maxLength: 2, depthIdentifier: 'tree' }),
-    },
-    { requiredKeys: [] },
-  ),
-})).node;
+// Full records (every key drawn) are much cheaper to generate than partial ones; the swarm
+// mask decides which keys reach the scenario.
+const nodeFields = {
+  escape: fc.constantFrom('none' as const, 'own-group' as const, 'setsid' as const, 'double-fork' as const),
+  ignoresSigterm: fc.boolean(),
+  dieDelayMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 5_000 })),
+};
+/** A descendant with up to two levels below it: trees are bounded, so generation always ends. */
+const descendantArb: fc.Arbitrary<DescendantPlan> = fc.record({
+  ...nodeFields,
+  children: fc.array(fc.record({ ...nodeFields, children: fc.array(fc.record(nodeFields), { maxLength: 2 }) }), { maxLength: 2 }),
+});
 
 export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
-  return fc.record(
-    {
-      bootDelayMs: durationAround(timeoutMs),
-      webhook: fc.constantFrom('on-time' as const, 'twice' as const, 'wrong-pid' as const, 'never' as const),
-      hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
-      exitAfterMs: durationAround(timeoutMs),
-      exitCode: fc.integer({ min: 0, max: 255 }),
-      ignoresSigterm: fc.boolean(),
-      dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
-      tree: fc.array(descendantArb, { maxLength: 3 }),
-    },
-    { requiredKeys: [] },
-  );
+  return fc.record({
+    bootDelayMs: durationAround(timeoutMs),
+    webhook: fc.oneof(
+      { weight: 3, arbitrary: fc.constant('on-time' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('twice' as const, 'wrong-pid' as const, 'never' as const) },
+    ),
+    hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
+    exitAfterMs: fc.option(durationAround(timeoutMs), { nil: undefined, freq: 2 }),
+    exitCode: fc.integer({ min: 0, max: 255 }),
+    ignoresSigterm: fc.boolean(),
+    dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
+    tree: fc.array(descendantArb, { maxLength: 2 }),
+  });
 }
 
-const spawnIndexArb = fc.integer({ min: 0, max: 4 });
+/** Which child a step names: mostly the first (most scenarios have one or two), sometimes a later one. */
+const spawnIndexArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) });
 
 /**
  * One move of the scenario: mostly a single step, sometimes a short burst that models one
@@ -199,16 +207,23 @@ function maskStep(step: Step, swarm: Swarm): Step | undefined {
 }
 
 /** A whole scenario, ready for `parseScenario`. */
-export function scenarioArb(options: { maxSteps?: number } = {}): fc.Arbitrary<ScenarioInput> {
+export interface ScenarioArbOptions {
+  /** Longest scenario, in moves (default 10). */
+  readonly maxSteps?: number;
+  /** Fault kinds pinned on (true) or off (false); the others are drawn per run. */
+  readonly faults?: Partial<Record<FaultKind, boolean>>;
+}
+
+export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<ScenarioInput> {
   const maxSteps = options.maxSteps ?? 10;
   const draftArb: fc.Arbitrary<Draft> = timeoutArb.chain((timeoutMs) =>
     fc.record({
-      swarm: swarmArb,
+      swarm: swarmArb(options.faults),
       seed: fc.integer({ min: 0, max: 0xffff }),
       timeoutMs: fc.constant(timeoutMs),
       pidMax: fc.oneof(fc.constant(32_768), fc.integer({ min: 400, max: 600 })),
       agent: agentArb(timeoutMs),
-      agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 4 }),
+      agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 3 }),
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
     }),

@@ -10,7 +10,7 @@ import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario, type ScenarioInput } from '../simulator/scenario.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { judge, type VerdictKind } from '../simulator/verdict.ts';
-import { scenarioArb } from './arbitraries.ts';
+import { scenarioArb, type FaultKind } from './arbitraries.ts';
 
 export interface CheckOptions {
   /** Generated scenarios per invariant (default 1000). */
@@ -20,8 +20,10 @@ export interface CheckOptions {
   readonly path?: string;
   /** Which invariants (default: all). */
   readonly invariants?: readonly InvariantId[];
-  /** Longest generated scenario, in steps (default 10). */
+  /** Longest generated scenario, in moves (default 10). */
   readonly maxSteps?: number;
+  /** Fault kinds pinned on or off, e.g. `{ worktrees: false }` for a runner without worktrees. */
+  readonly faults?: Partial<Record<FaultKind, boolean>>;
   /** Stop looking once one invariant fails (what a CI gate wants to know first). */
   readonly stopAtFirstFailure?: boolean;
   /** Where minimal counterexamples are written as scenario JSON; none written when unset. */
@@ -92,7 +94,8 @@ export async function checkInvariant(runner: RunnerDefinition, invariant: Invari
   let runs = 0;
   let firstFailureAt: number | undefined;
   let firstFailureRuns: number | undefined;
-  const property = fc.asyncProperty(scenarioArb({ maxSteps: options.maxSteps ?? 10 }), async (input) => {
+  const arbitrary = scenarioArb({ maxSteps: options.maxSteps ?? 10, ...(options.faults !== undefined ? { faults: options.faults } : {}) });
+  const property = fc.asyncProperty(arbitrary, async (input) => {
     runs++;
     options.onRun?.({ invariant, run: Math.min(runs, numRuns), of: numRuns });
     const ok = await holds(runner, input, invariant);

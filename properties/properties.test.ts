@@ -42,7 +42,8 @@ describe('known-bad runners', () => {
   }
 
   it('shrinks the seed bug (legacy) to at most 4 steps: spawn, past the timeout, late webhook, quiescence', async () => {
-    const outcome = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 1 });
+    // Without forged webhooks: legacy also lists any forged PID as a session, a shorter ghost.
+    const outcome = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 1, faults: { forgedWebhooks: false } });
     const c = outcome.counterexample!;
     expect(c.scenario.steps.length).toBeLessThanOrEqual(4);
     expect(c.scenario.steps[0]).toMatchObject({ op: 'spawn' });
@@ -91,6 +92,14 @@ describe('generators', () => {
       }),
       { numRuns: 500, seed: 3 },
     );
+  });
+
+  it('keep pinned fault kinds on or off', () => {
+    for (const input of fc.sample(scenarioArb({ faults: { restarts: false, worktrees: false, shuffledTies: true } }), { numRuns: 300, seed: 9 })) {
+      const s = parseScenario(input);
+      expect(s.steps.some((step) => step.op === 'restart' || (step.op === 'spawn' && step.worktree === true))).toBe(false);
+      expect(s.world.shuffleTies).toBe(true);
+    }
   });
 
   it('reach every fault kind and every step kind', () => {

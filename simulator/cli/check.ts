@@ -2,6 +2,7 @@
 import { INVARIANTS, type InvariantId } from '../../runner/contract.ts';
 import { checkRunner, formatCounterexample, type CheckReport } from '../../properties/check.ts';
 import { loadRunner } from '../load-runner.ts';
+import { FAULT_KINDS } from '../../properties/arbitraries.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface CheckCliOptions {
@@ -13,6 +14,7 @@ export interface CheckCliOptions {
   json?: boolean;
   artifacts?: string;
   all?: boolean;
+  without?: string[];
 }
 
 export interface CheckOutcome {
@@ -25,6 +27,8 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   if (options.path !== undefined && options.seed === undefined) throw new UsageError('--path replays a run of a given --seed: give both');
   const unknown = (options.invariant ?? []).filter((id) => !(INVARIANTS as readonly string[]).includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown invariant(s) ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
+  const badFaults = (options.without ?? []).filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind));
+  if (badFaults.length > 0) throw new UsageError(`unknown fault kind(s) ${badFaults.join(', ')} (known: ${FAULT_KINDS.join(' ')})`);
   let runner;
   try {
     runner = await loadRunner(options.runner);
@@ -39,6 +43,7 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.invariant !== undefined ? { invariants: options.invariant as InvariantId[] } : {}),
+    ...(options.without !== undefined ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) } : {}),
   });
   const broken = report.outcomes.some((o) => o.error !== undefined);
   const exitCode = broken ? 2 : report.verdict === 'as-declared' ? 0 : 1;

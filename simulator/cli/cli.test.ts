@@ -96,3 +96,48 @@ describe('runner-chaos simulate', () => {
     expect(JSON.parse(stdout).runners).toHaveLength(3);
   });
 });
+
+describe('runner-chaos check', () => {
+  it('exits 0 for the reference, and as declared for a known-bad runner, with its counterexample written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
+    try {
+      const ok = await run('check', '--runner', 'reference', '--runs', '30', '--json');
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ runner: 'reference', verdict: 'as-declared', violated: [] });
+      const bad = await run('check', '--runner', 'legacy', '--runs', '500', '--seed', '1', '--artifacts', dir, '--without', 'forgedWebhooks');
+      expect(bad.code).toBe(0); // legacy declares S1: being caught is its verdict
+      expect(bad.stdout).toMatch(/S1 {2}VIOLATED after \d+ scenarios/);
+      expect(bad.stdout).toMatch(/replay: pnpm simulate --runner legacy --scenario .*legacy-S1\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when a runner that declares nothing is caught, 2 on bad usage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
+    try {
+      writeFileSync(join(dir, 'undeclared.mjs'), 'import legacy from "' + new URL('../../fixtures/runners/legacy.ts', import.meta.url).pathname + '"; export default { ...legacy, name: "undeclared", declares: [] };');
+      const caught = await run('check', '--runner', join(dir, 'undeclared.mjs'), '--runs', '200', '--artifacts', dir);
+      expect(caught.code).toBe(1);
+      expect(caught.stdout).toMatch(/verdict: NOT as declared/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await run('check')).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs --runner/) });
+    expect(await run('check', '--runner', 'reference', '--invariant', 'Z9')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown invariant/) });
+    expect(await run('check', '--runner', 'reference', '--without', 'gremlins')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown fault kind/) });
+    expect(await run('check', '--runner', 'reference', '--path', '1:2')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give both/) });
+  });
+
+  it('exits 2 when the runner adapter itself is broken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
+    try {
+      writeFileSync(join(dir, 'hangs.mjs'), 'export default { name: "hangs", declares: [], create: () => new Promise(() => {}) };');
+      const broken = await run('check', '--runner', join(dir, 'hangs.mjs'), '--runs', '5', '--artifacts', dir);
+      expect(broken.code).toBe(2);
+      expect(broken.stdout).toMatch(/ERROR: the harness could not run the runner: .*create\(\) did not resolve/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
 import { check, type CheckCliOptions } from './check.ts';
+import { FAULT_KINDS } from '../../properties/arbitraries.ts';
 import { collect, parseCount, parseDuration, parseSeed } from './parse-options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .option('--path <path>', 'fast-check path: with --seed, replays one exact run')
     .option('--invariant <id>', 'check only this invariant; repeatable', collect)
     .option('--artifacts <dir>', 'where minimal counterexamples are written (default runner-chaos-artifacts)')
+    .option('--without <fault>', `a fault kind never to generate; repeatable (${FAULT_KINDS.join(', ')})`, collect)
     .option('--all', 'keep checking the other invariants after the first violation')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {

@@ -1,10 +1,11 @@
 // A model of `git worktree add/remove/list` over an in-memory filesystem (memfs): a worktree is
 // a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
-import { Volume, createFsFromVolume } from 'memfs';
+import { Volume } from 'memfs';
 import { HostError } from '../../runner/ports.ts';
 import type { GitFault } from '../scenario.ts';
 
-type MemFs = ReturnType<typeof createFsFromVolume>;
+/** memfs's Volume has the fs sync API itself; wrapping it with createFsFromVolume costs more than the rest of a run. */
+type MemFs = Volume;
 
 /** memfs asks "the process" for uid, gid and cwd; the virtual world answers, not the real one. */
 const VIRTUAL_PROCESS = {
@@ -31,7 +32,7 @@ export class WorktreeModel {
   /** The filesystem, made on first use: most scenarios never touch a worktree. */
   get fs(): MemFs {
     if (this.volume === undefined) {
-      this.volume = createFsFromVolume(Volume.fromJSON({}, '/', { process: VIRTUAL_PROCESS }));
+      this.volume = Volume.fromJSON({}, '/', { process: VIRTUAL_PROCESS });
       for (const repo of this.repoPaths) this.volume.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
     }
     return this.volume;

@@ -1,0 +1,64 @@
+// Benchmark of the property suite (issue #3's targets):
+//  - scenarios per second against the reference runner, on one core: generating, validating and
+//    playing a scenario (what a property run costs), and playing alone;
+//  - for every known-bad runner, scenarios run and milliseconds until the first violation of a
+//    declared invariant, over ten fast-check seeds.
+// Run: pnpm bench:properties   (builds, then runs the compiled JavaScript, as users run it)
+import fc from 'fast-check';
+import { cpus } from 'node:os';
+import { referenceRunner } from '../runner/reference.ts';
+import { knownBadRunners } from '../fixtures/runners/index.ts';
+import { scenarioArb } from '../properties/arbitraries.ts';
+import { checkRunner } from '../properties/check.ts';
+import { runScenario } from '../simulator/run-scenario.ts';
+import { parseScenario } from '../simulator/scenario.ts';
+
+const SCENARIOS = 20_000;
+const SEEDS = 10;
+const BUDGET = 20_000;
+
+async function throughput(): Promise<{ full: number; playOnly: number }> {
+  const warm = fc.sample(scenarioArb(), { numRuns: 2_000, seed: 1 });
+  for (const input of warm) await runScenario(referenceRunner, parseScenario(input));
+  let started = performance.now();
+  for (const input of fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 2 })) await runScenario(referenceRunner, parseScenario(input));
+  const full = SCENARIOS / ((performance.now() - started) / 1000);
+  const parsed = fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 3 }).map((input) => parseScenario(input));
+  started = performance.now();
+  for (const scenario of parsed) await runScenario(referenceRunner, scenario);
+  const playOnly = SCENARIOS / ((performance.now() - started) / 1000);
+  return { full, playOnly };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const { full, playOnly } = await throughput();
+console.log(`# Property suite benchmark\n`);
+console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, one core (single-threaded).\n`);
+console.log(`| reference runner | scenarios per second |\n|---|---|`);
+console.log(`| generate + validate + play (a property run) | ${Math.round(full)} |`);
+console.log(`| play only (pre-generated) | ${Math.round(playOnly)} |\n`);
+console.log(`Known-bad runners: runs and ms to the first violation of a declared invariant, over ${SEEDS} seeds (budget ${BUDGET} runs).\n`);
+console.log(`| runner | declares | found | runs (median / max) | ms to first failure (median / max) | steps in the shrunk counterexample |`);
+console.log(`|---|---|---|---|---|---|`);
+for (const runner of knownBadRunners) {
+  const runs: number[] = [];
+  const ms: number[] = [];
+  const steps: number[] = [];
+  let found = 0;
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const report = await checkRunner(runner, { numRuns: BUDGET, seed, stopAtFirstFailure: true, invariants: runner.declares });
+    const caught = report.outcomes.find((o) => o.counterexample !== undefined);
+    if (caught === undefined) continue;
+    found++;
+    runs.push(caught.runs);
+    ms.push(caught.msToFirstFailure ?? caught.wallMs);
+    steps.push(caught.counterexample!.scenario.steps.length);
+  }
+  console.log(
+    `| ${runner.name} | ${runner.declares.join(' ')} | ${found}/${SEEDS} | ${median(runs)} / ${Math.max(...runs)} | ${Math.round(median(ms))} / ${Math.round(Math.max(...ms))} | ${median(steps)} |`,
+  );
+}
