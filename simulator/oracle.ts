@@ -3,8 +3,7 @@
 // could break them happens; S1 S2 S3 and unanswered requests are checked at quiescence.
 import type { InvariantId } from '../runner/contract.ts';
 import { killDeadlineMs, type RunnerConfig } from '../runner/config.ts';
-import type { VProcess } from './virtual/process-table.ts';
-import type { ChildRecord, RequestRecord } from './virtual/records.ts';
+import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer } from './trace.ts';
 
 export interface Violation {
@@ -24,7 +23,7 @@ export interface QuiescentWorld {
   readonly now: number;
   readonly children: readonly ChildRecord[];
   readonly requests: readonly RequestRecord[];
-  readonly liveProcesses: readonly VProcess[];
+  readonly liveProcesses: readonly ProcessView[];
   /** The runner's own final answer to `list`, or undefined when it gave none. */
   readonly listed: readonly { sessionId: string; pid: number }[] | undefined;
   readonly hubActive: readonly string[];
@@ -49,7 +48,7 @@ export function formatMs(ms: number): string {
   return `${sign}${h}:${pad(m, 2)}:${pad(s, 2)}.${pad(milli, 3)}`;
 }
 
-function describeProcess(p: VProcess): string {
+function describeProcess(p: ProcessView): string {
   const where = p.spawnIndex !== undefined ? ` of child #${p.spawnIndex}` : '';
   return `pid ${p.pid} (${p.role}${where})`;
 }
@@ -88,7 +87,7 @@ export class Oracle {
   // ---- always ------------------------------------------------------------------------------
 
   /** A2: the runner signals only processes of its own children's trees. */
-  onRunnerSignal(targets: readonly VProcess[], how: string, atMs: number): void {
+  onRunnerSignal(targets: readonly ProcessView[], how: string, atMs: number): void {
     for (const target of targets) {
       if (target.spawnIndex === undefined) {
         this.report('A2', `the runner sent ${how} to ${describeProcess(target)}, a process it never spawned`, atMs);
@@ -97,7 +96,7 @@ export class Oracle {
   }
 
   /** A1: a worktree goes only when no process of the session lives in it. */
-  onWorktreeRemoved(path: string, stillInside: readonly VProcess[], atMs: number): void {
+  onWorktreeRemoved(path: string, stillInside: readonly ProcessView[], atMs: number): void {
     if (stillInside.length > 0) {
       this.report(
         'A1',
@@ -108,7 +107,7 @@ export class Oracle {
   }
 
   /** A3: when a child starts, no other live tree may serve the same requested session. */
-  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: readonly VProcess[], atMs: number): void {
+  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: readonly ProcessView[], atMs: number): void {
     if (child.resumeKey === undefined) return;
     const rivals = others.filter(
       (o) => o !== child && o.resumeKey === child.resumeKey && live.some((p) => p.spawnIndex === o.index),
@@ -129,7 +128,7 @@ export class Oracle {
 
   // ---- answers -----------------------------------------------------------------------------
 
-  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: readonly VProcess[], atMs: number): void {
+  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: readonly ProcessView[], atMs: number): void {
     const latency = atMs - request.issuedAt;
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
@@ -209,7 +208,7 @@ export class Oracle {
     // S2: every live process of the run belongs to a legitimate session the runner lists.
     const owned = new Set(world.children.filter((c) => listed.has(c.sessionId) && allowed(c.sessionId)).map((c) => c.index));
     const leaked = world.liveProcesses.filter((p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex));
-    const byChild = new Map<number, VProcess[]>();
+    const byChild = new Map<number, ProcessView[]>();
     for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
     for (const [index, procs] of byChild) {
       const child = world.children[index];

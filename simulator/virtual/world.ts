@@ -20,7 +20,7 @@ import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
-import type { ChildRecord, RequestRecord } from './records.ts';
+import type { ChildRecord, RequestRecord } from '../records.ts';
 
 export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
 export const REPO_PATH = '/work/repo';
@@ -52,7 +52,7 @@ export class VirtualWorld {
   readonly table: ProcessTable;
   readonly hub = new HubModel();
   readonly worktrees: WorktreeModel;
-  readonly children: ChildRecord[] = [];
+  readonly children: ChildRecord<VProcess>[] = [];
   readonly requests: RequestRecord[] = [];
   now = 0;
   private readonly queue: EventQueue;
@@ -495,7 +495,7 @@ export class VirtualWorld {
       ignoresSigterm: plan.ignoresSigterm,
       dieDelayMs: plan.dieDelayMs,
     });
-    const child: ChildRecord = {
+    const child: ChildRecord<VProcess> = {
       index,
       root,
       plan,

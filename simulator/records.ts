@@ -1,13 +1,25 @@
-// The world's ground truth about requests and the children the runner started: what the
-// oracle judges. Nothing here is read from the runner; it is what the world saw happen.
-import type { AgentPlan } from '../scenario.ts';
-import type { Answer, RequestOp } from '../trace.ts';
-import type { VProcess } from './process-table.ts';
+// A world's ground truth about requests and the children the runner started: what the oracle
+// judges. Nothing here is read from the runner; it is what the world (virtual or real) saw.
+import type { AgentPlan } from './scenario.ts';
+import type { Answer, ProcessRole, RequestOp } from './trace.ts';
 
-export interface ChildRecord {
+/** What the oracle needs to know of a process; the virtual world's VProcess is one. */
+export interface ProcessView {
+  readonly pid: number;
+  readonly role: ProcessRole;
+  /** Which runner-spawned child's tree the process belongs to (survives re-parenting). */
+  readonly spawnIndex?: number;
+  readonly cwd: string;
+  readonly alive: boolean;
+  readonly exitedAt?: number;
+  /** The runner signalled it: its death is then the runner's doing. */
+  readonly signalledByRunner?: boolean;
+}
+
+export interface ChildRecord<P extends ProcessView = ProcessView> {
   /** 0 for the first child any runner instance started in this run, 1 for the next... */
   readonly index: number;
-  readonly root: VProcess;
+  readonly root: P;
   readonly plan: AgentPlan;
   /** The session the spawn asked to resume (its --resume argument), if any. */
   readonly resumeKey?: string;

@@ -1,0 +1,91 @@
+// The process port over the OS: detached children, /proc for identity and trees, kill(2).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { HostError, type ExitInfo, type ProcessHost, type ProcessInfo, type ProcessRef, type Signal } from '../ports.ts';
+import { findMarked, listPids, readStat } from './proc.ts';
+
+export interface NodeProcessHostOptions {
+  /** Added to every child's environment on top of the runner's own (e.g. the harness's run marker). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+}
+
+export class NodeProcessHost implements ProcessHost {
+  private readonly children = new Map<number, { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo }>();
+
+  constructor(private readonly options: NodeProcessHostOptions = {}) {}
+
+  spawnDetached(spec: Parameters<ProcessHost['spawnDetached']>[0]): Promise<ProcessRef> {
+    return new Promise((resolve, reject) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(spec.command, [...spec.args], {
+          cwd: spec.cwd,
+          env: { ...process.env, ...this.options.extraEnv, ...spec.env },
+          detached: true, // setsid(): the child leads its own session and process group
+          stdio: 'ignore',
+        });
+      } catch (error) {
+        reject(new HostError((error as NodeJS.ErrnoException).code ?? 'ESPAWN', `spawn ${spec.command}: ${(error as Error).message}`));
+        return;
+      }
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        reject(new HostError(error.code ?? 'ESPAWN', `spawn ${spec.command}: ${error.message}`));
+      });
+      child.once('spawn', () => {
+        const pid = child.pid!;
+        const stat = readStat(pid);
+        const ref = { pid, generation: stat?.starttime ?? 'exited-at-once' };
+        const entry: { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo } = { child, ref };
+        this.children.set(pid, entry);
+        child.once('exit', (code, signal) => {
+          entry.exit = { code, signal: signal === 'SIGTERM' || signal === 'SIGKILL' ? signal : null };
+          if (this.children.get(pid) === entry) this.children.delete(pid);
+        });
+        child.unref();
+        resolve(ref);
+      });
+    });
+  }
+
+  onExit(ref: ProcessRef, callback: (exit: ExitInfo) => void): boolean {
+    const entry = this.children.get(ref.pid);
+    if (entry === undefined || entry.ref.generation !== ref.generation) return false;
+    entry.child.once('exit', () => callback(entry.exit ?? { code: null, signal: null }));
+    return true;
+  }
+
+  generationOf(pid: number): string | null {
+    return readStat(pid)?.starttime ?? null;
+  }
+
+  signal(pid: number, signal: Signal): boolean {
+    return kill(pid, signal);
+  }
+
+  signalGroup(pgid: number, signal: Signal): boolean {
+    if (pgid <= 1) return false; // -1 would be every process we may signal; never
+    return kill(-pgid, signal);
+  }
+
+  async findByEnv(name: string, value: string): Promise<ProcessInfo[]> {
+    return findMarked(name, value).map((p) => ({ pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid }));
+  }
+
+  async childrenOf(pid: number): Promise<ProcessInfo[]> {
+    const found: ProcessInfo[] = [];
+    for (const candidate of listPids()) {
+      const stat = readStat(candidate);
+      if (stat?.ppid === pid) found.push({ pid: stat.pid, generation: stat.starttime, ppid: stat.ppid, pgid: stat.pgid });
+    }
+    return found;
+  }
+}
+
+function kill(target: number, signal: Signal): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
