@@ -1,0 +1,556 @@
+// The real world: the same scenarios and the same oracle, with real processes. The runner runs
+// in this process over the Node adapters (instrumented, so the oracle sees every signal, spawn
+// and worktree removal as it happens); its children are the real fake agent; worktrees are real
+// `git worktree`s in a temporary repository; the hub is a loopback server. Durations scale by
+// `timeScale`. Every process of the run carries RUNNER_CHAOS_RUN=<run id>; when the run ends
+// (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
+// was checked, and reported. Nothing else is ever signalled.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Runner, RunnerDefinition, SessionInfo } from '../../runner/contract.ts';
+import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
+import type { ProcessHost, RunnerPorts, WorktreeHost } from '../../runner/ports.ts';
+import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
+import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
+import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
+import { findMarked, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
+import { Oracle } from '../oracle.ts';
+import type { ChildRecord, ProcessView, RequestRecord } from '../records.ts';
+import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
+import { Trace, type Answer, type RequestOp, type TraceEvent } from '../trace.ts';
+import { judge } from '../verdict.ts';
+import type { RunResult } from '../run-scenario.ts';
+import { HarnessServer } from './harness-server.ts';
+
+export const RUN_MARKER = 'RUNNER_CHAOS_RUN';
+export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
+const FAKE_AGENT = new URL('../../fixtures/agents/fake-agent.mjs', import.meta.url).pathname;
+const QUIESCENCE_MARGIN_MS = 60_000;
+
+export interface RealWorldOptions {
+  /** Real milliseconds per scenario millisecond (0.002: a 60 minute boot takes 7.2 s). */
+  readonly timeScale: number;
+  /** Floors for the runner's kill timing in real milliseconds: real processes need time to die. */
+  readonly minGraceMs?: number;
+}
+
+export interface RealRunResult extends RunResult {
+  /** Processes of the run still alive when it ended, killed by the harness. */
+  readonly killedAtEnd: readonly { pid: number; cmd: string }[];
+  readonly bystanderSignals: number;
+  readonly wallMs: number;
+}
+
+let runs = 0;
+
+interface Instance {
+  alive: boolean;
+  runner?: Runner;
+  clock?: { clearAll(): void };
+}
+
+/** A ChildRecord's root as the harness sees it: updated as the OS tells. */
+interface RealRoot extends ProcessView {
+  generation: string;
+  alive: boolean;
+  exitedAt?: number;
+  signalledByRunner?: boolean;
+}
+
+export class RealWorld {
+  readonly trace = new Trace(200_000);
+  readonly oracle: Oracle;
+  readonly children: ChildRecord<RealRoot>[] = [];
+  readonly requests: RequestRecord[] = [];
+  private readonly runId = `real-${process.pid}-${Date.now()}-${++runs}`;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'runner-chaos-real-'));
+  private readonly repo = join(this.dir, 'repo');
+  private readonly server = new HarnessServer();
+  private readonly runnerConfig: RunnerConfig;
+  private readonly createdWorktrees = new Set<string>();
+  private instance: Instance | undefined;
+  private bystanders: Array<{ pid: number; starttime: string; log: string }> = [];
+  private started = 0;
+  private readonly knownRunProcesses = new Map<string, number>();
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly definition: RunnerDefinition,
+    private readonly options: RealWorldOptions,
+  ) {
+    if (!(options.timeScale > 0 && options.timeScale <= 1)) throw new Error(`time scale must be in (0, 1], got ${options.timeScale}`);
+    const scaled = resolveRunnerConfig(scenario.runnerConfig);
+    const floor = options.minGraceMs ?? 250;
+    this.runnerConfig = {
+      ...scaled,
+      webhookTimeoutMs: this.real(scaled.webhookTimeoutMs),
+      termGraceMs: Math.max(floor, this.real(scaled.termGraceMs)),
+      killGraceMs: Math.max(floor, this.real(scaled.killGraceMs)),
+      pollIntervalMs: Math.max(10, this.real(scaled.pollIntervalMs)),
+      agentCommand: process.execPath,
+      agentArgs: [FAKE_AGENT],
+    };
+    // The oracle judges in scenario time: the effective (floored) timing, scaled back.
+    const back = (ms: number): number => Math.ceil(ms / options.timeScale);
+    this.oracle = new Oracle(
+      { ...this.runnerConfig, webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs), termGraceMs: back(this.runnerConfig.termGraceMs), killGraceMs: back(this.runnerConfig.killGraceMs), pollIntervalMs: back(this.runnerConfig.pollIntervalMs) },
+      (v) => this.record({ kind: 'violation', atMs: this.now(), invariant: v.invariant, message: v.message }),
+    );
+  }
+
+  private real(scenarioMs: number): number {
+    return Math.round(scenarioMs * this.options.timeScale);
+  }
+
+  /** Scenario milliseconds since the run started. */
+  private now(): number {
+    return Math.round((Date.now() - this.started) / this.options.timeScale);
+  }
+
+  private record(event: TraceEvent): void {
+    this.trace.add(event);
+  }
+
+  async play(): Promise<RealRunResult> {
+    const wallStart = performance.now();
+    const interrupt = (): void => {
+      void this.cleanUp().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', interrupt);
+    let killedAtEnd: { pid: number; cmd: string }[] = [];
+    let bystanderSignals = 0;
+    try {
+      await this.setUp();
+      for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
+      await this.quiesce();
+    } finally {
+      process.removeListener('SIGINT', interrupt);
+      bystanderSignals = this.bystanderSignals();
+      killedAtEnd = await this.cleanUp();
+    }
+    const violated = this.oracle.violated;
+    return {
+      runner: this.definition.name,
+      declared: this.definition.declares,
+      violations: this.oracle.violations,
+      violated,
+      counts: { ...this.oracle.counts },
+      verdict: judge(this.definition.declares, violated),
+      trace: this.trace.events,
+      killedAtEnd,
+      bystanderSignals,
+      wallMs: performance.now() - wallStart,
+    };
+  }
+
+  // ---- set-up and clean-up ------------------------------------------------------------------
+
+  private async setUp(): Promise<void> {
+    mkdirSync(this.repo, { recursive: true });
+    const git = (...args: string[]): void => {
+      execFileSync('git', ['-C', this.repo, ...args], {
+        stdio: 'ignore',
+        env: { ...process.env, GIT_AUTHOR_NAME: 'runner-chaos', GIT_AUTHOR_EMAIL: 'rc@localhost', GIT_COMMITTER_NAME: 'runner-chaos', GIT_COMMITTER_EMAIL: 'rc@localhost' },
+      });
+    };
+    git('init', '-q');
+    writeFileSync(join(this.repo, 'README'), 'a repository for worktrees\n');
+    git('add', 'README');
+    git('commit', '-q', '-m', 'initial');
+    await this.server.start();
+    const agentDir = join(this.dir, 'agent');
+    mkdirSync(join(agentDir, 'claims'), { recursive: true });
+    const plans = this.scenario.agents.map((_, i) => agentPlanFor(this.scenario, i));
+    writeFileSync(
+      join(agentDir, 'plan.json'),
+      JSON.stringify({
+        timeScale: this.options.timeScale,
+        hubUrl: `${this.server.url}/hub`,
+        webhookUrl: `${this.server.url}/runner/session-started`,
+        defaultPlan: agentPlanFor(this.scenario, Number.MAX_SAFE_INTEGER),
+        plans,
+      }),
+    );
+    this.server.onRegister = (row) => {
+      const child = this.children[Number(row.sessionId.replace('sess-', '')) - 1];
+      if (child !== undefined) child.reportedAt ??= this.now();
+      this.record({ kind: 'hub', atMs: this.now(), op: 'register', sessionId: row.sessionId });
+    };
+    this.server.onWebhook = (body) => {
+      const parsed = body as { sessionId?: string; metadata?: { hostPid?: number; startedBy?: string } };
+      const child = this.children.find((c) => c.root.pid === parsed.metadata?.hostPid && c.root.alive);
+      if (child !== undefined) {
+        child.reportedAt ??= this.now();
+        if (this.instance?.alive === true) child.webhookAt ??= this.now();
+      }
+      this.record({ kind: 'webhook', atMs: this.now(), pid: parsed.metadata?.hostPid ?? 0, sessionId: String(parsed.sessionId), startedBy: String(parsed.metadata?.startedBy), forged: false });
+      void this.instance?.runner?.sessionStarted(body).catch(() => {});
+    };
+    this.started = Date.now();
+    if (this.scenario.world.bystander) this.spawnBystander();
+    await this.startRunner();
+  }
+
+  /** Kills every process of this run still alive (start time checked first), and reports each. */
+  private async cleanUp(): Promise<{ pid: number; cmd: string }[]> {
+    if (this.instance !== undefined) {
+      this.instance.alive = false;
+      this.instance.clock?.clearAll();
+    }
+    const killed: { pid: number; cmd: string }[] = [];
+    for (let round = 0; round < 5; round++) {
+      const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
+      if (marked.length === 0) break;
+      for (const p of marked) {
+        if (signalIfSame(p.pid, p.starttime, 'SIGKILL') && round === 0 && p.env.get(RUN_MARKER) === this.runId) {
+          killed.push({ pid: p.pid, cmd: readCmd(p.pid) });
+        }
+      }
+      await sleep(50);
+    }
+    await this.server.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    return killed;
+  }
+
+  // ---- steps ------------------------------------------------------------------------------------
+
+  private async step(step: ParsedStep): Promise<void> {
+    switch (step.op) {
+      case 'spawn': {
+        const worktree = step.worktree === true;
+        const body = { directory: this.repo, sessionType: worktree ? ('worktree' as const) : ('simple' as const), ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}) };
+        this.issue('spawn', `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`, (r) => r.spawnSession(body), {
+          worktree,
+          ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
+        });
+        break;
+      }
+      case 'stop': {
+        const sessionId = this.resolveSession(step.session);
+        this.issue('stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
+        break;
+      }
+      case 'list':
+        this.issue('list', 'list', (r) => r.listSessions());
+        break;
+      case 'shutdown':
+        this.issue('shutdown', 'shutdown', async (r) => {
+          await r.shutdown();
+        });
+        break;
+      case 'advance':
+        await sleep(this.real(step.ms));
+        break;
+      case 'crash': {
+        const child = this.children[step.spawn];
+        if (child === undefined) break;
+        const victims = step.tree ? this.liveRunProcesses().filter((p) => p.spawnIndex === child.index) : [];
+        if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
+        for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
+        break;
+      }
+      case 'forge-webhook': {
+        const hostPid = this.resolvePid(step.pid);
+        this.record({ kind: 'webhook', atMs: this.now(), pid: hostPid, sessionId: step.sessionId, startedBy: step.startedBy, forged: true });
+        if (step.startedBy === 'terminal') this.oracle.onTerminalWebhook(step.sessionId);
+        void this.instance?.runner?.sessionStarted({ sessionId: step.sessionId, metadata: { hostPid, startedBy: step.startedBy } }).catch(() => {});
+        break;
+      }
+      case 'bystander':
+        // The OS hands out PIDs: a stranger cannot be made to take a given one here.
+        this.spawnBystander();
+        break;
+      case 'restart':
+        await this.restartRunner();
+        break;
+    }
+    await sleep(5);
+  }
+
+  private resolveSession(ref: SessionRef): string {
+    if ('id' in ref) return ref.id;
+    const child = this.children[ref.spawn];
+    return child?.reportedAt !== undefined ? child.sessionId : `unseen-session-${ref.spawn}`;
+  }
+
+  private resolvePid(ref: PidRef): number {
+    if ('pid' in ref) return ref.pid;
+    if ('runner' in ref) return process.pid;
+    if ('bystander' in ref) return this.bystanders.at(-1)?.pid ?? this.spawnBystander().pid;
+    return this.children[ref.spawn]?.root.pid ?? 1;
+  }
+
+  private spawnBystander(): { pid: number; starttime: string; log: string } {
+    const log = join(this.dir, `bystander-${this.bystanders.length}.log`);
+    const canary = `const fs=require('fs');process.on('SIGTERM',()=>fs.appendFileSync(${JSON.stringify(log)},'SIGTERM\\n'));process.on('SIGHUP',()=>fs.appendFileSync(${JSON.stringify(log)},'SIGHUP\\n'));setInterval(()=>{},1<<30);`;
+    const child = spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env: { ...process.env, [BYSTANDER_MARKER]: this.runId } });
+    child.unref();
+    const pid = child.pid ?? 0;
+    const stat = readStat(pid);
+    const bystander = { pid, starttime: stat?.starttime ?? '', log };
+    this.bystanders.push(bystander);
+    this.record({ kind: 'process-start', atMs: this.now(), pid, generation: bystander.starttime, ppid: process.pid, pgid: pid, role: 'bystander', cwd: process.cwd() });
+    return bystander;
+  }
+
+  private bystanderSignals(): number {
+    let count = 0;
+    for (const b of this.bystanders) {
+      if (existsSync(b.log)) count += readFileSync(b.log, 'utf8').trim().split('\n').length;
+      if (readStat(b.pid)?.starttime !== b.starttime) {
+        this.oracle.report('A2', `bystander pid ${b.pid} died during the run`, this.now());
+      }
+    }
+    if (count > 0) this.oracle.report('A2', `bystanders received ${count} signal(s)`, this.now());
+    return count;
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------
+
+  private issue<T>(op: RequestOp, detail: string, call: (runner: Runner) => Promise<T>, extra: { resumeKey?: string; sessionId?: string; worktree?: boolean } = {}): RequestRecord {
+    const instance = this.instance;
+    const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: this.now(), ...extra };
+    this.requests.push(request);
+    this.record({ kind: 'request', atMs: request.issuedAt, requestId: request.id, op, detail });
+    if (instance?.alive !== true || instance.runner === undefined) {
+      this.answer(request, { op, failure: 'connection refused: no runner is up' });
+      return request;
+    }
+    let pending: Promise<T>;
+    try {
+      pending = call(instance.runner);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (result) => {
+        if (instance.alive) this.answer(request, { op, result } as Answer);
+      },
+      (error: unknown) => {
+        if (instance.alive) this.answer(request, { op, failure: `the runner threw: ${String(error)}` });
+      },
+    );
+    return request;
+  }
+
+  private answer(request: RequestRecord, answer: Answer): void {
+    if (request.answeredAt !== undefined) return;
+    request.answeredAt = this.now();
+    request.answer = answer;
+    if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
+      const named = answer.result.pid;
+      const child = [...this.children].reverse().find((c) => c.root.pid === named);
+      if (child !== undefined) request.child = child;
+    }
+    this.record({ kind: 'answer', atMs: request.answeredAt, requestId: request.id, answer });
+    this.oracle.onAnswer(request, answer, this.children, this.liveRunProcesses(), request.answeredAt);
+  }
+
+  // ---- the runner ---------------------------------------------------------------------------------
+
+  private async startRunner(): Promise<void> {
+    const instance: Instance = { alive: true };
+    const ports = this.portsFor(instance);
+    instance.clock = ports.clock;
+    this.instance = instance;
+    this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid: process.pid });
+    instance.runner = await this.definition.create(ports, this.runnerConfig);
+  }
+
+  private async restartRunner(): Promise<void> {
+    const old = this.instance;
+    if (old !== undefined) {
+      old.alive = false;
+      old.clock?.clearAll();
+      this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid: process.pid });
+      for (const request of this.requests) {
+        if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: 'connection reset: the runner crashed' });
+      }
+    }
+    await this.startRunner();
+  }
+
+  /** Node ports for one runner instance, watched by the oracle, and fenced once it "crashes". */
+  private portsFor(instance: Instance): RunnerPorts & { clock: { clearAll(): void } } {
+    const base = nodePorts({
+      statePath: join(this.dir, 'state', 'runner.json'),
+      hubUrl: `${this.server.url}/hub`,
+      logger: new JsonLinesLogger((line) => {
+        if (!instance.alive) return;
+        const entry = JSON.parse(line) as { level: 'info'; message: string };
+        this.record({ kind: 'log', atMs: this.now(), level: entry.level, message: entry.message });
+      }),
+      extraEnv: { [RUN_MARKER]: this.runId, RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent') },
+    });
+    const host = base.processes as NodeProcessHost;
+    const fence = <T>(promise: Promise<T>): Promise<T> =>
+      promise.then(
+        (value) => (instance.alive ? value : new Promise<T>(() => {})),
+        (error: unknown) => (instance.alive ? Promise.reject(error) : new Promise<T>(() => {})),
+      );
+    const processes: ProcessHost = {
+      spawnDetached: (spec) => {
+        if (!instance.alive) return new Promise(() => {});
+        const index = this.children.length;
+        const resumeAt = spec.args.indexOf('--resume');
+        const resumeKey = resumeAt >= 0 ? spec.args[resumeAt + 1] : undefined;
+        const plan = agentPlanFor(this.scenario, index);
+        const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
+        const child: ChildRecord<RealRoot> = { index, root, plan, sessionId: `sess-${index + 1}`, spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
+        this.children.push(child);
+        return fence(
+          host.spawnDetached({ ...spec, env: { ...spec.env, RUNNER_CHAOS_SPAWN_INDEX: String(index) } }).then((ref) => {
+            Object.assign(root, { pid: ref.pid, generation: ref.generation });
+            host.onExit(ref, () => {
+              root.alive = false;
+              root.exitedAt = this.now();
+              this.record({ kind: 'process-exit', atMs: root.exitedAt, pid: ref.pid, role: 'wrapper', spawnIndex: index, exit: { code: null, signal: null } });
+            });
+            this.record({ kind: 'process-start', atMs: this.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
+            const request = this.requests.find((r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey);
+            if (request !== undefined) request.child = child;
+            this.oracle.onChildSpawned(child, this.children, this.liveRunProcesses(), this.now());
+            return ref;
+          }),
+        );
+      },
+      onExit: (ref, callback) => host.onExit(ref, (exit) => {
+        if (instance.alive) callback(exit);
+      }),
+      generationOf: (pid) => host.generationOf(pid),
+      signal: (pid, signal) => {
+        if (!instance.alive) return false;
+        this.watchSignal(pid === 0 ? [] : [pid], signal, `pid ${pid}`);
+        return host.signal(pid, signal);
+      },
+      signalGroup: (pgid, signal) => {
+        if (!instance.alive) return false;
+        const members = this.allProcesses().filter((p) => p.pgid === pgid).map((p) => p.pid);
+        this.watchSignal(members, signal, `group ${pgid}`);
+        return host.signalGroup(pgid, signal);
+      },
+      findByEnv: (name, value) => fence(host.findByEnv(name, value)),
+      childrenOf: (pid) => fence(host.childrenOf(pid)),
+    };
+    const git = base.worktrees as GitWorktreeHost;
+    const worktrees: WorktreeHost = {
+      add: (repo, name) =>
+        fence(
+          git.add(repo, name).then((path) => {
+            this.createdWorktrees.add(path);
+            this.record({ kind: 'worktree', atMs: this.now(), op: 'add', path });
+            return path;
+          }),
+        ),
+      remove: (repo, path) =>
+        fence(
+          git.remove(repo, path).then(() => {
+            this.record({ kind: 'worktree', atMs: this.now(), op: 'remove', path });
+            const inside = this.liveRunProcesses().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
+            this.oracle.onWorktreeRemoved(path, inside, this.now());
+          }),
+        ),
+      list: (repo) => fence(git.list(repo)),
+    };
+    return { ...base, processes, worktrees, hub: { archiveSession: (id) => fence(base.hub.archiveSession(id)) }, state: { load: () => fence(base.state.load()), save: (c) => (instance.alive ? base.state.save(c) : Promise.resolve()) } };
+  }
+
+  /** A2, seen before the signal is sent: is every target a process of this run? */
+  private watchSignal(pids: readonly number[], signal: string, target: string): void {
+    const views: ProcessView[] = [];
+    for (const pid of pids) {
+      const stat = readStat(pid);
+      if (stat === undefined) continue; // nobody there: ESRCH harms no one
+      // A dying process's environ reads empty: processes of the run are remembered by identity.
+      let spawnIndex = this.knownRunProcesses.get(`${pid}:${stat.starttime}`);
+      if (spawnIndex === undefined) {
+        const env = readEnviron(pid) ?? new Map<string, string>();
+        if (env.get(RUN_MARKER) === this.runId) spawnIndex = Number(env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1);
+      }
+      views.push({ pid, role: spawnIndex !== undefined ? 'descendant' : 'bystander', cwd: '', alive: true, ...(spawnIndex !== undefined ? { spawnIndex } : {}) });
+      for (const child of this.children) if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
+    }
+    this.record({ kind: 'signal', atMs: this.now(), from: 'runner', target, signal: signal as 'SIGTERM', delivered: views.length > 0 });
+    this.oracle.onRunnerSignal(views, `${signal} to ${target}`, this.now());
+  }
+
+  /** Live processes of the run; each one seen is remembered by its identity (pid and start time). */
+  private allProcesses(): MarkedProcess[] {
+    const found = findMarked(RUN_MARKER, this.runId);
+    for (const p of found) this.knownRunProcesses.set(`${p.pid}:${p.starttime}`, Number(p.env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1));
+    return found;
+  }
+
+  /** Live processes of the run, as the oracle sees processes. */
+  private liveRunProcesses(): Array<ProcessView & { starttime: string }> {
+    return this.allProcesses().map((p) => {
+      const index = p.env.get('RUNNER_CHAOS_SPAWN_INDEX');
+      const isRoot = this.children.some((c) => c.root.pid === p.pid && c.root.generation === p.starttime);
+      return {
+        pid: p.pid,
+        starttime: p.starttime,
+        role: isRoot ? ('wrapper' as const) : ('descendant' as const),
+        ...(index !== undefined ? { spawnIndex: Number(index) } : {}),
+        cwd: readCwd(p.pid) ?? '',
+        alive: true,
+      };
+    });
+  }
+
+  // ---- quiescence ---------------------------------------------------------------------------------
+
+  private async quiesce(): Promise<void> {
+    const plans = this.children.map((c) => c.plan);
+    const longestAgent = Math.max(agentPlanFor(this.scenario, this.children.length).bootDelayMs, ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)));
+    const deadline = killDeadlineMs(this.runnerConfig) / this.options.timeScale;
+    const horizon = longestAgent + this.runnerConfig.webhookTimeoutMs / this.options.timeScale + 4 * deadline + QUIESCENCE_MARGIN_MS;
+    await sleep(this.real(horizon));
+    let listed: readonly SessionInfo[] | undefined;
+    const runner = this.instance?.alive === true ? this.instance.runner : undefined;
+    if (runner !== undefined) {
+      const request = this.issue('list', 'final list (quiescence)', (r) => r.listSessions());
+      await sleep(Math.max(200, this.real(1_000)));
+      const answer = request.answer;
+      if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
+      if (request.answeredAt === undefined) this.requests.splice(this.requests.indexOf(request), 1);
+    } else {
+      listed = [];
+    }
+    this.oracle.atQuiescence({
+      now: this.now(),
+      children: this.children,
+      requests: this.requests,
+      liveProcesses: this.liveRunProcesses(),
+      listed,
+      hubActive: this.server.active().map((r) => r.sessionId),
+      worktrees: [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
+    });
+  }
+
+  private gitKnows(path: string): boolean {
+    try {
+      return execFileSync('git', ['-C', this.repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' }).includes(`worktree ${path}\n`);
+    } catch {
+      return false;
+    }
+  }
+}
+
+function readCmd(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120);
+  } catch {
+    return '?';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function runReal(definition: RunnerDefinition, scenario: Scenario, options: RealWorldOptions): Promise<RealRunResult> {
+  return new RealWorld(scenario, definition, options).play();
+}
