@@ -4,5 +4,6 @@ export default defineConfig({
   test: {
     include: ['runner/**/*.test.ts', 'simulator/**/*.test.ts', 'properties/**/*.test.ts', 'fixtures/**/*.test.ts'],
     testTimeout: 60_000,
+    globalSetup: ['./vitest.global-setup.ts'],
   },
 });

@@ -84,6 +84,18 @@ export function findMarked(name: string, value: string): MarkedProcess[] {
   return found;
 }
 
+/** Every live process whose `name` variable starts with `prefix` (a test run finding its own). */
+export function findMarkedByPrefix(name: string, prefix: string): MarkedProcess[] {
+  const found: MarkedProcess[] = [];
+  for (const pid of listPids()) {
+    const env = readEnviron(pid);
+    if (env?.get(name)?.startsWith(prefix) !== true) continue;
+    const stat = readStat(pid);
+    if (stat !== undefined) found.push({ ...stat, env });
+  }
+  return found;
+}
+
 /** Sends a signal to a process only if it is still the one that was seen (same start time). */
 export function signalIfSame(pid: number, starttime: string, signal: NodeJS.Signals): boolean {
   if (readStat(pid)?.starttime !== starttime) return false;

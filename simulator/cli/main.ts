@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
 import { check, type CheckCliOptions } from './check.ts';
 import { FAULT_KINDS } from '../../properties/arbitraries.ts';
-import { collect, parseCount, parseDuration, parseSeed } from './parse-options.ts';
+import { collect, parseCount, parseDuration, parseScale, parseSeed } from './parse-options.ts';
 import { UsageError } from './usage-error.ts';
 
 export function buildProgram(): Command {
@@ -26,6 +26,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the world (default 1, or the scenario\'s)', parseSeed)
     .option('--json', 'print one JSON document instead of the text report')
     .option('--logs', "include the runner's log lines in the timelines")
+    .option('--real', 'play with real processes, git worktrees and a loopback hub (Linux)')
+    .option('--time-scale <factor>', 'with --real: real ms per scenario ms (default 0.02)', parseScale)
     .addOption(new Option('--no-timeline', 'print only the verdict table'))
     .action(async (options: SimulateOptions) => {
       const outcome = await simulate(options);

@@ -31,3 +31,9 @@ export function parseSeed(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+export function parseScale(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`"${value}" is not a time scale (a number in (0, 1], e.g. 0.02)`);
+  return n;
+}

@@ -15,7 +15,7 @@ import type { ProcessHost, RunnerPorts, WorktreeHost } from '../../runner/ports.
 import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
 import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
-import { findMarked, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
+import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
 import { Oracle } from '../oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from '../records.ts';
 import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
@@ -64,7 +64,8 @@ export class RealWorld {
   readonly oracle: Oracle;
   readonly children: ChildRecord<RealRoot>[] = [];
   readonly requests: RequestRecord[] = [];
-  private readonly runId = `real-${process.pid}-${Date.now()}-${++runs}`;
+  /** Unique per run; a test run sets RUNNER_CHAOS_RUN_PREFIX so it can find its own leftovers. */
+  private readonly runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
   private readonly dir = mkdtempSync(join(tmpdir(), 'runner-chaos-real-'));
   private readonly repo = join(this.dir, 'repo');
   private readonly server = new HarnessServer();
@@ -189,7 +190,7 @@ export class RealWorld {
       void this.instance?.runner?.sessionStarted(body).catch(() => {});
     };
     this.started = Date.now();
-    if (this.scenario.world.bystander) this.spawnBystander();
+    if (this.scenario.world.bystander) await this.spawnBystander();
     await this.startRunner();
   }
 
@@ -261,7 +262,7 @@ export class RealWorld {
       }
       case 'bystander':
         // The OS hands out PIDs: a stranger cannot be made to take a given one here.
-        this.spawnBystander();
+        await this.spawnBystander();
         break;
       case 'restart':
         await this.restartRunner();
@@ -279,18 +280,19 @@ export class RealWorld {
   private resolvePid(ref: PidRef): number {
     if ('pid' in ref) return ref.pid;
     if ('runner' in ref) return process.pid;
-    if ('bystander' in ref) return this.bystanders.at(-1)?.pid ?? this.spawnBystander().pid;
+    if ('bystander' in ref) return this.bystanders.at(-1)?.pid ?? 1;
     return this.children[ref.spawn]?.root.pid ?? 1;
   }
 
-  private spawnBystander(): { pid: number; starttime: string; log: string } {
+  /** Starts a canary that writes down every signal it gets, and waits until it listens. */
+  private async spawnBystander(): Promise<{ pid: number; starttime: string; log: string }> {
     const log = join(this.dir, `bystander-${this.bystanders.length}.log`);
-    const canary = `const fs=require('fs');process.on('SIGTERM',()=>fs.appendFileSync(${JSON.stringify(log)},'SIGTERM\\n'));process.on('SIGHUP',()=>fs.appendFileSync(${JSON.stringify(log)},'SIGHUP\\n'));setInterval(()=>{},1<<30);`;
+    const canary = `const fs=require('fs');for(const s of ['SIGTERM','SIGHUP','SIGINT','SIGUSR1'])process.on(s,()=>fs.appendFileSync(${JSON.stringify(log)},s+'\\n'));fs.writeFileSync(${JSON.stringify(log)},'');setInterval(()=>{},1<<30);`;
     const child = spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env: { ...process.env, [BYSTANDER_MARKER]: this.runId } });
     child.unref();
     const pid = child.pid ?? 0;
-    const stat = readStat(pid);
-    const bystander = { pid, starttime: stat?.starttime ?? '', log };
+    for (let tries = 0; tries < 250 && !existsSync(log); tries++) await sleep(20);
+    const bystander = { pid, starttime: readStat(pid)?.starttime ?? '', log };
     this.bystanders.push(bystander);
     this.record({ kind: 'process-start', atMs: this.now(), pid, generation: bystander.starttime, ppid: process.pid, pgid: pid, role: 'bystander', cwd: process.cwd() });
     return bystander;
@@ -299,7 +301,7 @@ export class RealWorld {
   private bystanderSignals(): number {
     let count = 0;
     for (const b of this.bystanders) {
-      if (existsSync(b.log)) count += readFileSync(b.log, 'utf8').trim().split('\n').length;
+      if (existsSync(b.log)) count += readFileSync(b.log, 'utf8').split('\n').filter(Boolean).length;
       if (readStat(b.pid)?.starttime !== b.starttime) {
         this.oracle.report('A2', `bystander pid ${b.pid} died during the run`, this.now());
       }
@@ -422,15 +424,12 @@ export class RealWorld {
       }),
       generationOf: (pid) => host.generationOf(pid),
       signal: (pid, signal) => {
-        if (!instance.alive) return false;
-        this.watchSignal(pid === 0 ? [] : [pid], signal, `pid ${pid}`);
-        return host.signal(pid, signal);
+        if (!instance.alive || pid <= 1) return false;
+        return this.admitSignal([pid], signal, `pid ${pid}`) && host.signal(pid, signal);
       },
       signalGroup: (pgid, signal) => {
-        if (!instance.alive) return false;
-        const members = this.allProcesses().filter((p) => p.pgid === pgid).map((p) => p.pid);
-        this.watchSignal(members, signal, `group ${pgid}`);
-        return host.signalGroup(pgid, signal);
+        if (!instance.alive || pgid <= 1) return false;
+        return this.admitSignal(groupMembers(pgid), signal, `group ${pgid}`) && host.signalGroup(pgid, signal);
       },
       findByEnv: (name, value) => fence(host.findByEnv(name, value)),
       childrenOf: (pid) => fence(host.childrenOf(pid)),
@@ -458,9 +457,15 @@ export class RealWorld {
     return { ...base, processes, worktrees, hub: { archiveSession: (id) => fence(base.hub.archiveSession(id)) }, state: { load: () => fence(base.state.load()), save: (c) => (instance.alive ? base.state.save(c) : Promise.resolve()) } };
   }
 
-  /** A2, seen before the signal is sent: is every target a process of this run? */
-  private watchSignal(pids: readonly number[], signal: string, target: string): void {
+  /**
+   * A2, judged before the signal is sent: is every target a process of this run? A signal that
+   * would reach anything else is recorded and NOT sent, unless the target is one of our own
+   * bystanders (a canary that only writes down what it received): a runner under test must
+   * never be able to hit a process the harness did not start, the harness itself included.
+   */
+  private admitSignal(pids: readonly number[], signal: string, target: string): boolean {
     const views: ProcessView[] = [];
+    let admit = true;
     for (const pid of pids) {
       const stat = readStat(pid);
       if (stat === undefined) continue; // nobody there: ESRCH harms no one
@@ -468,13 +473,19 @@ export class RealWorld {
       let spawnIndex = this.knownRunProcesses.get(`${pid}:${stat.starttime}`);
       if (spawnIndex === undefined) {
         const env = readEnviron(pid) ?? new Map<string, string>();
-        if (env.get(RUN_MARKER) === this.runId) spawnIndex = Number(env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1);
+        if (env.get(RUN_MARKER) === this.runId) {
+          spawnIndex = Number(env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1);
+          this.knownRunProcesses.set(`${pid}:${stat.starttime}`, spawnIndex);
+        }
       }
+      const ourBystander = this.bystanders.some((b) => b.pid === pid && b.starttime === stat.starttime);
+      if (spawnIndex === undefined && !ourBystander) admit = false;
       views.push({ pid, role: spawnIndex !== undefined ? 'descendant' : 'bystander', cwd: '', alive: true, ...(spawnIndex !== undefined ? { spawnIndex } : {}) });
       for (const child of this.children) if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
     }
-    this.record({ kind: 'signal', atMs: this.now(), from: 'runner', target, signal: signal as 'SIGTERM', delivered: views.length > 0 });
+    this.record({ kind: 'signal', atMs: this.now(), from: 'runner', target: admit ? target : `${target} (BLOCKED: not a process of this run)`, signal: signal as 'SIGTERM', delivered: admit && views.length > 0 });
     this.oracle.onRunnerSignal(views, `${signal} to ${target}`, this.now());
+    return admit;
   }
 
   /** Live processes of the run; each one seen is remembered by its identity (pid and start time). */
@@ -537,6 +548,11 @@ export class RealWorld {
       return false;
     }
   }
+}
+
+/** Every live process in a process group, ours or not. */
+function groupMembers(pgid: number): number[] {
+  return listPids().filter((pid) => readStat(pid)?.pgid === pgid);
 }
 
 function readCmd(pid: number): string {

@@ -1,0 +1,68 @@
+// The real world: the seed incident with real processes and real git worktrees shows the same
+// bugs as in virtual time; a bystander survives every run, forged webhooks included; and every
+// process a run marks is gone when it ends.
+import { describe, expect, it } from 'vitest';
+import { referenceRunner } from '../../runner/reference.ts';
+import { legacyRunner } from '../../fixtures/runners/legacy.ts';
+import { pr440InitialRunner } from '../../fixtures/runners/pr440-initial.ts';
+import { forgedWebhookKillRunner } from '../../fixtures/runners/forged-webhook-kill.ts';
+import { findMarkedByPrefix } from '../../runner/node/proc.ts';
+import { seedIncidentScenario } from '../seed-incident.ts';
+import { parseScenario } from '../scenario.ts';
+import { runReal } from './real-world.ts';
+
+const linux = process.platform === 'linux';
+// 15 s timeout -> 300 ms (well over a Node start on a busy machine); a 60 s boot -> 1.2 s.
+const seed = () => seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs: 15_000, worktree: true, seed: 1 });
+const options = { timeScale: 0.02 };
+
+function noneLeft(): void {
+  expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real')).toEqual([]);
+}
+
+describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
+  it('reference: the seed incident leaves nothing behind', async () => {
+    const result = await runReal(referenceRunner, seed(), options);
+    expect(result.violations).toEqual([]);
+    expect(result.killedAtEnd).toEqual([]);
+    expect(result.bystanderSignals).toBe(0);
+    noneLeft();
+  });
+
+  it('legacy: four ghosts, their eight processes and four worktrees leaked (and killed by the harness at the end)', async () => {
+    const result = await runReal(legacyRunner, seed(), options);
+    expect(result.counts).toEqual({ ghostSessions: 4, leakedProcesses: 8, leakedWorktrees: 4 });
+    expect(result.verdict).toBe('as-declared');
+    expect(result.killedAtEnd).toHaveLength(8);
+    noneLeft();
+  });
+
+  it("pr440-initial: the agents' grandchildren and the worktrees survive the timeout", async () => {
+    const result = await runReal(pr440InitialRunner, seed(), options);
+    expect(result.counts).toEqual({ ghostSessions: 0, leakedProcesses: 4, leakedWorktrees: 4 });
+    expect(result.violations.filter((v) => v.invariant === 'S2').every((v) => !/wrapper/.test(v.message))).toBe(true);
+    noneLeft();
+  });
+
+  it('a bystander named by forged webhooks survives the reference, and is caught being hit by forged-webhook-kill', async () => {
+    const scenario = parseScenario({
+      steps: [
+        { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'forged', startedBy: 'runner' },
+        { op: 'forge-webhook', pid: { runner: true }, sessionId: 'forged-2', startedBy: 'runner' },
+        { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'term', startedBy: 'terminal' },
+        { op: 'spawn' },
+        { op: 'advance', ms: 5_000 },
+        { op: 'stop', session: { id: 'term' } },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 5_000 },
+      ],
+    });
+    const clean = await runReal(referenceRunner, scenario, options);
+    expect(clean.violations).toEqual([]);
+    expect(clean.bystanderSignals).toBe(0);
+    const bad = await runReal(forgedWebhookKillRunner, scenario, options);
+    expect(bad.violated).toContain('A2');
+    expect(bad.bystanderSignals).toBeGreaterThan(0);
+    noneLeft();
+  });
+});
