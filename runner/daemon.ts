@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The reference runner as a daemon: `pnpm runner`. It serves the HAPI-compatible control
+// protocol on 127.0.0.1 (random port), writes {pid, httpPort, token, startedAt} to
+// <state dir>/runner.json (mode 600), and spawns the agent command it is given. SIGTERM, SIGINT
+// or POST /stop shut it down: every session it spawned is stopped, its tree verified dead.
+import { Command, CommanderError } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { resolveRunnerConfig } from './config.ts';
+import { createReferenceRunner } from './core/reference-runner.ts';
+import { startControlServer } from './node/control-server.ts';
+import { nodePorts } from './node/node-ports.ts';
+
+interface DaemonOptions {
+  stateDir: string;
+  agentCommand?: string;
+  agentArg?: string[];
+  hubUrl?: string;
+  webhookTimeoutMs?: string;
+}
+
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const token = randomBytes(24).toString('hex');
+  const config = resolveRunnerConfig(
+    {
+      ...(options.agentCommand !== undefined ? { agentCommand: options.agentCommand } : {}),
+      ...(options.agentArg !== undefined ? { agentArgs: options.agentArg } : {}),
+      ...(options.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: Number(options.webhookTimeoutMs) } : {}),
+    },
+    process.env,
+  );
+  if (options.agentCommand === undefined && process.env.HAPI_CLI_EXECUTABLE !== undefined) config.agentCommand = process.env.HAPI_CLI_EXECUTABLE;
+  const extraEnv: Record<string, string> = {};
+  const ports = nodePorts({ statePath: join(stateDir, 'children.json'), ...(options.hubUrl !== undefined ? { hubUrl: options.hubUrl } : {}), extraEnv });
+  const runner = createReferenceRunner(ports, config);
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await runner.shutdown();
+    await control.server.close();
+    rmSync(join(stateDir, 'runner.json'), { force: true });
+    process.exit(0);
+  };
+  const control = await startControlServer({ runner, token, onStop: () => void stop() });
+  // Children find the control server (and prove who they are) through their environment.
+  extraEnv.HAPI_RUNNER_URL = control.url;
+  extraEnv.HAPI_RUNNER_TOKEN = token;
+  writeFileSync(join(stateDir, 'runner.json'), JSON.stringify({ pid: process.pid, httpPort: control.port, token, startedAt: Date.now() }), { mode: 0o600 });
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  ports.logger.log('info', 'runner listening', { url: control.url, stateDir });
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntryPoint) {
+  const program = new Command('runner-chaos-runner')
+    .description('the reference runner as a daemon, speaking the HAPI-compatible control protocol on 127.0.0.1')
+    .option('--state-dir <dir>', 'where runner.json (port, token) and the children file go', join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'runner-chaos'))
+    .option('--agent-command <path>', 'the agent CLI to spawn (default: $HAPI_CLI_EXECUTABLE, else hapi)')
+    .option('--agent-arg <arg>', 'an argument put before the runner\'s own; repeatable', (v: string, p: string[] = []) => [...p, v])
+    .option('--hub-url <url>', 'the hub to archive stopped sessions on')
+    .option('--webhook-timeout-ms <ms>', 'webhook timeout (default 15000, or $HAPI_RUNNER_WEBHOOK_TIMEOUT_MS)')
+    .exitOverride();
+  try {
+    program.parse();
+    await runDaemon(program.opts<DaemonOptions>());
+  } catch (error) {
+    if (!(error instanceof CommanderError)) process.stderr.write(`runner-chaos-runner: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
+  }
+}
