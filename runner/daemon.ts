@@ -9,7 +9,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveRunnerConfig } from './config.ts';
-import { createReferenceRunner } from './core/reference-runner.ts';
+import { referenceRunner } from './reference.ts';
+import { findBundledRunner } from '../fixtures/runners/index.ts';
 import { startControlServer } from './node/control-server.ts';
 import { nodePorts } from './node/node-ports.ts';
 
@@ -19,6 +20,7 @@ interface DaemonOptions {
   agentArg?: string[];
   hubUrl?: string;
   webhookTimeoutMs?: string;
+  runner?: string;
 }
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
@@ -36,7 +38,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   if (options.agentCommand === undefined && process.env.HAPI_CLI_EXECUTABLE !== undefined) config.agentCommand = process.env.HAPI_CLI_EXECUTABLE;
   const extraEnv: Record<string, string> = {};
   const ports = nodePorts({ statePath: join(stateDir, 'children.json'), ...(options.hubUrl !== undefined ? { hubUrl: options.hubUrl } : {}), extraEnv });
-  const runner = createReferenceRunner(ports, config);
+  // Any bundled runner can be served, so the black-box harness can be shown the known-bad ones.
+  const definition = options.runner === undefined ? referenceRunner : findBundledRunner(options.runner);
+  if (definition === undefined) throw new Error(`no bundled runner "${options.runner}"`);
+  const runner = await definition.create(ports, config);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -65,6 +70,7 @@ if (isEntryPoint) {
     .option('--agent-arg <arg>', 'an argument put before the runner\'s own; repeatable', (v: string, p: string[] = []) => [...p, v])
     .option('--hub-url <url>', 'the hub to archive stopped sessions on')
     .option('--webhook-timeout-ms <ms>', 'webhook timeout (default 15000, or $HAPI_RUNNER_WEBHOOK_TIMEOUT_MS)')
+    .option('--runner <name>', 'serve a bundled runner other than the reference (e.g. legacy), to show the harness catching it')
     .exitOverride();
   try {
     program.parse();

@@ -211,7 +211,7 @@ export class Oracle {
     const byChild = new Map<number, ProcessView[]>();
     for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
     for (const [index, procs] of byChild) {
-      const child = world.children[index];
+      const child = world.children.find((c) => c.index === index);
       this.report(
         'S2',
         `leaked process tree of child #${index}${child ? ` (session ${child.sessionId})` : ''}: ${procs.map(describeProcess).join(', ')} alive and not part of any session the runner lists`,

@@ -2,6 +2,10 @@
 import { INVARIANTS, type InvariantId } from '../../runner/contract.ts';
 import { checkRunner, formatCounterexample, type CheckReport } from '../../properties/check.ts';
 import { loadRunner } from '../load-runner.ts';
+import { runRealCommand } from '../real/real-world.ts';
+import { PROFILES } from '../real/http-runner.ts';
+import { blackBoxScenarios } from '../real/black-box-scenarios.ts';
+import { DEFAULT_TIME_SCALE } from './simulate.ts';
 import { FAULT_KINDS } from '../../properties/arbitraries.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -15,6 +19,9 @@ export interface CheckCliOptions {
   artifacts?: string;
   all?: boolean;
   without?: string[];
+  http?: string;
+  profile?: string;
+  timeScale?: number;
 }
 
 export interface CheckOutcome {
@@ -23,7 +30,8 @@ export interface CheckOutcome {
 }
 
 export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
-  if (options.runner === undefined) throw new UsageError('check needs --runner NAME|PATH');
+  if (options.http !== undefined) return checkHttp(options);
+  if (options.runner === undefined) throw new UsageError('check needs --runner NAME|PATH, or --http "COMMAND"');
   if (options.path !== undefined && options.seed === undefined) throw new UsageError('--path replays a run of a given --seed: give both');
   const unknown = (options.invariant ?? []).filter((id) => !(INVARIANTS as readonly string[]).includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown invariant(s) ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
@@ -62,4 +70,33 @@ export function renderReport(report: CheckReport): string {
   }
   lines.push('', `${report.scenariosRun} scenarios in ${Math.round(report.wallMs)} ms; verdict: ${report.verdict === 'as-declared' ? 'as declared' : 'NOT as declared'}`);
   return lines.join('\n');
+}
+
+/** `check --http COMMAND`: the black-box scenarios, in the real world, against a runner command. */
+async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
+  const command = options.http!;
+  if (options.runner !== undefined) throw new UsageError('give either --runner or --http, not both');
+  if (process.platform !== 'linux') throw new UsageError(`--http needs Linux (/proc); this is ${process.platform}`);
+  const profile = PROFILES[options.profile ?? 'hapi'];
+  if (profile === undefined) throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
+  const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${options.timeScale ?? DEFAULT_TIME_SCALE})`];
+  const results = [];
+  for (const scenario of blackBoxScenarios()) {
+    let result;
+    try {
+      result = await runRealCommand(command, profile, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE }, 'http-runner');
+    } catch (error) {
+      lines.push(`  ${scenario.name}: ERROR ${(error as Error).message}`);
+      return { exitCode: 2, output: lines.join('\n') };
+    }
+    results.push({ scenario: scenario.name, violations: result.violations, counts: result.counts, killedAtEnd: result.killedAtEnd });
+    lines.push(`  ${scenario.name}: ${result.violations.length === 0 ? 'held' : `VIOLATED ${result.violated.join(' ')}`} (${Math.round(result.wallMs)} ms)`);
+    for (const v of result.violations) lines.push(`    ${v.invariant}: ${v.message}`);
+    if (result.killedAtEnd.length > 0) {
+      lines.push(`    the harness killed the ${result.killedAtEnd.length} process(es) of the run still alive at the end (${result.counts.leakedProcesses} of them leaked, the rest in sessions the runner lists)`);
+    }
+  }
+  const failed = results.some((r) => r.violations.length > 0);
+  lines.push('', `verdict: ${failed ? 'NOT as declared' : 'as declared'}`);
+  return { exitCode: failed ? 1 : 0, output: options.json === true ? JSON.stringify({ command, profile: profile.name, results }, null, 2) : lines.join('\n') };
 }

@@ -66,3 +66,22 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
     noneLeft();
   });
 });
+
+describe.runIf(linux)('a black-box runner over HTTP', { timeout: 60_000 }, () => {
+  it('the reference daemon, launched as a command, passes the seed incident found through /proc', async () => {
+    const { runRealCommand } = await import('./real-world.ts');
+    const { HAPI_PROFILE } = await import('./http-runner.ts');
+    const root = new URL('../../', import.meta.url).pathname;
+    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
+    const result = await runRealCommand(command, HAPI_PROFILE, seed(), options, 'reference-daemon');
+    expect(result.violations).toEqual([]);
+    // The four children were found in /proc, each killed on its timeout.
+    expect(result.trace.filter((e) => e.kind === 'process-start' && e.role === 'wrapper')).toHaveLength(4);
+    expect(result.trace.filter((e) => e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error')).toHaveLength(4);
+    noneLeft();
+    // The same daemon serving legacy: the black box shows its four ghosts.
+    const legacy = await runRealCommand(`${command} --runner legacy`, HAPI_PROFILE, seed(), options, 'legacy-daemon');
+    expect(legacy.counts).toMatchObject({ ghostSessions: 4, leakedProcesses: 8 });
+    noneLeft();
+  });
+});

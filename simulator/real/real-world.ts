@@ -6,7 +6,7 @@
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runner, RunnerDefinition, SessionInfo } from '../../runner/contract.ts';
@@ -23,6 +23,12 @@ import { Trace, type Answer, type RequestOp, type TraceEvent } from '../trace.ts
 import { judge } from '../verdict.ts';
 import type { RunResult } from '../run-scenario.ts';
 import { HarnessServer } from './harness-server.ts';
+import { httpRunner, readEndpoint, type ControlProfile } from './http-runner.ts';
+
+/** What runs the runner: its code in this process over the Node ports, or a command over HTTP. */
+export type RunnerTarget =
+  | { readonly kind: 'in-process'; readonly definition: RunnerDefinition }
+  | { readonly kind: 'command'; readonly command: string; readonly profile: ControlProfile; readonly name: string };
 
 export const RUN_MARKER = 'RUNNER_CHAOS_RUN';
 export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
@@ -49,6 +55,8 @@ interface Instance {
   alive: boolean;
   runner?: Runner;
   clock?: { clearAll(): void };
+  /** A launched runner command: its process (the leader of its own group). */
+  process?: { pid: number; starttime: string };
 }
 
 /** A ChildRecord's root as the harness sees it: updated as the OS tells. */
@@ -76,11 +84,15 @@ export class RealWorld {
   private started = 0;
   private readonly knownRunProcesses = new Map<string, number>();
 
+  private readonly definition: Pick<RunnerDefinition, 'name' | 'declares'>;
+  private poller: NodeJS.Timeout | undefined;
+
   constructor(
     readonly scenario: Scenario,
-    private readonly definition: RunnerDefinition,
+    private readonly target: RunnerTarget,
     private readonly options: RealWorldOptions,
   ) {
+    this.definition = target.kind === 'in-process' ? target.definition : { name: target.name, declares: [] };
     if (!(options.timeScale > 0 && options.timeScale <= 1)) throw new Error(`time scale must be in (0, 1], got ${options.timeScale}`);
     const scaled = resolveRunnerConfig(scenario.runnerConfig);
     const floor = options.minGraceMs ?? 250;
@@ -196,6 +208,7 @@ export class RealWorld {
 
   /** Kills every process of this run still alive (start time checked first), and reports each. */
   private async cleanUp(): Promise<{ pid: number; cmd: string }[]> {
+    if (this.poller !== undefined) clearInterval(this.poller);
     if (this.instance !== undefined) {
       this.instance.alive = false;
       this.instance.clock?.clearAll();
@@ -205,9 +218,10 @@ export class RealWorld {
       const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
       if (marked.length === 0) break;
       for (const p of marked) {
-        if (signalIfSame(p.pid, p.starttime, 'SIGKILL') && round === 0 && p.env.get(RUN_MARKER) === this.runId) {
-          killed.push({ pid: p.pid, cmd: readCmd(p.pid) });
-        }
+        // A launched runner's own processes (its group) are stopped here, not leaked.
+        const leak = round === 0 && p.env.get(RUN_MARKER) === this.runId && p.pgid !== this.instance?.process?.pid;
+        const cmd = leak ? readCmd(p.pid) : '';
+        if (signalIfSame(p.pid, p.starttime, 'SIGKILL') && leak) killed.push({ pid: p.pid, cmd });
       }
       await sleep(50);
     }
@@ -279,7 +293,7 @@ export class RealWorld {
 
   private resolvePid(ref: PidRef): number {
     if ('pid' in ref) return ref.pid;
-    if ('runner' in ref) return process.pid;
+    if ('runner' in ref) return this.instance?.process?.pid ?? process.pid;
     if ('bystander' in ref) return this.bystanders.at(-1)?.pid ?? 1;
     return this.children[ref.spawn]?.root.pid ?? 1;
   }
@@ -348,18 +362,99 @@ export class RealWorld {
       if (child !== undefined) request.child = child;
     }
     this.record({ kind: 'answer', atMs: request.answeredAt, requestId: request.id, answer });
-    this.oracle.onAnswer(request, answer, this.children, this.liveRunProcesses(), request.answeredAt);
+    this.oracle.onAnswer(request, answer, this.knownChildren(), this.liveRunProcesses(), request.answeredAt);
   }
 
   // ---- the runner ---------------------------------------------------------------------------------
 
   private async startRunner(): Promise<void> {
     const instance: Instance = { alive: true };
+    this.instance = instance;
+    if (this.target.kind === 'command') {
+      await this.launch(instance, this.target);
+      return;
+    }
     const ports = this.portsFor(instance);
     instance.clock = ports.clock;
-    this.instance = instance;
     this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid: process.pid });
-    instance.runner = await this.definition.create(ports, this.runnerConfig);
+    instance.runner = await this.target.definition.create(ports, this.runnerConfig);
+  }
+
+  /**
+   * Starts a runner command in its own process group with the run's marker, the fake agent as
+   * its agent (HAPI_CLI_EXECUTABLE) and a state directory (RUNNER_CHAOS_STATE_DIR), and waits
+   * for it to write its port. Its children are found through /proc.
+   */
+  private async launch(instance: Instance, target: Extract<RunnerTarget, { kind: 'command' }>): Promise<void> {
+    const stateDir = join(this.dir, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    rmSync(target.profile.stateFile(stateDir), { force: true });
+    const child = spawn(target.command, {
+      shell: true,
+      detached: true,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        [RUN_MARKER]: this.runId,
+        RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent'),
+        RUNNER_CHAOS_STATE_DIR: stateDir,
+        HAPI_CLI_EXECUTABLE: FAKE_AGENT,
+        HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: String(this.runnerConfig.webhookTimeoutMs),
+      },
+    });
+    child.unref();
+    const pid = child.pid ?? 0;
+    instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
+    this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid });
+    let endpoint;
+    for (let waited = 0; waited < 30_000 && endpoint === undefined; waited += 50) {
+      if (readStat(pid) === undefined) throw new Error(`runner command exited before writing ${target.profile.stateFile(stateDir)}: ${target.command}`);
+      await sleep(50);
+      endpoint = readEndpoint(target.profile, stateDir);
+    }
+    if (endpoint === undefined) throw new Error(`runner command wrote no ${target.profile.stateFile(stateDir)} within 30 s: ${target.command}`);
+    // Agents that are not told the runner's address by the runner itself find it in their plan.
+    const planPath = join(this.dir, 'agent', 'plan.json');
+    writeFileSync(planPath, JSON.stringify({ ...JSON.parse(readFileSync(planPath, 'utf8')), webhookUrl: `${endpoint.url}${target.profile.paths.webhook}` }));
+    instance.runner = httpRunner(endpoint, target.profile);
+    this.poller ??= setInterval(() => this.discoverChildren(), 20);
+  }
+
+  /** The children seen so far (a black-box runner's may be found out of order: no holes here). */
+  private knownChildren(): ChildRecord<RealRoot>[] {
+    return this.children.filter((c): c is ChildRecord<RealRoot> => c !== undefined);
+  }
+
+  /** A black-box runner's children, found in /proc: the fake agent's wrappers, and their exits. */
+  private discoverChildren(): void {
+    const claims = new Map<number, number>();
+    const claimDir = join(this.dir, 'agent', 'claims');
+    for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
+      try {
+        claims.set((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid, Number(name));
+      } catch {
+        // being written
+      }
+    }
+    for (const p of this.allProcesses()) {
+      const index = claims.get(p.pid);
+      if (index === undefined || this.children[index] !== undefined) continue;
+      const cmd = readCmd(p.pid);
+      const resumeAt = cmd.split(' ').indexOf('--resume');
+      const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
+      const root: RealRoot = { pid: p.pid, generation: p.starttime, role: 'wrapper', spawnIndex: index, cwd: readCwd(p.pid) ?? '', alive: true };
+      const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: `sess-${index + 1}`, spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
+      this.children[index] = child;
+      this.record({ kind: 'process-start', atMs: this.now(), pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid, role: 'wrapper', spawnIndex: index, cwd: root.cwd });
+      this.oracle.onChildSpawned(child, this.knownChildren(), this.liveRunProcesses(), this.now());
+    }
+    for (const child of this.children) {
+      if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
+        child.root.alive = false;
+        child.root.exitedAt = this.now();
+        this.record({ kind: 'process-exit', atMs: child.root.exitedAt, pid: child.root.pid, role: 'wrapper', spawnIndex: child.index, exit: { code: null, signal: null } });
+      }
+    }
   }
 
   private async restartRunner(): Promise<void> {
@@ -367,7 +462,11 @@ export class RealWorld {
     if (old !== undefined) {
       old.alive = false;
       old.clock?.clearAll();
-      this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid: process.pid });
+      // A launched runner is SIGKILLed with its process group (it leads it; identity checked).
+      if (old.process !== undefined && readStat(old.process.pid)?.starttime === old.process.starttime) {
+        process.kill(-old.process.pid, 'SIGKILL');
+      }
+      this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid: old.process?.pid ?? process.pid });
       for (const request of this.requests) {
         if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: 'connection reset: the runner crashed' });
       }
@@ -498,12 +597,13 @@ export class RealWorld {
   /** Live processes of the run, as the oracle sees processes. */
   private liveRunProcesses(): Array<ProcessView & { starttime: string }> {
     return this.allProcesses().map((p) => {
-      const index = p.env.get('RUNNER_CHAOS_SPAWN_INDEX');
-      const isRoot = this.children.some((c) => c.root.pid === p.pid && c.root.generation === p.starttime);
+      // A wrapper that claimed its index (a black-box runner's child) carries none in its env.
+      const root = this.knownChildren().find((c) => c.root.pid === p.pid && c.root.generation === p.starttime);
+      const index = p.env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? (root !== undefined ? String(root.index) : undefined);
       return {
         pid: p.pid,
         starttime: p.starttime,
-        role: isRoot ? ('wrapper' as const) : ('descendant' as const),
+        role: root !== undefined ? ('wrapper' as const) : ('descendant' as const),
         ...(index !== undefined ? { spawnIndex: Number(index) } : {}),
         cwd: readCwd(p.pid) ?? '',
         alive: true,
@@ -532,7 +632,7 @@ export class RealWorld {
     }
     this.oracle.atQuiescence({
       now: this.now(),
-      children: this.children,
+      children: this.knownChildren(),
       requests: this.requests,
       liveProcesses: this.liveRunProcesses(),
       listed,
@@ -568,5 +668,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 export async function runReal(definition: RunnerDefinition, scenario: Scenario, options: RealWorldOptions): Promise<RealRunResult> {
-  return new RealWorld(scenario, definition, options).play();
+  return new RealWorld(scenario, { kind: 'in-process', definition }, options).play();
+}
+
+/** A black-box runner: a command that speaks the control protocol of `profile`. */
+export async function runRealCommand(command: string, profile: ControlProfile, scenario: Scenario, options: RealWorldOptions, name = 'http-runner'): Promise<RealRunResult> {
+  return new RealWorld(scenario, { kind: 'command', command, profile, name }, options).play();
 }

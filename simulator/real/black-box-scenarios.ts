@@ -1,0 +1,39 @@
+// The scenarios `check --http` plays against a runner command in the real world: the seed
+// incident and the bug classes a black box can show (each one a few seconds of real time).
+import { parseScenario, type Scenario } from '../scenario.ts';
+import { seedIncidentScenario } from '../seed-incident.ts';
+
+export function blackBoxScenarios(): Scenario[] {
+  return [
+    { ...seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs: 15_000, worktree: true, seed: 1 }), name: 'seed-incident' },
+    parseScenario({
+      name: 'rapid-resume',
+      description: 'three resume clicks on one session within 100 ms, then a stop',
+      steps: [{ op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 50 }, { op: 'spawn', resume: 'conv' }, { op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }],
+    }),
+    parseScenario({
+      name: 'escapees-and-sigterm-ignorers',
+      description: 'a session whose agent ignores SIGTERM and has setsid and double-forked descendants, stopped; another timed out',
+      agent: { ignoresSigterm: true, tree: [{ escape: 'setsid', ignoresSigterm: true }, { escape: 'double-fork' }] },
+      agents: [null, { bootDelayMs: 60_000 }],
+      steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'spawn' }, { op: 'advance', ms: 20_000 }],
+    }),
+    parseScenario({
+      name: 'forged-webhooks',
+      description: 'webhooks naming a bystander and the runner itself, as runner and as terminal',
+      steps: [
+        { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'forged', startedBy: 'runner' },
+        { op: 'forge-webhook', pid: { runner: true }, sessionId: 'forged-2', startedBy: 'runner' },
+        { op: 'spawn' },
+        { op: 'forge-webhook', pid: { spawn: 0 }, sessionId: 'hijack', startedBy: 'runner' },
+        { op: 'advance', ms: 5_000 },
+      ],
+    }),
+    parseScenario({
+      name: 'restart-mid-spawn',
+      description: 'the runner is SIGKILLed while one child boots and another is a session, then restarted',
+      agents: [null, { bootDelayMs: 60_000 }],
+      steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 5_000 }, { op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }, { op: 'restart' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }],
+    }),
+  ];
+}
