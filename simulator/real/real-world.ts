@@ -17,9 +17,10 @@ import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
 import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
 import { Oracle } from '../oracle.ts';
-import type { ChildRecord, ProcessView, RequestRecord } from '../records.ts';
+import type { ChildRecord, ProcessView } from '../records.ts';
+import { RequestLog } from '../request-log.ts';
 import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
-import { Trace, type Answer, type RequestOp, type TraceEvent } from '../trace.ts';
+import { Trace, type TraceEvent } from '../trace.ts';
 import { judge } from '../verdict.ts';
 import type { RunResult } from '../run-scenario.ts';
 import { HarnessServer } from './harness-server.ts';
@@ -71,7 +72,7 @@ export class RealWorld {
   readonly trace = new Trace(200_000);
   readonly oracle: Oracle;
   readonly children: ChildRecord<RealRoot>[] = [];
-  readonly requests: RequestRecord[] = [];
+  readonly log: RequestLog;
   /** Unique per run; a test run sets RUNNER_CHAOS_RUN_PREFIX so it can find its own leftovers. */
   private readonly runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
   private readonly dir = mkdtempSync(join(tmpdir(), 'runner-chaos-real-'));
@@ -111,6 +112,13 @@ export class RealWorld {
       { ...this.runnerConfig, webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs), termGraceMs: back(this.runnerConfig.termGraceMs), killGraceMs: back(this.runnerConfig.killGraceMs), pollIntervalMs: back(this.runnerConfig.pollIntervalMs) },
       (v) => this.record({ kind: 'violation', atMs: this.now(), invariant: v.invariant, message: v.message }),
     );
+    this.log = new RequestLog({
+      now: () => this.now(),
+      record: (event) => this.record(event),
+      oracle: this.oracle,
+      children: () => this.knownChildren(),
+      live: () => this.liveRunProcesses(),
+    });
   }
 
   private real(scenarioMs: number): number {
@@ -218,8 +226,10 @@ export class RealWorld {
       const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
       if (marked.length === 0) break;
       for (const p of marked) {
-        // A launched runner's own processes (its group) are stopped here, not leaked.
-        const leak = round === 0 && p.env.get(RUN_MARKER) === this.runId && p.pgid !== this.instance?.process?.pid;
+        // Only the children's trees are reported; a launched runner's own processes (its
+        // package manager, its loader, itself) are just stopped.
+        const ofAChild = p.env.has('RUNNER_CHAOS_SPAWN_INDEX') || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
+        const leak = round === 0 && p.env.get(RUN_MARKER) === this.runId && ofAChild;
         const cmd = leak ? readCmd(p.pid) : '';
         if (signalIfSame(p.pid, p.starttime, 'SIGKILL') && leak) killed.push({ pid: p.pid, cmd });
       }
@@ -237,7 +247,7 @@ export class RealWorld {
       case 'spawn': {
         const worktree = step.worktree === true;
         const body = { directory: this.repo, sessionType: worktree ? ('worktree' as const) : ('simple' as const), ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}) };
-        this.issue('spawn', `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`, (r) => r.spawnSession(body), {
+        this.log.issue(this.instance, 'spawn', `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`, (r) => r.spawnSession(body), {
           worktree,
           ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
         });
@@ -245,14 +255,14 @@ export class RealWorld {
       }
       case 'stop': {
         const sessionId = this.resolveSession(step.session);
-        this.issue('stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
+        this.log.issue(this.instance, 'stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
         break;
       }
       case 'list':
-        this.issue('list', 'list', (r) => r.listSessions());
+        this.log.issue(this.instance, 'list', 'list', (r) => r.listSessions());
         break;
       case 'shutdown':
-        this.issue('shutdown', 'shutdown', async (r) => {
+        this.log.issue(this.instance, 'shutdown', 'shutdown', async (r) => {
           await r.shutdown();
         });
         break;
@@ -325,45 +335,6 @@ export class RealWorld {
   }
 
   // ---- requests ---------------------------------------------------------------------------------
-
-  private issue<T>(op: RequestOp, detail: string, call: (runner: Runner) => Promise<T>, extra: { resumeKey?: string; sessionId?: string; worktree?: boolean } = {}): RequestRecord {
-    const instance = this.instance;
-    const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: this.now(), ...extra };
-    this.requests.push(request);
-    this.record({ kind: 'request', atMs: request.issuedAt, requestId: request.id, op, detail });
-    if (instance?.alive !== true || instance.runner === undefined) {
-      this.answer(request, { op, failure: 'connection refused: no runner is up' });
-      return request;
-    }
-    let pending: Promise<T>;
-    try {
-      pending = call(instance.runner);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (result) => {
-        if (instance.alive) this.answer(request, { op, result } as Answer);
-      },
-      (error: unknown) => {
-        if (instance.alive) this.answer(request, { op, failure: `the runner threw: ${String(error)}` });
-      },
-    );
-    return request;
-  }
-
-  private answer(request: RequestRecord, answer: Answer): void {
-    if (request.answeredAt !== undefined) return;
-    request.answeredAt = this.now();
-    request.answer = answer;
-    if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
-      const named = answer.result.pid;
-      const child = [...this.children].reverse().find((c) => c.root.pid === named);
-      if (child !== undefined) request.child = child;
-    }
-    this.record({ kind: 'answer', atMs: request.answeredAt, requestId: request.id, answer });
-    this.oracle.onAnswer(request, answer, this.knownChildren(), this.liveRunProcesses(), request.answeredAt);
-  }
 
   // ---- the runner ---------------------------------------------------------------------------------
 
@@ -467,9 +438,7 @@ export class RealWorld {
         process.kill(-old.process.pid, 'SIGKILL');
       }
       this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid: old.process?.pid ?? process.pid });
-      for (const request of this.requests) {
-        if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: 'connection reset: the runner crashed' });
-      }
+      this.log.dropOpen('connection reset: the runner crashed');
     }
     await this.startRunner();
   }
@@ -511,8 +480,7 @@ export class RealWorld {
               this.record({ kind: 'process-exit', atMs: root.exitedAt, pid: ref.pid, role: 'wrapper', spawnIndex: index, exit: { code: null, signal: null } });
             });
             this.record({ kind: 'process-start', atMs: this.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
-            const request = this.requests.find((r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey);
-            if (request !== undefined) request.child = child;
+            this.log.attribute(child, spec.cwd !== this.repo);
             this.oracle.onChildSpawned(child, this.children, this.liveRunProcesses(), this.now());
             return ref;
           }),
@@ -622,18 +590,18 @@ export class RealWorld {
     let listed: readonly SessionInfo[] | undefined;
     const runner = this.instance?.alive === true ? this.instance.runner : undefined;
     if (runner !== undefined) {
-      const request = this.issue('list', 'final list (quiescence)', (r) => r.listSessions());
+      const request = this.log.issue(this.instance, 'list', 'final list (quiescence)', (r) => r.listSessions());
       await sleep(Math.max(200, this.real(1_000)));
       const answer = request.answer;
       if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
-      if (request.answeredAt === undefined) this.requests.splice(this.requests.indexOf(request), 1);
+      this.log.withdraw(request);
     } else {
       listed = [];
     }
     this.oracle.atQuiescence({
       now: this.now(),
       children: this.knownChildren(),
-      requests: this.requests,
+      requests: this.log.requests,
       liveProcesses: this.liveRunProcesses(),
       listed,
       hubActive: this.server.active().map((r) => r.sessionId),

@@ -12,7 +12,7 @@ import {
   type WorktreeHost,
 } from '../../runner/ports.ts';
 import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
-import { Trace, type Answer, type RequestOp, type TraceEvent } from '../trace.ts';
+import { Trace, type TraceEvent } from '../trace.ts';
 import { Oracle } from '../oracle.ts';
 import { EventQueue, type EventHandle } from './event-queue.ts';
 import { ProcessTable, type VProcess } from './process-table.ts';
@@ -20,7 +20,8 @@ import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
-import type { ChildRecord, RequestRecord } from '../records.ts';
+import type { ChildRecord } from '../records.ts';
+import { RequestLog } from '../request-log.ts';
 
 export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
 export const REPO_PATH = '/work/repo';
@@ -53,7 +54,7 @@ export class VirtualWorld {
   readonly hub = new HubModel();
   readonly worktrees: WorktreeModel;
   readonly children: ChildRecord<VProcess>[] = [];
-  readonly requests: RequestRecord[] = [];
+  readonly log: RequestLog;
   now = 0;
   private readonly queue: EventQueue;
   private instance: RunnerInstance | undefined;
@@ -73,6 +74,13 @@ export class VirtualWorld {
     this.config = resolveRunnerConfig(scenario.runnerConfig);
     this.runId = `sim-${scenario.seed}`;
     this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.now, invariant: v.invariant, message: v.message }));
+    this.log = new RequestLog({
+      now: () => this.now,
+      record: (event) => this.record(event),
+      oracle: this.oracle,
+      children: () => this.children,
+      live: () => this.table.live(),
+    });
     const rng = new Rng(scenario.seed);
     this.entropy = new Rng(scenario.seed ^ 0x5eed5eed);
     this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
@@ -113,14 +121,14 @@ export class VirtualWorld {
         break;
       case 'stop': {
         const sessionId = this.resolveSession(step.session);
-        this.issue('stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
+        this.log.issue(this.instance, 'stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
         break;
       }
       case 'list':
-        this.issue('list', 'list', (r) => r.listSessions());
+        this.log.issue(this.instance, 'list', 'list', (r) => r.listSessions());
         break;
       case 'shutdown':
-        this.issue('shutdown', 'shutdown', async (r) => {
+        this.log.issue(this.instance, 'shutdown', 'shutdown', async (r) => {
           await r.shutdown();
         });
         break;
@@ -177,19 +185,19 @@ export class VirtualWorld {
     let listed: readonly SessionInfo[] | undefined;
     const runner = this.instance?.alive === true ? this.instance.runner : undefined;
     if (runner !== undefined) {
-      const list = this.issue('list', 'final list (quiescence)', (r) => r.listSessions());
+      const list = this.log.issue(this.instance, 'list', 'final list (quiescence)', (r) => r.listSessions());
       await this.advanceTo(this.now + 1_000);
-      const answer = list?.answer;
+      const answer = list.answer;
       if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
       // A hung final list is reported by the oracle as "did not answer"; do not report it twice.
-      if (list !== undefined && list.answeredAt === undefined) this.requests.splice(this.requests.indexOf(list), 1);
+      this.log.withdraw(list);
     } else {
       listed = [];
     }
     this.oracle.atQuiescence({
       now: this.now,
       children: this.children,
-      requests: this.requests,
+      requests: this.log.requests,
       liveProcesses: this.table.live(),
       listed,
       hubActive: this.hub.active().map((r) => r.sessionId),
@@ -206,52 +214,7 @@ export class VirtualWorld {
       ...(resume !== undefined ? { resumeSessionId: resume } : {}),
     };
     const detail = `spawn ${resume !== undefined ? `resume ${resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
-    this.issue('spawn', detail, (r) => r.spawnSession(body), { worktree, ...(resume !== undefined ? { resumeKey: resume } : {}) });
-  }
-
-  private issue<T>(
-    op: RequestOp,
-    detail: string,
-    call: (runner: Runner) => Promise<T>,
-    extra: { resumeKey?: string; sessionId?: string; worktree?: boolean } = {},
-  ): RequestRecord | undefined {
-    const instance = this.instance;
-    const runner = instance?.alive === true ? instance.runner : undefined;
-    const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: this.now, ...extra };
-    this.requests.push(request);
-    this.record({ kind: 'request', atMs: this.now, requestId: request.id, op, detail });
-    if (runner === undefined || instance === undefined) {
-      this.answer(request, { op, failure: 'connection refused: no runner is up' });
-      return request;
-    }
-    let pending: Promise<T>;
-    try {
-      pending = call(runner);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (result) => {
-        if (instance.alive) this.answer(request, { op, result } as Answer);
-      },
-      (error: unknown) => {
-        if (instance.alive) this.answer(request, { op, failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}` });
-      },
-    );
-    return request;
-  }
-
-  private answer(request: RequestRecord, answer: Answer): void {
-    if (request.answeredAt !== undefined) return;
-    request.answeredAt = this.now;
-    request.answer = answer;
-    if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
-      const named = answer.result.pid;
-      const child = [...this.children].reverse().find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
-      if (child !== undefined) request.child = child;
-    }
-    this.record({ kind: 'answer', atMs: this.now, requestId: request.id, answer });
-    this.oracle.onAnswer(request, answer, this.children, this.table.live(), this.now);
+    this.log.issue(this.instance, 'spawn', detail, (r) => r.spawnSession(body), { worktree, ...(resume !== undefined ? { resumeKey: resume } : {}) });
   }
 
   private resolveSession(ref: SessionRef): string {
@@ -353,9 +316,7 @@ export class VirtualWorld {
     if (instance !== undefined) {
       instance.alive = false;
       this.record({ kind: 'runner', atMs: this.now, op: 'crash', pid: instance.process.pid });
-      for (const request of this.requests) {
-        if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: 'connection reset: the runner crashed' });
-      }
+      this.log.dropOpen('connection reset: the runner crashed');
       this.table.terminate(instance.process, { code: null, signal: 'SIGKILL' });
     }
     await this.startRunner();
@@ -504,13 +465,7 @@ export class VirtualWorld {
       ...(resumeKey !== undefined ? { resumeKey } : {}),
     };
     this.children.push(child);
-    // Which request is this child for? A first guess, the oldest open spawn of the same kind
-    // for the same session; the answer corrects it when it names its child's PID.
-    const worktree = cwd !== REPO_PATH;
-    const request = this.requests.find(
-      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === resumeKey && r.worktree === worktree,
-    );
-    if (request !== undefined) request.child = child;
+    this.log.attribute(child, cwd !== REPO_PATH);
     this.oracle.onChildSpawned(child, this.children, this.table.live(), this.now);
     startFakeAgent(
       {

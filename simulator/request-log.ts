@@ -1,0 +1,92 @@
+// The requests a world sends a runner and the answers it gets, shared by both worlds: each is
+// traced, each answer goes to the oracle, and a spawn answer's PID tells which child it was for.
+import type { Runner } from '../runner/contract.ts';
+import type { Oracle } from './oracle.ts';
+import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
+import type { Answer, RequestOp, TraceEvent } from './trace.ts';
+
+export interface RequestLogHooks {
+  now(): number;
+  record(event: TraceEvent): void;
+  readonly oracle: Oracle;
+  children(): readonly ChildRecord[];
+  live(): readonly ProcessView[];
+}
+
+/** A runner as the world knows it: whether its process still lives, and its operations. */
+export interface RunnerHandle {
+  readonly alive: boolean;
+  readonly runner?: Runner;
+}
+
+export type RequestDetails = Pick<RequestRecord, 'resumeKey' | 'sessionId' | 'worktree'>;
+
+export class RequestLog {
+  readonly requests: RequestRecord[] = [];
+
+  constructor(private readonly hooks: RequestLogHooks) {}
+
+  /** Sends a request to the runner that is up (none: the connection is refused) and awaits nothing. */
+  issue<T>(handle: RunnerHandle | undefined, op: RequestOp, detail: string, call: (runner: Runner) => Promise<T>, details: RequestDetails = {}): RequestRecord {
+    const now = this.hooks.now();
+    const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: now, ...details };
+    this.requests.push(request);
+    this.hooks.record({ kind: 'request', atMs: now, requestId: request.id, op, detail });
+    const runner = handle?.alive === true ? handle.runner : undefined;
+    if (handle === undefined || runner === undefined) {
+      this.answer(request, { op, failure: 'connection refused: no runner is up' });
+      return request;
+    }
+    let pending: Promise<T>;
+    try {
+      pending = call(runner);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    // An answer from a runner that has since crashed never reaches anyone.
+    pending.then(
+      (result) => {
+        if (handle.alive) this.answer(request, { op, result } as Answer);
+      },
+      (error: unknown) => {
+        if (handle.alive) this.answer(request, { op, failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}` });
+      },
+    );
+    return request;
+  }
+
+  answer(request: RequestRecord, answer: Answer): void {
+    if (request.answeredAt !== undefined) return;
+    const now = this.hooks.now();
+    request.answeredAt = now;
+    request.answer = answer;
+    if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
+      const named = answer.result.pid;
+      const child = [...this.hooks.children()].reverse().find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
+      if (child !== undefined) request.child = child;
+    }
+    this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
+    this.hooks.oracle.onAnswer(request, answer, this.hooks.children(), this.hooks.live(), now);
+  }
+
+  /** The runner died: every request still open gets a dropped connection. */
+  dropOpen(reason: string): void {
+    for (const request of this.requests) if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: reason });
+  }
+
+  /**
+   * A first guess at which request a just-started child serves: the oldest open spawn of the same
+   * kind for the same session. The answer corrects it when it names its child's PID.
+   */
+  attribute(child: ChildRecord, worktree: boolean): void {
+    const request = this.requests.find(
+      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === child.resumeKey && (r.worktree ?? false) === worktree,
+    );
+    if (request !== undefined) request.child = child;
+  }
+
+  /** Takes back a request the world itself made and that was never answered (a hung final list). */
+  withdraw(request: RequestRecord): void {
+    if (request.answeredAt === undefined) this.requests.splice(this.requests.indexOf(request), 1);
+  }
+}
