@@ -180,30 +180,26 @@ function maskAgent(agent: AgentOverrides, swarm: Swarm, timeoutMs: number): Agen
   return masked;
 }
 
+/** Which fault kind lets each kind of step into a scenario (spawns and time always get in). */
+const STEP_GATES = {
+  stop: 'stops',
+  list: 'stops',
+  crash: 'crashes',
+  'forge-webhook': 'forgedWebhooks',
+  bystander: 'pidReuse',
+  restart: 'restarts',
+  shutdown: 'shutdowns',
+} as const satisfies Partial<Record<Step['op'], FaultKind>>;
+
 function maskStep(step: Step, swarm: Swarm): Step | undefined {
-  switch (step.op) {
-    case 'spawn': {
-      const masked: Step = { op: 'spawn' };
-      if (swarm.resumes && step.resume !== undefined) masked.resume = step.resume;
-      if (swarm.worktrees && step.worktree === true) masked.worktree = true;
-      return masked;
-    }
-    case 'stop':
-    case 'list':
-      return swarm.stops ? step : undefined;
-    case 'crash':
-      return swarm.crashes ? step : undefined;
-    case 'forge-webhook':
-      return swarm.forgedWebhooks ? step : undefined;
-    case 'bystander':
-      return swarm.pidReuse ? step : undefined;
-    case 'restart':
-      return swarm.restarts ? step : undefined;
-    case 'shutdown':
-      return swarm.shutdowns ? step : undefined;
-    case 'advance':
-      return step;
+  if (step.op === 'advance') return step;
+  if (step.op === 'spawn') {
+    const masked: Step = { op: 'spawn' };
+    if (swarm.resumes && step.resume !== undefined) masked.resume = step.resume;
+    if (swarm.worktrees && step.worktree === true) masked.worktree = true;
+    return masked;
   }
+  return swarm[STEP_GATES[step.op]] ? step : undefined;
 }
 
 /** A whole scenario, ready for `parseScenario`. */

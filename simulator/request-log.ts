@@ -4,6 +4,9 @@ import type { Runner } from '../runner/contract.ts';
 import type { Oracle } from './oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
+import type { ParsedStep, SessionRef } from './scenario.ts';
+
+export type RequestStep = Extract<ParsedStep, { op: 'spawn' | 'stop' | 'list' | 'shutdown' }>;
 
 export interface RequestLogHooks {
   now(): number;
@@ -67,6 +70,26 @@ export class RequestLog {
     }
     this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
     this.hooks.oracle.onAnswer(request, answer, this.hooks.children(), this.hooks.live(), now);
+  }
+
+  /** Plays a request step of a scenario: spawn, stop, list or shutdown. */
+  issueStep(handle: RunnerHandle | undefined, step: RequestStep, directory: string, sessionFor: (ref: SessionRef) => string): RequestRecord {
+    switch (step.op) {
+      case 'spawn': {
+        const worktree = step.worktree === true;
+        const body = { directory, sessionType: worktree ? ('worktree' as const) : ('simple' as const), ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}) };
+        const detail = `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
+        return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), { worktree, ...(step.resume !== undefined ? { resumeKey: step.resume } : {}) });
+      }
+      case 'stop': {
+        const sessionId = sessionFor(step.session);
+        return this.issue(handle, 'stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
+      }
+      case 'list':
+        return this.issue(handle, 'list', 'list', (r) => r.listSessions());
+      case 'shutdown':
+        return this.issue(handle, 'shutdown', 'shutdown', (r) => r.shutdown());
+    }
   }
 
   /** The runner died: every request still open gets a dropped connection. */

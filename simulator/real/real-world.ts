@@ -244,27 +244,11 @@ export class RealWorld {
 
   private async step(step: ParsedStep): Promise<void> {
     switch (step.op) {
-      case 'spawn': {
-        const worktree = step.worktree === true;
-        const body = { directory: this.repo, sessionType: worktree ? ('worktree' as const) : ('simple' as const), ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}) };
-        this.log.issue(this.instance, 'spawn', `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`, (r) => r.spawnSession(body), {
-          worktree,
-          ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
-        });
-        break;
-      }
-      case 'stop': {
-        const sessionId = this.resolveSession(step.session);
-        this.log.issue(this.instance, 'stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
-        break;
-      }
+      case 'spawn':
+      case 'stop':
       case 'list':
-        this.log.issue(this.instance, 'list', 'list', (r) => r.listSessions());
-        break;
       case 'shutdown':
-        this.log.issue(this.instance, 'shutdown', 'shutdown', async (r) => {
-          await r.shutdown();
-        });
+        this.log.issueStep(this.instance, step, this.repo, (ref) => this.resolveSession(ref));
         break;
       case 'advance':
         await sleep(this.real(step.ms));

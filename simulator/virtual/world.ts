@@ -117,20 +117,10 @@ export class VirtualWorld {
   async step(step: ParsedStep): Promise<void> {
     switch (step.op) {
       case 'spawn':
-        this.spawnRequest(step.resume, step.worktree === true);
-        break;
-      case 'stop': {
-        const sessionId = this.resolveSession(step.session);
-        this.log.issue(this.instance, 'stop', `stop ${sessionId}`, (r) => r.stopSession(sessionId), { sessionId });
-        break;
-      }
+      case 'stop':
       case 'list':
-        this.log.issue(this.instance, 'list', 'list', (r) => r.listSessions());
-        break;
       case 'shutdown':
-        this.log.issue(this.instance, 'shutdown', 'shutdown', async (r) => {
-          await r.shutdown();
-        });
+        this.log.issueStep(this.instance, step, REPO_PATH, (ref) => this.resolveSession(ref));
         break;
       case 'advance':
         await this.advanceTo(this.now + step.ms);
@@ -206,16 +196,6 @@ export class VirtualWorld {
   }
 
   // ---- requests ----------------------------------------------------------------------------------
-
-  private spawnRequest(resume: string | undefined, worktree: boolean): void {
-    const body = {
-      directory: REPO_PATH,
-      sessionType: worktree ? ('worktree' as const) : ('simple' as const),
-      ...(resume !== undefined ? { resumeSessionId: resume } : {}),
-    };
-    const detail = `spawn ${resume !== undefined ? `resume ${resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
-    this.log.issue(this.instance, 'spawn', detail, (r) => r.spawnSession(body), { worktree, ...(resume !== undefined ? { resumeKey: resume } : {}) });
-  }
 
   private resolveSession(ref: SessionRef): string {
     if ('id' in ref) return ref.id;
