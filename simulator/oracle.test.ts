@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { referenceRunner } from '../runner/reference.ts';
 import { SessionWebhookSchema, type Runner, type SpawnResult } from '../runner/contract.ts';
+import type { RunnerPorts } from '../runner/ports.ts';
 import { play, scriptedRunner } from './test-support.ts';
 import type { ScenarioInput } from './scenario.ts';
 
 /** Spawns the agent and waits for its webhook (by PID) or the timeout; nothing else. */
 function naiveSpawner(
   name: string,
-  extra: Partial<Runner> = {},
+  extra: Partial<Runner> | ((ports: RunnerPorts) => Partial<Runner>) = {},
   rewrite: (answer: SpawnResult) => SpawnResult = (answer) => answer,
 ) {
   return scriptedRunner(name, (ports, config) => {
@@ -30,7 +31,7 @@ function naiveSpawner(
         const hook = SessionWebhookSchema.parse(body);
         waiting.get(hook.metadata.hostPid)?.(hook.sessionId);
       },
-      ...extra,
+      ...(typeof extra === 'function' ? extra(ports) : extra),
     };
   });
 }
@@ -94,6 +95,14 @@ describe('oracle', () => {
     expect(slow.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['T1', 'L1']));
     expect(slow.violations.find((v) => v.invariant === 'T1')?.message).toMatch(/answered "timeout", but its child/);
     expect(slow.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/after its child .* exited before its webhook/);
+  });
+
+  it('L1 fires on a stop answered later than the kill deadline allows', async () => {
+    const slow = naiveSpawner('slow-stop', (ports) => ({
+      stopSession: () => new Promise((resolve) => ports.clock.setTimeout(() => resolve({ status: 'stopped' }), 30_000)),
+    }));
+    const result = await play(slow, { steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'advance', ms: 60_000 }] });
+    expect(result.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/stop request #2 .* took 30000 ms, over the bound of \d+ ms/);
   });
 
   it('L1 fires on a request never answered', async () => {

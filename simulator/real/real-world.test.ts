@@ -85,3 +85,31 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 60_000 }, () =>
     noneLeft();
   });
 });
+
+describe.runIf(linux)('Ctrl-C in the middle of a real run', { timeout: 60_000 }, () => {
+  it('kills every process of the run, removes its temporary directory, and exits 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const prefix = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-ctrlc`;
+    const root = new URL('../../', import.meta.url).pathname;
+    // legacy leaves its children running: there is something to clean up when the interrupt comes.
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
+      cwd: root,
+      env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
+      stdio: 'ignore',
+    });
+    try {
+      const started = Date.now();
+      while (findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length < 4 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+      expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length).toBeGreaterThanOrEqual(4);
+      const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+      cli.kill('SIGINT'); // our own child, through its handle
+      expect(await exited).toBe(130);
+      expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix)).toEqual([]);
+      expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`runner-chaos-${prefix}`))).toEqual([]);
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+    }
+  });
+});

@@ -75,7 +75,8 @@ export class RealWorld {
   readonly log: RequestLog;
   /** Unique per run; a test run sets RUNNER_CHAOS_RUN_PREFIX so it can find its own leftovers. */
   private readonly runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'runner-chaos-real-'));
+  /** The run's repository, state, agent plan and logs; named after the run, removed at its end. */
+  private readonly dir = mkdtempSync(join(tmpdir(), `runner-chaos-${this.runId}-`));
   private readonly repo = join(this.dir, 'repo');
   private readonly server = new HarnessServer();
   private readonly runnerConfig: RunnerConfig;
