@@ -44,7 +44,7 @@ export function swarmArb(fixed: Partial<Record<FaultKind, boolean>> = {}): fc.Ar
 }
 
 /** Webhook timeouts: short ones keep generated scenarios cheap; 15 s is upstream's. */
-export const timeoutArb = fc.constantFrom(1_000, 5_000, 15_000);
+const TIMEOUTS_MS = [1_000, 5_000, 15_000] as const;
 
 const HOUR = 3_600_000;
 
@@ -212,9 +212,11 @@ export interface ScenarioArbOptions {
 
 export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<ScenarioInput> {
   const maxSteps = options.maxSteps ?? 10;
-  const draftArb: fc.Arbitrary<Draft> = timeoutArb.chain((timeoutMs) =>
+  // One draft arbitrary per webhook timeout, built once (durations are drawn around it).
+  const swarm = swarmArb(options.faults);
+  const draftFor = (timeoutMs: number): fc.Arbitrary<Draft> =>
     fc.record({
-      swarm: swarmArb(options.faults),
+      swarm,
       seed: fc.integer({ min: 0, max: 0xffff }),
       timeoutMs: fc.constant(timeoutMs),
       pidMax: fc.oneof(fc.constant(32_768), fc.integer({ min: 400, max: 600 })),
@@ -222,8 +224,8 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 3 }),
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
-    }),
-  );
+    });
+  const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
   return draftArb.map((draft) => toScenario(draft));
 }
 
