@@ -127,7 +127,15 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
       ),
     },
     { weight: 1, arbitrary: one(fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] })) },
-    { weight: 3, arbitrary: one(fc.constant({ op: 'restart' as const })) },
+    {
+      weight: 3,
+      arbitrary: one(
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constant({ op: 'restart' as const }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('restart' as const), state: fc.constantFrom('corrupt' as const, 'lost' as const) }) },
+        ),
+      ),
+    },
     { weight: 1, arbitrary: one(fc.constant({ op: 'shutdown' as const })) },
   );
 }
@@ -199,7 +207,11 @@ function maskStep(step: Step, swarm: Swarm): Step | undefined {
     if (swarm.worktrees && step.worktree === true) masked.worktree = true;
     return masked;
   }
-  return swarm[STEP_GATES[step.op]] ? step : undefined;
+  if (!swarm[STEP_GATES[step.op]]) return undefined;
+  // Without its state file no runner can know which worktrees it made (it does not know the
+  // repositories): a lost state file is only drawn when there are no worktrees to lose.
+  if (step.op === 'restart' && step.state !== undefined && swarm.worktrees) return { op: 'restart' };
+  return step;
 }
 
 /** A whole scenario, ready for `parseScenario`. */

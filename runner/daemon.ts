@@ -4,7 +4,7 @@
 // <state dir>/runner.json (mode 600), and spawns the agent command it is given. SIGTERM, SIGINT
 // or POST /stop shut it down: every session it spawned is stopped, its tree verified dead.
 import { Command, CommanderError } from 'commander';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       ...(options.agentCommand !== undefined ? { agentCommand: options.agentCommand } : {}),
       ...(options.agentArg !== undefined ? { agentArgs: options.agentArg } : {}),
       ...(options.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: Number(options.webhookTimeoutMs) } : {}),
+      // One owner id per state directory: a restart with a lost state file still finds its children.
+      ownerId: `owner-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}`,
     },
     process.env,
   );

@@ -99,8 +99,8 @@ export const StepSchema = z.discriminatedUnion('op', [
   }),
   /** A process not of the run starts; with reusePidOf it takes that dead child's PID (PID reuse). */
   z.strictObject({ op: z.literal('bystander'), reusePidOf: z.number().int().nonnegative().optional() }),
-  /** The runner process dies (SIGKILL) and a new one starts over the same state store. */
-  z.strictObject({ op: z.literal('restart') }),
+  /** The runner process dies (SIGKILL) and a new one starts over its state store: kept, corrupted, or lost. */
+  z.strictObject({ op: z.literal('restart'), state: z.enum(['kept', 'corrupt', 'lost']).optional() }),
   z.strictObject({ op: z.literal('shutdown') }),
 ]);
 export type Step = z.input<typeof StepSchema>;

@@ -8,6 +8,10 @@
 import { sleep, type ProcessHost, type ProcessInfo, type Clock, type Signal, type ProcessRef } from '../ports.ts';
 
 export const SPAWN_MARKER_ENV = 'HAPI_RUNNER_SPAWN_MARKER';
+/** Which runner a child belongs to: a restarted runner that lost its state finds its orphans by it. */
+export const OWNER_ENV = 'HAPI_RUNNER_OWNER';
+/** Which life of that runner spawned a child: this life's children are never taken for orphans. */
+export const BOOT_ENV = 'HAPI_RUNNER_BOOT';
 /** A per-spawn secret the child echoes as `metadata.spawnToken`, so a webhook naming our child's PID proves it comes from the child. */
 export const SPAWN_TOKEN_ENV = 'HAPI_RUNNER_SPAWN_TOKEN';
 
@@ -56,10 +60,18 @@ function sendOnce(processes: ProcessHost, members: readonly ProcessInfo[], signa
 }
 
 /** SIGTERM the tree, wait up to the grace, SIGKILL what is left, wait again, report survivors. */
-export async function killTree(
+export function killTree(processes: ProcessHost, clock: Clock, target: TreeTarget, timing: KillTiming): Promise<KillOutcome> {
+  return killMembers(processes, clock, () => treeMembers(processes, target), timing);
+}
+
+/**
+ * The kill routine over any way of finding the processes to end: SIGTERM (their groups, and each
+ * after its generation was read back), a grace, SIGKILL, a grace; what is left is reported.
+ */
+export async function killMembers(
   processes: ProcessHost,
   clock: Clock,
-  target: TreeTarget,
+  find: () => Promise<ProcessInfo[]>,
   timing: KillTiming,
 ): Promise<KillOutcome> {
   const phases: ReadonlyArray<readonly [Signal, number]> = [
@@ -72,7 +84,7 @@ export async function killTree(
     // Bounded: one pass per poll interval until the deadline, plus the first.
     const maxPasses = Math.ceil(graceMs / timing.pollIntervalMs) + 1;
     for (let pass = 0; pass <= maxPasses; pass++) {
-      const members = await treeMembers(processes, target);
+      const members = await find();
       if (members.length === 0) return { survivors: [] };
       // Members that appear during the wait (a late fork) are signalled too.
       sendOnce(processes, members, signal, sent);
@@ -81,5 +93,5 @@ export async function killTree(
       await sleep(clock, Math.min(timing.pollIntervalMs, left));
     }
   }
-  return { survivors: await treeMembers(processes, target) };
+  return { survivors: await find() };
 }

@@ -197,3 +197,30 @@ describe('runner config', () => {
     expect(() => resolveRunnerConfig({ termGraceMs: -1 } as never)).toThrow(/invalid runner config/);
   });
 });
+
+describe('reference runner after losing its state file', () => {
+  for (const state of ['corrupt', 'lost'] as const) {
+    it(`finds the children of its earlier life by their owner marker and kills them (state file ${state})`, async () => {
+      const result = await play(referenceRunner, {
+        agent: { tree: [{ escape: 'double-fork' }, { escape: 'setsid', ignoresSigterm: true }] },
+        agents: [null, { bootDelayMs: 600_000 }],
+        steps: [
+          { op: 'spawn' },
+          { op: 'advance', ms: 3_000 },
+          { op: 'spawn', resume: 'slow' },
+          { op: 'advance', ms: 1_000 },
+          { op: 'restart', state },
+          { op: 'advance', ms: 10_000 },
+          { op: 'list' },
+        ],
+      });
+      expect(result.violations).toEqual([]);
+      expect(answersOf(result).find((a) => a.op === 'list')).toMatchObject({ result: [] });
+      expect(result.trace.some((e) => e.kind === 'log' && /earlier life/.test(e.message))).toBe(true);
+      // Every process of both children is gone, escapees included.
+      const started = result.trace.filter((e) => e.kind === 'process-start' && e.spawnIndex !== undefined).length;
+      const exited = result.trace.filter((e) => e.kind === 'process-exit' && e.spawnIndex !== undefined).length;
+      expect(exited).toBe(started);
+    });
+  }
+});

@@ -20,7 +20,8 @@ import {
 import type { RunnerConfig } from '../config.ts';
 import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
-import { killTree, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
+import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
+import { sweepOrphans } from './orphan-sweep.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
 import { describe, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
 
@@ -64,6 +65,7 @@ export class ReferenceRunner implements Runner {
   private saveRunning = false;
   private saveAgain = false;
   private readonly ready: Promise<void>;
+  private orphansSwept: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ports: RunnerPorts,
@@ -78,6 +80,7 @@ export class ReferenceRunner implements Runner {
 
   async spawnSession(raw: SpawnRequest): Promise<SpawnResult> {
     await this.ready;
+    await this.orphansSwept;
     const parsed = SpawnRequestSchema.safeParse(raw);
     if (!parsed.success) {
       return { type: 'error', reason: 'invalid-request', message: parsed.error.issues.map((i) => i.message).join('; ') };
@@ -138,7 +141,7 @@ export class ReferenceRunner implements Runner {
         command: this.config.agentCommand,
         args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
         cwd,
-        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token },
+        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token, [OWNER_ENV]: this.config.ownerId, [BOOT_ENV]: this.bootStamp },
       });
     } catch (error) {
       if (worktree !== undefined) void this.janitor.release(worktree);
@@ -348,11 +351,15 @@ export class ReferenceRunner implements Runner {
     const { state, problem } = parsePersistedState(await this.ports.state.load());
     if (problem !== undefined) this.ports.logger.log('error', problem);
     this.boots = state.boots + 1;
-    this.bootStamp = `b${this.boots}t${this.ports.clock.now()}`;
+    // Unique even when the state file (and with it the boot count) was lost.
+    this.bootStamp = `b${this.boots}-${this.ports.random.token().slice(0, 12)}`;
     // A crash between "git worktree add" and the spawn, or a removal git refused: finish it.
     this.janitor.recover(state.worktreeIntents);
     for (const saved of state.children) this.adopt(saved);
     this.persist();
+    // Spawns wait for the sweep (one live tree per session); stops and lists need not.
+    const adopted = [...this.children.values()].map((c) => c.marker);
+    this.orphansSwept = sweepOrphans(this.ports, this.config, this.bootStamp, adopted, problem !== undefined);
   }
 
   private adopt(saved: PersistedChild): void {

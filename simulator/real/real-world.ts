@@ -274,7 +274,7 @@ export class RealWorld {
         await this.spawnBystander();
         break;
       case 'restart':
-        await this.restartRunner();
+        await this.restartRunner(step.state ?? 'kept');
         break;
     }
     await sleep(5);
@@ -413,7 +413,7 @@ export class RealWorld {
     }
   }
 
-  private async restartRunner(): Promise<void> {
+  private async restartRunner(state: 'kept' | 'corrupt' | 'lost' = 'kept'): Promise<void> {
     const old = this.instance;
     if (old !== undefined) {
       old.alive = false;
@@ -425,6 +425,10 @@ export class RealWorld {
       this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid: old.process?.pid ?? process.pid });
       this.log.dropOpen('connection reset: the runner crashed');
     }
+    // The in-process runner's state file is ours to damage; a runner command keeps its own.
+    const stateFile = join(this.dir, 'state', 'runner.json');
+    if (state === 'corrupt' && this.target.kind === 'in-process') writeFileSync(stateFile, '{"version": 1, "children": [tru');
+    if (state === 'lost' && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
     await this.startRunner();
   }
 

@@ -137,6 +137,8 @@ export class VirtualWorld {
         break;
       }
       case 'restart':
+        if (step.state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
+        if (step.state === 'lost') this.stateFile = null;
         await this.restartRunner();
         break;
     }
