@@ -88,6 +88,26 @@ describe('runner-chaos simulate', () => {
     expect(JSON.parse(stdout).runners.map((r: { runner: string }) => r.runner)).toEqual(['reference']);
   });
 
+  it('exits 2, not 1, when the runner under test leaves an unhandled rejection', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
+    try {
+      const module = join(dir, 'rejects.mjs');
+      writeFileSync(module, 'export default { name: "rejects", declares: [], create: () => ({ spawnSession: async () => { void Promise.reject(new Error("forgotten rejection")); return { type: "error", reason: "spawn-failed", message: "x" }; }, sessionStarted: async () => {}, stopSession: async () => ({ status: "still_alive" }), listSessions: async () => [], shutdown: async () => {} }) };');
+      let status = 0;
+      let stderr = '';
+      try {
+        execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
+      } catch (error) {
+        status = (error as { status: number }).status;
+        stderr = (error as { stderr: string }).stderr;
+      }
+      expect(status).toBe(2);
+      expect(stderr).toMatch(/unhandled promise rejection \(from the runner under test\?\): Error: forgotten rejection/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('works as a real command, with the JSON alone on stdout', () => {
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--json'], {
       encoding: 'utf8',
@@ -129,13 +149,24 @@ describe('runner-chaos check', () => {
     expect(await run('check', '--runner', 'reference', '--path', '1:2')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give both/) });
   });
 
-  it('exits 2 when the runner adapter itself is broken', async () => {
+  it('exits 2 when the runner adapter itself is broken: hangs, throws, or crashes in a timer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
+    const adapters = {
+      'hangs.mjs': ['export default { name: "hangs", declares: [], create: () => new Promise(() => {}) };', /create\(\) did not resolve/],
+      'throws.mjs': ['export default { name: "throws", declares: [], create: () => { throw new Error("adapter exploded"); } };', /adapter exploded/],
+      'crashes.mjs': [
+        'export default { name: "crashes", declares: [], create: (ports) => ({ spawnSession: () => new Promise(() => ports.clock.setTimeout(() => { throw new Error("timer blew up"); }, 10)), sessionStarted: async () => {}, stopSession: async () => ({ status: "still_alive" }), listSessions: async () => [], shutdown: async () => {} }) };',
+        /timer blew up/,
+      ],
+    } as const;
     try {
-      writeFileSync(join(dir, 'hangs.mjs'), 'export default { name: "hangs", declares: [], create: () => new Promise(() => {}) };');
-      const broken = await run('check', '--runner', join(dir, 'hangs.mjs'), '--runs', '5', '--artifacts', dir);
-      expect(broken.code).toBe(2);
-      expect(broken.stdout).toMatch(/ERROR: the harness could not run the runner: .*create\(\) did not resolve/);
+      for (const [file, [source, message]] of Object.entries(adapters)) {
+        writeFileSync(join(dir, file), source);
+        const broken = await run('check', '--runner', join(dir, file), '--runs', '5', '--artifacts', dir);
+        expect(broken.code, file).toBe(2);
+        expect(broken.stdout).toMatch(/ERROR: the harness could not run the runner: /);
+        expect(broken.stdout).toMatch(message);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -67,6 +67,20 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
   });
 });
 
+describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout: 60_000 }, () => {
+  it('the reference finds its earlier children by their owner marker and kills them all, escapees too', async () => {
+    const scenario = parseScenario({
+      agent: { bootDelayMs: 500, tree: [{ escape: 'setsid' }, { escape: 'double-fork', ignoresSigterm: true }] },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'restart', state: 'corrupt' }, { op: 'advance', ms: 10_000 }],
+    });
+    const result = await runReal(referenceRunner, scenario, { timeScale: 0.05 });
+    expect(result.violations).toEqual([]);
+    expect(result.trace.some((e) => e.kind === 'log' && /earlier life/.test(e.message))).toBe(true);
+    expect(result.killedAtEnd).toEqual([]);
+    noneLeft();
+  });
+});
+
 describe.runIf(linux)('a black-box runner over HTTP', { timeout: 60_000 }, () => {
   it('the reference daemon, launched as a command, passes the seed incident found through /proc', async () => {
     const { runRealCommand } = await import('./real-world.ts');

@@ -141,6 +141,9 @@ export class RealWorld {
       void this.cleanUp().finally(() => process.exit(130));
     };
     process.once('SIGINT', interrupt);
+    // Whatever ends this process (an uncaught error, process.exit), no marked process outlives it.
+    const lastChance = (): void => this.killMarkedSync();
+    process.once('exit', lastChance);
     let killedAtEnd: { pid: number; cmd: string }[] = [];
     let bystanderSignals = 0;
     try {
@@ -149,6 +152,7 @@ export class RealWorld {
       await this.quiesce();
     } finally {
       process.removeListener('SIGINT', interrupt);
+      process.removeListener('exit', lastChance);
       bystanderSignals = this.bystanderSignals();
       killedAtEnd = await this.cleanUp();
     }
@@ -213,6 +217,12 @@ export class RealWorld {
     this.started = Date.now();
     if (this.scenario.world.bystander) await this.spawnBystander();
     await this.startRunner();
+  }
+
+  /** The synchronous part of the clean-up, for a process that is exiting: SIGKILL what is marked. */
+  private killMarkedSync(): void {
+    for (const p of [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)]) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Kills every process of this run still alive (start time checked first), and reports each. */
