@@ -26,6 +26,7 @@ export const FAULT_KINDS = [
   'forgedWebhooks',
   'pidReuse',
   'gitFaults',
+  'hubFaults',
   'restarts',
   'shutdowns',
   'shuffledTies',
@@ -157,6 +158,7 @@ interface Draft {
   agents: Array<AgentOverrides | null>;
   moves: Step[][];
   gitFaults: GitFaultInput[];
+  hub: { latencyMs: number; down: boolean };
 }
 
 function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): DescendantPlan[] | undefined {
@@ -236,6 +238,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 3 }),
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
+      hub: fc.record({ latencyMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 60_000 })), down: fc.boolean() }),
     });
   const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
   return draftArb.map((draft) => toScenario(draft));
@@ -254,6 +257,7 @@ function toScenario(draft: Draft): ScenarioInput {
       bystander: true,
       shuffleTies: swarm.shuffledTies,
       gitFaults: swarm.gitFaults ? draft.gitFaults : [],
+      ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
     },
     agent: maskAgent(draft.agent, swarm, timeoutMs),
     agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, swarm, timeoutMs))),

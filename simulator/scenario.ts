@@ -128,6 +128,9 @@ export const WorldSchema = z.strictObject({
   gitFaults: z.array(GitFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
   gitLatencyMs: Millis.default(30),
+  /** The hub: how long it takes to answer, and whether it is down (archive calls fail, agents cannot register). */
+  hubLatencyMs: Millis.default(5),
+  hubDown: z.boolean().default(false),
 });
 
 export const ScenarioSchema = z.strictObject({

@@ -224,3 +224,15 @@ describe('reference runner after losing its state file', () => {
     });
   }
 });
+
+describe('reference runner with a slow or down hub', () => {
+  it('answers a stop as soon as the tree is dead, whatever the hub does', async () => {
+    for (const world of [{ hubLatencyMs: 60_000 }, { hubDown: true }]) {
+      const result = await play(referenceRunner, { world, steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'advance', ms: 120_000 }] });
+      expect(result.violations).toEqual([]);
+      const stop = answersOf(result).find((a) => a.op === 'stop')!;
+      expect(stop).toMatchObject({ result: { status: 'stopped' } });
+      expect(stop.atMs - 3_000).toBeLessThan(1_000);
+    }
+  });
+});

@@ -262,7 +262,8 @@ export class ReferenceRunner implements Runner {
         return { status: 'still_alive', message: `${outcome.survivors.length} process(es) of the session survived SIGKILL` };
       }
       if (stopping) {
-        await this.archive(sessionId);
+        // The tree is gone: that is what "stopped" says. A slow or down hub must not delay it.
+        void this.archive(sessionId);
         return { status: 'stopped' };
       }
       return { status: 'already_gone', message: 'the session had exited' };

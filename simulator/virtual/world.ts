@@ -27,7 +27,7 @@ export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
 export const REPO_PATH = '/work/repo';
 const MAX_EVENTS = 500_000;
 const MAX_TRACE = 200_000;
-const HUB_LATENCY_MS = 5;
+const GIT_LIST_LATENCY_MS = 5;
 /** Beyond every boot, timeout and kill deadline, how long the world waits for things to settle. */
 export const QUIESCENCE_MARGIN_MS = 10 * 60_000;
 
@@ -377,7 +377,7 @@ export class VirtualWorld {
           const inside = this.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
           this.oracle.onWorktreeRemoved(path, inside, this.now);
         }),
-      list: (repo) => after(HUB_LATENCY_MS, () => this.worktrees.list(repo)),
+      list: (repo) => after(GIT_LIST_LATENCY_MS, () => this.worktrees.list(repo)),
     };
     return {
       clock: {
@@ -402,7 +402,8 @@ export class VirtualWorld {
       worktrees,
       hub: {
         archiveSession: (sessionId) =>
-          after(HUB_LATENCY_MS, () => {
+          after(this.scenario.world.hubLatencyMs, () => {
+            if (this.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
             if (this.hub.archive(sessionId)) this.record({ kind: 'hub', atMs: this.now, op: 'archive', sessionId });
           }),
       },
@@ -454,6 +455,7 @@ export class VirtualWorld {
         table: this.table,
         later: (delay, run) => void this.later(delay, run),
         registerWithHub: (sessionId, proc) => {
+          if (this.scenario.world.hubDown) return; // the agent cannot create its row
           child.reportedAt ??= this.now;
           this.hub.register(sessionId, proc, this.now);
           this.record({ kind: 'hub', atMs: this.now, op: 'register', sessionId });
