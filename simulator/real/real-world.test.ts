@@ -81,8 +81,8 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
   });
 });
 
-describe.runIf(linux)('a black-box runner over HTTP', { timeout: 60_000 }, () => {
-  it('the reference daemon, launched as a command, passes the seed incident found through /proc', async () => {
+describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () => {
+  it('the reference daemon as a black box: the seed incident and a SIGKILL mid-spawn leave nothing; legacy is caught', async () => {
     const { runRealCommand } = await import('./real-world.ts');
     const { HAPI_PROFILE } = await import('./http-runner.ts');
     const root = new URL('../../', import.meta.url).pathname;
@@ -92,6 +92,14 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 60_000 }, () =>
     // The four children were found in /proc, each killed on its timeout.
     expect(result.trace.filter((e) => e.kind === 'process-start' && e.role === 'wrapper')).toHaveLength(4);
     expect(result.trace.filter((e) => e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error')).toHaveLength(4);
+    noneLeft();
+    // SIGKILLed (with its process group) while one child boots and another is a session, then
+    // started again over its state directory: nothing leaks, every request is answered.
+    const { blackBoxScenarios } = await import('./black-box-scenarios.ts');
+    const restart = blackBoxScenarios().find((s) => s.name === 'restart-mid-spawn')!;
+    const restarted = await runRealCommand(command, HAPI_PROFILE, restart, options, 'reference-daemon');
+    expect(restarted.violations).toEqual([]);
+    expect(restarted.trace.filter((e) => e.kind === 'runner' && e.op === 'crash')).toHaveLength(1);
     noneLeft();
     // The same daemon serving legacy: the black box shows its four ghosts.
     const legacy = await runRealCommand(`${command} --runner legacy`, HAPI_PROFILE, seed(), options, 'legacy-daemon');
