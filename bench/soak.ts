@@ -35,12 +35,20 @@ let requests = 0;
 const violations: string[] = [];
 let killed = 0;
 let bystanderSignals = 0;
+const harnessErrors: string[] = [];
 let seed = 1;
 const started = Date.now();
 while (Date.now() < deadline) {
   const [input] = fc.sample(arbitrary, { numRuns: 1, seed: seed++ });
   const scenario = parseScenario(capped(input!));
-  const result = await runReal(referenceRunner, scenario, { timeScale });
+  let result;
+  try {
+    result = await runReal(referenceRunner, scenario, { timeScale });
+  } catch (error) {
+    // A harness failure is a finding too: counted, and the soak goes on.
+    harnessErrors.push(`seed ${seed - 1}: ${error instanceof Error ? error.message : String(error)}`);
+    continue;
+  }
   runs++;
   requests += result.trace.filter((e) => e.kind === 'request').length;
   killed += result.killedAtEnd.length;
@@ -54,5 +62,6 @@ console.log(`| what | count |\n|---|---|`);
 console.log(`| violations (unanswered requests are L1) | ${violations.length} |`);
 console.log(`| processes the harness had to kill at the end, leaked or listed | ${killed} |`);
 console.log(`| signals received by bystanders | ${bystanderSignals} |`);
-for (const v of violations.slice(0, 20)) console.log(`- ${v}`);
-process.exitCode = violations.length === 0 && bystanderSignals === 0 ? 0 : 1;
+console.log(`| harness errors | ${harnessErrors.length} |`);
+for (const v of [...violations, ...harnessErrors].slice(0, 20)) console.log(`- ${v}`);
+process.exitCode = violations.length === 0 && bystanderSignals === 0 && harnessErrors.length === 0 ? 0 : 1;

@@ -437,7 +437,10 @@ export class RealWorld {
     }
     // The in-process runner's state file is ours to damage; a runner command keeps its own.
     const stateFile = join(this.dir, 'state', 'runner.json');
-    if (state === 'corrupt' && this.target.kind === 'in-process') writeFileSync(stateFile, '{"version": 1, "children": [tru');
+    if (state === 'corrupt' && this.target.kind === 'in-process') {
+      mkdirSync(join(this.dir, 'state'), { recursive: true }); // the runner may not have written one yet
+      writeFileSync(stateFile, '{"version": 1, "children": [tru');
+    }
     if (state === 'lost' && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
     await this.startRunner();
   }
