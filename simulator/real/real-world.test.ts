@@ -79,6 +79,12 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
     expect(result.killedAtEnd).toEqual([]);
     noneLeft();
   });
+
+  it('a corrupt state file before the runner ever wrote one is no harness error (found by the soak)', async () => {
+    const result = await runReal(referenceRunner, parseScenario({ steps: [{ op: 'restart', state: 'corrupt' }, { op: 'spawn' }, { op: 'advance', ms: 3_000 }] }), { timeScale: 0.05 });
+    expect(result.violations).toEqual([]);
+    noneLeft();
+  });
 });
 
 describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () => {
