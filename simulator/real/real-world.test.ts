@@ -80,6 +80,17 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
     noneLeft();
   });
 
+  it("two runs side by side: one run's orphan sweep never touches the other's children (found by the soak)", async () => {
+    const living = parseScenario({ agent: { bootDelayMs: 200 }, steps: [{ op: 'spawn' }, { op: 'advance', ms: 40_000 }] });
+    const sweeping = parseScenario({ steps: [{ op: 'advance', ms: 5_000 }, { op: 'restart', state: 'lost' }, { op: 'advance', ms: 5_000 }] });
+    const [a, b] = await Promise.all([runReal(referenceRunner, living, { timeScale: 0.05 }), runReal(referenceRunner, sweeping, { timeScale: 0.05 })]);
+    expect(a.violations).toEqual([]);
+    expect(b.violations).toEqual([]);
+    // The living run's session was still there at its end (listed, so stopped by the harness).
+    expect(a.killedAtEnd.length).toBeGreaterThan(0);
+    noneLeft();
+  });
+
   it('a corrupt state file before the runner ever wrote one is no harness error (found by the soak)', async () => {
     const result = await runReal(referenceRunner, parseScenario({ steps: [{ op: 'restart', state: 'corrupt' }, { op: 'spawn' }, { op: 'advance', ms: 3_000 }] }), { timeScale: 0.05 });
     expect(result.violations).toEqual([]);

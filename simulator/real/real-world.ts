@@ -106,6 +106,9 @@ export class RealWorld {
       pollIntervalMs: Math.max(10, this.real(scaled.pollIntervalMs)),
       agentCommand: process.execPath,
       agentArgs: [FAKE_AGENT],
+      // Every run its own owner: a runner sweeping its orphans must never find another run's
+      // children (the soak found two runs on one machine doing just that with a shared id).
+      ownerId: `owner-${this.runId}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100),
     };
     // The oracle judges in scenario time: the effective (floored) timing, scaled back.
     const back = (ms: number): number => Math.ceil(ms / options.timeScale);
