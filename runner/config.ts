@@ -19,7 +19,11 @@ export const RunnerConfigOverridesSchema = z.strictObject({
   maxInFlightSpawns: z.number().int().positive().max(10_000).optional(),
   /** Remembered verified exits, so a repeated stop answers `already_gone`. Oldest go first. */
   maxTombstones: z.number().int().positive().max(1_000_000).optional(),
-  /** Marks every child of this runner, so that a restart with a lost state file still finds them. Runners sharing a machine need different ids. */
+  /**
+   * Marks every child of this runner, so that a restart with a lost state file still finds them.
+   * Runners sharing a machine need different ids; with none set, that sweep is off (a shared
+   * default would let one runner kill another's children).
+   */
   ownerId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
 });
 export type RunnerConfigInput = z.input<typeof RunnerConfigOverridesSchema>;
@@ -33,7 +37,7 @@ export const RUNNER_CONFIG_DEFAULTS = {
   agentArgs: [] as string[],
   maxInFlightSpawns: 64,
   maxTombstones: 1_000,
-  ownerId: 'runner',
+  ownerId: undefined as string | undefined,
 };
 
 export const RunnerConfigSchema = RunnerConfigOverridesSchema.transform((overrides) => ({

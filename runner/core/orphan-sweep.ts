@@ -15,8 +15,13 @@ export async function sweepOrphans(
   stateWasLost: boolean,
 ): Promise<void> {
   const { processes } = ports;
+  const ownerId = config.ownerId;
+  if (ownerId === undefined) {
+    if (stateWasLost) ports.logger.log('error', 'state file lost and no ownerId configured: children of the earlier life cannot be found');
+    return;
+  }
   const orphans = async (): Promise<ProcessInfo[]> => {
-    const owned = await processes.findByEnv(OWNER_ENV, config.ownerId);
+    const owned = await processes.findByEnv(OWNER_ENV, ownerId);
     if (owned.length === 0) return [];
     const keep = new Set<string>();
     // This life's children (spawned since, even mid-spawn) and the adopted ones are not orphans.

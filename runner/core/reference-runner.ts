@@ -141,7 +141,7 @@ export class ReferenceRunner implements Runner {
         command: this.config.agentCommand,
         args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
         cwd,
-        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token, [OWNER_ENV]: this.config.ownerId, [BOOT_ENV]: this.bootStamp },
+        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token, [BOOT_ENV]: this.bootStamp, ...(this.config.ownerId !== undefined ? { [OWNER_ENV]: this.config.ownerId } : {}) },
       });
     } catch (error) {
       if (worktree !== undefined) void this.janitor.release(worktree);

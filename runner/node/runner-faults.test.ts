@@ -103,6 +103,8 @@ describe.runIf(linux)('runner faults over the real adapters', { timeout: 30_000 
     expect(await runner.spawnSession({ directory: repo })).toMatchObject({ type: 'success', sessionId: 'sess-1' });
     expect(await runner.stopSession('sess-1')).toEqual({ status: 'stopped' });
     expect(findMarked('RUNNER_CHAOS_RUN', runId).filter((p) => p.env.has('HAPI_RUNNER_SPAWN_MARKER'))).toEqual([]);
+    // The archive runs after the answer: its failure is logged a moment later.
+    for (let i = 0; i < 100 && !logs.some((line) => /hub archive failed/.test(line)); i++) await new Promise((r) => setTimeout(r, 20));
     expect(logs.some((line) => /hub archive failed/.test(line))).toBe(true);
   });
 });

@@ -71,7 +71,8 @@ export class VirtualWorld {
     readonly scenario: Scenario,
     private readonly definition: RunnerDefinition,
   ) {
-    this.config = resolveRunnerConfig(scenario.runnerConfig);
+    // The world is the runner's whole machine: one owner id, unless the scenario names one.
+    this.config = resolveRunnerConfig({ ownerId: 'virtual-runner', ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
     this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.now, invariant: v.invariant, message: v.message }));
     this.log = new RequestLog({
