@@ -9,6 +9,7 @@ import type { Violation } from '../simulator/oracle.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario, type ScenarioInput } from '../simulator/scenario.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
+import { renderHtmlTimeline } from '../simulator/html-timeline.ts';
 import { judge, type VerdictKind } from '../simulator/verdict.ts';
 import { scenarioArb, type FaultKind } from './arbitraries.ts';
 
@@ -45,6 +46,8 @@ export interface Counterexample {
   readonly path: string;
   /** Where the scenario was written, if it was. */
   readonly file?: string;
+  /** Its timeline as one self-contained HTML file, beside the scenario. */
+  readonly htmlFile?: string;
   /** One command that replays the failure exactly. */
   readonly replayCommand: string;
   readonly shrinks: number;
@@ -144,13 +147,18 @@ async function explain(
   const result = await runScenario(runner, parseScenario(described));
   const ref = options.runnerRef ?? runner.name;
   let file: string | undefined;
+  let htmlFile: string | undefined;
   if (options.artifactsDir !== undefined) {
     mkdirSync(options.artifactsDir, { recursive: true });
     file = join(options.artifactsDir, `${safeName(runner.name)}-${invariant}.json`);
     writeFileSync(file, `${JSON.stringify(described, null, 2)}\n`);
+    htmlFile = join(options.artifactsDir, `${safeName(runner.name)}-${invariant}.html`);
+    const violations = result.violations.filter((v) => v.invariant === invariant);
+    writeFileSync(htmlFile, renderHtmlTimeline({ title: `${runner.name} breaks ${invariant}`, subtitle: described.description ?? '', trace: result.trace, violations }));
   }
-  const replayCommand = file !== undefined
-    ? `pnpm simulate --runner ${ref} --scenario ${relative(process.cwd(), file) || file}`
+  const shown = file !== undefined && !relative(process.cwd(), file).startsWith('..') ? relative(process.cwd(), file) : file;
+  const replayCommand = shown !== undefined
+    ? `pnpm simulate --runner ${ref} --scenario ${shown}`
     : `pnpm check --runner ${ref} --invariant ${invariant} --seed ${seed} --path ${path}`;
   return {
     invariant,
@@ -160,6 +168,7 @@ async function explain(
     seed,
     path,
     ...(file !== undefined ? { file } : {}),
+    ...(htmlFile !== undefined ? { htmlFile } : {}),
     replayCommand,
     shrinks,
   };
@@ -205,7 +214,7 @@ export function formatCounterexample(runner: string, c: Counterexample): string 
     c.timeline,
     '',
     `fast-check seed ${c.seed}, path "${c.path}"`,
-    c.file !== undefined ? `saved to ${c.file}` : '',
+    c.file !== undefined ? `saved to ${c.file}${c.htmlFile !== undefined ? ` (timeline: ${c.htmlFile})` : ''}` : '',
     `replay: ${c.replayCommand}`,
   ].join('\n');
 }

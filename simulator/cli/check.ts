@@ -2,6 +2,10 @@
 import { INVARIANTS, type InvariantId } from '../../runner/contract.ts';
 import { checkRunner, formatCounterexample, type CheckReport } from '../../properties/check.ts';
 import { loadRunner } from '../load-runner.ts';
+import { renderJunit } from '../junit.ts';
+import { progressReporter } from './progress.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runRealCommand } from '../real/real-world.ts';
 import { PROFILES } from '../real/http-runner.ts';
 import { blackBoxScenarios } from '../real/black-box-scenarios.ts';
@@ -21,6 +25,7 @@ export interface CheckCliOptions {
   without?: string[];
   http?: string;
   profile?: string;
+  progress?: boolean;
   timeScale?: number;
 }
 
@@ -47,12 +52,17 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     numRuns: options.runs ?? 1_000,
     runnerRef: options.runner,
     artifactsDir: options.artifacts ?? 'runner-chaos-artifacts',
+    ...(process.stderr.isTTY === true || options.progress === true ? { onRun: progressReporter() } : {}),
     stopAtFirstFailure: options.all !== true,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.invariant !== undefined ? { invariants: options.invariant as InvariantId[] } : {}),
     ...(options.without !== undefined ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) } : {}),
   });
+  // JUnit XML for CI dashboards, on every run, beside any counterexamples.
+  const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, 'junit.xml'), renderJunit(report));
   const broken = report.outcomes.some((o) => o.error !== undefined);
   const exitCode = broken ? 2 : report.verdict === 'as-declared' ? 0 : 1;
   return { exitCode, output: options.json === true ? JSON.stringify(report, null, 2) : renderReport(report) };

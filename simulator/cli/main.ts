@@ -48,6 +48,7 @@ export function buildProgram(): Command {
     .option('--time-scale <factor>', 'with --http: real ms per scenario ms (default 0.02)', parseScale)
     .option('--without <fault>', `a fault kind never to generate; repeatable (${FAULT_KINDS.join(', ')})`, collect)
     .option('--all', 'keep checking the other invariants after the first violation')
+    .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {
       const outcome = await check(options);
