@@ -1,6 +1,6 @@
 // Records one minimal counterexample per known-bad runner under fixtures/scenarios/counterexamples,
 // where a test replays each on every run. Re-run after changing a fixture or the generators:
-//   pnpm tsx properties/record-counterexamples.ts
+//   pnpm exec tsx properties/record-counterexamples.ts
 import { knownBadRunners } from '../fixtures/runners/index.ts';
 import { checkRunner } from './check.ts';
 
