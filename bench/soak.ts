@@ -54,7 +54,10 @@ while (Date.now() < deadline) {
   killed += result.killedAtEnd.length;
   bystanderSignals += result.bystanderSignals;
   for (const v of result.violations) violations.push(`seed ${seed - 1}: ${v.invariant} ${v.message}`);
-  if (runs % 10 === 0) process.stderr.write(`soak: ${runs} runs, ${requests} requests, ${violations.length} violations, ${Math.round((Date.now() - started) / 1000)} s\n`);
+  if (runs % 10 === 0) {
+    const elapsed = (Date.now() - started) / 1000;
+    process.stderr.write(`soak: ${runs} runs (${(runs / elapsed).toFixed(2)}/s), ${requests} requests, ${violations.length} violations, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left\n`);
+  }
 }
 console.log(`# Real-world soak\n`);
 console.log(`${minutes} minutes at time scale ${timeScale}: ${runs} generated scenarios, ${requests} requests to the reference runner.\n`);
