@@ -91,7 +91,13 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   if (profile === undefined) throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
   const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${options.timeScale ?? DEFAULT_TIME_SCALE})`];
   const results = [];
-  for (const scenario of blackBoxScenarios()) {
+  const scenarios = blackBoxScenarios();
+  const started = performance.now();
+  for (const [index, scenario] of scenarios.entries()) {
+    // Each real scenario takes seconds: say which one runs, and how long is left, as we go.
+    const elapsed = (performance.now() - started) / 1000;
+    const left = index === 0 ? '' : `, about ${Math.round((elapsed / index) * (scenarios.length - index))} s left`;
+    process.stderr.write(`check --http: scenario ${index + 1}/${scenarios.length} ${scenario.name}${left}\n`);
     let result;
     try {
       result = await runRealCommand(command, profile, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE }, 'http-runner');
