@@ -4,7 +4,7 @@
 //   import { myRunner } from '../src/runner.ts';
 //   runnerProperties(myRunner, { numRuns: 500 });
 import { describe, it } from 'vitest';
-import { INVARIANTS, type InvariantId, type RunnerDefinition } from '../runner/contract.ts';
+import { INVARIANT_NAMES, INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
 import { checkInvariant, formatCounterexample, type CheckOptions } from './check.ts';
 
 export interface RunnerPropertiesOptions extends CheckOptions {
@@ -12,16 +12,6 @@ export interface RunnerPropertiesOptions extends CheckOptions {
   readonly testTimeoutMs?: number;
 }
 
-const INVARIANT_NAMES: Record<InvariantId, string> = {
-  S1: 'no ghost session',
-  S2: 'no leaked process',
-  S3: 'no leaked worktree',
-  A1: 'no premature worktree removal',
-  A2: 'never signal a stranger',
-  A3: 'one child per session',
-  L1: 'every request answered',
-  T1: 'truthful answers',
-};
 
 /**
  * Declares one vitest test per invariant. A runner that declares invariants (a known-bad one)

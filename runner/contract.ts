@@ -77,6 +77,17 @@ export interface Runner {
 export const INVARIANTS = ['S1', 'S2', 'S3', 'A1', 'A2', 'A3', 'L1', 'T1'] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
+export const INVARIANT_NAMES: Readonly<Record<InvariantId, string>> = {
+  S1: 'no ghost session',
+  S2: 'no leaked process',
+  S3: 'no leaked worktree',
+  A1: 'no premature worktree removal',
+  A2: 'never signal a stranger',
+  A3: 'one child per session',
+  L1: 'every request answered',
+  T1: 'truthful answers',
+};
+
 /** What a runner module exports (as `default` or `runner`) for the harness to drive it. */
 export interface RunnerDefinition {
   readonly name: string;

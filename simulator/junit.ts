@@ -1,17 +1,8 @@
 // A check report as JUnit XML, for CI dashboards: one test case per invariant.
+import { INVARIANT_NAMES } from '../runner/contract.ts';
 import type { CheckReport } from '../properties/check.ts';
 import { formatCounterexample } from '../properties/check.ts';
 
-const NAMES: Record<string, string> = {
-  S1: 'no ghost session',
-  S2: 'no leaked process',
-  S3: 'no leaked worktree',
-  A1: 'no premature worktree removal',
-  A2: 'never signal a stranger',
-  A3: 'one child per session',
-  L1: 'every request answered',
-  T1: 'truthful answers',
-};
 
 const xml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
@@ -19,7 +10,7 @@ const xml = (text: string): string =>
 export function renderJunit(report: CheckReport): string {
   const cases = report.outcomes.map((o) => {
     const declared = report.declared.includes(o.invariant);
-    const name = `${o.invariant} ${NAMES[o.invariant] ?? ''}${declared ? ' (declared broken)' : ''}`.trim();
+    const name = `${o.invariant} ${INVARIANT_NAMES[o.invariant]}${declared ? ' (declared broken)' : ''}`.trim();
     const open = `    <testcase classname="runner-chaos.${xml(report.runner)}" name="${xml(name)}" time="${(o.wallMs / 1000).toFixed(3)}">`;
     if (o.error !== undefined) return `${open}\n      <error message="${xml(o.error)}" type="harness"/>\n    </testcase>`;
     // A known-bad runner is "as declared" when it is caught breaking what it declares.

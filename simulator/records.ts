@@ -46,3 +46,11 @@ export interface RequestRecord {
   answeredAt?: number;
   answer?: Answer;
 }
+
+/** A session as a user names it: by id, or as the one the n-th child reported (if they saw it). */
+export function sessionNamed(ref: { id: string } | { spawn: number }, children: ReadonlyArray<ChildRecord | undefined>): string {
+  if ('id' in ref) return ref.id;
+  const child = children[ref.spawn];
+  // A user can only name a session they have seen (on the dashboard or in an answer).
+  return child?.reportedAt !== undefined ? child.sessionId : `unseen-session-${ref.spawn}`;
+}

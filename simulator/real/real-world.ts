@@ -17,9 +17,9 @@ import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
 import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
 import { Oracle } from '../oracle.ts';
-import type { ChildRecord, ProcessView } from '../records.ts';
+import { sessionNamed, type ChildRecord, type ProcessView } from '../records.ts';
 import { RequestLog } from '../request-log.ts';
-import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
+import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { judge } from '../verdict.ts';
 import type { RunResult } from '../run-scenario.ts';
@@ -262,7 +262,7 @@ export class RealWorld {
       case 'stop':
       case 'list':
       case 'shutdown':
-        this.log.issueStep(this.instance, step, this.repo, (ref) => this.resolveSession(ref));
+        this.log.issueStep(this.instance, step, this.repo, (ref) => sessionNamed(ref, this.children));
         break;
       case 'advance':
         await sleep(this.real(step.ms));
@@ -291,12 +291,6 @@ export class RealWorld {
         break;
     }
     await sleep(5);
-  }
-
-  private resolveSession(ref: SessionRef): string {
-    if ('id' in ref) return ref.id;
-    const child = this.children[ref.spawn];
-    return child?.reportedAt !== undefined ? child.sessionId : `unseen-session-${ref.spawn}`;
   }
 
   private resolvePid(ref: PidRef): number {

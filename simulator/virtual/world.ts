@@ -11,7 +11,7 @@ import {
   type TimerHandle,
   type WorktreeHost,
 } from '../../runner/ports.ts';
-import { agentPlanFor, type ParsedStep, type PidRef, type Scenario, type SessionRef } from '../scenario.ts';
+import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { Oracle } from '../oracle.ts';
 import { EventQueue, type EventHandle } from './event-queue.ts';
@@ -20,7 +20,7 @@ import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
-import type { ChildRecord } from '../records.ts';
+import { sessionNamed, type ChildRecord } from '../records.ts';
 import { RequestLog } from '../request-log.ts';
 
 export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
@@ -121,7 +121,7 @@ export class VirtualWorld {
       case 'stop':
       case 'list':
       case 'shutdown':
-        this.log.issueStep(this.instance, step, REPO_PATH, (ref) => this.resolveSession(ref));
+        this.log.issueStep(this.instance, step, REPO_PATH, (ref) => sessionNamed(ref, this.children));
         break;
       case 'advance':
         await this.advanceTo(this.now + step.ms);
@@ -199,13 +199,6 @@ export class VirtualWorld {
   }
 
   // ---- requests ----------------------------------------------------------------------------------
-
-  private resolveSession(ref: SessionRef): string {
-    if ('id' in ref) return ref.id;
-    const child = this.children[ref.spawn];
-    // A user can only name a session they have seen (on the dashboard or in an answer).
-    return child?.reportedAt !== undefined ? child.sessionId : `unseen-session-${ref.spawn}`;
-  }
 
   private resolvePid(ref: PidRef): number {
     if ('pid' in ref) return ref.pid;
