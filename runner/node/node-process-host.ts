@@ -1,7 +1,7 @@
 // The process port over the OS: detached children, /proc for identity and trees, kill(2).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HostError, type ExitInfo, type ProcessHost, type ProcessInfo, type ProcessRef, type Signal } from '../ports.ts';
-import { findMarked, listPids, readStat } from './proc.ts';
+import { listPids, readEnviron, readStat, type MarkedProcess } from './proc.ts';
 
 export interface NodeProcessHostOptions {
   /** Added to every child's environment on top of the runner's own (e.g. the harness's run marker). */
@@ -10,6 +10,7 @@ export interface NodeProcessHostOptions {
 
 export class NodeProcessHost implements ProcessHost {
   private readonly children = new Map<number, { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo }>();
+  private scan: MarkedProcess[] | undefined;
 
   constructor(private readonly options: NodeProcessHostOptions = {}) {}
 
@@ -67,7 +68,27 @@ export class NodeProcessHost implements ProcessHost {
   }
 
   async findByEnv(name: string, value: string): Promise<ProcessInfo[]> {
-    return findMarked(name, value).map((p) => ({ pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid }));
+    const found: ProcessInfo[] = [];
+    for (const p of this.snapshot()) if (p.env.get(name) === value) found.push({ pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid });
+    return found;
+  }
+
+  /**
+   * One scan of /proc shared by every caller in the same turn of the event loop: a hundred trees
+   * being killed at once poll together, and read /proc once rather than a hundred times.
+   */
+  private snapshot(): MarkedProcess[] {
+    if (this.scan === undefined) {
+      this.scan = listPids().flatMap((pid) => {
+        const env = readEnviron(pid);
+        const stat = env === undefined ? undefined : readStat(pid);
+        return env !== undefined && stat !== undefined ? [{ ...stat, env }] : [];
+      });
+      setImmediate(() => {
+        this.scan = undefined;
+      });
+    }
+    return this.scan;
   }
 
   async childrenOf(pid: number): Promise<ProcessInfo[]> {
