@@ -33,7 +33,10 @@ export class WorktreeModel {
   get fs(): MemFs {
     if (this.volume === undefined) {
       this.volume = Volume.fromJSON({}, '/', { process: VIRTUAL_PROCESS });
-      for (const repo of this.repoPaths) this.volume.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
+      for (const repo of this.repoPaths) {
+        this.volume.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
+        this.volume.mkdirSync(`${repo}.worktrees`, { recursive: true });
+      }
     }
     return this.volume;
   }
@@ -59,15 +62,27 @@ export class WorktreeModel {
   }
 
   add(repo: string, name: string): string {
-    if (!this.fs.existsSync(`${repo}/.git`)) throw new HostError('ENOENT', `${repo} is not a git repository`);
+    if (!this.repoPaths.includes(repo)) throw new HostError('ENOENT', `${repo} is not a git repository`);
     this.injectFault('add');
     const path = `${repo}.worktrees/${name}`;
     const registration = `${repo}/.git/worktrees/${name}`;
-    if (this.fs.existsSync(path)) throw new HostError('EEXIST', `'${path}' already exists`);
-    if (this.fs.existsSync(registration)) throw new HostError('EEXIST', `worktree '${name}' is already registered`);
-    this.fs.mkdirSync(path, { recursive: true });
+    // mkdir without `recursive` is the existence check, as it is for git: one call, not two.
+    const claim = (dir: string, what: string): void => {
+      try {
+        this.fs.mkdirSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError('EEXIST', what);
+        throw error;
+      }
+    };
+    claim(registration, `worktree '${name}' is already registered`);
+    try {
+      claim(path, `'${path}' already exists`);
+    } catch (error) {
+      this.fs.rmdirSync(registration); // git leaves nothing half-made either
+      throw error;
+    }
     this.fs.writeFileSync(`${path}/.git`, `gitdir: ${registration}\n`);
-    this.fs.mkdirSync(registration, { recursive: true });
     this.fs.writeFileSync(`${registration}/gitdir`, `${path}/.git\n`);
     this.created.add(path);
     return path;
