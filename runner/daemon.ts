@@ -5,7 +5,7 @@
 // or POST /stop shut it down: every session it spawned is stopped, its tree verified dead.
 import { Command, CommanderError } from 'commander';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveRunnerConfig } from './config.ts';
@@ -57,7 +57,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   // Children find the control server (and prove who they are) through their environment.
   extraEnv.HAPI_RUNNER_URL = control.url;
   extraEnv.HAPI_RUNNER_TOKEN = token;
-  writeFileSync(join(stateDir, 'runner.json'), JSON.stringify({ pid: process.pid, httpPort: control.port, token, startedAt: Date.now() }), { mode: 0o600 });
+  // Written aside and renamed: a reader never sees half a file.
+  const stateFile = join(stateDir, 'runner.json');
+  writeFileSync(`${stateFile}.tmp`, JSON.stringify({ pid: process.pid, httpPort: control.port, token, startedAt: Date.now() }), { mode: 0o600 });
+  renameSync(`${stateFile}.tmp`, stateFile);
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   ports.logger.log('info', 'runner listening', { url: control.url, stateDir });

@@ -33,6 +33,13 @@ export interface QuiescentWorld {
 /** How late a spawn may answer after its child exited before the webhook (upstream #249). */
 export const EXIT_ANSWER_BOUND_MS = 1_000;
 const ANSWER_SLACK_MS = 1_000;
+
+export interface OracleOptions {
+  /** Time allowed on top of the runner's own deadlines for an answer to arrive (default 1 s). */
+  readonly answerSlackMs?: number;
+  /** How soon a spawn must answer after its child exited before its webhook (default 1 s). */
+  readonly exitAnswerBoundMs?: number;
+}
 const MAX_VIOLATIONS_PER_INVARIANT = 20;
 
 export function formatMs(ms: number): string {
@@ -61,15 +68,19 @@ export class Oracle {
   private readonly terminal = new Set<string>();
   readonly spawnBoundMs: number;
   readonly stopBoundMs: number;
+  readonly exitAnswerBoundMs: number;
 
   constructor(
     config: RunnerConfig,
     private readonly onViolation: (violation: Violation) => void = () => {},
+    options: OracleOptions = {},
   ) {
     const killDeadline = killDeadlineMs(config);
     // A spawn may first wait for an earlier child of the same session to die.
-    this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + ANSWER_SLACK_MS;
-    this.stopBoundMs = killDeadline + ANSWER_SLACK_MS;
+    const slack = options.answerSlackMs ?? ANSWER_SLACK_MS;
+    this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack;
+    this.stopBoundMs = killDeadline + slack;
+    this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
   }
 
   get violated(): InvariantId[] {
@@ -139,7 +150,7 @@ export class Oracle {
       // The child died on its own (not by the runner's hand) and never got its webhook through.
       const root = child?.root;
       const exitedAt = root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined ? root.exitedAt : undefined;
-      if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > EXIT_ANSWER_BOUND_MS) {
+      if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > this.exitAnswerBoundMs) {
         this.report('L1', `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`, atMs);
       }
       if (result.type === 'success') {

@@ -52,7 +52,13 @@ export function readEndpoint(profile: ControlProfile, stateDir: string): RunnerE
   } catch {
     return undefined;
   }
-  const parsed = StateSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined; // being written (not every runner renames its state file into place)
+  }
+  const parsed = StateSchema.safeParse(json);
   if (!parsed.success) return undefined;
   return { url: `http://127.0.0.1:${parsed.data.httpPort}`, ...(parsed.data.token !== undefined ? { token: parsed.data.token } : {}) };
 }

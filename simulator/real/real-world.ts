@@ -35,6 +35,8 @@ export const RUN_MARKER = 'RUNNER_CHAOS_RUN';
 export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
 const FAKE_AGENT = new URL('../../fixtures/agents/fake-agent.mjs', import.meta.url).pathname;
 const QUIESCENCE_MARGIN_MS = 60_000;
+/** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
+const REAL_SLACK_MS = 250;
 
 export interface RealWorldOptions {
   /** Real milliseconds per scenario millisecond (0.002: a 60 minute boot takes 7.2 s). */
@@ -66,6 +68,8 @@ interface RealRoot extends ProcessView {
   alive: boolean;
   exitedAt?: number;
   signalledByRunner?: boolean;
+  /** The harness killed it (a `crash` step): its death is the world's doing, not the runner's. */
+  crashedByWorld?: boolean;
 }
 
 export class RealWorld {
@@ -115,6 +119,8 @@ export class RealWorld {
     this.oracle = new Oracle(
       { ...this.runnerConfig, webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs), termGraceMs: back(this.runnerConfig.termGraceMs), killGraceMs: back(this.runnerConfig.killGraceMs), pollIntervalMs: back(this.runnerConfig.pollIntervalMs) },
       (v) => this.record({ kind: 'violation', atMs: this.now(), invariant: v.invariant, message: v.message }),
+      // Real answers cross processes, HTTP and a loaded machine: give them 250 real ms of slack.
+      { answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS)), exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)) },
     );
     this.log = new RequestLog({
       now: () => this.now(),
@@ -271,6 +277,7 @@ export class RealWorld {
         const child = this.children[step.spawn];
         if (child === undefined) break;
         const victims = step.tree ? this.liveRunProcesses().filter((p) => p.spawnIndex === child.index) : [];
+        child.root.crashedByWorld = true;
         if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
         for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
         break;
@@ -393,6 +400,7 @@ export class RealWorld {
     const claims = new Map<number, number>();
     const claimDir = join(this.dir, 'agent', 'claims');
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
+      if (name.endsWith('.exited')) continue;
       try {
         claims.set((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid, Number(name));
       } catch {
@@ -415,6 +423,9 @@ export class RealWorld {
       if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
         child.root.alive = false;
         child.root.exitedAt = this.now();
+        // Seen from outside, an exit is the runner's doing unless the agent said it left on its
+        // own, or the harness crashed it.
+        if (!existsSync(join(claimDir, `${child.index}.exited`)) && child.root.crashedByWorld !== true) child.root.signalledByRunner = true;
         this.record({ kind: 'process-exit', atMs: child.root.exitedAt, pid: child.root.pid, role: 'wrapper', spawnIndex: child.index, exit: { code: null, signal: null } });
       }
     }
