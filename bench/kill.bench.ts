@@ -44,6 +44,18 @@ function treeKillAsync(pid: number, signal: string): Promise<void> {
   return new Promise((resolve) => treeKill(pid, signal, () => resolve()));
 }
 
+/** Whatever stops the benchmark, no process it started may outlive it. */
+function killEverythingMarked(): void {
+  for (const p of findMarked('RUNNER_CHAOS_RUN', runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killEverythingMarked();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  });
+}
+process.once('exit', killEverythingMarked);
+
 async function main(): Promise<void> {
   const host = new NodeProcessHost({ extraEnv: { RUNNER_CHAOS_RUN: runId } });
   const clock = new NodeClock();

@@ -125,12 +125,15 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
   });
 });
 
-describe.runIf(linux)('Ctrl-C in the middle of a real run', { timeout: 60_000 }, () => {
-  it('kills every process of the run, removes its temporary directory, and exits 130', async () => {
+describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 90_000 }, () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s: kills every process of the run, removes its temporary directory, and exits %i', async (signal, status) => {
     const { spawn } = await import('node:child_process');
     const { readdirSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const prefix = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-ctrlc`;
+    const prefix = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${signal.toLowerCase()}`;
     const root = new URL('../../', import.meta.url).pathname;
     // legacy leaves its children running: there is something to clean up when the interrupt comes.
     const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
@@ -143,8 +146,8 @@ describe.runIf(linux)('Ctrl-C in the middle of a real run', { timeout: 60_000 },
       while (findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length < 4 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
       expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length).toBeGreaterThanOrEqual(4);
       const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-      cli.kill('SIGINT'); // our own child, through its handle
-      expect(await exited).toBe(130);
+      cli.kill(signal); // our own child, through its handle
+      expect(await exited).toBe(status);
       expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix)).toEqual([]);
       expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`runner-chaos-${prefix}`))).toEqual([]);
     } finally {

@@ -146,10 +146,12 @@ export class RealWorld {
 
   async play(): Promise<RealRunResult> {
     const wallStart = performance.now();
-    const interrupt = (): void => {
-      void this.cleanUp().finally(() => process.exit(130));
+    // Ctrl-C, a plain `kill`, a closed terminal: clean up, then exit as the signal would have.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      void this.cleanUp().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15)));
     };
-    process.once('SIGINT', interrupt);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals) process.once(signal, onSignal);
     // Whatever ends this process (an uncaught error, process.exit), no marked process outlives it.
     const lastChance = (): void => this.killMarkedSync();
     process.once('exit', lastChance);
@@ -160,7 +162,7 @@ export class RealWorld {
       for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
       await this.quiesce();
     } finally {
-      process.removeListener('SIGINT', interrupt);
+      for (const signal of signals) process.removeListener(signal, onSignal);
       process.removeListener('exit', lastChance);
       bystanderSignals = this.bystanderSignals();
       killedAtEnd = await this.cleanUp();
