@@ -4,7 +4,6 @@
 // the same grace), in one run. Reports the time to stop them all and how many were left alive.
 // Every process carries this run's marker; whatever is left is killed (identity checked) at the end.
 // Run: pnpm bench:kill
-import { spawn } from 'node:child_process';
 import treeKill from 'tree-kill';
 import { NodeProcessHost } from '../runner/node/node-process-host.ts';
 import { NodeClock } from '../runner/node/node-ports.ts';

@@ -4,6 +4,7 @@
 import type { InvariantId } from '../runner/contract.ts';
 import { killDeadlineMs, type RunnerConfig } from '../runner/config.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
+import type { AgentPlan } from './scenario.ts';
 import type { Answer } from './trace.ts';
 
 export interface Violation {
@@ -28,6 +29,20 @@ export interface QuiescentWorld {
   readonly listed: readonly { sessionId: string; pid: number }[] | undefined;
   readonly hubActive: readonly string[];
   readonly worktrees: readonly string[];
+}
+
+/**
+ * How long after the last step the world runs on before the quiescent checks: past every boot,
+ * exit and second webhook of the children, the webhook timeout, four kill deadlines, and a margin
+ * for the runner's own retries. All in scenario milliseconds.
+ */
+export function quiescenceHorizonMs(
+  plans: readonly AgentPlan[],
+  nextPlan: AgentPlan,
+  timing: { readonly webhookTimeoutMs: number; readonly killDeadlineMs: number; readonly marginMs: number },
+): number {
+  const longestAgent = Math.max(nextPlan.bootDelayMs, ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)));
+  return longestAgent + timing.webhookTimeoutMs + 4 * timing.killDeadlineMs + timing.marginMs;
 }
 
 /** How late a spawn may answer after its child exited before the webhook (upstream #249). */
@@ -118,11 +133,13 @@ export class Oracle {
   }
 
   /** A3: when a child starts, no other live tree may serve the same requested session. */
-  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: readonly ProcessView[], atMs: number): void {
+  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: () => readonly ProcessView[], atMs: number): void {
     if (child.resumeKey === undefined) return;
-    const rivals = others.filter(
-      (o) => o !== child && o.resumeKey === child.resumeKey && live.some((p) => p.spawnIndex === o.index),
-    );
+    const sameSession = others.filter((o) => o !== child && o.resumeKey === child.resumeKey);
+    if (sameSession.length === 0) return;
+    // Only now look at the processes: a scan of /proc, in the real world.
+    const living = live();
+    const rivals = sameSession.filter((o) => living.some((p) => p.spawnIndex === o.index));
     if (rivals.length > 0) {
       this.report(
         'A3',
@@ -139,10 +156,11 @@ export class Oracle {
 
   // ---- answers -----------------------------------------------------------------------------
 
-  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: readonly ProcessView[], atMs: number): void {
+  /** `live` is asked for only when an answer claims a tree is gone (a scan of /proc, for real). */
+  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: () => readonly ProcessView[], atMs: number): void {
+    if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
     const latency = atMs - request.issuedAt;
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
-    if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
     if (answer.op === 'spawn') {
       const result = answer.result;
       if (latency > this.spawnBoundMs) this.report('L1', `${label} took ${latency} ms, over the bound of ${this.spawnBoundMs} ms`, atMs);
@@ -177,7 +195,7 @@ export class Oracle {
       const status = answer.result.status;
       if (status === 'stopped' || status === 'already_gone') {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
-        const alive = live.filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        const alive = trees.length === 0 ? [] : live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
         if (alive.length > 0) {
           this.report('T1', `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`, atMs);
         }

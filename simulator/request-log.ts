@@ -1,6 +1,6 @@
 // The requests a world sends a runner and the answers it gets, shared by both worlds: each is
 // traced, each answer goes to the oracle, and a spawn answer's PID tells which child it was for.
-import type { Runner } from '../runner/contract.ts';
+import type { Runner, SessionInfo } from '../runner/contract.ts';
 import type { Oracle } from './oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
@@ -69,7 +69,7 @@ export class RequestLog {
       if (child !== undefined) request.child = child;
     }
     this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
-    this.hooks.oracle.onAnswer(request, answer, this.hooks.children(), this.hooks.live(), now);
+    this.hooks.oracle.onAnswer(request, answer, this.hooks.children(), () => this.hooks.live(), now);
   }
 
   /** Plays a request step of a scenario: spawn, stop, list or shutdown. */
@@ -106,6 +106,20 @@ export class RequestLog {
       (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === child.resumeKey && (r.worktree ?? false) === worktree,
     );
     if (request !== undefined) request.child = child;
+  }
+
+  /**
+   * The list the quiescent checks judge: asked of the runner that is up (none up: nothing is
+   * listed), given `wait` to answer. A list that never comes is withdrawn, not reported twice:
+   * the oracle says the runner did not answer it.
+   */
+  async finalList(handle: RunnerHandle | undefined, wait: () => Promise<void>): Promise<readonly SessionInfo[] | undefined> {
+    if (handle?.alive !== true || handle.runner === undefined) return [];
+    const request = this.issue(handle, 'list', 'final list (quiescence)', (r) => r.listSessions());
+    await wait();
+    this.withdraw(request);
+    const answer = request.answer;
+    return answer !== undefined && answer.op === 'list' && 'result' in answer ? answer.result : undefined;
   }
 
   /** Takes back a request the world itself made and that was never answered (a hung final list). */

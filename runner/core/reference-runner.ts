@@ -18,12 +18,12 @@ import {
   type StopResult,
 } from '../contract.ts';
 import type { RunnerConfig } from '../config.ts';
-import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
+import { type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
 import { sweepOrphans } from './orphan-sweep.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
-import { describe, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
+import { describeError, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
 
 type Phase = 'booting' | 'session' | 'dying';
 
@@ -124,7 +124,7 @@ export class ReferenceRunner implements Runner {
       try {
         worktree = await this.janitor.add(request.directory, name);
       } catch (error) {
-        return { type: 'error', reason: 'worktree-failed', message: `git worktree add failed: ${describe(error)}` };
+        return { type: 'error', reason: 'worktree-failed', message: `git worktree add failed: ${describeError(error)}` };
       }
       cwd = worktree.path ?? cwd;
     }
@@ -145,7 +145,7 @@ export class ReferenceRunner implements Runner {
       });
     } catch (error) {
       if (worktree !== undefined) void this.janitor.release(worktree);
-      return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describe(error)}` };
+      return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describeError(error)}` };
     }
 
     const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
@@ -281,7 +281,7 @@ export class ReferenceRunner implements Runner {
     try {
       await this.ports.hub.archiveSession(sessionId);
     } catch (error) {
-      this.ports.logger.log('warn', 'hub archive failed', { sessionId, error: describe(error) });
+      this.ports.logger.log('warn', 'hub archive failed', { sessionId, error: describeError(error) });
     }
   }
 
@@ -436,7 +436,7 @@ export class ReferenceRunner implements Runner {
           await this.ports.state.save(JSON.stringify(this.snapshot()));
         } while (this.saveAgain);
       } catch (error) {
-        this.ports.logger.log('error', 'could not save runner state', { error: describe(error) });
+        this.ports.logger.log('error', 'could not save runner state', { error: describeError(error) });
       } finally {
         this.saveRunning = false;
       }

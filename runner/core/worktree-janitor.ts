@@ -82,7 +82,7 @@ export class WorktreeJanitor {
           return;
         }
       } catch (error) {
-        this.logger.log('warn', 'git worktree list failed', { name: worktree.name, error: describe(error) });
+        this.logger.log('warn', 'git worktree list failed', { name: worktree.name, error: describeError(error) });
       }
       await sleep(this.clock, 1_000);
     }
@@ -98,7 +98,7 @@ export class WorktreeJanitor {
         if (path !== undefined) await this.worktrees.remove(worktree.repo, path);
         return true;
       } catch (error) {
-        this.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describe(error) });
+        this.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describeError(error) });
         if (attempt < REMOVE_ATTEMPTS) await sleep(this.clock, Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF_MS));
       }
     }
@@ -112,7 +112,7 @@ export class WorktreeJanitor {
   }
 }
 
-export function describe(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
   return String(error);
 }

@@ -9,14 +9,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Runner, RunnerDefinition, SessionInfo } from '../../runner/contract.ts';
+import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
 import type { ProcessHost, RunnerPorts, WorktreeHost } from '../../runner/ports.ts';
 import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
 import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
 import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
-import { Oracle } from '../oracle.ts';
+import { Oracle, quiescenceHorizonMs } from '../oracle.ts';
 import { sessionNamed, type ChildRecord, type ProcessView } from '../records.ts';
 import { RequestLog } from '../request-log.ts';
 import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
@@ -419,7 +419,7 @@ export class RealWorld {
       const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: `sess-${index + 1}`, spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
       this.children[index] = child;
       this.record({ kind: 'process-start', atMs: this.now(), pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid, role: 'wrapper', spawnIndex: index, cwd: root.cwd });
-      this.oracle.onChildSpawned(child, this.knownChildren(), this.liveRunProcesses(), this.now());
+      this.oracle.onChildSpawned(child, this.knownChildren(), () => this.liveRunProcesses(), this.now());
     }
     for (const child of this.children) {
       if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
@@ -493,7 +493,7 @@ export class RealWorld {
             });
             this.record({ kind: 'process-start', atMs: this.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
             this.log.attribute(child, spec.cwd !== this.repo);
-            this.oracle.onChildSpawned(child, this.children, this.liveRunProcesses(), this.now());
+            this.oracle.onChildSpawned(child, this.children, () => this.liveRunProcesses(), this.now());
             return ref;
           }),
         );
@@ -594,22 +594,14 @@ export class RealWorld {
   // ---- quiescence ---------------------------------------------------------------------------------
 
   private async quiesce(): Promise<void> {
-    const plans = this.children.map((c) => c.plan);
-    const longestAgent = Math.max(agentPlanFor(this.scenario, this.children.length).bootDelayMs, ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)));
-    const deadline = killDeadlineMs(this.runnerConfig) / this.options.timeScale;
-    const horizon = longestAgent + this.runnerConfig.webhookTimeoutMs / this.options.timeScale + 4 * deadline + QUIESCENCE_MARGIN_MS;
+    const scale = this.options.timeScale;
+    const horizon = quiescenceHorizonMs(
+      this.knownChildren().map((c) => c.plan),
+      agentPlanFor(this.scenario, this.children.length),
+      { webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs / scale, killDeadlineMs: killDeadlineMs(this.runnerConfig) / scale, marginMs: QUIESCENCE_MARGIN_MS },
+    );
     await sleep(this.real(horizon));
-    let listed: readonly SessionInfo[] | undefined;
-    const runner = this.instance?.alive === true ? this.instance.runner : undefined;
-    if (runner !== undefined) {
-      const request = this.log.issue(this.instance, 'list', 'final list (quiescence)', (r) => r.listSessions());
-      await sleep(Math.max(200, this.real(1_000)));
-      const answer = request.answer;
-      if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
-      this.log.withdraw(request);
-    } else {
-      listed = [];
-    }
+    const listed = await this.log.finalList(this.instance, () => sleep(Math.max(200, this.real(1_000))));
     this.oracle.atQuiescence({
       now: this.now(),
       children: this.knownChildren(),

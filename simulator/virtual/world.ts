@@ -1,7 +1,7 @@
 // The virtual world: a runner driven through its ports over a deterministic model of processes,
 // git worktrees, the hub and time. It plays a scenario step by step, records the trace, and lets
 // the oracle watch every event. No wall clock, no Math.random, no real I/O.
-import type { Runner, RunnerDefinition, SessionInfo } from '../../runner/contract.ts';
+import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
 import {
   HostError,
@@ -13,7 +13,7 @@ import {
 } from '../../runner/ports.ts';
 import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
-import { Oracle } from '../oracle.ts';
+import { Oracle, quiescenceHorizonMs } from '../oracle.ts';
 import { EventQueue, type EventHandle } from './event-queue.ts';
 import { ProcessTable, type VProcess } from './process-table.ts';
 import { HubModel } from './hub-model.ts';
@@ -167,26 +167,14 @@ export class VirtualWorld {
 
   /** Past every boot, timeout, kill grace and retry; then the quiescent invariants. */
   async quiesce(): Promise<void> {
-    const plans = this.children.map((c) => c.plan);
-    const longestAgent = Math.max(
-      agentPlanFor(this.scenario, this.children.length).bootDelayMs,
-      ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)),
+    // Virtual time is free: the margin leaves room for a runner's retries with backoff too.
+    const horizon = quiescenceHorizonMs(
+      this.children.map((c) => c.plan),
+      agentPlanFor(this.scenario, this.children.length),
+      { webhookTimeoutMs: this.config.webhookTimeoutMs, killDeadlineMs: killDeadlineMs(this.config), marginMs: QUIESCENCE_MARGIN_MS },
     );
-    // Virtual time is free: leave room for a runner's retries with backoff too.
-    const horizon = longestAgent + this.config.webhookTimeoutMs + 4 * killDeadlineMs(this.config) + QUIESCENCE_MARGIN_MS;
     await this.advanceTo(this.now + horizon);
-    let listed: readonly SessionInfo[] | undefined;
-    const runner = this.instance?.alive === true ? this.instance.runner : undefined;
-    if (runner !== undefined) {
-      const list = this.log.issue(this.instance, 'list', 'final list (quiescence)', (r) => r.listSessions());
-      await this.advanceTo(this.now + 1_000);
-      const answer = list.answer;
-      if (answer !== undefined && answer.op === 'list' && 'result' in answer) listed = answer.result;
-      // A hung final list is reported by the oracle as "did not answer"; do not report it twice.
-      this.log.withdraw(list);
-    } else {
-      listed = [];
-    }
+    const listed = await this.log.finalList(this.instance, () => this.advanceTo(this.now + 1_000));
     this.oracle.atQuiescence({
       now: this.now,
       children: this.children,
@@ -443,7 +431,7 @@ export class VirtualWorld {
     };
     this.children.push(child);
     this.log.attribute(child, cwd !== REPO_PATH);
-    this.oracle.onChildSpawned(child, this.children, this.table.live(), this.now);
+    this.oracle.onChildSpawned(child, this.children, () => this.table.live(), this.now);
     startFakeAgent(
       {
         table: this.table,
