@@ -106,9 +106,14 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
     const result = await runRealCommand(command, HAPI_PROFILE, seed(), options, 'reference-daemon');
     expect(result.violations).toEqual([]);
-    // The four children were found in /proc, each killed on its timeout.
-    expect(result.trace.filter((e) => e.kind === 'process-start' && e.role === 'wrapper')).toHaveLength(4);
-    expect(result.trace.filter((e) => e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error')).toHaveLength(4);
+    // Each of the four spawns timed out, naming its child; the children were found through /proc.
+    // (On a loaded machine a child can be killed at its 300 ms timeout before Node has even
+    // started it far enough to take its index: such a child is never seen, so "at least one".)
+    const timedOut = result.trace.flatMap((e) => (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error' ? [e.answer.result.pid] : []));
+    expect(timedOut).toHaveLength(4);
+    const found = result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === 'wrapper' ? [e.pid] : []));
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    for (const pid of found) expect(timedOut).toContain(pid);
     noneLeft();
     // SIGKILLed (with its process group) while one child boots and another is a session, then
     // started again over its state directory: nothing leaks, every request is answered.
