@@ -3,7 +3,8 @@
 // with its timeline, the fast-check seed and path, and one command that replays it.
 import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { INVARIANTS, type InvariantId, type RunnerDefinition } from '../runner/contract.ts';
 import type { Violation } from '../simulator/oracle.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
@@ -145,7 +146,6 @@ async function explain(
     description: `minimal counterexample: runner ${runner.name} breaks ${invariant} (fast-check seed ${seed}, path ${path})`,
   };
   const result = await runScenario(runner, parseScenario(described));
-  const ref = options.runnerRef ?? runner.name;
   let file: string | undefined;
   let htmlFile: string | undefined;
   if (options.artifactsDir !== undefined) {
@@ -157,9 +157,7 @@ async function explain(
     writeFileSync(htmlFile, renderHtmlTimeline({ title: `${runner.name} breaks ${invariant}`, subtitle: described.description ?? '', trace: result.trace, violations }));
   }
   const shown = file !== undefined && !relative(process.cwd(), file).startsWith('..') ? relative(process.cwd(), file) : file;
-  const replayCommand = shown !== undefined
-    ? `pnpm simulate --runner ${ref} --scenario ${shown}`
-    : `pnpm check --runner ${ref} --invariant ${invariant} --seed ${seed} --path ${path}`;
+  const replayCommand = replayLine(options.runnerRef, invariant, seed, path, shown);
   return {
     invariant,
     scenario: described,
@@ -172,6 +170,26 @@ async function explain(
     replayCommand,
     shrinks,
   };
+}
+
+/**
+ * One line that replays the failure where it is printed. From the command line, the command (as
+ * `npx runner-chaos …` where the package is installed, `pnpm …` in this repository) with the
+ * runner as it was named: a bundled name or a module path. From the Node API or vitest, where no
+ * module path is known, the options that replay it.
+ */
+export function replayLine(runnerRef: string | undefined, invariant: InvariantId, seed: number, path: string, scenarioFile: string | undefined): string {
+  if (runnerRef === undefined) {
+    return `pass { seed: ${seed}, path: ${JSON.stringify(path)}, invariants: [${JSON.stringify(invariant)}] } to runnerProperties() or checkRunner()`;
+  }
+  const installed = fileURLToPath(import.meta.url).split(sep).includes('node_modules');
+  const cli = (command: 'simulate' | 'check'): string => (installed ? `npx runner-chaos ${command}` : `pnpm ${command}`);
+  // A module path must still read as a path (`./x.ts`, not `x.ts`, which reads as a bundled name).
+  const ref = /[/\\.]/.test(runnerRef) && !isAbsolute(runnerRef) && !runnerRef.startsWith('.') ? `./${runnerRef}` : runnerRef;
+  const quote = (text: string): string => (/^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+  return scenarioFile !== undefined
+    ? `${cli('simulate')} --runner ${quote(ref)} --scenario ${quote(scenarioFile)}`
+    : `${cli('check')} --runner ${quote(ref)} --invariant ${invariant} --seed ${seed} --path ${quote(path)}`;
 }
 
 function safeName(name: string): string {

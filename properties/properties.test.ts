@@ -56,10 +56,14 @@ describe('replay', () => {
   it('replays a failure from its seed and path, and writes a scenario file that simulate replays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-replay-'));
     try {
-      const first = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99, artifactsDir: dir });
+      const first = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99, artifactsDir: dir, runnerRef: 'legacy' });
       const c = first.counterexample!;
       expect(c.file).toBe(join(dir, 'legacy-S1.json'));
+      // In this repository the command is the package script; installed, it is `npx runner-chaos`.
       expect(c.replayCommand).toMatch(/^pnpm simulate --runner legacy --scenario .*legacy-S1\.json$/);
+      // From the API, with no module path to name, the options that replay it.
+      const api = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99 });
+      expect(api.counterexample?.replayCommand).toBe(`pass { seed: 99, path: ${JSON.stringify(c.path)}, invariants: ["S1"] } to runnerProperties() or checkRunner()`);
       const again = await checkInvariant(legacyRunner, 'S1', { seed: c.seed, path: c.path });
       expect(again.counterexample?.scenario).toEqual(c.scenario);
       const fromFile = parseScenario(JSON.parse(readFileSync(c.file!, 'utf8')));

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The reference runner as a daemon: `pnpm runner`. It serves the HAPI-compatible control
 // protocol on 127.0.0.1 (random port), writes {pid, httpPort, token, startedAt} to
 // <state dir>/runner.json (mode 600), and spawns the agent command it is given. SIGTERM, SIGINT
@@ -66,8 +65,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   ports.logger.log('info', 'runner listening', { url: control.url, stateDir });
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (isEntryPoint) {
+/** The daemon's command line: parses `argv` (without node and the script) and starts it. */
+export async function daemonMain(argv: readonly string[]): Promise<void> {
   const program = new Command('runner-chaos-runner')
     .description('the reference runner as a daemon, speaking the HAPI-compatible control protocol on 127.0.0.1')
     .option('--state-dir <dir>', 'where runner.json (port, token) and the children file go', join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'runner-chaos'))
@@ -78,7 +77,7 @@ if (isEntryPoint) {
     .option('--runner <name>', 'serve a bundled runner other than the reference (e.g. legacy), to show the harness catching it')
     .exitOverride();
   try {
-    program.parse();
+    program.parse([...argv], { from: 'user' });
     await runDaemon(program.opts<DaemonOptions>());
   } catch (error) {
     if (!(error instanceof CommanderError)) process.stderr.write(`runner-chaos-runner: ${error instanceof Error ? error.message : String(error)}\n`);

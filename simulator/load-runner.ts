@@ -1,7 +1,8 @@
 // Finds a runner by bundled name or loads it from a module path, and checks that what the
 // module exports really is a runner before anything runs it.
 import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
 import { bundledRunners, findBundledRunner } from '../fixtures/runners/index.ts';
@@ -41,12 +42,8 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   const path = resolve(nameOrPath);
   if (!existsSync(path)) throw new RunnerLoadError(`runner module ${path} does not exist`);
   let module: Record<string, unknown>;
+  if (/\.[mc]?tsx?$/.test(path)) await ensureTypeScriptLoader(path);
   try {
-    // A TypeScript runner module needs a loader when we run from the built JavaScript.
-    if (/\.[mc]?tsx?$/.test(path) && !process.execArgv.some((a) => a.includes('tsx'))) {
-      const { register } = await import('tsx/esm/api');
-      register();
-    }
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new RunnerLoadError(`could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`);
@@ -54,4 +51,42 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   const exported = module.default ?? module.runner;
   if (exported === undefined) throw new RunnerLoadError(`${path} exports neither "default" nor "runner"`);
   return asRunnerDefinition(exported, basename(path));
+}
+
+let typeScriptLoader: 'tsx' | 'node' | undefined;
+
+/**
+ * A TypeScript runner module needs a loader when we run from the built JavaScript. tsx is an
+ * optional peer: it pulls in esbuild, whose install script pnpm 11+ refuses by default, so it is
+ * not forced on anyone. In order: tsx already loaded (our own tests), tsx installed beside the
+ * runner module or in the working directory, Node's own type stripping (22.18+, 23.6+), and
+ * otherwise a message that says what to do.
+ */
+async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
+  if (typeScriptLoader !== undefined) return;
+  if (process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined) {
+    typeScriptLoader = 'tsx';
+    return;
+  }
+  for (const base of [modulePath, join(process.cwd(), 'package.json')]) {
+    let api: string;
+    try {
+      api = createRequire(base).resolve('tsx/esm/api');
+    } catch {
+      continue; // not installed there
+    }
+    const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
+    register();
+    typeScriptLoader = 'tsx';
+    return;
+  }
+  const features = process.features as { typescript?: string | false };
+  if (features.typescript !== undefined && features.typescript !== false) {
+    typeScriptLoader = 'node';
+    return;
+  }
+  throw new RunnerLoadError(
+    `runner module ${modulePath} is TypeScript, and this Node ${process.version} cannot load it alone: ` +
+      'install tsx beside it (npm install -D tsx), or use Node 22.18 or later (it strips types itself), or give the compiled .js module',
+  );
 }

@@ -39,7 +39,7 @@ beforeEach(async () => {
   mkdirSync(join(agentDir, 'claims'), { recursive: true });
   const scenario = parseScenario({ agent: { bootDelayMs: 300, tree: [{ escape: 'setsid' }, { escape: 'double-fork' }] }, steps: [] });
   writeFileSync(join(agentDir, 'plan.json'), JSON.stringify({ timeScale: 1, defaultPlan: agentPlanFor(scenario, 0), plans: [] }));
-  daemon = spawn(process.execPath, ['--import', 'tsx', 'runner/daemon.ts', '--state-dir', join(dir, 'state'), '--agent-command', process.execPath, '--agent-arg', join(root, 'fixtures/agents/fake-agent.mjs'), '--webhook-timeout-ms', '5000'], {
+  daemon = spawn(process.execPath, ['--import', 'tsx', 'runner/daemon-bin.ts', '--state-dir', join(dir, 'state'), '--agent-command', process.execPath, '--agent-arg', join(root, 'fixtures/agents/fake-agent.mjs'), '--webhook-timeout-ms', '5000'], {
     cwd: root,
     env: { ...process.env, RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: agentDir },
     stdio: 'ignore',

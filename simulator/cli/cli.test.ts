@@ -96,7 +96,7 @@ describe('runner-chaos simulate', () => {
       let status = 0;
       let stderr = '';
       try {
-        execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
+        execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
       } catch (error) {
         status = (error as { status: number }).status;
         stderr = (error as { stderr: string }).stderr;
@@ -109,7 +109,7 @@ describe('runner-chaos simulate', () => {
   });
 
   it('works as a real command, with the JSON alone on stdout', () => {
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--json'], {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'simulate', '--json'], {
       encoding: 'utf8',
       timeout: 60_000,
     });

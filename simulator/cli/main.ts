@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // runner-chaos command line. Exit status: 0 every verdict as declared, 1 a verdict is not,
 // 2 bad usage (a flag, a scenario file or a runner module that is wrong).
 import { Command, CommanderError, Option } from 'commander';
@@ -75,17 +74,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`runner-chaos: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 2;
   }
-}
-
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (isEntryPoint) {
-  // A runner under test that rejects a promise nobody awaits, or throws in a callback, is a broken
-  // adapter (exit 2), not a violation (exit 1) and not a crash of the harness.
-  const broken = (what: string) => (error: unknown) => {
-    process.stderr.write(`runner-chaos: ${what} (from the runner under test?): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(2);
-  };
-  process.on('unhandledRejection', broken('unhandled promise rejection'));
-  process.on('uncaughtException', broken('uncaught exception'));
-  process.exitCode = await main(process.argv.slice(2));
 }

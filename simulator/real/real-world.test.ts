@@ -103,7 +103,7 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     const { runRealCommand } = await import('./real-world.ts');
     const { HAPI_PROFILE } = await import('./http-runner.ts');
     const root = new URL('../../', import.meta.url).pathname;
-    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
+    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon-bin.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
     const result = await runRealCommand(command, HAPI_PROFILE, seed(), options, 'reference-daemon');
     expect(result.violations).toEqual([]);
     // Each of the four spawns timed out, naming its child; the children were found through /proc.
@@ -141,7 +141,7 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
     const prefix = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${signal.toLowerCase()}`;
     const root = new URL('../../', import.meta.url).pathname;
     // legacy leaves its children running: there is something to clean up when the interrupt comes.
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/main.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
       cwd: root,
       env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
       stdio: 'ignore',

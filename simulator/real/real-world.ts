@@ -25,6 +25,7 @@ import { judge } from '../verdict.ts';
 import type { RunResult } from '../run-scenario.ts';
 import { HarnessServer } from './harness-server.ts';
 import { httpRunner, readEndpoint, type ControlProfile } from './http-runner.ts';
+import { fakeAgentPath } from './fake-agent-path.ts';
 
 /** What runs the runner: its code in this process over the Node ports, or a command over HTTP. */
 export type RunnerTarget =
@@ -33,7 +34,7 @@ export type RunnerTarget =
 
 export const RUN_MARKER = 'RUNNER_CHAOS_RUN';
 export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
-const FAKE_AGENT = new URL('../../fixtures/agents/fake-agent.mjs', import.meta.url).pathname;
+
 const QUIESCENCE_MARGIN_MS = 60_000;
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 const REAL_SLACK_MS = 250;
@@ -109,7 +110,7 @@ export class RealWorld {
       killGraceMs: Math.max(floor, this.real(scaled.killGraceMs)),
       pollIntervalMs: Math.max(10, this.real(scaled.pollIntervalMs)),
       agentCommand: process.execPath,
-      agentArgs: [FAKE_AGENT],
+      agentArgs: [fakeAgentPath()],
       // Every run its own owner: a runner sweeping its orphans must never find another run's
       // children (the soak found two runs on one machine doing just that with a shared id).
       ownerId: `owner-${this.runId}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100),
@@ -370,7 +371,7 @@ export class RealWorld {
         [RUN_MARKER]: this.runId,
         RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent'),
         RUNNER_CHAOS_STATE_DIR: stateDir,
-        HAPI_CLI_EXECUTABLE: FAKE_AGENT,
+        HAPI_CLI_EXECUTABLE: fakeAgentPath(),
         HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: String(this.runnerConfig.webhookTimeoutMs),
       },
     });
