@@ -1,6 +1,6 @@
 // The reference runner as a daemon: `pnpm runner`. It serves the HAPI-compatible control
 // protocol on 127.0.0.1 (random port), writes {pid, httpPort, token, startedAt} to
-// <state dir>/runner.json (mode 600), and spawns the agent command it is given. SIGTERM, SIGINT
+// <state dir>/runner.state.json (mode 600; tiann/hapi's name and fields, plus the token), and spawns the agent command it is given. SIGTERM, SIGINT
 // or POST /stop shut it down: every session it spawned is stopped, its tree verified dead.
 import { Command, CommanderError } from 'commander';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +12,9 @@ import { referenceRunner } from './reference.ts';
 import { findBundledRunner } from '../fixtures/runners/index.ts';
 import { startControlServer } from './node/control-server.ts';
 import { nodePorts } from './node/node-ports.ts';
+
+/** The state file's name: tiann/hapi's, so `--profile hapi` finds it as it finds hapi's. */
+export const STATE_FILE = 'runner.state.json';
 
 interface DaemonOptions {
   stateDir: string;
@@ -49,7 +52,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     stopping = true;
     await runner.shutdown();
     await control.server.close();
-    rmSync(join(stateDir, 'runner.json'), { force: true });
+    rmSync(join(stateDir, STATE_FILE), { force: true });
     process.exit(0);
   };
   const control = await startControlServer({ runner, token, onStop: () => void stop() });
@@ -57,8 +60,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   extraEnv.HAPI_RUNNER_URL = control.url;
   extraEnv.HAPI_RUNNER_TOKEN = token;
   // Written aside and renamed: a reader never sees half a file.
-  const stateFile = join(stateDir, 'runner.json');
-  writeFileSync(`${stateFile}.tmp`, JSON.stringify({ pid: process.pid, httpPort: control.port, token, startedAt: Date.now() }), { mode: 0o600 });
+  const stateFile = join(stateDir, STATE_FILE);
+  writeFileSync(`${stateFile}.tmp`, JSON.stringify({ pid: process.pid, httpPort: control.port, token, startTime: new Date().toISOString() }), { mode: 0o600 });
   renameSync(`${stateFile}.tmp`, stateFile);
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
@@ -69,7 +72,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 export async function daemonMain(argv: readonly string[]): Promise<void> {
   const program = new Command('runner-chaos-runner')
     .description('the reference runner as a daemon, speaking the HAPI-compatible control protocol on 127.0.0.1')
-    .option('--state-dir <dir>', 'where runner.json (port, token) and the children file go', join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'runner-chaos'))
+    .option('--state-dir <dir>', 'where runner.state.json (pid, port, token) and the children file go (default $HAPI_HOME, else ~/.local/state/runner-chaos)', process.env.HAPI_HOME ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'runner-chaos'))
     .option('--agent-command <path>', 'the agent CLI to spawn (default: $HAPI_CLI_EXECUTABLE, else hapi)')
     .option('--agent-arg <arg>', 'an argument put before the runner\'s own; repeatable', (v: string, p: string[] = []) => [...p, v])
     .option('--hub-url <url>', 'the hub to archive stopped sessions on')

@@ -31,3 +31,26 @@ ${cases.join('\n')}
 </testsuites>
 `;
 }
+
+/** A black-box check (`check --http`) as JUnit XML: one test case per scenario. */
+export function renderHttpJunit(
+  command: string,
+  results: readonly { scenario: string; violations: readonly { invariant: string; message: string }[]; harnessErrors: readonly string[] }[],
+): string {
+  const cases = results.map((r) => {
+    const open = `    <testcase classname="runner-chaos.http" name="${xml(r.scenario)}">`;
+    if (r.harnessErrors.length > 0) return `${open}\n      <error message="${xml(r.harnessErrors[0]!)}" type="harness">${xml(r.harnessErrors.join('\n'))}</error>\n    </testcase>`;
+    if (r.violations.length === 0) return `${open}</testcase>`;
+    const body = r.violations.map((v) => `${v.invariant}: ${v.message}`).join('\n');
+    return `${open}\n      <failure message="${xml(r.violations[0]!.message)}" type="${xml(r.violations[0]!.invariant)}">${xml(body)}</failure>\n    </testcase>`;
+  });
+  const failures = cases.filter((c) => c.includes('<failure')).length;
+  const errors = cases.filter((c) => c.includes('<error')).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="runner-chaos" tests="${cases.length}" failures="${failures}" errors="${errors}">
+  <testsuite name="runner-chaos --http: ${xml(command)}" tests="${cases.length}" failures="${failures}" errors="${errors}">
+${cases.join('\n')}
+  </testsuite>
+</testsuites>
+`;
+}

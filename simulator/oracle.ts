@@ -175,7 +175,10 @@ export class Oracle {
         // PIDs come round: any child that ever held the PID may be the one meant.
         const holders = children.filter((c) => c.root.pid === result.pid);
         const owner = holders.find((c) => c.sessionId === result.sessionId);
-        if (holders.length === 0) {
+        if (holders.length === 0 && result.pid <= 0) {
+          // A black-box answer that names no PID (hapi's): the harness looked for the child that reported the session.
+          this.report('T1', `${label} answered success with session ${result.sessionId}, which no child of the runner reported (a forged webhook's session?)`, atMs);
+        } else if (holders.length === 0) {
           this.report('T1', `${label} answered success with pid ${result.pid}, which is no child the runner started`, atMs);
         } else if (owner === undefined) {
           const reported = holders.map((c) => `child #${c.index} reported ${c.sessionId}`).join(', ');

@@ -44,7 +44,7 @@ beforeEach(async () => {
     env: { ...process.env, RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: agentDir },
     stdio: 'ignore',
   });
-  const stateFile = join(dir, 'state', 'runner.json');
+  const stateFile = join(dir, 'state', 'runner.state.json');
   for (let i = 0; i < 300 && !existsSync(stateFile); i++) await sleep(50);
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { httpPort: number; token: string; pid: number };
   expect(state.pid).toBe(daemon.pid);
@@ -78,7 +78,7 @@ describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_
     const exited = new Promise<number | null>((resolve) => daemon!.once('exit', resolve));
     expect(await call('/stop', {})).toMatchObject({ status: 200, body: { status: 'stopping' } });
     expect(await exited).toBe(0);
-    expect(existsSync(join(dir, 'state', 'runner.json'))).toBe(false);
+    expect(existsSync(join(dir, 'state', 'runner.state.json'))).toBe(false);
   });
 
   it('answers bad requests with a clear 4xx and changes nothing', async () => {

@@ -6,10 +6,14 @@ import { renderJunit } from '../junit.ts';
 import { progressReporter } from './progress.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runRealCommand } from '../real/real-world.ts';
+import { runRealCommand, type RealRunResult } from '../real/real-world.ts';
+import { probeAgent } from '../real/agent-probe.ts';
+import { renderTimeline } from '../timeline.ts';
+import { renderHtmlTimeline } from '../html-timeline.ts';
+import { renderHttpJunit } from '../junit.ts';
+import { resolveRunnerConfig } from '../../runner/config.ts';
 import { PROFILES } from '../real/http-runner.ts';
 import { blackBoxScenarios } from '../real/black-box-scenarios.ts';
-import { DEFAULT_TIME_SCALE } from './simulate.ts';
 import { FAULT_KINDS } from '../../properties/arbitraries.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -27,6 +31,8 @@ export interface CheckCliOptions {
   profile?: string;
   progress?: boolean;
   timeScale?: number;
+  killGrace?: number;
+  only?: string[];
 }
 
 export interface CheckOutcome {
@@ -82,37 +88,86 @@ export function renderReport(report: CheckReport): string {
   return lines.join('\n');
 }
 
+/** Real ms per scenario ms for black-box runs: hapi's 15 s timeout takes 1.5 s, several agent start-ups. */
+export const DEFAULT_HTTP_TIME_SCALE = 0.1;
+/** The runner's webhook timeout must be at least this many agent start-ups, or children are judged before they ran. */
+const MIN_STARTS_PER_TIMEOUT = 4;
+
 /** `check --http COMMAND`: the black-box scenarios, in the real world, against a runner command. */
 async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   const command = options.http!;
   if (options.runner !== undefined) throw new UsageError('give either --runner or --http, not both');
   if (process.platform !== 'linux') throw new UsageError(`--http needs Linux (/proc); this is ${process.platform}`);
+  if (command.trim() === '') throw new UsageError('--http needs a command that starts the runner');
   const profile = PROFILES[options.profile ?? 'hapi'];
   if (profile === undefined) throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
-  const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${options.timeScale ?? DEFAULT_TIME_SCALE})`];
+  const timeScale = options.timeScale ?? DEFAULT_HTTP_TIME_SCALE;
+  const killGraceMs = options.killGrace ?? profile.killGraceMs;
+  const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
+  const all = blackBoxScenarios();
+  const unknownNames = (options.only ?? []).filter((name) => !all.some((s) => s.name === name));
+  if (unknownNames.length > 0) throw new UsageError(`unknown black-box scenario(s) ${unknownNames.join(', ')} (known: ${all.map((s) => s.name).join(' ')})`);
+  const scenarios = options.only === undefined ? all : all.filter((s) => options.only!.includes(s.name));
+  const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${timeScale}, runner's kill grace ${killGraceMs} ms per process)`];
+  // The canary: the harness sees its own agents, and they start well within the runner's timeout.
+  let probe;
+  try {
+    probe = await probeAgent();
+  } catch (error) {
+    return { exitCode: 2, output: [...lines, `  harness error: ${(error as Error).message}`].join('\n') };
+  }
+  const timeoutRealMs = resolveRunnerConfig({}).webhookTimeoutMs * timeScale;
+  lines.push(`canary: the harness sees its own agents; one starts in ${probe.startMs} ms here`);
+  if (probe.startMs * MIN_STARTS_PER_TIMEOUT > timeoutRealMs) {
+    const needed = Math.min(1, Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / resolveRunnerConfig({}).webhookTimeoutMs) * 100) / 100);
+    lines.push(`  harness error: at time scale ${timeScale} the 15 s webhook timeout is ${Math.round(timeoutRealMs)} real ms, under ${MIN_STARTS_PER_TIMEOUT} agent start-ups (${probe.startMs} ms each): children would be judged before they ran. Use --time-scale ${needed} or more.`);
+    return { exitCode: 2, output: lines.join('\n') };
+  }
   const results = [];
-  const scenarios = blackBoxScenarios();
   const started = performance.now();
+  let harnessFailed = false;
   for (const [index, scenario] of scenarios.entries()) {
     // Each real scenario takes seconds: say which one runs, and how long is left, as we go.
     const elapsed = (performance.now() - started) / 1000;
     const left = index === 0 ? '' : `, about ${Math.round((elapsed / index) * (scenarios.length - index))} s left`;
     process.stderr.write(`check --http: scenario ${index + 1}/${scenarios.length} ${scenario.name}${left}\n`);
-    let result;
+    let result: RealRunResult;
     try {
-      result = await runRealCommand(command, profile, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE }, 'http-runner');
+      result = await runRealCommand(command, profile, scenario, { timeScale, killGraceMs }, 'http-runner');
     } catch (error) {
-      lines.push(`  ${scenario.name}: ERROR ${(error as Error).message}`);
-      return { exitCode: 2, output: lines.join('\n') };
+      lines.push(`  ${scenario.name}: harness error: ${(error as Error).message}`);
+      harnessFailed = true;
+      break;
     }
-    results.push({ scenario: scenario.name, violations: result.violations, counts: result.counts, killedAtEnd: result.killedAtEnd });
-    lines.push(`  ${scenario.name}: ${result.violations.length === 0 ? 'held' : `VIOLATED ${result.violated.join(' ')}`} (${Math.round(result.wallMs)} ms)`);
+    const errored = result.harnessErrors.length > 0;
+    harnessFailed ||= errored;
+    results.push({ scenario: scenario.name, violations: result.violations, counts: result.counts, killedAtEnd: result.killedAtEnd, harnessErrors: result.harnessErrors, notes: result.notes, forged: result.forged });
+    const verdict = errored ? 'HARNESS ERROR (proves nothing)' : result.violations.length === 0 ? 'held' : `VIOLATED ${result.violated.join(' ')}`;
+    lines.push(`  ${scenario.name}: ${verdict} (${Math.round(result.wallMs)} ms)`);
+    for (const e of result.harnessErrors) lines.push(`    harness error: ${e}`);
+    for (const n of result.notes) lines.push(`    note: ${n}`);
     for (const v of result.violations) lines.push(`    ${v.invariant}: ${v.message}`);
     if (result.killedAtEnd.length > 0) {
       lines.push(`    the harness killed the ${result.killedAtEnd.length} process(es) of the run still alive at the end (${result.counts.leakedProcesses} of them leaked, the rest in sessions the runner lists)`);
     }
+    if (errored || result.violations.length > 0) {
+      if (result.runnerOutput !== undefined && result.runnerOutput !== '') lines.push('    the runner\'s last output:', ...result.runnerOutput.split('\n').map((l) => `      ${l}`));
+      mkdirSync(artifacts, { recursive: true });
+      const base = join(artifacts, `http-${safeName(scenario.name)}`);
+      writeFileSync(`${base}.timeline.txt`, `${renderTimeline(result.trace)}\n`);
+      writeFileSync(`${base}.html`, renderHtmlTimeline({ title: `${command} in ${scenario.name}`, subtitle: scenario.description ?? '', trace: result.trace, violations: result.violations }));
+      if (result.runnerOutput !== undefined) writeFileSync(`${base}.runner-output.txt`, `${result.runnerOutput}\n`);
+      lines.push(`    timeline: ${base}.timeline.txt, ${base}.html`);
+    }
   }
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, 'junit.xml'), renderHttpJunit(command, results));
   const failed = results.some((r) => r.violations.length > 0);
-  lines.push('', `verdict: ${failed ? 'NOT as declared' : 'as declared'}`);
-  return { exitCode: failed ? 1 : 0, output: options.json === true ? JSON.stringify({ command, profile: profile.name, results }, null, 2) : lines.join('\n') };
+  const exitCode = harnessFailed ? 2 : failed ? 1 : 0;
+  lines.push('', `verdict: ${harnessFailed ? 'HARNESS ERROR: the run proves nothing (see above)' : failed ? 'NOT as declared' : 'as declared'}`);
+  return { exitCode, output: options.json === true ? JSON.stringify({ command, profile: profile.name, timeScale, agentStartMs: probe.startMs, results, exitCode }, null, 2) : lines.join('\n') };
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -9,7 +9,7 @@ import { parseScenario, type Scenario } from '../scenario.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import { renderTimeline } from '../timeline.ts';
 import { renderVerdictTable } from './report.ts';
-import { runReal } from '../real/real-world.ts';
+import { runReal, type RealRunResult } from '../real/real-world.ts';
 
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;
@@ -84,7 +84,7 @@ export async function resolveRunners(names: readonly string[] | undefined): Prom
 }
 
 export interface SimulateOutcome {
-  readonly exitCode: 0 | 1;
+  readonly exitCode: 0 | 1 | 2;
   readonly output: string;
 }
 
@@ -99,7 +99,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     results.push(options.real === true ? await runReal(runner, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE }) : await runScenario(runner, scenario));
   }
   const wallMs = Math.round((performance.now() - started) * 100) / 100;
-  const exitCode = results.every((r) => r.verdict === 'as-declared') ? 0 : 1;
+  // A real run whose agents could not run as the scenario asked proves nothing: exit 2, said why.
+  const harnessErrors = results.flatMap((r) => ('harnessErrors' in r ? (r as RealRunResult).harnessErrors.map((e) => `${r.runner}: ${e}`) : []));
+  const exitCode = harnessErrors.length > 0 ? 2 : results.every((r) => r.verdict === 'as-declared') ? 0 : 1;
   if (options.json === true) {
     const document = {
       scenario,
@@ -110,6 +112,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
         violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, atMs: v.atMs })),
         counts: r.counts,
         verdict: r.verdict,
+        ...('harnessErrors' in r ? { harnessErrors: (r as RealRunResult).harnessErrors } : {}),
       })),
       wallMs,
     };
@@ -122,6 +125,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     }
   }
   sections.push(`\n${renderVerdictTable(results)}`);
-  sections.push(`\n${results.length} runner(s) in ${wallMs} ms of wall time; ${exitCode === 0 ? 'every verdict is as declared' : 'some verdicts are NOT as declared'}`);
+  for (const e of harnessErrors) sections.push(`harness error: ${e}`);
+  const summary = exitCode === 2 ? 'HARNESS ERROR: the run proves nothing (see above)' : exitCode === 0 ? 'every verdict is as declared' : 'some verdicts are NOT as declared';
+  sections.push(`\n${results.length} runner(s) in ${wallMs} ms of wall time; ${summary}`);
   return { exitCode, output: sections.join('\n') };
 }

@@ -6,10 +6,11 @@
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
+import { HarnessError } from './harness-error.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
 import type { ProcessHost, RunnerPorts, WorktreeHost } from '../../runner/ports.ts';
 import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
@@ -19,12 +20,12 @@ import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, typ
 import { Oracle, quiescenceHorizonMs } from '../oracle.ts';
 import { sessionNamed, type ChildRecord, type ProcessView } from '../records.ts';
 import { RequestLog } from '../request-log.ts';
-import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
+import { agentPlanFor, type DescendantPlan, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { judge } from '../verdict.ts';
 import type { RunResult } from '../run-scenario.ts';
 import { HarnessServer } from './harness-server.ts';
-import { httpRunner, readEndpoint, type ControlProfile } from './http-runner.ts';
+import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
 
 /** What runs the runner: its code in this process over the Node ports, or a command over HTTP. */
@@ -38,12 +39,23 @@ export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
 const QUIESCENCE_MARGIN_MS = 60_000;
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 const REAL_SLACK_MS = 250;
+/** How long a runner command may take to write its state file and answer. */
+const LAUNCH_TIMEOUT_MS = 20_000;
+/** How long a step waits for /proc discovery to see a child a runner has started. */
+const DISCOVERY_WAIT_MS = 2_000;
 
 export interface RealWorldOptions {
   /** Real milliseconds per scenario millisecond (0.002: a 60 minute boot takes 7.2 s). */
   readonly timeScale: number;
   /** Floors for the runner's kill timing in real milliseconds: real processes need time to die. */
   readonly minGraceMs?: number;
+  /**
+   * A black-box runner's own kill grace per process, in real milliseconds (default: its
+   * profile's; hapi's is 3 s). No time scale shortens it, so L1's bounds add it on top.
+   */
+  readonly killGraceMs?: number;
+  /** How long a runner command may take to write its state file (default 20 s). */
+  readonly launchTimeoutMs?: number;
 }
 
 export interface RealRunResult extends RunResult {
@@ -51,6 +63,17 @@ export interface RealRunResult extends RunResult {
   readonly killedAtEnd: readonly { pid: number; cmd: string }[];
   readonly bystanderSignals: number;
   readonly wallMs: number;
+  /**
+   * What went wrong on the harness's side (the runner unreachable, an agent that could not run,
+   * a child killed before its agent started): the verdict proves nothing while any is set.
+   */
+  readonly harnessErrors: readonly string[];
+  /** Steps the run could not play as written, and why. */
+  readonly notes: readonly string[];
+  /** Every PID a forged webhook named, and what it was (always a process of the run). */
+  readonly forged: readonly { names: string; pid: number }[];
+  /** The runner command's output, last lines (black box only). */
+  readonly runnerOutput?: string;
 }
 
 let runs = 0;
@@ -61,6 +84,10 @@ interface Instance {
   clock?: { clearAll(): void };
   /** A launched runner command: its process (the leader of its own group). */
   process?: { pid: number; starttime: string };
+  /** A launched runner's own PID, from its state file, checked to be a process of the run. */
+  runnerPid?: { pid: number; starttime: string } | undefined;
+  /** A launched runner that exited while nobody had asked it to. */
+  exitedOnItsOwn?: { atMs: number; how: string };
 }
 
 /** A ChildRecord's root as the harness sees it: updated as the OS tells. */
@@ -93,6 +120,13 @@ export class RealWorld {
 
   private readonly definition: Pick<RunnerDefinition, 'name' | 'declares'>;
   private poller: NodeJS.Timeout | undefined;
+  private launches = 0;
+  private readonly runnerLogs: string[] = [];
+  /** What went wrong on the harness's side: the run proves nothing, and says so (exit 2). */
+  private readonly harnessErrors = new Set<string>();
+  /** What the run could not do as the scenario asked (a skipped step), shown with the result. */
+  private readonly notes: string[] = [];
+  private readonly forged: { names: string; pid: number }[] = [];
 
   constructor(
     readonly scenario: Scenario,
@@ -120,8 +154,9 @@ export class RealWorld {
     this.oracle = new Oracle(
       { ...this.runnerConfig, webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs), termGraceMs: back(this.runnerConfig.termGraceMs), killGraceMs: back(this.runnerConfig.killGraceMs), pollIntervalMs: back(this.runnerConfig.pollIntervalMs) },
       (v) => this.record({ kind: 'violation', atMs: this.now(), invariant: v.invariant, message: v.message }),
-      // Real answers cross processes, HTTP and a loaded machine: give them 250 real ms of slack.
-      { answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS)), exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)) },
+      // Real answers cross processes, HTTP and a loaded machine: give them 250 real ms of slack,
+      // and a black-box runner its own real-time kill graces for the largest tree it may stop.
+      { answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS + this.runnersOwnKillTimeMs())), exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)) },
     );
     this.log = new RequestLog({
       now: () => this.now(),
@@ -130,6 +165,15 @@ export class RealWorld {
       children: () => this.knownChildren(),
       live: () => this.liveRunProcesses(),
     });
+  }
+
+  /** Real ms a black-box runner may take to stop the largest tree of the scenario, by its own clock. */
+  private runnersOwnKillTimeMs(): number {
+    if (this.target.kind !== 'command') return 0;
+    const count = (nodes: readonly DescendantPlan[]): number => nodes.reduce((n, node) => n + 1 + count(node.children ?? []), 0);
+    const plans = [agentPlanFor(this.scenario, Number.MAX_SAFE_INTEGER), ...this.scenario.agents.map((_, i) => agentPlanFor(this.scenario, i))];
+    const largest = Math.max(...plans.map((plan) => 1 + count(plan.tree)));
+    return this.target.profile.stopAllowanceMs(largest, this.options.killGraceMs);
   }
 
   private real(scenarioMs: number): number {
@@ -158,14 +202,18 @@ export class RealWorld {
     process.once('exit', lastChance);
     let killedAtEnd: { pid: number; cmd: string }[] = [];
     let bystanderSignals = 0;
+    let runnerOutput: string | undefined;
     try {
       await this.setUp();
       for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
       await this.quiesce();
+      this.reportRunnerDeath();
+      this.checkExercised();
     } finally {
       for (const signal of signals) process.removeListener(signal, onSignal);
       process.removeListener('exit', lastChance);
       bystanderSignals = this.bystanderSignals();
+      runnerOutput = this.target.kind === 'command' ? this.runnerOutputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
       killedAtEnd = await this.cleanUp();
     }
     const violated = this.oracle.violated;
@@ -180,6 +228,10 @@ export class RealWorld {
       killedAtEnd,
       bystanderSignals,
       wallMs: performance.now() - wallStart,
+      harnessErrors: [...this.harnessErrors],
+      notes: this.notes,
+      forged: this.forged,
+      ...(runnerOutput !== undefined ? { runnerOutput } : {}),
     };
   }
 
@@ -208,6 +260,7 @@ export class RealWorld {
         hubUrl: `${this.server.url}/hub`,
         webhookUrl: `${this.server.url}/runner/session-started`,
         defaultPlan: agentPlanFor(this.scenario, Number.MAX_SAFE_INTEGER),
+        startedBy: this.target.kind === 'command' ? this.target.profile.startedBy : 'runner',
         plans,
       }),
     );
@@ -286,7 +339,16 @@ export class RealWorld {
         break;
       }
       case 'forge-webhook': {
-        const hostPid = this.resolvePid(step.pid);
+        // Only ever a PID this run owns, checked to still be that process: a runner may signal
+        // whatever a webhook names, and a wrong guess here could be the machine's init.
+        const target = await this.ownedPid(step.pid);
+        if (target === undefined) {
+          this.notes.push(`forge-webhook naming ${JSON.stringify(step.pid)} skipped: no process of this run is that (a forged webhook never names a PID the run does not own)`);
+          this.record({ kind: 'log', atMs: this.now(), level: 'warn', message: `harness: forged webhook naming ${JSON.stringify(step.pid)} skipped: not a process of this run` });
+          break;
+        }
+        const hostPid = target;
+        this.forged.push({ names: Object.keys(step.pid)[0] ?? '?', pid: hostPid });
         this.record({ kind: 'webhook', atMs: this.now(), pid: hostPid, sessionId: step.sessionId, startedBy: step.startedBy, forged: true });
         if (step.startedBy === 'terminal') this.oracle.onTerminalWebhook(step.sessionId);
         void this.instance?.runner?.sessionStarted({ sessionId: step.sessionId, metadata: { hostPid, startedBy: step.startedBy } }).catch(() => {});
@@ -303,11 +365,30 @@ export class RealWorld {
     await sleep(5);
   }
 
-  private resolvePid(ref: PidRef): number {
-    if ('pid' in ref) return ref.pid;
-    if ('runner' in ref) return this.instance?.process?.pid ?? process.pid;
-    if ('bystander' in ref) return this.bystanders.at(-1)?.pid ?? 1;
-    return this.children[ref.spawn]?.root.pid ?? 1;
+  /**
+   * The PID a step names, if it is a live process this run started (a child, the bystander, the
+   * runner itself), waiting a bounded time for a child that /proc discovery has not seen yet.
+   * Never a fallback: undefined when there is none.
+   */
+  private async ownedPid(ref: PidRef): Promise<number | undefined> {
+    const same = (p: { pid: number; starttime: string } | undefined): number | undefined =>
+      p !== undefined && p.pid > 1 && readStat(p.pid)?.starttime === p.starttime ? p.pid : undefined;
+    if ('pid' in ref) return undefined; // a literal PID belongs to whoever holds it on this machine
+    if ('runner' in ref) {
+      if (this.target.kind === 'in-process') return process.pid; // our own process: the A2 gate blocks any signal to it
+      return same(this.instance?.runnerPid);
+    }
+    if ('bystander' in ref) {
+      const bystander = this.bystanders.at(-1) ?? (await this.spawnBystander());
+      return same(bystander);
+    }
+    for (let waited = 0; waited <= DISCOVERY_WAIT_MS; waited += 20) {
+      const root = this.children[ref.spawn]?.root;
+      if (root !== undefined && root.pid > 0) return root.alive ? same({ pid: root.pid, starttime: root.generation }) : undefined;
+      if (this.target.kind === 'command') this.discoverChildren();
+      await sleep(20);
+    }
+    return undefined;
   }
 
   /** Starts a canary that writes down every signal it gets, and waits until it listens. */
@@ -355,19 +436,32 @@ export class RealWorld {
 
   /**
    * Starts a runner command in its own process group with the run's marker, the fake agent as
-   * its agent (HAPI_CLI_EXECUTABLE) and a state directory (RUNNER_CHAOS_STATE_DIR), and waits
-   * for it to write its port. Its children are found through /proc.
+   * its agent (HAPI_CLI_EXECUTABLE, with a stub of each agent CLI its preflight looks for on
+   * PATH), its profile's environment (home, hub, switches) and a state directory
+   * (RUNNER_CHAOS_STATE_DIR), and waits, bounded, for it to write its port and answer on it.
+   * Its output goes to a log kept for the report. A command that exits, writes nothing, writes
+   * a port nobody listens on or answers garbage is a harness error naming that, never a pass.
    */
   private async launch(instance: Instance, target: Extract<RunnerTarget, { kind: 'command' }>): Promise<void> {
     const stateDir = join(this.dir, 'state');
     mkdirSync(stateDir, { recursive: true });
     rmSync(target.profile.stateFile(stateDir), { force: true });
+    const shims = join(this.dir, 'agent-clis');
+    mkdirSync(shims, { recursive: true });
+    for (const cli of target.profile.agentClis) {
+      writeFileSync(join(shims, cli), `#!/bin/sh\n# runner-chaos: a stub for the runner's preflight; the runner spawns the fake agent instead.\necho "0.0.0 (runner-chaos stub of ${cli})"\n`, { mode: 0o755 });
+    }
+    const logFile = join(this.dir, `runner-${++this.launches}.log`);
+    this.runnerLogs.push(logFile);
+    const output = openSync(logFile, 'a');
     const child = spawn(target.command, {
       shell: true,
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', output, output],
       env: {
         ...process.env,
+        ...target.profile.env({ stateDir, hubUrl: this.server.url, hubToken: `rc-${this.runId}` }),
+        PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
         [RUN_MARKER]: this.runId,
         RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent'),
         RUNNER_CHAOS_STATE_DIR: stateDir,
@@ -375,22 +469,91 @@ export class RealWorld {
         HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: String(this.runnerConfig.webhookTimeoutMs),
       },
     });
+    closeSync(output);
     child.unref();
+    // A runner that dies when nobody asked it to (a restart step kills it on purpose) is a finding.
+    child.once('exit', (code, signal) => {
+      if (!instance.alive) return;
+      instance.exitedOnItsOwn = { atMs: this.now(), how: code !== null ? `exit code ${code}` : `signal ${signal}` };
+      this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid });
+      this.record({ kind: 'log', atMs: this.now(), level: 'error', message: `harness: the runner command exited on its own (${instance.exitedOnItsOwn.how})` });
+    });
     const pid = child.pid ?? 0;
     instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
     this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid });
-    let endpoint;
-    for (let waited = 0; waited < 30_000 && endpoint === undefined; waited += 50) {
-      if (readStat(pid) === undefined) throw new Error(`runner command exited before writing ${target.profile.stateFile(stateDir)}: ${target.command}`);
+    const stateFile = target.profile.stateFile(stateDir);
+    let reading = readEndpoint(target.profile, stateDir);
+    for (let waited = 0; !('endpoint' in reading); waited += 50) {
+      if (readStat(pid)?.starttime !== instance.process.starttime) {
+        throw new HarnessError(`the runner command exited before writing ${stateFile}: ${target.command}${this.runnerOutputTail()}`);
+      }
+      if (waited >= (this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS)) {
+        throw new HarnessError(`the runner command wrote no usable ${stateFile} within ${(this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.runnerOutputTail()}`);
+      }
       await sleep(50);
-      endpoint = readEndpoint(target.profile, stateDir);
+      reading = readEndpoint(target.profile, stateDir);
     }
-    if (endpoint === undefined) throw new Error(`runner command wrote no ${target.profile.stateFile(stateDir)} within 30 s: ${target.command}`);
+    const endpoint = reading.endpoint;
+    // The runner's own PID, as it says, and only if it is a process of this run: never the shell's, never a stranger's.
+    instance.runnerPid = endpoint.pid !== undefined && readEnviron(endpoint.pid)?.get(RUN_MARKER) === this.runId ? { pid: endpoint.pid, starttime: readStat(endpoint.pid)?.starttime ?? '' } : undefined;
     // Agents that are not told the runner's address by the runner itself find it in their plan.
     const planPath = join(this.dir, 'agent', 'plan.json');
     writeFileSync(planPath, JSON.stringify({ ...JSON.parse(readFileSync(planPath, 'utf8')), webhookUrl: `${endpoint.url}${target.profile.paths.webhook}` }));
-    instance.runner = httpRunner(endpoint, target.profile);
+    const http = httpRunner(endpoint, target.profile, { pidOfSession: (sessionId) => this.pidOfSession(sessionId) });
+    try {
+      await http.listSessions();
+    } catch (error) {
+      throw new HarnessError(`the runner's state file ${stateFile} names ${endpoint.url}, but ${error instanceof UnreachableRunnerError ? 'nothing answers there' : 'what answers there does not speak the control protocol'}: ${(error as Error).message}${this.runnerOutputTail()}`);
+    }
+    instance.runner = this.watchReachability(http, endpoint.url);
     this.poller ??= setInterval(() => this.discoverChildren(), 20);
+  }
+
+  /** Whether the launched runner's process has died (a refusal is then its death, not a fault of ours). */
+  private runnerProcessGone(): boolean {
+    const p = this.instance?.process;
+    return p === undefined || readStat(p.pid)?.starttime !== p.starttime;
+  }
+
+  /** A black-box runner's calls: a refused or reset connection is a fault the harness reports, not an answer. */
+  private watchReachability(runner: Runner, url: string): Runner {
+    const watch = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        try {
+          return await call(...args);
+        } catch (error) {
+          const up = this.instance?.runner !== undefined && this.instance.alive && this.instance.exitedOnItsOwn === undefined;
+          if (error instanceof UnreachableRunnerError && up && !this.runnerProcessGone()) {
+            this.harnessErrors.add(`the runner at ${url} could not be reached while it should have been up: ${error.message}`);
+          }
+          throw error;
+        }
+      };
+    return {
+      spawnSession: watch((r) => runner.spawnSession(r)),
+      sessionStarted: watch((b) => runner.sessionStarted(b)),
+      stopSession: watch((id) => runner.stopSession(id)),
+      listSessions: watch(() => runner.listSessions()),
+      shutdown: watch(() => runner.shutdown()),
+    };
+  }
+
+  /**
+   * The PID of the child that reports `sessionId` (a fake agent reports `sess-<index+1>`). Asked
+   * when an answer names no PID (hapi's does not): that child has posted its webhook by then, so
+   * one /proc scan finds it, and the answer's time is not delayed by a wait.
+   */
+  private async pidOfSession(sessionId: string): Promise<number | undefined> {
+    this.discoverChildren();
+    return this.knownChildren().find((c) => c.sessionId === sessionId)?.root.pid;
+  }
+
+  /** The last lines the runner command printed, for a message. */
+  private runnerOutputTail(): string {
+    const file = this.runnerLogs.at(-1);
+    if (file === undefined || !existsSync(file)) return '';
+    const tail = readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+    return tail === '' ? '\n(it printed nothing)' : `\nits last output:\n${tail}`;
   }
 
   /** The children seen so far (a black-box runner's may be found out of order: no holes here). */
@@ -403,7 +566,7 @@ export class RealWorld {
     const claims = new Map<number, number>();
     const claimDir = join(this.dir, 'agent', 'claims');
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
-      if (name.endsWith('.exited')) continue;
+      if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
       try {
         claims.set((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid, Number(name));
       } catch {
@@ -614,6 +777,53 @@ export class RealWorld {
     });
   }
 
+  /**
+   * A black-box runner that died on its own. Right after a forged webhook named its own PID, it
+   * signalled itself on a stranger's word (A2: hapi's orphan path SIGTERMs, then SIGKILLs, the
+   * PID a "runner" webhook names); otherwise it crashed, and what it left unanswered is L1.
+   */
+  private reportRunnerDeath(): void {
+    const died = this.instance?.exitedOnItsOwn;
+    if (died === undefined) return;
+    const runnerPid = this.instance?.runnerPid?.pid;
+    const forged = this.trace.events.find((e) => e.kind === 'webhook' && e.forged && e.pid === runnerPid && e.atMs <= died.atMs);
+    if (forged !== undefined) {
+      this.oracle.report('A2', `the runner (pid ${runnerPid}) died (${died.how}) ${died.atMs - forged.atMs} ms after a forged webhook named its own PID: it signalled the PID a stranger named`, died.atMs);
+    } else {
+      this.oracle.report('L1', `the runner command exited on its own (${died.how}) during the scenario, while nobody had asked it to: every request after that went unanswered`, died.atMs);
+    }
+  }
+
+  /**
+   * Fail closed: a child whose agent never started (it could not run, or the runner killed it
+   * before it did) did not exercise the plan the scenario gave it, so the verdict would rest on
+   * nothing. So does a scenario that asked for spawns and saw no agent at all.
+   */
+  private checkExercised(): void {
+    const claims = join(this.dir, 'agent', 'claims');
+    for (const child of this.knownChildren()) {
+      if (existsSync(join(claims, `${child.index}.up`))) continue;
+      const error = safeRead(join(claims, `${child.index}.error`)).split('\n')[0];
+      if (error !== undefined && error !== '') {
+        this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) failed: ${error}`);
+      } else if (child.root.alive) {
+        this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) never started (still not up at the end): the machine is too slow for this time scale; raise --time-scale`);
+      } else if (child.root.signalledByRunner === true) {
+        this.harnessErrors.add(
+          `child #${child.index} (pid ${child.root.pid}) was killed by the runner before its agent had started, so its plan was not exercised: ` +
+            "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale",
+        );
+      } else if (child.root.crashedByWorld !== true) {
+        this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) exited before it started, of nothing the scenario asked for: it could not run here`);
+      }
+    }
+    const spawns = this.log.requests.filter((r) => r.op === 'spawn');
+    if (spawns.length > 0 && this.knownChildren().length === 0) {
+      const first = spawns.find((r) => r.answer !== undefined)?.answer;
+      this.harnessErrors.add(`the runner started no agent for ${spawns.length} spawn request(s)${first !== undefined ? `; the first answer was ${JSON.stringify('result' in first ? first.result : 'failure' in first ? first.failure : first).slice(0, 300)}` : ''}`);
+    }
+  }
+
   private gitKnows(path: string): boolean {
     try {
       return execFileSync('git', ['-C', this.repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' }).includes(`worktree ${path}\n`);
@@ -626,6 +836,26 @@ export class RealWorld {
 /** Every live process in a process group, ours or not. */
 function groupMembers(pgid: number): number[] {
   return listPids().filter((pid) => readStat(pid)?.pgid === pgid);
+}
+
+/** State files in `dir` that look like the one expected under another name: a hint for the message. */
+function nearMisses(dir: string, expected: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return '';
+  }
+  const others = names.filter((name) => name !== basename(expected) && /\.json$/.test(name) && /"httpPort"\s*:/.test(safeRead(join(dir, name))));
+  return others.length === 0 ? '' : `; it wrote ${others.map((n) => join(dir, n)).join(', ')} instead, which has an httpPort: is the profile right, or the file name?`;
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function readCmd(pid: number): string {
