@@ -12,6 +12,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileRunPrefix } from '../simulator/test-support.ts';
+
+// This file's processes carry a marker of its own (files run in parallel).
+fileRunPrefix('installed');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outsider = join(root, 'fixtures', 'outsider');
@@ -156,6 +160,14 @@ describe.runIf(linuxX64)('the installed package', () => {
     const replayed = await run(pnpmDir, 'sh', ['-c', replay!], { env });
     expect(replayed.code, replayed.stderr).toBe(1); // the same violation, seen again
     expect(replayed.stdout).toMatch(/VIOLATION S\d/);
+  });
+
+  it("check --http from the installed package: the installed daemon serving legacy shows the seed incident's ghosts", async () => {
+    // runner-chaos-runner is found on PATH the way npx puts the package's bins there.
+    const http = await run(npmDir, 'npx', ['runner-chaos', 'check', '--http', 'runner-chaos-runner --runner legacy', '--only', 'seed-incident', '--json'], { timeoutMs: 180_000 });
+    expect(http.code, http.stdout + http.stderr).toBe(1);
+    const report = JSON.parse(http.stdout) as { results: Array<{ scenario: string; counts: { ghostSessions: number }; harnessErrors: string[] }> };
+    expect(report.results).toMatchObject([{ scenario: 'seed-incident', counts: { ghostSessions: 4 }, harnessErrors: [] }]);
   });
 
   it('simulate --real from the installed package runs real agents: legacy shows its ghost', async () => {

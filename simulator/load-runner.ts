@@ -1,8 +1,8 @@
 // Finds a runner by bundled name or loads it from a module path, and checks that what the
 // module exports really is a runner before anything runs it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
 import { bundledRunners, findBundledRunner } from '../fixtures/runners/index.ts';
@@ -69,12 +69,8 @@ async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
     return;
   }
   for (const base of [modulePath, join(process.cwd(), 'package.json')]) {
-    let api: string;
-    try {
-      api = createRequire(base).resolve('tsx/esm/api');
-    } catch {
-      continue; // not installed there
-    }
+    const api = tsxEsmApi(base);
+    if (api === undefined) continue; // not installed there
     const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
     register();
     typeScriptLoader = 'tsx';
@@ -89,4 +85,18 @@ async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
     `runner module ${modulePath} is TypeScript, and this Node ${process.version} cannot load it alone: ` +
       'install tsx beside it (npm install -D tsx), or use Node 22.18 or later (it strips types itself), or give the compiled .js module',
   );
+}
+
+/** tsx's ESM API (`tsx/esm/api`, its `import` condition) as installed where `base` would find it. */
+function tsxEsmApi(base: string): string | undefined {
+  let manifestPath: string;
+  try {
+    manifestPath = createRequire(base).resolve('tsx/package.json');
+  } catch {
+    return undefined;
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> };
+  const entry = manifest.exports?.['./esm/api']?.import;
+  const file = typeof entry === 'string' ? entry : entry?.default;
+  return file === undefined ? undefined : join(dirname(manifestPath), file);
 }

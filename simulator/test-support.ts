@@ -42,3 +42,15 @@ export function answersOf(result: RunResult) {
 export function signalsOf(result: RunResult) {
   return result.trace.flatMap((e) => (e.kind === 'signal' ? [e] : []));
 }
+
+/**
+ * Gives this test file a run-marker prefix of its own, below the whole test run's: files run in
+ * parallel, and a file's "nothing of mine is left" check must not see another file's processes.
+ * The run's teardown still finds every file's leftovers by the common prefix. Returns it.
+ */
+export function fileRunPrefix(name: string): string {
+  const base = process.env.RUNNER_CHAOS_RUN_BASE ?? process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'test';
+  process.env.RUNNER_CHAOS_RUN_BASE = base;
+  process.env.RUNNER_CHAOS_RUN_PREFIX = `${base}-${name}`;
+  return process.env.RUNNER_CHAOS_RUN_PREFIX;
+}

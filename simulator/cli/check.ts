@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRealCommand, type RealRunResult } from '../real/real-world.ts';
 import { probeAgent } from '../real/agent-probe.ts';
+import { sandboxAvailability } from '../real/sandbox.ts';
 import { renderTimeline } from '../timeline.ts';
 import { renderHtmlTimeline } from '../html-timeline.ts';
 import { renderHttpJunit } from '../junit.ts';
@@ -33,6 +34,7 @@ export interface CheckCliOptions {
   timeScale?: number;
   killGrace?: number;
   only?: string[];
+  sandbox?: boolean;
 }
 
 export interface CheckOutcome {
@@ -101,7 +103,9 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   if (command.trim() === '') throw new UsageError('--http needs a command that starts the runner');
   const profile = PROFILES[options.profile ?? 'hapi'];
   if (profile === undefined) throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
-  const timeScale = options.timeScale ?? DEFAULT_HTTP_TIME_SCALE;
+  // A runner whose webhook timeout is fixed (happy's 15 s) needs the scenarios stretched to it.
+  const fixed = profile.fixedWebhookTimeoutMs;
+  const timeScale = options.timeScale ?? (fixed !== undefined ? Math.min(1, fixed / resolveRunnerConfig({}).webhookTimeoutMs) : DEFAULT_HTTP_TIME_SCALE);
   const killGraceMs = options.killGrace ?? profile.killGraceMs;
   const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
   const all = blackBoxScenarios();
@@ -109,6 +113,14 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   if (unknownNames.length > 0) throw new UsageError(`unknown black-box scenario(s) ${unknownNames.join(', ')} (known: ${all.map((s) => s.name).join(' ')})`);
   const scenarios = options.only === undefined ? all : all.filter((s) => options.only!.includes(s.name));
   const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${timeScale}, runner's kill grace ${killGraceMs} ms per process)`];
+  // The sandbox: on by default where a PID namespace can be made; said either way.
+  const availability = sandboxAvailability();
+  const sandbox = options.sandbox !== false && availability.ok;
+  if (options.sandbox !== false && !availability.ok) {
+    lines.push(`sandbox: unavailable here (${availability.why}); the runner runs unconfined, and is only ever named processes of the run`);
+  } else {
+    lines.push(sandbox ? 'sandbox: the runner runs in a PID namespace of its own; its PID 1 is a canary' : 'sandbox: off (--no-sandbox): the runner runs unconfined, and is only ever named processes of the run');
+  }
   // The canary: the harness sees its own agents, and they start well within the runner's timeout.
   let probe;
   try {
@@ -116,7 +128,10 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   } catch (error) {
     return { exitCode: 2, output: [...lines, `  harness error: ${(error as Error).message}`].join('\n') };
   }
-  const timeoutRealMs = resolveRunnerConfig({}).webhookTimeoutMs * timeScale;
+  const timeoutRealMs = fixed ?? resolveRunnerConfig({}).webhookTimeoutMs * timeScale;
+  if (fixed !== undefined && Math.abs(fixed - resolveRunnerConfig({}).webhookTimeoutMs * timeScale) > 1) {
+    lines.push(`note: ${profile.name}'s webhook timeout is ${fixed} real ms whatever it is told; at time scale ${timeScale} the scenarios' boot delays no longer fall around it as they are meant to`);
+  }
   lines.push(`canary: the harness sees its own agents; one starts in ${probe.startMs} ms here`);
   if (probe.startMs * MIN_STARTS_PER_TIMEOUT > timeoutRealMs) {
     const needed = Math.min(1, Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / resolveRunnerConfig({}).webhookTimeoutMs) * 100) / 100);
@@ -133,7 +148,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     process.stderr.write(`check --http: scenario ${index + 1}/${scenarios.length} ${scenario.name}${left}\n`);
     let result: RealRunResult;
     try {
-      result = await runRealCommand(command, profile, scenario, { timeScale, killGraceMs }, 'http-runner');
+      result = await runRealCommand(command, profile, scenario, { timeScale, killGraceMs, sandbox }, 'http-runner');
     } catch (error) {
       lines.push(`  ${scenario.name}: harness error: ${(error as Error).message}`);
       harnessFailed = true;
@@ -165,7 +180,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   const failed = results.some((r) => r.violations.length > 0);
   const exitCode = harnessFailed ? 2 : failed ? 1 : 0;
   lines.push('', `verdict: ${harnessFailed ? 'HARNESS ERROR: the run proves nothing (see above)' : failed ? 'NOT as declared' : 'as declared'}`);
-  return { exitCode, output: options.json === true ? JSON.stringify({ command, profile: profile.name, timeScale, agentStartMs: probe.startMs, results, exitCode }, null, 2) : lines.join('\n') };
+  return { exitCode, output: options.json === true ? JSON.stringify({ command, profile: profile.name, timeScale, sandbox, agentStartMs: probe.startMs, results, exitCode }, null, 2) : lines.join('\n') };
 }
 
 function safeName(name: string): string {

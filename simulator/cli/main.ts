@@ -46,6 +46,7 @@ export function buildProgram(): Command {
     .option('--profile <name>', 'with --http: hapi (default) or happy')
     .option('--time-scale <factor>', 'with --http: real ms per scenario ms (default 0.1: the 15 s timeout takes 1.5 s)', parseScale)
     .option('--only <scenario>', 'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn)', collect)
+    .addOption(new Option('--no-sandbox', 'with --http: run the runner unconfined instead of in a PID namespace of its own (the default where one can be made)'))
     .option('--kill-grace <duration>', "with --http: the runner's own kill grace per process, in real time (default: the profile's; hapi 3s)", parseDuration)
     .option('--without <fault>', `a fault kind never to generate; repeatable (${FAULT_KINDS.join(', ')})`, collect)
     .option('--all', 'keep checking the other invariants after the first violation')

@@ -7,7 +7,8 @@
 //   POST /hub/register                 {sessionId, pid}  an agent creates its session row
 //   POST /hub/sessions/:id/archive                       a runner archives a stopped session
 //   POST /cli/machines                 {id, metadata?, runnerState?}  tiann/hapi's runner registers its machine
-//   GET  /socket.io/*                                    hapi's Socket.IO: refused politely (404, it retries)
+//   POST /v1/machines                  {id, metadata, daemonState}  slopus/happy's daemon registers (echoed)
+//   GET  /socket.io/*, /v1/updates/*                     Socket.IO: refused politely (404; they retry)
 //   anything else                                        404 naming the route, and recorded
 //
 // Handlers are linear and return early, in msw's style: the fault gate first, then one route each.
@@ -123,7 +124,17 @@ export function createHubHandlers(state: HubState, base = '*'): HttpHandler[] {
         },
       });
     }),
+    // slopus/happy's daemon registers its machine encrypted with its own key: echoed back, it
+    // decrypts to what it sent, which is all it needs to go on.
+    http.post(at('/v1/machines'), async ({ request }) => {
+      const parsed = MachineSchema.safeParse(await jsonBody(request));
+      if (!parsed.success) return problem(400, 'POST /v1/machines needs {id}');
+      const body = parsed.data as { id: string; metadata?: unknown; daemonState?: unknown };
+      if (!state.machines.has(body.id)) state.machines.set(body.id, { id: body.id, registeredAt: Date.now() });
+      return HttpResponse.json({ machine: { id: body.id, metadata: body.metadata ?? null, metadataVersion: 1, daemonState: body.daemonState ?? null, daemonStateVersion: 1 } });
+    }),
     http.get(at('/socket.io/*'), () => problem(404, 'the runner-chaos hub has no Socket.IO: REST only')),
+    http.get(at('/v1/updates/*'), () => problem(404, 'the runner-chaos hub has no Socket.IO: REST only')),
     http.all(at('/*'), ({ request }) => {
       const path = new URL(request.url).pathname;
       if (state.unknownCalls.length < MAX_UNKNOWN_CALLS) state.unknownCalls.push({ method: request.method, path });

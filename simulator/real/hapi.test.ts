@@ -10,6 +10,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { check } from '../cli/check.ts';
+import { fileRunPrefix } from '../test-support.ts';
+
+// This file's processes carry a marker of its own (files run in parallel).
+fileRunPrefix('hapi');
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const hapi = join(root, 'node_modules', '.bin', 'hapi');

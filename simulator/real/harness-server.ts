@@ -10,17 +10,20 @@ import { serveHandlers, type ServedHandlers } from '../hub/serve-handlers.ts';
 export class HarnessServer {
   readonly hub: HubState = createHubState();
   /** Start times of the processes that registered rows, by session id. */
-  private readonly registeredBy = new Map<string, string>();
+  private readonly registeredBy = new Map<string, { pid: number; starttime: string }>();
   private served: ServedHandlers | undefined;
   url = '';
   /** Where webhooks go; the harness points it at the runner instance that is up. */
   onWebhook: (body: unknown) => void = () => {};
   onRegister: (row: HubRow) => void = () => {};
+  /** Agents in a sandbox register their PID as they see it: where it is on this machine. */
+  pidToHost: (pid: number) => number | undefined = (pid) => pid;
 
   async start(): Promise<void> {
     this.hub.onRegister = (row) => {
-      const starttime = readStat(row.pid)?.starttime;
-      if (starttime !== undefined) this.registeredBy.set(row.sessionId, starttime);
+      const host = this.pidToHost(row.pid);
+      const starttime = host !== undefined ? readStat(host)?.starttime : undefined;
+      if (host !== undefined && starttime !== undefined) this.registeredBy.set(row.sessionId, { pid: host, starttime });
       this.onRegister(row);
     };
     const relay = http.post('*/runner/session-started', async ({ request }) => {
@@ -45,8 +48,8 @@ export class HarnessServer {
   /** Rows the dashboard shows as active: not archived, and their process still the one that registered. */
   active(): HubRow[] {
     return activeRows(this.hub).filter((row) => {
-      const starttime = this.registeredBy.get(row.sessionId);
-      return starttime !== undefined && readStat(row.pid)?.starttime === starttime;
+      const by = this.registeredBy.get(row.sessionId);
+      return by !== undefined && readStat(by.pid)?.starttime === by.starttime;
     });
   }
 

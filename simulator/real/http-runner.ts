@@ -2,6 +2,7 @@
 // profile (endpoint names, the answers' shapes, where the port and token are written, what
 // environment and agent CLI it needs, how long it takes to kill), so that tiann/hapi's runner
 // and slopus/happy's daemon, its ancestor, are both drivable without glue.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -15,6 +16,9 @@ export interface LaunchContext {
   readonly hubUrl: string;
   /** A token the runner may present to the hub. */
   readonly hubToken: string;
+  /** The fake agent program, and the Node that runs it. */
+  readonly fakeAgent: string;
+  readonly node: string;
 }
 
 export interface ControlProfile {
@@ -23,12 +27,19 @@ export interface ControlProfile {
   stateFile(stateDir: string): string;
   /** Environment the runner command needs beyond the harness's own (home, hub, switches). */
   env(context: LaunchContext): Record<string, string>;
+  /** Files the runner needs in its state directory before it starts (credentials, say). */
+  prepare?(context: LaunchContext): Record<string, string>;
   /**
-   * Agent CLIs the runner checks for on PATH before it spawns (hapi's preflight looks for
-   * `claude`). The harness puts a stub of each on PATH; the runner still spawns the fake agent
-   * through HAPI_CLI_EXECUTABLE, and the stub only answers a version.
+   * Programs put first on the runner's PATH, by name: shell scripts. hapi's preflight looks for
+   * `claude` (a stub that answers a version does); happy spawns its children as `node <its
+   * entrypoint> ... --started-by daemon` (a `node` that runs the fake agent for exactly those).
    */
-  readonly agentClis: readonly string[];
+  shims(context: LaunchContext): Record<string, string>;
+  /**
+   * A webhook timeout the runner has whatever it is told, in real ms (happy's 15 s): the scenario's
+   * timing must then be stretched to it (time scale 1), or timeouts do not fall where it means.
+   */
+  readonly fixedWebhookTimeoutMs?: number;
   readonly paths: { spawn: string; webhook: string; list: string; stopSession: string; stop: string };
   /** The `startedBy` value its children send in their webhook. */
   readonly startedBy: string;
@@ -53,7 +64,7 @@ export const HAPI_PROFILE: ControlProfile = {
     // A runner that restarts itself when its binary changes would leave the harness's watch.
     HAPI_DISABLE_VERSION_HANDOFF: '1',
   }),
-  agentClis: ['claude'],
+  shims: () => ({ claude: versionStub('claude') }),
   paths: { spawn: '/spawn-session', webhook: '/session-started', list: '/list', stopSession: '/stop-session', stop: '/stop' },
   startedBy: 'runner',
   // hapi's killProcessTree: SIGTERM to every process, then per process up to 2 s for it to die,
@@ -63,17 +74,35 @@ export const HAPI_PROFILE: ControlProfile = {
   stopAllowanceMs: (processes, killGraceMs = 3_000) => processes * killGraceMs + 5_000,
 };
 
-/** slopus/happy's daemon: `startedBy: 'daemon'`; one SIGTERM and no wait on stop. */
+/**
+ * slopus/happy's daemon (`happy daemon start-sync`, the happy-coder package): `startedBy:
+ * 'daemon'`; one SIGTERM and no wait on stop; a fixed 15 s webhook timeout. It needs
+ * credentials (a legacy `access.key`: a random secret and token, made here) and its server's
+ * `POST /v1/machines`, which the harness's hub answers by echoing the encrypted machine back.
+ */
 export const HAPPY_PROFILE: ControlProfile = {
   name: 'happy',
   stateFile: (dir) => join(dir, 'daemon.state.json'),
   env: ({ stateDir, hubUrl }) => ({ HAPPY_HOME_DIR: stateDir, HAPPY_SERVER_URL: hubUrl }),
-  agentClis: ['claude'],
+  prepare: ({ hubToken }) => ({ 'access.key': JSON.stringify({ secret: randomBytes(32).toString('base64'), token: hubToken }) }),
+  shims: ({ fakeAgent, node }) => ({
+    // happy spawns `node <dist/index.mjs> <agent> ... --started-by daemon`: those become the fake agent.
+    node: `#!/bin/sh\n# runner-chaos: happy's children run the fake agent; any other node runs as it would.\nfor arg in "$@"; do\n  if [ "$arg" = "--started-by" ]; then exec ${shellQuote(node)} ${shellQuote(fakeAgent)} "$@"; fi\ndone\nexec ${shellQuote(node)} "$@"\n`,
+  }),
+  fixedWebhookTimeoutMs: 15_000,
   paths: HAPI_PROFILE.paths,
   startedBy: 'daemon',
   killGraceMs: 1_000,
   stopAllowanceMs: (processes, killGraceMs = 1_000) => processes * killGraceMs,
 };
+
+function versionStub(cli: string): string {
+  return `#!/bin/sh\n# runner-chaos: a stub for the runner's preflight; the runner spawns the fake agent instead.\necho "0.0.0 (runner-chaos stub of ${cli})"\n`;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
 
 export const PROFILES: Readonly<Record<string, ControlProfile>> = { hapi: HAPI_PROFILE, happy: HAPPY_PROFILE };
 
@@ -162,6 +191,8 @@ export function readStopAnswer(body: unknown): StopResult {
 export interface HttpRunnerOptions {
   /** The PID of the child that reported `sessionId`, when the answer names none (hapi's does not). */
   pidOfSession(sessionId: string): Promise<number | undefined>;
+  /** A PID as the runner gave it, as this machine knows it (they differ in a sandbox). */
+  toHostPid?(pid: number): number;
 }
 
 /** The Runner interface, spoken over HTTP to a runner process. */
@@ -189,6 +220,7 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
     }
     return { status: response.statusCode, json };
   };
+  const host = (pid: number): number => options.toHostPid?.(pid) ?? pid;
   const ok = (path: string, answer: { status: number; json: unknown }): unknown => {
     if (answer.status >= 400) throw new Error(`${path} answered HTTP ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`);
     return answer.json;
@@ -209,13 +241,13 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
         const sessionId = (answer as { sessionId: string }).sessionId;
         const named = (answer as { pid?: number }).pid;
         // A missing pid is found through the OS (the child that reported the session), never taken as 0.
-        const pid = typeof named === 'number' ? named : ((await options.pidOfSession(sessionId)) ?? -1);
+        const pid = typeof named === 'number' ? host(named) : ((await options.pidOfSession(sessionId)) ?? -1);
         return { type: 'success', sessionId, pid };
       }
       const a = answer as { errorMessage?: string; message?: string; error?: string; reason?: string; pid?: number; requiresUserApproval?: boolean };
       const message = a.errorMessage ?? a.message ?? a.error ?? `HTTP ${raw.status}`;
       const reason = a.requiresUserApproval === true ? 'invalid-request' : reasonOf(a.reason, message);
-      return { type: 'error', reason, message, ...(typeof a.pid === 'number' ? { pid: a.pid } : {}) };
+      return { type: 'error', reason, message, ...(typeof a.pid === 'number' ? { pid: host(a.pid) } : {}) };
     },
     async sessionStarted(body) {
       ok(profile.paths.webhook, await post(profile.paths.webhook, body));
@@ -227,7 +259,7 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
       const answer = ListAnswerSchema.parse(ok(profile.paths.list, await post(profile.paths.list, {})));
       return answer.children
         .filter((c) => c.happySessionId !== undefined)
-        .map((c) => ({ sessionId: c.happySessionId!, pid: c.pid, startedBy: c.startedBy === 'terminal' || c.startedBy?.includes('terminal') === true ? 'terminal' : 'runner' }));
+        .map((c) => ({ sessionId: c.happySessionId!, pid: host(c.pid), startedBy: c.startedBy === 'terminal' || c.startedBy?.includes('terminal') === true ? 'terminal' : 'runner' }));
     },
     async shutdown() {
       ok(profile.paths.stop, await post(profile.paths.stop, {}));

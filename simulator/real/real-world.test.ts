@@ -10,6 +10,9 @@ import { findMarkedByPrefix } from '../../runner/node/proc.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import { parseScenario } from '../scenario.ts';
 import { runReal } from './real-world.ts';
+import { fileRunPrefix } from '../test-support.ts';
+
+const runPrefix = fileRunPrefix('realworld');
 
 const linux = process.platform === 'linux';
 // 15 s timeout -> 750 ms (several Node start-ups, even on a busy machine: a child killed before
@@ -18,7 +21,7 @@ const seed = () => seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs
 const options = { timeScale: 0.05 };
 
 function noneLeft(): void {
-  expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real')).toEqual([]);
+  expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', runPrefix)).toEqual([]);
 }
 
 describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
@@ -175,7 +178,7 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
     const { spawn } = await import('node:child_process');
     const { readdirSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const prefix = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${signal.toLowerCase()}`;
+    const prefix = `${runPrefix}-${signal.toLowerCase()}`;
     const root = new URL('../../', import.meta.url).pathname;
     // legacy leaves its children running: there is something to clean up when the interrupt comes.
     const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {

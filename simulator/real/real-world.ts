@@ -27,6 +27,7 @@ import type { RunResult } from '../run-scenario.ts';
 import { HarnessServer } from './harness-server.ts';
 import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
+import { HOST_PIDS, nsPids, Sandbox, type PidSpace } from './sandbox.ts';
 
 /** What runs the runner: its code in this process over the Node ports, or a command over HTTP. */
 export type RunnerTarget =
@@ -56,6 +57,11 @@ export interface RealWorldOptions {
   readonly killGraceMs?: number;
   /** How long a runner command may take to write its state file (default 20 s). */
   readonly launchTimeoutMs?: number;
+  /**
+   * Run a runner command (and so all it starts) in a PID namespace of its own, whose PID 1 is a
+   * canary: it can signal nothing outside the run. Black box only.
+   */
+  readonly sandbox?: boolean;
 }
 
 export interface RealRunResult extends RunResult {
@@ -127,6 +133,7 @@ export class RealWorld {
   /** What the run could not do as the scenario asked (a skipped step), shown with the result. */
   private readonly notes: string[] = [];
   private readonly forged: { names: string; pid: number }[] = [];
+  private sandbox: Sandbox | undefined;
 
   constructor(
     readonly scenario: Scenario,
@@ -139,7 +146,8 @@ export class RealWorld {
     const floor = options.minGraceMs ?? 250;
     this.runnerConfig = {
       ...scaled,
-      webhookTimeoutMs: this.real(scaled.webhookTimeoutMs),
+      // A runner with a timeout of its own (happy's) has it whatever it is told.
+      webhookTimeoutMs: target.kind === 'command' && target.profile.fixedWebhookTimeoutMs !== undefined ? target.profile.fixedWebhookTimeoutMs : this.real(scaled.webhookTimeoutMs),
       termGraceMs: Math.max(floor, this.real(scaled.termGraceMs)),
       killGraceMs: Math.max(floor, this.real(scaled.killGraceMs)),
       pollIntervalMs: Math.max(10, this.real(scaled.pollIntervalMs)),
@@ -208,6 +216,7 @@ export class RealWorld {
       for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
       await this.quiesce();
       this.reportRunnerDeath();
+      this.reportPid1Signals();
       this.checkExercised();
     } finally {
       for (const signal of signals) process.removeListener(signal, onSignal);
@@ -280,6 +289,12 @@ export class RealWorld {
       void this.instance?.runner?.sessionStarted(body).catch(() => {});
     };
     this.started = Date.now();
+    if (this.target.kind === 'command' && this.options.sandbox === true) {
+      this.sandbox = await Sandbox.open(this.dir, { ...process.env, [RUN_MARKER]: this.runId }, { name: RUN_MARKER, value: this.runId });
+      this.server.pidToHost = (pid) => this.pidSpace().toHost(pid);
+      // The runner can reach nothing outside: the canary it could hit must be inside with it.
+      await this.spawnBystander();
+    }
     if (this.scenario.world.bystander) await this.spawnBystander();
     await this.startRunner();
   }
@@ -301,11 +316,15 @@ export class RealWorld {
     for (let round = 0; round < 5; round++) {
       const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
       if (marked.length === 0) break;
+      const ofAChild = (p: MarkedProcess): boolean =>
+        p.env.has('RUNNER_CHAOS_SPAWN_INDEX') || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
+      // The children's processes first, one by one and reported; then the rest (the runner, its
+      // loader, a sandbox's PID 1, whose death would take the children along unreported).
+      marked.sort((a, b) => Number(ofAChild(b)) - Number(ofAChild(a)));
       for (const p of marked) {
         // Only the children's trees are reported; a launched runner's own processes (its
         // package manager, its loader, itself) are just stopped.
-        const ofAChild = p.env.has('RUNNER_CHAOS_SPAWN_INDEX') || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
-        const leak = round === 0 && p.env.get(RUN_MARKER) === this.runId && ofAChild;
+        const leak = round === 0 && p.env.get(RUN_MARKER) === this.runId && ofAChild(p);
         const cmd = leak ? readCmd(p.pid) : '';
         if (signalIfSame(p.pid, p.starttime, 'SIGKILL') && leak) killed.push({ pid: p.pid, cmd });
       }
@@ -347,11 +366,16 @@ export class RealWorld {
           this.record({ kind: 'log', atMs: this.now(), level: 'warn', message: `harness: forged webhook naming ${JSON.stringify(step.pid)} skipped: not a process of this run` });
           break;
         }
-        const hostPid = target;
-        this.forged.push({ names: Object.keys(step.pid)[0] ?? '?', pid: hostPid });
-        this.record({ kind: 'webhook', atMs: this.now(), pid: hostPid, sessionId: step.sessionId, startedBy: step.startedBy, forged: true });
+        // In the sandbox the runner knows the PID as it is inside.
+        const named = this.sandbox !== undefined ? nsPids(target)?.at(-1) : target;
+        if (named === undefined) break;
+        this.forged.push({ names: Object.keys(step.pid)[0] ?? '?', pid: target });
+        // Traced as this machine knows the process; sent as the runner knows it.
+        this.record({ kind: 'webhook', atMs: this.now(), pid: target, sessionId: step.sessionId, startedBy: step.startedBy, forged: true });
         if (step.startedBy === 'terminal') this.oracle.onTerminalWebhook(step.sessionId);
-        void this.instance?.runner?.sessionStarted({ sessionId: step.sessionId, metadata: { hostPid, startedBy: step.startedBy } }).catch(() => {});
+        // 'runner' is said in the runner's own words ('daemon' for happy).
+        const startedBy = step.startedBy === 'runner' && this.target.kind === 'command' ? this.target.profile.startedBy : step.startedBy;
+        void this.instance?.runner?.sessionStarted({ sessionId: step.sessionId, metadata: { hostPid: named, startedBy } }).catch(() => {});
         break;
       }
       case 'bystander':
@@ -395,10 +419,12 @@ export class RealWorld {
   private async spawnBystander(): Promise<{ pid: number; starttime: string; log: string }> {
     const log = join(this.dir, `bystander-${this.bystanders.length}.log`);
     const canary = `const fs=require('fs');for(const s of ['SIGTERM','SIGHUP','SIGINT','SIGUSR1'])process.on(s,()=>fs.appendFileSync(${JSON.stringify(log)},s+'\\n'));fs.writeFileSync(${JSON.stringify(log)},'');setInterval(()=>{},1<<30);`;
-    const child = spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env: { ...process.env, [BYSTANDER_MARKER]: this.runId } });
+    const env = { ...process.env, [BYSTANDER_MARKER]: this.runId };
+    const child = this.sandbox !== undefined ? this.sandbox.spawnInside(process.execPath, ['-e', canary], { env, stdio: 'ignore' }) : spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env });
     child.unref();
-    const pid = child.pid ?? 0;
     for (let tries = 0; tries < 250 && !existsSync(log); tries++) await sleep(20);
+    // In the sandbox the canary is nsenter's child: the process in the namespace with our marker and that log.
+    const pid = this.sandbox === undefined ? (child.pid ?? 0) : (findMarked(BYSTANDER_MARKER, this.runId).find((p) => (nsPids(p.pid)?.length ?? 0) > 1 && !this.bystanders.some((b) => b.pid === p.pid))?.pid ?? 0);
     const bystander = { pid, starttime: readStat(pid)?.starttime ?? '', log };
     this.bystanders.push(bystander);
     this.record({ kind: 'process-start', atMs: this.now(), pid, generation: bystander.starttime, ppid: process.pid, pgid: pid, role: 'bystander', cwd: process.cwd() });
@@ -446,29 +472,29 @@ export class RealWorld {
     const stateDir = join(this.dir, 'state');
     mkdirSync(stateDir, { recursive: true });
     rmSync(target.profile.stateFile(stateDir), { force: true });
-    const shims = join(this.dir, 'agent-clis');
+    const context = { stateDir, hubUrl: this.server.url, hubToken: `rc-${this.runId}`, fakeAgent: fakeAgentPath(), node: process.execPath };
+    const shims = join(this.dir, 'shims');
     mkdirSync(shims, { recursive: true });
-    for (const cli of target.profile.agentClis) {
-      writeFileSync(join(shims, cli), `#!/bin/sh\n# runner-chaos: a stub for the runner's preflight; the runner spawns the fake agent instead.\necho "0.0.0 (runner-chaos stub of ${cli})"\n`, { mode: 0o755 });
+    for (const [name, script] of Object.entries(target.profile.shims(context))) writeFileSync(join(shims, name), script, { mode: 0o755 });
+    for (const [name, contents] of Object.entries(target.profile.prepare?.(context) ?? {})) {
+      if (!existsSync(join(stateDir, name))) writeFileSync(join(stateDir, name), contents, { mode: 0o600 });
     }
     const logFile = join(this.dir, `runner-${++this.launches}.log`);
     this.runnerLogs.push(logFile);
     const output = openSync(logFile, 'a');
-    const child = spawn(target.command, {
-      shell: true,
-      detached: true,
-      stdio: ['ignore', output, output],
-      env: {
+    const env = {
         ...process.env,
-        ...target.profile.env({ stateDir, hubUrl: this.server.url, hubToken: `rc-${this.runId}` }),
+        ...target.profile.env(context),
         PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
         [RUN_MARKER]: this.runId,
         RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent'),
         RUNNER_CHAOS_STATE_DIR: stateDir,
         HAPI_CLI_EXECUTABLE: fakeAgentPath(),
         HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: String(this.runnerConfig.webhookTimeoutMs),
-      },
-    });
+    };
+    const child = this.sandbox !== undefined
+      ? this.sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
+      : spawn(target.command, { shell: true, detached: true, stdio: ['ignore', output, output], env });
     closeSync(output);
     child.unref();
     // A runner that dies when nobody asked it to (a restart step kills it on purpose) is a finding.
@@ -495,11 +521,12 @@ export class RealWorld {
     }
     const endpoint = reading.endpoint;
     // The runner's own PID, as it says, and only if it is a process of this run: never the shell's, never a stranger's.
-    instance.runnerPid = endpoint.pid !== undefined && readEnviron(endpoint.pid)?.get(RUN_MARKER) === this.runId ? { pid: endpoint.pid, starttime: readStat(endpoint.pid)?.starttime ?? '' } : undefined;
+    const statedPid = endpoint.pid !== undefined ? this.pidSpace().toHost(endpoint.pid) : undefined;
+    instance.runnerPid = statedPid !== undefined && readEnviron(statedPid)?.get(RUN_MARKER) === this.runId ? { pid: statedPid, starttime: readStat(statedPid)?.starttime ?? '' } : undefined;
     // Agents that are not told the runner's address by the runner itself find it in their plan.
     const planPath = join(this.dir, 'agent', 'plan.json');
     writeFileSync(planPath, JSON.stringify({ ...JSON.parse(readFileSync(planPath, 'utf8')), webhookUrl: `${endpoint.url}${target.profile.paths.webhook}` }));
-    const http = httpRunner(endpoint, target.profile, { pidOfSession: (sessionId) => this.pidOfSession(sessionId) });
+    const http = httpRunner(endpoint, target.profile, { pidOfSession: (sessionId) => this.pidOfSession(sessionId), toHostPid: (pid) => this.pidSpace().toHost(pid) ?? -1 });
     try {
       await http.listSessions();
     } catch (error) {
@@ -565,10 +592,12 @@ export class RealWorld {
   private discoverChildren(): void {
     const claims = new Map<number, number>();
     const claimDir = join(this.dir, 'agent', 'claims');
+    const space = this.pidSpace();
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
       if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
       try {
-        claims.set((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid, Number(name));
+        const claimed = space.toHost((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid);
+        if (claimed !== undefined) claims.set(claimed, Number(name));
       } catch {
         // being written
       }
@@ -782,6 +811,17 @@ export class RealWorld {
    * signalled itself on a stranger's word (A2: hapi's orphan path SIGTERMs, then SIGKILLs, the
    * PID a "runner" webhook names); otherwise it crashed, and what it left unanswered is L1.
    */
+  /** The sandbox's PID 1 is a canary: any signal it got would have gone to the machine's init. */
+  private reportPid1Signals(): void {
+    const got = this.sandbox?.pid1Signals() ?? [];
+    if (got.length > 0) this.oracle.report('A2', `the runner signalled PID 1 (${got.join(', ')}): outside the sandbox, that is the machine's init`, this.now());
+  }
+
+  /** PIDs as the runner sees them and as this machine does. */
+  private pidSpace(): PidSpace {
+    return this.sandbox?.pidSpace() ?? HOST_PIDS;
+  }
+
   private reportRunnerDeath(): void {
     const died = this.instance?.exitedOnItsOwn;
     if (died === undefined) return;
