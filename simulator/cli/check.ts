@@ -116,6 +116,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   // The sandbox: on by default where a PID namespace can be made; said either way.
   const availability = sandboxAvailability();
   const sandbox = options.sandbox !== false && availability.ok;
+  if (options.sandbox === true && !availability.ok) throw new UsageError(`--sandbox: ${availability.why}; drop --sandbox to run the runner unconfined`);
   if (options.sandbox !== false && !availability.ok) {
     lines.push(`sandbox: unavailable here (${availability.why}); the runner runs unconfined, and is only ever named processes of the run`);
   } else {
@@ -172,7 +173,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
       writeFileSync(`${base}.timeline.txt`, `${renderTimeline(result.trace)}\n`);
       writeFileSync(`${base}.html`, renderHtmlTimeline({ title: `${command} in ${scenario.name}`, subtitle: scenario.description ?? '', trace: result.trace, violations: result.violations }));
       if (result.runnerOutput !== undefined) writeFileSync(`${base}.runner-output.txt`, `${result.runnerOutput}\n`);
-      lines.push(`    timeline: ${base}.timeline.txt, ${base}.html`);
+      lines.push(`    timeline (also in ${base}.timeline.txt and ${base}.html):`, ...renderTimeline(result.trace).split('\n').map((l) => `    ${l}`));
     }
   }
   mkdirSync(artifacts, { recursive: true });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { check } from '../cli/check.ts';
+import { sandboxAvailability } from './sandbox.ts';
 import { fileRunPrefix } from '../test-support.ts';
 
 // This file's processes carry a marker of its own (files run in parallel).
@@ -21,6 +22,7 @@ const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
 interface HttpReport {
   readonly exitCode: number;
+  readonly sandbox: boolean;
   readonly results: Array<{ scenario: string; violations: Array<{ invariant: string; message: string }>; harnessErrors: string[]; forged: Array<{ names: string; pid: number }> }>;
 }
 
@@ -51,6 +53,9 @@ describe.runIf(linuxX64)('tiann/hapi 0.30.7 from the registry, as a black box', 
     const named = report.results.flatMap((r) => r.forged);
     expect(named.map((f) => f.names).sort()).toEqual(['bystander', 'runner', 'spawn']);
     for (const f of named) expect(f.pid).toBeGreaterThan(1);
+    // The sandbox's PID 1 is a canary: nothing signalled it.
+    expect(report.results.flatMap((r) => r.violations).filter((v) => /PID 1/.test(v.message))).toEqual([]);
+    expect(report.sandbox).toBe(sandboxAvailability().ok);
     expect(outcome.exitCode).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import { findMarkedByPrefix } from '../../runner/node/proc.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import { parseScenario } from '../scenario.ts';
 import { runReal } from './real-world.ts';
+import { sandboxAvailability } from './sandbox.ts';
 import { fileRunPrefix } from '../test-support.ts';
 
 const runPrefix = fileRunPrefix('realworld');
@@ -166,6 +167,23 @@ describe.runIf(linux)('a runner command that misbehaves is a harness error namin
     expect(result.forged).toEqual([]);
     expect(result.notes).toEqual([expect.stringMatching(/naming \{"pid":1\} skipped/), expect.stringMatching(/naming \{"spawn":3\} skipped/)]);
     expect(result.trace.filter((e) => e.kind === 'webhook' && e.forged)).toEqual([]);
+    noneLeft();
+  });
+});
+
+describe.runIf(linux && sandboxAvailability().ok)('the sandbox of a black-box runner', { timeout: 90_000 }, () => {
+  it("is a PID namespace whose PID 1 is a canary: a runner that signals PID 1 is caught (A2), and the machine's init is untouched", async () => {
+    const { runRealCommand } = await import('./real-world.ts');
+    const { HAPI_PROFILE } = await import('./http-runner.ts');
+    const root = new URL('../../', import.meta.url).pathname;
+    // Only ever run in the sandbox: Sandbox.open refuses (throws) rather than run this unconfined.
+    const command = `kill -TERM 1; cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon-bin.ts`;
+    const scenario = parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }] });
+    const result = await runRealCommand(command, HAPI_PROFILE, scenario, { timeScale: 0.1, sandbox: true }, 'kills-pid-1');
+    expect(result.harnessErrors).toEqual([]);
+    expect(result.violations.filter((v) => v.invariant === 'A2').map((v) => v.message)).toEqual([expect.stringMatching(/signalled PID 1 \(SIGTERM\)/)]);
+    // Inside, the runner saw its own PIDs (from 10000 on); the oracle saw this machine's: the spawn was judged on them.
+    expect(result.violations.filter((v) => v.invariant !== 'A2')).toEqual([]);
     noneLeft();
   });
 });
