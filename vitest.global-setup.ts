@@ -3,6 +3,7 @@
 // reported as a failure, and killed (after its start time was checked). Nothing else is touched.
 import { randomBytes } from 'node:crypto';
 import { findMarkedByPrefix, signalIfSame } from './runner/node/proc.ts';
+import { BYSTANDER_MARKER_ENV, RUN_MARKER_ENV } from './runner/wire.mjs';
 
 const prefix = `test-${randomBytes(6).toString('hex')}`;
 
@@ -12,10 +13,10 @@ export function setup(): void {
 
 export async function teardown(): Promise<void> {
   if (process.platform !== 'linux') return;
-  const left = [...findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix), ...findMarkedByPrefix('RUNNER_CHAOS_BYSTANDER', prefix)];
+  const left = [...findMarkedByPrefix(RUN_MARKER_ENV, prefix), ...findMarkedByPrefix(BYSTANDER_MARKER_ENV, prefix)];
   for (const p of left) signalIfSame(p.pid, p.starttime, 'SIGKILL');
   if (left.length > 0) {
     throw new Error(`the tests leaked ${left.length} process(es) carrying this run's marker: ${left.map((p) => p.pid).join(', ')} (now killed)`);
   }
-  console.log(`leak check: no process carrying RUNNER_CHAOS_RUN=${prefix}-* is alive after the tests`);
+  console.log(`leak check: no process carrying ${RUN_MARKER_ENV}=${prefix}-* is alive after the tests`);
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const runs = Number(process.argv[2] ?? 5);
 const command = process.argv[3] ?? 'node_modules/.bin/hapi runner start-sync';
 const profile = process.argv[4] ?? 'hapi';
-const bin = fileURLToPath(new URL('../simulator/cli/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
 
 interface Report {
   readonly results: Array<{ scenario: string; violations: Array<{ invariant: string }>; harnessErrors: string[] }>;

@@ -10,6 +10,7 @@ import { NodeClock } from '../runner/node/node-ports.ts';
 import { findMarked, signalIfSame } from '../runner/node/proc.ts';
 import { killTree, SPAWN_MARKER_ENV } from '../runner/core/kill-tree.ts';
 import type { ProcessRef } from '../runner/ports.ts';
+import { RUN_MARKER_ENV } from '../runner/wire.mjs';
 
 const SESSIONS = 100;
 const PER_SESSION = 10;
@@ -35,7 +36,7 @@ async function spawnSessions(host: NodeProcessHost, round: string): Promise<Arra
     sessions.push({ ref: await host.spawnDetached({ command: 'sh', args: ['-c', TREE], cwd: '/', env: { [SPAWN_MARKER_ENV]: marker } }), marker });
   }
   const expected = SESSIONS * PER_SESSION;
-  for (let i = 0; i < 200 && findMarked('RUNNER_CHAOS_RUN', runId).length < expected; i++) await sleep(50);
+  for (let i = 0; i < 200 && findMarked(RUN_MARKER_ENV, runId).length < expected; i++) await sleep(50);
   return sessions;
 }
 
@@ -45,7 +46,7 @@ function treeKillAsync(pid: number, signal: string): Promise<void> {
 
 /** Whatever stops the benchmark, no process it started may outlive it. */
 function killEverythingMarked(): void {
-  for (const p of findMarked('RUNNER_CHAOS_RUN', runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+  for (const p of findMarked(RUN_MARKER_ENV, runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
@@ -56,24 +57,24 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 process.once('exit', killEverythingMarked);
 
 async function main(): Promise<void> {
-  const host = new NodeProcessHost({ extraEnv: { RUNNER_CHAOS_RUN: runId } });
+  const host = new NodeProcessHost({ extraEnv: { [RUN_MARKER_ENV]: runId } });
   const clock = new NodeClock();
   const rows: string[] = [];
   try {
     // Ours: group + marked escapees, SIGTERM then SIGKILL, verified.
     let sessions = await spawnSessions(host, 'ours');
-    const started = findMarked('RUNNER_CHAOS_RUN', runId).length;
+    const started = findMarked(RUN_MARKER_ENV, runId).length;
     let t0 = performance.now();
     const outcomes = await Promise.all(sessions.map((s) => killTree(host, clock, { root: s.ref, marker: s.marker }, TIMING)));
     let ms = performance.now() - t0;
     const oursLeft = sessions.reduce((n, s) => n + alive(s.marker), 0);
     rows.push(`| reference kill routine (group + marker scan, SIGTERM then SIGKILL, verified) | ${started} | ${Math.round(ms)} | ${oursLeft} | ${outcomes.filter((o) => o.survivors.length > 0).length} |`);
-    for (const p of findMarked('RUNNER_CHAOS_RUN', runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+    for (const p of findMarked(RUN_MARKER_ENV, runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
     await sleep(300);
 
     // tree-kill: walks `ps --ppid` from the root; SIGTERM, then SIGKILL after the same grace.
     sessions = await spawnSessions(host, 'treekill');
-    const started2 = findMarked('RUNNER_CHAOS_RUN', runId).length;
+    const started2 = findMarked(RUN_MARKER_ENV, runId).length;
     t0 = performance.now();
     await Promise.all(sessions.map((s) => treeKillAsync(s.ref.pid, 'SIGTERM')));
     await sleep(TIMING.termGraceMs);
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   } finally {
     clock.clearAll();
     for (let round = 0; round < 10; round++) {
-      const left = findMarked('RUNNER_CHAOS_RUN', runId);
+      const left = findMarked(RUN_MARKER_ENV, runId);
       if (left.length === 0) break;
       for (const p of left) signalIfSame(p.pid, p.starttime, 'SIGKILL');
       await sleep(100);

@@ -106,8 +106,8 @@ describe.runIf(linuxX64)('the installed package', () => {
 
   it('ships what the real modes need, built, and no tests', async () => {
     const files = (await must(work, 'tar', ['-tzf', tarball])).split('\n');
-    expect(files).toContain('package/dist/simulator/cli/bin.js');
-    expect(files).toContain('package/dist/runner/daemon-bin.js');
+    expect(files).toContain('package/dist/cli/bin.js');
+    expect(files).toContain('package/dist/cli/daemon-bin.js');
     expect(files).toContain('package/fixtures/agents/fake-agent.mjs');
     expect(files).toContain('package/fixtures/scenarios/seed-incident.json');
     expect(files.filter((f) => /\.test\.|test-support|\/bench\//.test(f))).toEqual([]);

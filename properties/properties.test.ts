@@ -11,8 +11,8 @@ import { knownBadRunners, findBundledRunner } from '../fixtures/runners/index.ts
 import { legacyRunner } from '../fixtures/runners/legacy.ts';
 import { createHapiRunner, FIXED } from '../fixtures/runners/hapi-model.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
-import { parseScenario } from '../simulator/scenario.ts';
-import { scenarioArb } from './arbitraries.ts';
+import { parseScenario, type Scenario } from '../simulator/scenario.ts';
+import { scenarioArb, type FaultKind } from './arbitraries.ts';
 import { checkInvariant, checkRunner } from './check.ts';
 import { runnerProperties } from './vitest.ts';
 import type { InvariantId } from '../runner/contract.ts';
@@ -86,16 +86,31 @@ describe('replay', () => {
 });
 
 describe('generators', () => {
-  it('produce valid scenarios, and the swarm keeps disabled fault kinds out', () => {
-    fc.assert(
-      fc.property(scenarioArb(), (input) => {
-        const scenario = parseScenario(input);
-        const ops = new Set(scenario.steps.map((s) => s.op));
-        if (!scenario.world.reusePids) expect(ops.has('bystander')).toBe(false);
-        if (scenario.world.gitFaults.length > 0) expect(scenario.steps.length).toBeGreaterThan(0);
-      }),
-      { numRuns: 500, seed: 3 },
-    );
+  // What each fault kind puts into a scenario, seen from the parsed scenario alone. A kind
+  // pinned off must never show; pinned on, it must show in some scenario (else its detector, or
+  // the generator, is blind, and the first half of this test could not fail).
+  const shows: Partial<Record<FaultKind, (s: Scenario) => boolean>> = {
+    resumes: (s) => s.steps.some((step) => step.op === 'spawn' && step.resume !== undefined),
+    worktrees: (s) => s.steps.some((step) => step.op === 'spawn' && step.worktree === true),
+    stops: (s) => s.steps.some((step) => step.op === 'stop'),
+    crashes: (s) => s.steps.some((step) => step.op === 'crash'),
+    forgedWebhooks: (s) => s.steps.some((step) => step.op === 'forge-webhook'),
+    restarts: (s) => s.steps.some((step) => step.op === 'restart'),
+    shutdowns: (s) => s.steps.some((step) => step.op === 'shutdown'),
+    pidReuse: (s) => s.world.reusePids || s.steps.some((step) => step.op === 'bystander'),
+    gitFaults: (s) => s.world.gitFaults.length > 0,
+    shuffledTies: (s) => s.world.shuffleTies,
+    earlyExits: (s) => [s.agent, ...s.agents].some((a) => a?.exitAfterMs !== undefined),
+    webhookOddities: (s) => [s.agent, ...s.agents].some((a) => a?.webhook !== undefined && a.webhook !== 'on-time'),
+  };
+
+  it('produce valid scenarios; a fault kind pinned off never shows, pinned on it does', () => {
+    for (const [kind, detect] of Object.entries(shows) as Array<[FaultKind, (s: Scenario) => boolean]>) {
+      const off = fc.sample(scenarioArb({ faults: { [kind]: false } }), { numRuns: 300, seed: 3 }).map((input) => parseScenario(input));
+      expect(off.filter(detect), `${kind} pinned off`).toEqual([]);
+      const on = fc.sample(scenarioArb({ faults: { [kind]: true } }), { numRuns: 300, seed: 3 }).map((input) => parseScenario(input));
+      expect(on.some(detect), `${kind} pinned on never showed in 300 scenarios`).toBe(true);
+    }
   });
 
   it('keep pinned fault kinds on or off', () => {

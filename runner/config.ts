@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_TIMEOUT_ENV } from './wire.mjs';
 
 const Millis = z.number().int().nonnegative().max(7 * 24 * 3_600_000);
 
@@ -65,11 +66,11 @@ export function resolveRunnerConfig(
   env: Readonly<Record<string, string | undefined>> = {},
 ): RunnerConfig {
   const fromEnv: RunnerConfigInput = {};
-  const raw = env.HAPI_RUNNER_WEBHOOK_TIMEOUT_MS;
+  const raw = env[WEBHOOK_TIMEOUT_ENV];
   if (raw !== undefined && raw !== '') {
     const ms = Number(raw);
     if (!Number.isInteger(ms) || ms < 0) {
-      throw new Error(`HAPI_RUNNER_WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds, got "${raw}"`);
+      throw new Error(`${WEBHOOK_TIMEOUT_ENV} must be a whole number of milliseconds, got "${raw}"`);
     }
     fromEnv.webhookTimeoutMs = ms;
   }

@@ -4,6 +4,19 @@ import { z } from 'zod';
 import type { RunnerPorts } from './ports.ts';
 import type { RunnerConfig } from './config.ts';
 
+// The environment variables a runner hands its children and the harness reads back: part of
+// the contract (SPAWN_TOKEN_ENV above all: a child that echoes it proves its webhook is its own).
+export {
+  SPAWN_TOKEN_ENV,
+  SPAWN_MARKER_ENV,
+  OWNER_ENV,
+  BOOT_ENV,
+  CLI_EXECUTABLE_ENV,
+  WEBHOOK_TIMEOUT_ENV,
+  RUNNER_URL_ENV,
+  RUNNER_TOKEN_ENV,
+} from './wire.mjs';
+
 export const SpawnRequestSchema = z.strictObject({
   /** Working directory (for a worktree session: the repository the worktree is made from). */
   directory: z.string().min(1),

@@ -5,6 +5,7 @@ import type { Oracle } from './oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
 import type { ParsedStep, SessionRef } from './scenario.ts';
+import { assert } from './assert.ts';
 
 export type RequestStep = Extract<ParsedStep, { op: 'spawn' | 'stop' | 'list' | 'shutdown' }>;
 
@@ -59,7 +60,7 @@ export class RequestLog {
   }
 
   answer(request: RequestRecord, answer: Answer): void {
-    if (request.answeredAt !== undefined) return;
+    assert(request.answeredAt === undefined, () => `${request.op} request #${request.id} answered twice`);
     const now = this.hooks.now();
     request.answeredAt = now;
     request.answer = answer;

@@ -6,14 +6,10 @@
 // read back, and to a group only while a marked process is in it, so a reused PID or a reused
 // process-group id is never hit.
 import { sleep, type ProcessHost, type ProcessInfo, type Clock, type Signal, type ProcessRef } from '../ports.ts';
+import { SPAWN_MARKER_ENV } from '../wire.mjs';
 
-export const SPAWN_MARKER_ENV = 'HAPI_RUNNER_SPAWN_MARKER';
-/** Which runner a child belongs to: a restarted runner that lost its state finds its orphans by it. */
-export const OWNER_ENV = 'HAPI_RUNNER_OWNER';
-/** Which life of that runner spawned a child: this life's children are never taken for orphans. */
-export const BOOT_ENV = 'HAPI_RUNNER_BOOT';
-/** A per-spawn secret the child echoes as `metadata.spawnToken`, so a webhook naming our child's PID proves it comes from the child. */
-export const SPAWN_TOKEN_ENV = 'HAPI_RUNNER_SPAWN_TOKEN';
+// The names of the markers a reference child carries (spawn, owner, boot, token): ../wire.mjs.
+export { SPAWN_MARKER_ENV, OWNER_ENV, BOOT_ENV, SPAWN_TOKEN_ENV } from '../wire.mjs';
 
 export interface TreeTarget {
   readonly root: ProcessRef;

@@ -343,6 +343,11 @@ export class ReferenceRunner implements Runner {
     await Promise.all(all.map((child) => this.teardown(child)));
     if (this.pollTimer !== undefined) this.ports.clock.clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
+    // Shut down means done: the worktrees an earlier life left are removed (or given up on),
+    // and the last state write has landed, before the answer.
+    await this.janitor.settled();
+    this.persist();
+    await this.saving;
   }
 
   // ---- restart ------------------------------------------------------------------------------
@@ -429,7 +434,7 @@ export class ReferenceRunner implements Runner {
       return;
     }
     this.saveRunning = true;
-    void (async () => {
+    this.saving = (async () => {
       try {
         do {
           this.saveAgain = false;
@@ -442,6 +447,9 @@ export class ReferenceRunner implements Runner {
       }
     })();
   }
+
+  /** Settles when the state writes asked for so far have landed (or failed, logged). */
+  private saving: Promise<void> = Promise.resolve();
 }
 
 

@@ -20,6 +20,8 @@ const INTENT_LOOKS = 5;
 
 export class WorktreeJanitor {
   private readonly intents = new Set<Worktree>();
+  /** Recoveries of an earlier life's worktrees still under way. */
+  private readonly recovering = new Set<Promise<void>>();
 
   constructor(
     private readonly worktrees: WorktreeHost,
@@ -69,8 +71,14 @@ export class WorktreeJanitor {
     for (const intent of intents) {
       const worktree = { ...intent };
       this.intents.add(worktree);
-      void this.recoverOne(worktree);
+      const recovery = this.recoverOne(worktree).finally(() => this.recovering.delete(recovery));
+      this.recovering.add(recovery);
     }
+  }
+
+  /** Settles once every recovery under way has finished (its worktree removed or given up on). */
+  async settled(): Promise<void> {
+    while (this.recovering.size > 0) await Promise.all([...this.recovering]);
   }
 
   private async recoverOne(worktree: Worktree): Promise<void> {

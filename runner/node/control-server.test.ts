@@ -39,7 +39,7 @@ beforeEach(async () => {
   mkdirSync(join(agentDir, 'claims'), { recursive: true });
   const scenario = parseScenario({ agent: { bootDelayMs: 300, tree: [{ escape: 'setsid' }, { escape: 'double-fork' }] }, steps: [] });
   writeFileSync(join(agentDir, 'plan.json'), JSON.stringify({ timeScale: 1, defaultPlan: agentPlanFor(scenario, 0), plans: [] }));
-  daemon = spawn(process.execPath, ['--import', 'tsx', 'runner/daemon-bin.ts', '--state-dir', join(dir, 'state'), '--agent-command', process.execPath, '--agent-arg', join(root, 'fixtures/agents/fake-agent.mjs'), '--webhook-timeout-ms', '5000'], {
+  daemon = spawn(process.execPath, ['--import', 'tsx', 'cli/daemon-bin.ts', '--state-dir', join(dir, 'state'), '--agent-command', process.execPath, '--agent-arg', join(root, 'fixtures/agents/fake-agent.mjs'), '--webhook-timeout-ms', '5000'], {
     cwd: root,
     env: { ...process.env, RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: agentDir },
     stdio: 'ignore',
@@ -101,7 +101,8 @@ describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_
       { sessionId: 'evil-2', metadata: { hostPid: process.pid, startedBy: 'runner' } },
     ];
     for (const body of forged) expect(await call('/session-started', body)).toMatchObject({ status: 200, body: { status: 'ok' } });
-    await sleep(200);
+    // The daemon handles requests in order: once /list answers, the webhooks have been handled.
+    await call('/list', {});
     expect(daemon!.exitCode).toBeNull();
     expect((await call('/list', {})).body).toEqual({ children: [] });
   });

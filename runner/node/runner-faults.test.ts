@@ -54,8 +54,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const stop of toStop.splice(0)) await stop();
   for (const p of findMarked('RUNNER_CHAOS_RUN', runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
-  // A runner's last state write can land after its shutdown answered: let it, then remove all.
-  await new Promise((r) => setTimeout(r, 100));
+  // Each runner's shutdown (in toStop) has waited for its last state write: nothing lands after.
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { findMarked, readStat, signalIfSame } from '../../runner/node/proc.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
 import { HarnessError } from './harness-error.ts';
-import { RUN_MARKER } from './real-world.ts';
+import { AGENT_DIR_ENV, RUN_MARKER_ENV, RUN_PREFIX_ENV, SPAWN_INDEX_ENV } from '../../runner/wire.mjs';
 
 /** How long the canary may take to come up before the machine is called unusable. */
 const PROBE_TIMEOUT_MS = 20_000;
@@ -27,7 +27,7 @@ function sleep(ms: number): Promise<void> {
 /** Starts one fake agent, waits for it to be up and visible by its marker, then kills it (identity checked). */
 export async function probeAgent(): Promise<AgentProbe> {
   const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-probe-'));
-  const runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'probe'}-probe-${process.pid}-${Date.now()}`;
+  const runId = `${process.env[RUN_PREFIX_ENV] ?? 'probe'}-probe-${process.pid}-${Date.now()}`;
   mkdirSync(join(dir, 'claims'));
   // A plan with no tree, no webhook and no hub: it only comes up and waits.
   const plan = { bootDelayMs: 3_600_000, webhook: 'never', hubRegistration: 'never', hubLeadMs: 0, exitCode: 1, ignoresSigterm: false, dieDelayMs: 0, tree: [] };
@@ -36,7 +36,7 @@ export async function probeAgent(): Promise<AgentProbe> {
   const child = spawn(process.execPath, [fakeAgentPath(), 'canary'], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, [RUN_MARKER]: runId, RUNNER_CHAOS_AGENT_DIR: dir, RUNNER_CHAOS_SPAWN_INDEX: '0' },
+    env: { ...process.env, [RUN_MARKER_ENV]: runId, [AGENT_DIR_ENV]: dir, [SPAWN_INDEX_ENV]: '0' },
   });
   child.unref();
   const pid = child.pid ?? 0;
@@ -50,8 +50,8 @@ export async function probeAgent(): Promise<AgentProbe> {
       await sleep(10);
     }
     const startMs = Math.round(performance.now() - started);
-    if (!findMarked(RUN_MARKER, runId).some((p) => p.pid === pid)) {
-      throw new HarnessError(`the harness cannot see its own agent (pid ${pid}) in /proc by its marker ${RUN_MARKER}: children could not be found; is /proc mounted with hidepid, or the harness in another PID namespace?`);
+    if (!findMarked(RUN_MARKER_ENV, runId).some((p) => p.pid === pid)) {
+      throw new HarnessError(`the harness cannot see its own agent (pid ${pid}) in /proc by its marker ${RUN_MARKER_ENV}: children could not be found; is /proc mounted with hidepid, or the harness in another PID namespace?`);
     }
     return { startMs };
   } finally {

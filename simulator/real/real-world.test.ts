@@ -109,7 +109,7 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     const { runRealCommand } = await import('./real-world.ts');
     const { HAPI_PROFILE } = await import('./http-runner.ts');
     const root = new URL('../../', import.meta.url).pathname;
-    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon-bin.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
+    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx cli/daemon-bin.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
     const result = await runRealCommand(command, HAPI_PROFILE, seed(), options, 'reference-daemon');
     expect(result.violations).toEqual([]);
     expect(result.harnessErrors).toEqual([]);
@@ -177,7 +177,7 @@ describe.runIf(linux && sandboxAvailability().ok)('the sandbox of a black-box ru
     const { HAPI_PROFILE } = await import('./http-runner.ts');
     const root = new URL('../../', import.meta.url).pathname;
     // Only ever run in the sandbox: Sandbox.open refuses (throws) rather than run this unconfined.
-    const command = `kill -TERM 1; cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx runner/daemon-bin.ts`;
+    const command = `kill -TERM 1; cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx cli/daemon-bin.ts`;
     const scenario = parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }] });
     const result = await runRealCommand(command, HAPI_PROFILE, scenario, { timeScale: 0.1, sandbox: true }, 'kills-pid-1');
     expect(result.harnessErrors).toEqual([]);
@@ -199,7 +199,7 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
     const prefix = `${runPrefix}-${signal.toLowerCase()}`;
     const root = new URL('../../', import.meta.url).pathname;
     // legacy leaves its children running: there is something to clean up when the interrupt comes.
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
       cwd: root,
       env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
       stdio: 'ignore',

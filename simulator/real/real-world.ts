@@ -34,8 +34,20 @@ export type RunnerTarget =
   | { readonly kind: 'in-process'; readonly definition: RunnerDefinition }
   | { readonly kind: 'command'; readonly command: string; readonly profile: ControlProfile; readonly name: string };
 
-export const RUN_MARKER = 'RUNNER_CHAOS_RUN';
-export const BYSTANDER_MARKER = 'RUNNER_CHAOS_BYSTANDER';
+import {
+  AGENT_DIR_ENV,
+  BYSTANDER_MARKER_ENV as BYSTANDER_MARKER,
+  CLI_EXECUTABLE_ENV,
+  RUN_MARKER_ENV as RUN_MARKER,
+  RUN_PREFIX_ENV,
+  SPAWN_INDEX_ENV,
+  STATE_DIR_ENV,
+  WEBHOOK_TIMEOUT_ENV,
+  sessionIdOf,
+  spawnIndexOfSession,
+} from '../../runner/wire.mjs';
+
+export { RUN_MARKER, BYSTANDER_MARKER };
 
 const QUIESCENCE_MARGIN_MS = 60_000;
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
@@ -112,7 +124,7 @@ export class RealWorld {
   readonly children: ChildRecord<RealRoot>[] = [];
   readonly log: RequestLog;
   /** Unique per run; a test run sets RUNNER_CHAOS_RUN_PREFIX so it can find its own leftovers. */
-  private readonly runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
+  private readonly runId = `${process.env[RUN_PREFIX_ENV] ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
   /** The run's repository, state, agent plan and logs; named after the run, removed at its end. */
   private readonly dir = mkdtempSync(join(tmpdir(), `runner-chaos-${this.runId}-`));
   private readonly repo = join(this.dir, 'repo');
@@ -190,7 +202,7 @@ export class RealWorld {
 
   /** Scenario milliseconds since the run started. */
   private now(): number {
-    return Math.round((Date.now() - this.started) / this.options.timeScale);
+    return Math.round((performance.now() - this.started) / this.options.timeScale);
   }
 
   private record(event: TraceEvent): void {
@@ -274,7 +286,8 @@ export class RealWorld {
       }),
     );
     this.server.onRegister = (row) => {
-      const child = this.children[Number(row.sessionId.replace('sess-', '')) - 1];
+      const index = spawnIndexOfSession(row.sessionId);
+      const child = index === undefined ? undefined : this.children[index];
       if (child !== undefined) child.reportedAt ??= this.now();
       this.record({ kind: 'hub', atMs: this.now(), op: 'register', sessionId: row.sessionId });
     };
@@ -288,7 +301,7 @@ export class RealWorld {
       this.record({ kind: 'webhook', atMs: this.now(), pid: parsed.metadata?.hostPid ?? 0, sessionId: String(parsed.sessionId), startedBy: String(parsed.metadata?.startedBy), forged: false });
       void this.instance?.runner?.sessionStarted(body).catch(() => {});
     };
-    this.started = Date.now();
+    this.started = performance.now();
     if (this.target.kind === 'command' && this.options.sandbox === true) {
       this.sandbox = await Sandbox.open(this.dir, { ...process.env, [RUN_MARKER]: this.runId }, { name: RUN_MARKER, value: this.runId });
       this.server.pidToHost = (pid) => this.pidSpace().toHost(pid);
@@ -317,7 +330,7 @@ export class RealWorld {
       const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
       if (marked.length === 0) break;
       const ofAChild = (p: MarkedProcess): boolean =>
-        p.env.has('RUNNER_CHAOS_SPAWN_INDEX') || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
+        p.env.has(SPAWN_INDEX_ENV) || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
       // The children's processes first, one by one and reported; then the rest (the runner, its
       // loader, a sandbox's PID 1, whose death would take the children along unreported).
       marked.sort((a, b) => Number(ofAChild(b)) - Number(ofAChild(a)));
@@ -487,10 +500,10 @@ export class RealWorld {
         ...target.profile.env(context),
         PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
         [RUN_MARKER]: this.runId,
-        RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent'),
-        RUNNER_CHAOS_STATE_DIR: stateDir,
-        HAPI_CLI_EXECUTABLE: fakeAgentPath(),
-        HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: String(this.runnerConfig.webhookTimeoutMs),
+        [AGENT_DIR_ENV]: join(this.dir, 'agent'),
+        [STATE_DIR_ENV]: stateDir,
+        [CLI_EXECUTABLE_ENV]: fakeAgentPath(),
+        [WEBHOOK_TIMEOUT_ENV]: String(this.runnerConfig.webhookTimeoutMs),
     };
     const child = this.sandbox !== undefined
       ? this.sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
@@ -609,7 +622,7 @@ export class RealWorld {
       const resumeAt = cmd.split(' ').indexOf('--resume');
       const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
       const root: RealRoot = { pid: p.pid, generation: p.starttime, role: 'wrapper', spawnIndex: index, cwd: readCwd(p.pid) ?? '', alive: true };
-      const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: `sess-${index + 1}`, spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
+      const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: sessionIdOf(index), spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
       this.children[index] = child;
       this.record({ kind: 'process-start', atMs: this.now(), pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid, role: 'wrapper', spawnIndex: index, cwd: root.cwd });
       this.oracle.onChildSpawned(child, this.knownChildren(), () => this.liveRunProcesses(), this.now());
@@ -658,7 +671,7 @@ export class RealWorld {
         const entry = JSON.parse(line) as { level: 'info'; message: string };
         this.record({ kind: 'log', atMs: this.now(), level: entry.level, message: entry.message });
       }),
-      extraEnv: { [RUN_MARKER]: this.runId, RUNNER_CHAOS_AGENT_DIR: join(this.dir, 'agent') },
+      extraEnv: { [RUN_MARKER]: this.runId, [AGENT_DIR_ENV]: join(this.dir, 'agent') },
     });
     const host = base.processes as NodeProcessHost;
     const fence = <T>(promise: Promise<T>): Promise<T> =>
@@ -674,10 +687,10 @@ export class RealWorld {
         const resumeKey = resumeAt >= 0 ? spec.args[resumeAt + 1] : undefined;
         const plan = agentPlanFor(this.scenario, index);
         const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
-        const child: ChildRecord<RealRoot> = { index, root, plan, sessionId: `sess-${index + 1}`, spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
+        const child: ChildRecord<RealRoot> = { index, root, plan, sessionId: sessionIdOf(index), spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
         this.children.push(child);
         return fence(
-          host.spawnDetached({ ...spec, env: { ...spec.env, RUNNER_CHAOS_SPAWN_INDEX: String(index) } }).then((ref) => {
+          host.spawnDetached({ ...spec, env: { ...spec.env, [SPAWN_INDEX_ENV]: String(index) } }).then((ref) => {
             Object.assign(root, { pid: ref.pid, generation: ref.generation });
             host.onExit(ref, () => {
               root.alive = false;
@@ -746,7 +759,7 @@ export class RealWorld {
       if (spawnIndex === undefined) {
         const env = readEnviron(pid) ?? new Map<string, string>();
         if (env.get(RUN_MARKER) === this.runId) {
-          spawnIndex = Number(env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1);
+          spawnIndex = Number(env.get(SPAWN_INDEX_ENV) ?? -1);
           this.knownRunProcesses.set(`${pid}:${stat.starttime}`, spawnIndex);
         }
       }
@@ -763,7 +776,7 @@ export class RealWorld {
   /** Live processes of the run; each one seen is remembered by its identity (pid and start time). */
   private allProcesses(): MarkedProcess[] {
     const found = findMarked(RUN_MARKER, this.runId);
-    for (const p of found) this.knownRunProcesses.set(`${p.pid}:${p.starttime}`, Number(p.env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? -1));
+    for (const p of found) this.knownRunProcesses.set(`${p.pid}:${p.starttime}`, Number(p.env.get(SPAWN_INDEX_ENV) ?? -1));
     return found;
   }
 
@@ -772,7 +785,7 @@ export class RealWorld {
     return this.allProcesses().map((p) => {
       // A wrapper that claimed its index (a black-box runner's child) carries none in its env.
       const root = this.knownChildren().find((c) => c.root.pid === p.pid && c.root.generation === p.starttime);
-      const index = p.env.get('RUNNER_CHAOS_SPAWN_INDEX') ?? (root !== undefined ? String(root.index) : undefined);
+      const index = p.env.get(SPAWN_INDEX_ENV) ?? (root !== undefined ? String(root.index) : undefined);
       return {
         pid: p.pid,
         starttime: p.starttime,

@@ -1,7 +1,7 @@
 // A fake agent in the virtual world: the wrapper process the runner started, the descendants
 // it forks, and what it does when: register with the hub, post its webhook, exit, crash.
 // It follows its AgentPlan and nothing else; all its timing goes through the world's queue.
-import { SPAWN_TOKEN_ENV } from '../../runner/core/kill-tree.ts';
+import { SPAWN_TOKEN_ENV } from '../../runner/wire.mjs';
 import type { AgentPlan, DescendantPlan } from '../scenario.ts';
 import type { ProcessTable, VProcess } from './process-table.ts';
 

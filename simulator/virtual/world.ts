@@ -22,8 +22,12 @@ import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
 import { sessionNamed, type ChildRecord } from '../records.ts';
 import { RequestLog } from '../request-log.ts';
+import { sessionIdOf } from '../../runner/wire.mjs';
 
-export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
+import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
+import { assert } from '../assert.ts';
+
+export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
 const MAX_EVENTS = 500_000;
 const MAX_TRACE = 200_000;
@@ -153,6 +157,7 @@ export class VirtualWorld {
       const at = this.queue.peekTime();
       if (at === undefined || at > t) break;
       const event = this.queue.pop()!;
+      assert(event.at >= this.now, () => `an event at ${event.at} ms ran after ${this.now} ms: virtual time went backward`);
       this.now = event.at;
       event.run();
       // Only an event that called into the runner can have left it promise work to do.
@@ -425,7 +430,7 @@ export class VirtualWorld {
       index,
       root,
       plan,
-      sessionId: `sess-${index + 1}`,
+      sessionId: sessionIdOf(index),
       spawnedAt: this.now,
       ...(resumeKey !== undefined ? { resumeKey } : {}),
     };

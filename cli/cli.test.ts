@@ -96,7 +96,7 @@ describe('runner-chaos simulate', () => {
       let status = 0;
       let stderr = '';
       try {
-        execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
+        execFileSync(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
       } catch (error) {
         status = (error as { status: number }).status;
         stderr = (error as { stderr: string }).stderr;
@@ -109,7 +109,7 @@ describe('runner-chaos simulate', () => {
   });
 
   it('works as a real command, with the JSON alone on stdout', () => {
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'simulator/cli/bin.ts', 'simulate', '--json'], {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'simulate', '--json'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -136,7 +136,7 @@ describe('runner-chaos check', () => {
   it('exits 1 when a runner that declares nothing is caught, 2 on bad usage', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
     try {
-      writeFileSync(join(dir, 'undeclared.mjs'), 'import legacy from "' + new URL('../../fixtures/runners/legacy.ts', import.meta.url).pathname + '"; export default { ...legacy, name: "undeclared", declares: [] };');
+      writeFileSync(join(dir, 'undeclared.mjs'), 'import legacy from "' + new URL('../fixtures/runners/legacy.ts', import.meta.url).pathname + '"; export default { ...legacy, name: "undeclared", declares: [] };');
       const caught = await run('check', '--runner', join(dir, 'undeclared.mjs'), '--runs', '200', '--artifacts', dir);
       expect(caught.code).toBe(1);
       expect(caught.stdout).toMatch(/verdict: NOT as declared/);

@@ -1,21 +1,21 @@
 // `check`: the property suite against one runner, as a CI gate.
-import { INVARIANTS, type InvariantId } from '../../runner/contract.ts';
-import { checkRunner, formatCounterexample, type CheckReport } from '../../properties/check.ts';
-import { loadRunner } from '../load-runner.ts';
-import { renderJunit } from '../junit.ts';
+import { INVARIANTS, type InvariantId } from '../runner/contract.ts';
+import { checkRunner, formatCounterexample, type CheckReport } from '../properties/check.ts';
+import { loadRunner } from './load-runner.ts';
+import { renderJunit } from './junit.ts';
 import { progressReporter } from './progress.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runRealCommand, type RealRunResult } from '../real/real-world.ts';
-import { probeAgent } from '../real/agent-probe.ts';
-import { sandboxAvailability } from '../real/sandbox.ts';
-import { renderTimeline } from '../timeline.ts';
-import { renderHtmlTimeline } from '../html-timeline.ts';
-import { renderHttpJunit } from '../junit.ts';
-import { resolveRunnerConfig } from '../../runner/config.ts';
-import { PROFILES } from '../real/http-runner.ts';
-import { blackBoxScenarios } from '../real/black-box-scenarios.ts';
-import { FAULT_KINDS } from '../../properties/arbitraries.ts';
+import { runRealCommand, type RealRunResult } from '../simulator/real/real-world.ts';
+import { probeAgent } from '../simulator/real/agent-probe.ts';
+import { sandboxAvailability } from '../simulator/real/sandbox.ts';
+import { renderTimeline } from '../simulator/timeline.ts';
+import { renderHtmlTimeline } from '../simulator/html-timeline.ts';
+import { renderHttpJunit } from './junit.ts';
+import { resolveRunnerConfig } from '../runner/config.ts';
+import { PROFILES } from '../simulator/real/http-runner.ts';
+import { blackBoxScenarios } from '../simulator/real/black-box-scenarios.ts';
+import { FAULT_KINDS } from '../properties/arbitraries.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface CheckCliOptions {

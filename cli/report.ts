@@ -1,5 +1,5 @@
 // The text report of a simulation: a timeline per runner and a verdict table.
-import type { RunResult } from '../run-scenario.ts';
+import type { RunResult } from '../simulator/run-scenario.ts';
 
 const OTHER = (r: RunResult): string => {
   const other = r.violated.filter((id) => !['S1', 'S2', 'S3'].includes(id));

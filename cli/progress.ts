@@ -1,6 +1,6 @@
 // Progress of a long check on stderr: on a terminal, one line rewritten in place (scenarios done,
 // rate, time left); elsewhere (CI logs), a plain line per invariant finished and every 10 s.
-import type { CheckOptions } from '../../properties/check.ts';
+import type { CheckOptions } from '../properties/check.ts';
 
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): NonNullable<CheckOptions['onRun']> {
   const tty = stream.isTTY === true;

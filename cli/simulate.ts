@@ -1,15 +1,15 @@
 // `simulate`: one scenario (the seed incident by default, or a file) against one or more
 // runners in the virtual world, side by side.
 import { readFile } from 'node:fs/promises';
-import type { RunnerDefinition } from '../../runner/contract.ts';
-import { seedIncidentRunners } from '../../fixtures/runners/index.ts';
-import { loadRunner } from '../load-runner.ts';
-import { runScenario, type RunResult } from '../run-scenario.ts';
-import { parseScenario, type Scenario } from '../scenario.ts';
-import { seedIncidentScenario } from '../seed-incident.ts';
-import { renderTimeline } from '../timeline.ts';
+import type { RunnerDefinition } from '../runner/contract.ts';
+import { seedIncidentRunners } from '../fixtures/runners/index.ts';
+import { loadRunner } from './load-runner.ts';
+import { runScenario, type RunResult } from '../simulator/run-scenario.ts';
+import { parseScenario, type Scenario } from '../simulator/scenario.ts';
+import { seedIncidentScenario } from '../simulator/seed-incident.ts';
+import { renderTimeline } from '../simulator/timeline.ts';
 import { renderVerdictTable } from './report.ts';
-import { runReal, type RealRunResult } from '../real/real-world.ts';
+import { runReal, type RealRunResult } from '../simulator/real/real-world.ts';
 
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;

@@ -9,14 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { check } from '../cli/check.ts';
-import { sandboxAvailability } from './sandbox.ts';
-import { fileRunPrefix } from '../test-support.ts';
+import { check } from './check.ts';
+import { sandboxAvailability } from '../simulator/real/sandbox.ts';
+import { fileRunPrefix } from '../simulator/test-support.ts';
 
 // This file's processes carry a marker of its own (files run in parallel).
 fileRunPrefix('hapi');
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const hapi = join(root, 'node_modules', '.bin', 'hapi');
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 

@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
 import { check, type CheckCliOptions } from './check.ts';
-import { FAULT_KINDS } from '../../properties/arbitraries.ts';
+import { FAULT_KINDS } from '../properties/arbitraries.ts';
 import { collect, parseCount, parseDuration, parseScale, parseSeed } from './parse-options.ts';
 import { UsageError } from './usage-error.ts';
 
