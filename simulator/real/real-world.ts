@@ -17,13 +17,12 @@ import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
 import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
 import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
-import { Oracle, quiescenceHorizonMs } from '../oracle.ts';
-import { sessionNamed, type ChildRecord, type ProcessView } from '../records.ts';
-import { RequestLog } from '../request-log.ts';
-import { agentPlanFor, type DescendantPlan, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
+import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
+import type { ChildRecord, ProcessView } from '../records.ts';
+import { RequestLog, type RunnerHandle } from '../request-log.ts';
+import { agentPlanFor, type DescendantPlan, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
-import { judge } from '../verdict.ts';
-import type { RunResult } from '../run-scenario.ts';
+import { playScenario, resultOf, type RunResult, type World } from '../driver.ts';
 import { HarnessServer } from './harness-server.ts';
 import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
@@ -118,7 +117,7 @@ interface RealRoot extends ProcessView {
   crashedByWorld?: boolean;
 }
 
-export class RealWorld {
+export class RealWorld implements World {
   readonly trace = new Trace(200_000);
   readonly oracle: Oracle;
   readonly children: ChildRecord<RealRoot>[] = [];
@@ -127,7 +126,7 @@ export class RealWorld {
   private readonly runId = `${process.env[RUN_PREFIX_ENV] ?? 'real'}-${process.pid}-${Date.now()}-${++runs}`;
   /** The run's repository, state, agent plan and logs; named after the run, removed at its end. */
   private readonly dir = mkdtempSync(join(tmpdir(), `runner-chaos-${this.runId}-`));
-  private readonly repo = join(this.dir, 'repo');
+  readonly repo = join(this.dir, 'repo');
   private readonly server = new HarnessServer();
   private readonly runnerConfig: RunnerConfig;
   private readonly createdWorktrees = new Set<string>();
@@ -201,7 +200,7 @@ export class RealWorld {
   }
 
   /** Scenario milliseconds since the run started. */
-  private now(): number {
+  now(): number {
     return Math.round((performance.now() - this.started) / this.options.timeScale);
   }
 
@@ -224,9 +223,7 @@ export class RealWorld {
     let bystanderSignals = 0;
     let runnerOutput: string | undefined;
     try {
-      await this.setUp();
-      for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
-      await this.quiesce();
+      await playScenario(this);
       this.reportRunnerDeath();
       this.reportPid1Signals();
       this.checkExercised();
@@ -237,15 +234,8 @@ export class RealWorld {
       runnerOutput = this.target.kind === 'command' ? this.runnerOutputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
       killedAtEnd = await this.cleanUp();
     }
-    const violated = this.oracle.violated;
     return {
-      runner: this.definition.name,
-      declared: this.definition.declares,
-      violations: this.oracle.violations,
-      violated,
-      counts: { ...this.oracle.counts },
-      verdict: judge(this.definition.declares, violated),
-      trace: this.trace.events,
+      ...resultOf(this.definition, this),
       killedAtEnd,
       bystanderSignals,
       wallMs: performance.now() - wallStart,
@@ -350,56 +340,85 @@ export class RealWorld {
 
   // ---- steps ------------------------------------------------------------------------------------
 
-  private async step(step: ParsedStep): Promise<void> {
-    switch (step.op) {
-      case 'spawn':
-      case 'stop':
-      case 'list':
-      case 'shutdown':
-        this.log.issueStep(this.instance, step, this.repo, (ref) => sessionNamed(ref, this.children));
-        break;
-      case 'advance':
-        await sleep(this.real(step.ms));
-        break;
-      case 'crash': {
-        const child = this.children[step.spawn];
-        if (child === undefined) break;
-        const victims = step.tree ? this.liveRunProcesses().filter((p) => p.spawnIndex === child.index) : [];
-        child.root.crashedByWorld = true;
-        if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
-        for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
-        break;
-      }
-      case 'forge-webhook': {
-        // Only ever a PID this run owns, checked to still be that process: a runner may signal
-        // whatever a webhook names, and a wrong guess here could be the machine's init.
-        const target = await this.ownedPid(step.pid);
-        if (target === undefined) {
-          this.notes.push(`forge-webhook naming ${JSON.stringify(step.pid)} skipped: no process of this run is that (a forged webhook never names a PID the run does not own)`);
-          this.record({ kind: 'log', atMs: this.now(), level: 'warn', message: `harness: forged webhook naming ${JSON.stringify(step.pid)} skipped: not a process of this run` });
-          break;
-        }
-        // In the sandbox the runner knows the PID as it is inside.
-        const named = this.sandbox !== undefined ? nsPids(target)?.at(-1) : target;
-        if (named === undefined) break;
-        this.forged.push({ names: Object.keys(step.pid)[0] ?? '?', pid: target });
-        // Traced as this machine knows the process; sent as the runner knows it.
-        this.record({ kind: 'webhook', atMs: this.now(), pid: target, sessionId: step.sessionId, startedBy: step.startedBy, forged: true });
-        if (step.startedBy === 'terminal') this.oracle.onTerminalWebhook(step.sessionId);
-        // 'runner' is said in the runner's own words ('daemon' for happy).
-        const startedBy = step.startedBy === 'runner' && this.target.kind === 'command' ? this.target.profile.startedBy : step.startedBy;
-        void this.instance?.runner?.sessionStarted({ sessionId: step.sessionId, metadata: { hostPid: named, startedBy } }).catch(() => {});
-        break;
-      }
-      case 'bystander':
-        // The OS hands out PIDs: a stranger cannot be made to take a given one here.
-        await this.spawnBystander();
-        break;
-      case 'restart':
-        await this.restartRunner(step.state ?? 'kept');
-        break;
-    }
+  // ---- the World the driver plays (simulator/driver.ts) ------------------------------------------
+
+  runner(): RunnerHandle | undefined {
+    return this.instance;
+  }
+
+  async start(): Promise<void> {
+    await this.setUp();
+  }
+
+  async advance(ms: number): Promise<void> {
+    await sleep(this.real(ms));
+  }
+
+  /** A moment for what a step set off to reach the OS before the next step. */
+  async settle(): Promise<void> {
     await sleep(5);
+  }
+
+  async crash(spawn: number, wholeTree: boolean): Promise<void> {
+    const child = this.children[spawn];
+    if (child === undefined) return;
+    const victims = wholeTree ? this.liveRunProcesses().filter((p) => p.spawnIndex === child.index) : [];
+    child.root.crashedByWorld = true;
+    if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
+    for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
+  }
+
+  async forgeWebhook(ref: PidRef, sessionId: string, startedByAsked: 'runner' | 'terminal'): Promise<void> {
+    // Only ever a PID this run owns, checked to still be that process: a runner may signal
+    // whatever a webhook names, and a wrong guess here could be the machine's init.
+    const target = await this.ownedPid(ref);
+    if (target === undefined) {
+      this.notes.push(`forge-webhook naming ${JSON.stringify(ref)} skipped: no process of this run is that (a forged webhook never names a PID the run does not own)`);
+      this.record({ kind: 'log', atMs: this.now(), level: 'warn', message: `harness: forged webhook naming ${JSON.stringify(ref)} skipped: not a process of this run` });
+      return;
+    }
+    // In the sandbox the runner knows the PID as it is inside.
+    const named = this.sandbox !== undefined ? nsPids(target)?.at(-1) : target;
+    if (named === undefined) return;
+    this.forged.push({ names: Object.keys(ref)[0] ?? '?', pid: target });
+    // Traced as this machine knows the process; sent as the runner knows it.
+    this.record({ kind: 'webhook', atMs: this.now(), pid: target, sessionId, startedBy: startedByAsked, forged: true });
+    if (startedByAsked === 'terminal') this.oracle.onTerminalWebhook(sessionId);
+    // 'runner' is said in the runner's own words ('daemon' for happy).
+    const startedBy = startedByAsked === 'runner' && this.target.kind === 'command' ? this.target.profile.startedBy : startedByAsked;
+    void this.instance?.runner?.sessionStarted({ sessionId, metadata: { hostPid: named, startedBy } }).catch(() => {});
+  }
+
+  /** The OS hands out PIDs: a stranger cannot be made to take a given one here. */
+  async bystander(_reusePidOf: number | undefined): Promise<void> {
+    await this.spawnBystander();
+  }
+
+  async restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void> {
+    await this.restartRunner(state);
+  }
+
+  quiescenceHorizonMs(): number {
+    const scale = this.options.timeScale;
+    return quiescenceHorizonMs(
+      this.knownChildren().map((c) => c.plan),
+      agentPlanFor(this.scenario, this.children.length),
+      { webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs / scale, killDeadlineMs: killDeadlineMs(this.runnerConfig) / scale, marginMs: QUIESCENCE_MARGIN_MS },
+    );
+  }
+
+  /** A real answer crosses processes and HTTP on a loaded machine: at least 200 real ms. */
+  async awaitFinalList(): Promise<void> {
+    await sleep(Math.max(200, this.real(1_000)));
+  }
+
+  groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'> {
+    return {
+      children: this.knownChildren(),
+      liveProcesses: this.liveRunProcesses(),
+      hubActive: this.server.active().map((r) => r.sessionId),
+      worktrees: [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
+    };
   }
 
   /**
@@ -597,7 +616,7 @@ export class RealWorld {
   }
 
   /** The children seen so far (a black-box runner's may be found out of order: no holes here). */
-  private knownChildren(): ChildRecord<RealRoot>[] {
+  knownChildren(): ChildRecord<RealRoot>[] {
     return this.children.filter((c): c is ChildRecord<RealRoot> => c !== undefined);
   }
 
@@ -798,26 +817,6 @@ export class RealWorld {
   }
 
   // ---- quiescence ---------------------------------------------------------------------------------
-
-  private async quiesce(): Promise<void> {
-    const scale = this.options.timeScale;
-    const horizon = quiescenceHorizonMs(
-      this.knownChildren().map((c) => c.plan),
-      agentPlanFor(this.scenario, this.children.length),
-      { webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs / scale, killDeadlineMs: killDeadlineMs(this.runnerConfig) / scale, marginMs: QUIESCENCE_MARGIN_MS },
-    );
-    await sleep(this.real(horizon));
-    const listed = await this.log.finalList(this.instance, () => sleep(Math.max(200, this.real(1_000))));
-    this.oracle.atQuiescence({
-      now: this.now(),
-      children: this.knownChildren(),
-      requests: this.log.requests,
-      liveProcesses: this.liveRunProcesses(),
-      listed,
-      hubActive: this.server.active().map((r) => r.sessionId),
-      worktrees: [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
-    });
-  }
 
   /**
    * A black-box runner that died on its own. Right after a forged webhook named its own PID, it

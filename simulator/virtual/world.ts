@@ -11,17 +11,18 @@ import {
   type TimerHandle,
   type WorktreeHost,
 } from '../../runner/ports.ts';
-import { agentPlanFor, type ParsedStep, type PidRef, type Scenario } from '../scenario.ts';
+import { agentPlanFor, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
-import { Oracle, quiescenceHorizonMs } from '../oracle.ts';
+import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
+import type { World } from '../driver.ts';
 import { EventQueue, type EventHandle } from './event-queue.ts';
 import { ProcessTable, type VProcess } from './process-table.ts';
 import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
-import { sessionNamed, type ChildRecord } from '../records.ts';
-import { RequestLog } from '../request-log.ts';
+import type { ChildRecord } from '../records.ts';
+import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { sessionIdOf } from '../../runner/wire.mjs';
 
 import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
@@ -50,7 +51,7 @@ interface RunnerInstance {
  */
 const drain = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
-export class VirtualWorld {
+export class VirtualWorld implements World {
   readonly trace = new Trace(MAX_TRACE);
   readonly config: RunnerConfig;
   readonly oracle: Oracle;
@@ -59,12 +60,14 @@ export class VirtualWorld {
   readonly worktrees: WorktreeModel;
   readonly children: ChildRecord<VProcess>[] = [];
   readonly log: RequestLog;
-  now = 0;
+  /** Virtual milliseconds since the world started. */
+  private time = 0;
+  readonly repo = REPO_PATH;
   private readonly queue: EventQueue;
   private instance: RunnerInstance | undefined;
   private instances = 0;
   private eventsRun = 0;
-  private bystander: VProcess | undefined;
+  private stranger: VProcess | undefined;
   private stateFile: string | null = null;
   private runnerTouched = false;
   /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
@@ -78,9 +81,9 @@ export class VirtualWorld {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
     this.config = resolveRunnerConfig({ ownerId: 'virtual-runner', ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
-    this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.now, invariant: v.invariant, message: v.message }));
+    this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }));
     this.log = new RequestLog({
-      now: () => this.now,
+      now: () => this.time,
       record: (event) => this.record(event),
       oracle: this.oracle,
       children: () => this.children,
@@ -91,7 +94,7 @@ export class VirtualWorld {
     this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
     this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
     this.table = new ProcessTable(scenario.world.pidMax, {
-      now: () => this.now,
+      now: () => this.time,
       later: (delay, run) => void this.later(delay, run),
       started: (p) => this.onProcessStart(p),
       exited: (p) => this.onProcessExit(p),
@@ -103,51 +106,81 @@ export class VirtualWorld {
   }
 
   later(delayMs: number, run: () => void): EventHandle {
-    return this.queue.schedule(this.now + Math.max(0, delayMs), run);
+    return this.queue.schedule(this.time + Math.max(0, delayMs), run);
   }
 
   // ---- running a scenario -----------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (this.scenario.world.bystander) this.bystander = this.spawnStranger();
+    if (this.scenario.world.bystander) this.stranger = this.spawnStranger();
     await this.startRunner();
   }
 
-  async play(): Promise<void> {
-    await this.start();
-    for (const step of this.scenario.steps as ParsedStep[]) await this.step(step);
-    await this.quiesce();
+  // ---- the World the driver plays (simulator/driver.ts) ------------------------------------------
+
+  now(): number {
+    return this.time;
   }
 
-  async step(step: ParsedStep): Promise<void> {
-    switch (step.op) {
-      case 'spawn':
-      case 'stop':
-      case 'list':
-      case 'shutdown':
-        this.log.issueStep(this.instance, step, REPO_PATH, (ref) => sessionNamed(ref, this.children));
-        break;
-      case 'advance':
-        await this.advanceTo(this.now + step.ms);
-        break;
-      case 'crash':
-        this.crashChild(step.spawn, step.tree);
-        break;
-      case 'forge-webhook':
-        this.forgeWebhook(step.pid, step.sessionId, step.startedBy);
-        break;
-      case 'bystander': {
-        const reuse = step.reusePidOf !== undefined ? this.children[step.reusePidOf]?.root.pid : undefined;
-        this.bystander = this.spawnStranger(reuse);
-        break;
-      }
-      case 'restart':
-        if (step.state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
-        if (step.state === 'lost') this.stateFile = null;
-        await this.restartRunner();
-        break;
-    }
+  runner(): RunnerHandle | undefined {
+    return this.instance;
+  }
+
+  knownChildren(): readonly ChildRecord[] {
+    return this.children;
+  }
+
+  async advance(ms: number): Promise<void> {
+    await this.advanceTo(this.time + ms);
+  }
+
+  /** The runner's promise chains set off by a step run before the next step. */
+  async settle(): Promise<void> {
     await drain();
+  }
+
+  async crash(spawn: number, wholeTree: boolean): Promise<void> {
+    this.crashChild(spawn, wholeTree);
+  }
+
+  async forgeWebhook(ref: PidRef, sessionId: string, startedBy: 'runner' | 'terminal'): Promise<void> {
+    const hostPid = this.resolvePid(ref);
+    this.record({ kind: 'webhook', atMs: this.time, pid: hostPid, sessionId, startedBy, forged: true });
+    if (startedBy === 'terminal') this.oracle.onTerminalWebhook(sessionId);
+    this.deliverWebhook({ sessionId, metadata: { hostPid, startedBy } });
+  }
+
+  async bystander(reusePidOf: number | undefined): Promise<void> {
+    const reuse = reusePidOf !== undefined ? this.children[reusePidOf]?.root.pid : undefined;
+    this.stranger = this.spawnStranger(reuse);
+  }
+
+  async restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void> {
+    if (state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
+    if (state === 'lost') this.stateFile = null;
+    await this.restartRunner();
+  }
+
+  /** Virtual time is free: the margin leaves room for a runner's retries with backoff too. */
+  quiescenceHorizonMs(): number {
+    return quiescenceHorizonMs(
+      this.children.map((c) => c.plan),
+      agentPlanFor(this.scenario, this.children.length),
+      { webhookTimeoutMs: this.config.webhookTimeoutMs, killDeadlineMs: killDeadlineMs(this.config), marginMs: QUIESCENCE_MARGIN_MS },
+    );
+  }
+
+  async awaitFinalList(): Promise<void> {
+    await this.advance(1_000);
+  }
+
+  groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'> {
+    return {
+      children: this.children,
+      liveProcesses: this.table.live(),
+      hubActive: this.hub.active().map((r) => r.sessionId),
+      worktrees: this.worktrees.existing(),
+    };
   }
 
   /** Runs every event up to `t`, letting the runner's promise chains settle after each. */
@@ -157,8 +190,8 @@ export class VirtualWorld {
       const at = this.queue.peekTime();
       if (at === undefined || at > t) break;
       const event = this.queue.pop()!;
-      assert(event.at >= this.now, () => `an event at ${event.at} ms ran after ${this.now} ms: virtual time went backward`);
-      this.now = event.at;
+      assert(event.at >= this.time, () => `an event at ${event.at} ms ran after ${this.time} ms: virtual time went backward`);
+      this.time = event.at;
       event.run();
       // Only an event that called into the runner can have left it promise work to do.
       if (this.runnerTouched) {
@@ -167,28 +200,7 @@ export class VirtualWorld {
       }
       if (++this.eventsRun > MAX_EVENTS) throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
     }
-    this.now = Math.max(this.now, t);
-  }
-
-  /** Past every boot, timeout, kill grace and retry; then the quiescent invariants. */
-  async quiesce(): Promise<void> {
-    // Virtual time is free: the margin leaves room for a runner's retries with backoff too.
-    const horizon = quiescenceHorizonMs(
-      this.children.map((c) => c.plan),
-      agentPlanFor(this.scenario, this.children.length),
-      { webhookTimeoutMs: this.config.webhookTimeoutMs, killDeadlineMs: killDeadlineMs(this.config), marginMs: QUIESCENCE_MARGIN_MS },
-    );
-    await this.advanceTo(this.now + horizon);
-    const listed = await this.log.finalList(this.instance, () => this.advanceTo(this.now + 1_000));
-    this.oracle.atQuiescence({
-      now: this.now,
-      children: this.children,
-      requests: this.log.requests,
-      liveProcesses: this.table.live(),
-      listed,
-      hubActive: this.hub.active().map((r) => r.sessionId),
-      worktrees: this.worktrees.existing(),
-    });
+    this.time = Math.max(this.time, t);
   }
 
   // ---- requests ----------------------------------------------------------------------------------
@@ -196,7 +208,7 @@ export class VirtualWorld {
   private resolvePid(ref: PidRef): number {
     if ('pid' in ref) return ref.pid;
     if ('runner' in ref) return this.instance?.process.pid ?? 1;
-    if ('bystander' in ref) return this.bystander?.pid ?? this.spawnStranger().pid;
+    if ('bystander' in ref) return this.stranger?.pid ?? this.spawnStranger().pid;
     return this.children[ref.spawn]?.root.pid ?? 1;
   }
 
@@ -213,20 +225,13 @@ export class VirtualWorld {
     for (const victim of victims) this.table.terminate(victim, { code: null, signal: 'SIGKILL' });
   }
 
-  private forgeWebhook(ref: PidRef, sessionId: string, startedBy: 'runner' | 'terminal'): void {
-    const hostPid = this.resolvePid(ref);
-    this.record({ kind: 'webhook', atMs: this.now, pid: hostPid, sessionId, startedBy, forged: true });
-    if (startedBy === 'terminal') this.oracle.onTerminalWebhook(sessionId);
-    this.deliverWebhook({ sessionId, metadata: { hostPid, startedBy } });
-  }
-
   private deliverWebhook(body: unknown): void {
     const instance = this.instance;
     const runner = instance?.runner;
     if (instance === undefined || runner === undefined) return;
     this.intoRunner(instance, () => {
       runner.sessionStarted(body).catch((error: unknown) => {
-        this.record({ kind: 'log', atMs: this.now, level: 'error', message: `sessionStarted threw: ${String(error)}` });
+        this.record({ kind: 'log', atMs: this.time, level: 'error', message: `sessionStarted threw: ${String(error)}` });
       });
     }); // a dead runner refuses the connection: nothing happens
   }
@@ -234,7 +239,7 @@ export class VirtualWorld {
   private onProcessStart(p: VProcess): void {
     this.record({
       kind: 'process-start',
-      atMs: this.now,
+      atMs: this.time,
       pid: p.pid,
       generation: p.generation,
       ppid: p.ppid,
@@ -248,15 +253,15 @@ export class VirtualWorld {
   private onProcessExit(p: VProcess): void {
     this.record({
       kind: 'process-exit',
-      atMs: this.now,
+      atMs: this.time,
       pid: p.pid,
       role: p.role,
       ...(p.spawnIndex !== undefined ? { spawnIndex: p.spawnIndex } : {}),
       exit: p.exit ?? { code: null, signal: null },
     });
     const row = [...this.hub.active()].find((r) => r.process === p);
-    if (row !== undefined) this.record({ kind: 'hub', atMs: this.now, op: 'inactive', sessionId: row.sessionId });
-    if (this.scenario.world.reusePids && p.spawnIndex !== undefined) this.bystander = this.spawnStranger(p.pid);
+    if (row !== undefined) this.record({ kind: 'hub', atMs: this.time, op: 'inactive', sessionId: row.sessionId });
+    if (this.scenario.world.reusePids && p.spawnIndex !== undefined) this.stranger = this.spawnStranger(p.pid);
   }
 
   // ---- the runner's life -------------------------------------------------------------------------
@@ -271,7 +276,7 @@ export class VirtualWorld {
     });
     const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
     this.instance = instance;
-    this.record({ kind: 'runner', atMs: this.now, op: 'start', pid: process.pid });
+    this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
     const created = this.definition.create(this.portsFor(instance), this.config);
     // create() may be async, but may not wait on virtual time: nothing advances it yet.
     const notYet = Symbol('not yet');
@@ -284,7 +289,7 @@ export class VirtualWorld {
     const instance = this.instance;
     if (instance !== undefined) {
       instance.alive = false;
-      this.record({ kind: 'runner', atMs: this.now, op: 'crash', pid: instance.process.pid });
+      this.record({ kind: 'runner', atMs: this.time, op: 'crash', pid: instance.process.pid });
       this.log.dropOpen('connection reset: the runner crashed');
       this.table.terminate(instance.process, { code: null, signal: 'SIGKILL' });
     }
@@ -345,10 +350,10 @@ export class VirtualWorld {
         after(this.scenario.world.gitLatencyMs, () => {
           try {
             const path = this.worktrees.add(repo, name);
-            this.record({ kind: 'worktree', atMs: this.now, op: 'add', path });
+            this.record({ kind: 'worktree', atMs: this.time, op: 'add', path });
             return path;
           } catch (error) {
-            this.record({ kind: 'worktree', atMs: this.now, op: 'add', path: `${repo}.worktrees/${name}`, error: String(error) });
+            this.record({ kind: 'worktree', atMs: this.time, op: 'add', path: `${repo}.worktrees/${name}`, error: String(error) });
             throw error;
           }
         }),
@@ -357,18 +362,18 @@ export class VirtualWorld {
           try {
             this.worktrees.remove(repo, path);
           } catch (error) {
-            this.record({ kind: 'worktree', atMs: this.now, op: 'remove', path, error: String(error) });
+            this.record({ kind: 'worktree', atMs: this.time, op: 'remove', path, error: String(error) });
             throw error;
           }
-          this.record({ kind: 'worktree', atMs: this.now, op: 'remove', path });
+          this.record({ kind: 'worktree', atMs: this.time, op: 'remove', path });
           const inside = this.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
-          this.oracle.onWorktreeRemoved(path, inside, this.now);
+          this.oracle.onWorktreeRemoved(path, inside, this.time);
         }),
       list: (repo) => after(GIT_LIST_LATENCY_MS, () => this.worktrees.list(repo)),
     };
     return {
       clock: {
-        now: () => this.now,
+        now: () => this.time,
         setTimeout: (callback, delayMs): TimerHandle => {
           const timerId = nextTimer++;
           timers.set(
@@ -391,7 +396,7 @@ export class VirtualWorld {
         archiveSession: (sessionId) =>
           after(this.scenario.world.hubLatencyMs, () => {
             if (this.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
-            if (this.hub.archive(sessionId)) this.record({ kind: 'hub', atMs: this.now, op: 'archive', sessionId });
+            if (this.hub.archive(sessionId)) this.record({ kind: 'hub', atMs: this.time, op: 'archive', sessionId });
           }),
       },
       state: {
@@ -405,7 +410,7 @@ export class VirtualWorld {
       logger: {
         log: (level, message, fields) => {
           if (level === 'debug' || !instance.alive) return;
-          this.record({ kind: 'log', atMs: this.now, level, message, ...(fields !== undefined ? { fields: { ...fields } } : {}) });
+          this.record({ kind: 'log', atMs: this.time, level, message, ...(fields !== undefined ? { fields: { ...fields } } : {}) });
         },
       },
     };
@@ -431,26 +436,26 @@ export class VirtualWorld {
       root,
       plan,
       sessionId: sessionIdOf(index),
-      spawnedAt: this.now,
+      spawnedAt: this.time,
       ...(resumeKey !== undefined ? { resumeKey } : {}),
     };
     this.children.push(child);
     this.log.attribute(child, cwd !== REPO_PATH);
-    this.oracle.onChildSpawned(child, this.children, () => this.table.live(), this.now);
+    this.oracle.onChildSpawned(child, this.children, () => this.table.live(), this.time);
     startFakeAgent(
       {
         table: this.table,
         later: (delay, run) => void this.later(delay, run),
         registerWithHub: (sessionId, proc) => {
           if (this.scenario.world.hubDown) return; // the agent cannot create its row
-          child.reportedAt ??= this.now;
-          this.hub.register(sessionId, proc, this.now);
-          this.record({ kind: 'hub', atMs: this.now, op: 'register', sessionId });
+          child.reportedAt ??= this.time;
+          this.hub.register(sessionId, proc, this.time);
+          this.record({ kind: 'hub', atMs: this.time, op: 'register', sessionId });
         },
         postWebhook: (from, body) => {
-          child.reportedAt ??= this.now;
-          this.record({ kind: 'webhook', atMs: this.now, pid: body.metadata.hostPid, sessionId: body.sessionId, startedBy: 'runner', forged: false });
-          if (this.instance?.alive === true) child.webhookAt ??= this.now;
+          child.reportedAt ??= this.time;
+          this.record({ kind: 'webhook', atMs: this.time, pid: body.metadata.hostPid, sessionId: body.sessionId, startedBy: 'runner', forged: false });
+          if (this.instance?.alive === true) child.webhookAt ??= this.time;
           this.deliverWebhook(body);
         },
       },
@@ -465,8 +470,8 @@ export class VirtualWorld {
     if (!instance.alive) return false;
     const targets = group ? this.table.groupMembers(id) : [this.table.get(id)].filter((p): p is VProcess => p !== undefined);
     const how = group ? `${signal} to process group ${id}` : signal;
-    this.record({ kind: 'signal', atMs: this.now, from: 'runner', target: group ? `group ${id}` : `pid ${id}`, signal, delivered: targets.length > 0 });
-    this.oracle.onRunnerSignal(targets, how, this.now);
+    this.record({ kind: 'signal', atMs: this.time, from: 'runner', target: group ? `group ${id}` : `pid ${id}`, signal, delivered: targets.length > 0 });
+    this.oracle.onRunnerSignal(targets, how, this.time);
     for (const target of targets) target.signalledByRunner = true;
     return group ? this.table.signalGroup(id, signal) : this.table.signal(id, signal);
   }

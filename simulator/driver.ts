@@ -1,0 +1,117 @@
+// The scenario driver: one step interpreter, one quiescence, one result, for both worlds. A
+// world (virtual: simulator/virtual/world.ts; real: simulator/real/real-world.ts) only says how
+// its own time passes and how its own faults are made; what a scenario step means, when the run
+// is quiet, and what the oracle is shown at the end are said once, here.
+//
+//   scenario → driver → world → runner (through its ports) → trace → oracle → verdict → result
+import type { InvariantId, RunnerDefinition, SessionInfo } from '../runner/contract.ts';
+import type { Counts, Oracle, QuiescentWorld, Violation } from './oracle.ts';
+import type { ChildRecord } from './records.ts';
+import type { RequestLog, RunnerHandle } from './request-log.ts';
+import { sessionNamed } from './records.ts';
+import type { ParsedStep, PidRef, Scenario } from './scenario.ts';
+import type { Trace, TraceEvent } from './trace.ts';
+import { judge, type VerdictKind } from './verdict.ts';
+
+/** What a world offers the driver: its clock, its faults, and its view of the ground truth. */
+export interface World {
+  readonly scenario: Scenario;
+  readonly trace: Trace;
+  readonly oracle: Oracle;
+  readonly log: RequestLog;
+  /** The repository a spawn's directory names. */
+  readonly repo: string;
+  /** The runner that is up now (none: requests are refused). */
+  runner(): RunnerHandle | undefined;
+  /** The children seen so far, by spawn index. */
+  knownChildren(): readonly ChildRecord[];
+  /** Scenario milliseconds since the run started. */
+  now(): number;
+
+  /** Starts the world and the runner in it. */
+  start(): Promise<void>;
+  /** Lets `ms` scenario milliseconds pass. */
+  advance(ms: number): Promise<void>;
+  /** After each step: lets what the step set off settle before the next one. */
+  settle(): Promise<void>;
+  /** Something outside the runner kills child `spawn` (its wrapper, or its whole tree). */
+  crash(spawn: number, wholeTree: boolean): Promise<void>;
+  /** A webhook nobody legitimate sent, naming the process `pid` refers to. */
+  forgeWebhook(pid: PidRef, sessionId: string, startedBy: 'runner' | 'terminal'): Promise<void>;
+  /** A stranger starts (taking a dead child's PID where the world can make it). */
+  bystander(reusePidOf: number | undefined): Promise<void>;
+  /** The runner is SIGKILLed and started again over its state, kept, corrupted or lost. */
+  restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void>;
+  /** How long after the last step every boot, timeout, kill grace and retry is over. */
+  quiescenceHorizonMs(): number;
+  /** How long the final list request may take to answer. */
+  awaitFinalList(): Promise<void>;
+  /** The ground truth the quiescent invariants are judged on (all but the list and the requests). */
+  groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'>;
+}
+
+/** Plays one step of a scenario in `world`. */
+export async function playStep(world: World, step: ParsedStep): Promise<void> {
+  switch (step.op) {
+    case 'spawn':
+    case 'stop':
+    case 'list':
+    case 'shutdown':
+      world.log.issueStep(world.runner(), step, world.repo, (ref) => sessionNamed(ref, world.knownChildren()));
+      break;
+    case 'advance':
+      await world.advance(step.ms);
+      break;
+    case 'crash':
+      await world.crash(step.spawn, step.tree);
+      break;
+    case 'forge-webhook':
+      await world.forgeWebhook(step.pid, step.sessionId, step.startedBy);
+      break;
+    case 'bystander':
+      await world.bystander(step.reusePidOf);
+      break;
+    case 'restart':
+      await world.restart(step.state ?? 'kept');
+      break;
+  }
+  await world.settle();
+}
+
+/** Past every boot, timeout, kill grace and retry; then the final list, and the quiescent invariants. */
+export async function quiesce(world: World): Promise<void> {
+  await world.advance(world.quiescenceHorizonMs());
+  const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), () => world.awaitFinalList());
+  world.oracle.atQuiescence({ ...world.groundTruth(), now: world.now(), requests: world.log.requests, listed });
+}
+
+/** The whole scenario: start, every step, quiescence. */
+export async function playScenario(world: World): Promise<void> {
+  await world.start();
+  for (const step of world.scenario.steps as ParsedStep[]) await playStep(world, step);
+  await quiesce(world);
+}
+
+/** What one scenario against one runner came to, in either world. */
+export interface RunResult {
+  readonly runner: string;
+  readonly declared: readonly InvariantId[];
+  readonly violations: readonly Violation[];
+  readonly violated: readonly InvariantId[];
+  readonly counts: Counts;
+  readonly verdict: VerdictKind;
+  readonly trace: readonly TraceEvent[];
+}
+
+export function resultOf(definition: Pick<RunnerDefinition, 'name' | 'declares'>, world: Pick<World, 'oracle' | 'trace'>): RunResult {
+  const violated = world.oracle.violated;
+  return {
+    runner: definition.name,
+    declared: definition.declares,
+    violations: world.oracle.violations,
+    violated,
+    counts: { ...world.oracle.counts },
+    verdict: judge(definition.declares, violated),
+    trace: world.trace.events,
+  };
+}
