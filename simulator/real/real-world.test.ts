@@ -9,7 +9,9 @@ import { forgedWebhookKillRunner } from '../../fixtures/runners/forged-webhook-k
 import { findMarkedByPrefix } from '../../runner/node/proc.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import { parseScenario } from '../scenario.ts';
-import { runReal } from './real-world.ts';
+import { runReal, type RealRunResult } from './real-world.ts';
+import { runScenario } from '../run-scenario.ts';
+import type { RunnerDefinition } from '../../runner/contract.ts';
 import { sandboxAvailability } from './sandbox.ts';
 import { fileRunPrefix } from '../test-support.ts';
 
@@ -26,8 +28,15 @@ function noneLeft(): void {
 }
 
 describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
+  // The cross-world check: the same scenario, the same runner, the same verdict in both worlds.
+  const sameAsVirtual = async (result: RealRunResult, definition: RunnerDefinition): Promise<void> => {
+    const virtual = await runScenario(definition, seed());
+    expect({ violated: [...result.violated].sort(), counts: result.counts }).toEqual({ violated: [...virtual.violated].sort(), counts: virtual.counts });
+  };
+
   it('reference: the seed incident leaves nothing behind', async () => {
     const result = await runReal(referenceRunner, seed(), options);
+    await sameAsVirtual(result, referenceRunner);
     expect(result.harnessErrors).toEqual([]);
     expect(result.violations).toEqual([]);
     expect(result.killedAtEnd).toEqual([]);
@@ -37,6 +46,7 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
 
   it('legacy: four ghosts, their eight processes and four worktrees leaked (and killed by the harness at the end)', async () => {
     const result = await runReal(legacyRunner, seed(), options);
+    await sameAsVirtual(result, legacyRunner);
     expect(result.counts).toEqual({ ghostSessions: 4, leakedProcesses: 8, leakedWorktrees: 4 });
     expect(result.verdict).toBe('as-declared');
     expect(result.killedAtEnd).toHaveLength(8);
@@ -45,6 +55,7 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
 
   it("pr440-initial: the agents' grandchildren and the worktrees survive the timeout", async () => {
     const result = await runReal(pr440InitialRunner, seed(), options);
+    await sameAsVirtual(result, pr440InitialRunner);
     expect(result.counts).toEqual({ ghostSessions: 0, leakedProcesses: 4, leakedWorktrees: 4 });
     expect(result.violations.filter((v) => v.invariant === 'S2').every((v) => !/wrapper/.test(v.message))).toBe(true);
     noneLeft();

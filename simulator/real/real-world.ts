@@ -12,18 +12,16 @@ import { basename, delimiter, join } from 'node:path';
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { HarnessError } from './harness-error.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
-import type { ProcessHost, RunnerPorts, WorktreeHost } from '../../runner/ports.ts';
-import { NodeProcessHost } from '../../runner/node/node-process-host.ts';
-import { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
-import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
-import { findMarked, listPids, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
+import { findMarked, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
-import type { ChildRecord, ProcessView } from '../records.ts';
+import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { agentPlanFor, type DescendantPlan, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { playScenario, resultOf, type RunResult, type World } from '../driver.ts';
 import { HarnessServer } from './harness-server.ts';
+import { instrumentedPorts, type InstrumentedWorld } from './instrumented-ports.ts';
+import { readCmd, RunProcesses, type RealRoot } from './run-processes.ts';
 import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
 import { HOST_PIDS, nsPids, Sandbox, type PidSpace } from './sandbox.ts';
@@ -107,16 +105,6 @@ interface Instance {
   exitedOnItsOwn?: { atMs: number; how: string };
 }
 
-/** A ChildRecord's root as the harness sees it: updated as the OS tells. */
-interface RealRoot extends ProcessView {
-  generation: string;
-  alive: boolean;
-  exitedAt?: number;
-  signalledByRunner?: boolean;
-  /** The harness killed it (a `crash` step): its death is the world's doing, not the runner's. */
-  crashedByWorld?: boolean;
-}
-
 export class RealWorld implements World {
   readonly trace = new Trace(200_000);
   readonly oracle: Oracle;
@@ -133,7 +121,8 @@ export class RealWorld implements World {
   private instance: Instance | undefined;
   private bystanders: Array<{ pid: number; starttime: string; log: string }> = [];
   private started = 0;
-  private readonly knownRunProcesses = new Map<string, number>();
+  /** The run's processes as /proc shows them. */
+  readonly processes: RunProcesses;
 
   private readonly definition: Pick<RunnerDefinition, 'name' | 'declares'>;
   private poller: NodeJS.Timeout | undefined;
@@ -177,12 +166,13 @@ export class RealWorld implements World {
       // and a black-box runner its own real-time kill graces for the largest tree it may stop.
       { answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS + this.runnersOwnKillTimeMs())), exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)) },
     );
+    this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.log = new RequestLog({
       now: () => this.now(),
       record: (event) => this.record(event),
       oracle: this.oracle,
       children: () => this.knownChildren(),
-      live: () => this.liveRunProcesses(),
+      live: () => this.processes.live(),
     });
   }
 
@@ -362,7 +352,7 @@ export class RealWorld implements World {
   async crash(spawn: number, wholeTree: boolean): Promise<void> {
     const child = this.children[spawn];
     if (child === undefined) return;
-    const victims = wholeTree ? this.liveRunProcesses().filter((p) => p.spawnIndex === child.index) : [];
+    const victims = wholeTree ? this.processes.live().filter((p) => p.spawnIndex === child.index) : [];
     child.root.crashedByWorld = true;
     if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
     for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
@@ -415,7 +405,7 @@ export class RealWorld implements World {
   groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'> {
     return {
       children: this.knownChildren(),
-      liveProcesses: this.liveRunProcesses(),
+      liveProcesses: this.processes.live(),
       hubActive: this.server.active().map((r) => r.sessionId),
       worktrees: [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
     };
@@ -486,7 +476,7 @@ export class RealWorld implements World {
       await this.launch(instance, this.target);
       return;
     }
-    const ports = this.portsFor(instance);
+    const ports = instrumentedPorts(this.instrumented(), instance);
     instance.clock = ports.clock;
     this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid: process.pid });
     instance.runner = await this.target.definition.create(ports, this.runnerConfig);
@@ -574,6 +564,26 @@ export class RealWorld implements World {
     return p === undefined || readStat(p.pid)?.starttime !== p.starttime;
   }
 
+  /** What the instrumented ports of an in-process runner report to. */
+  private instrumented(): InstrumentedWorld {
+    return {
+      scenario: this.scenario,
+      runId: this.runId,
+      repo: this.repo,
+      statePath: join(this.dir, 'state', 'runner.json'),
+      hubUrl: this.server.url,
+      agentDir: join(this.dir, 'agent'),
+      children: this.children,
+      oracle: this.oracle,
+      log: this.log,
+      processes: this.processes,
+      createdWorktrees: this.createdWorktrees,
+      bystanders: this.bystanders,
+      now: () => this.now(),
+      record: (event) => this.record(event),
+    };
+  }
+
   /** A black-box runner's calls: a refused or reset connection is a fault the harness reports, not an answer. */
   private watchReachability(runner: Runner, url: string): Runner {
     const watch = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
@@ -634,7 +644,7 @@ export class RealWorld implements World {
         // being written
       }
     }
-    for (const p of this.allProcesses()) {
+    for (const p of this.processes.all()) {
       const index = claims.get(p.pid);
       if (index === undefined || this.children[index] !== undefined) continue;
       const cmd = readCmd(p.pid);
@@ -644,7 +654,7 @@ export class RealWorld implements World {
       const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: sessionIdOf(index), spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
       this.children[index] = child;
       this.record({ kind: 'process-start', atMs: this.now(), pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid, role: 'wrapper', spawnIndex: index, cwd: root.cwd });
-      this.oracle.onChildSpawned(child, this.knownChildren(), () => this.liveRunProcesses(), this.now());
+      this.oracle.onChildSpawned(child, this.knownChildren(), () => this.processes.live(), this.now());
     }
     for (const child of this.children) {
       if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
@@ -680,149 +690,8 @@ export class RealWorld implements World {
     await this.startRunner();
   }
 
-  /** Node ports for one runner instance, watched by the oracle, and fenced once it "crashes". */
-  private portsFor(instance: Instance): RunnerPorts & { clock: { clearAll(): void } } {
-    const base = nodePorts({
-      statePath: join(this.dir, 'state', 'runner.json'),
-      hubUrl: `${this.server.url}/hub`,
-      logger: new JsonLinesLogger((line) => {
-        if (!instance.alive) return;
-        const entry = JSON.parse(line) as { level: 'info'; message: string };
-        this.record({ kind: 'log', atMs: this.now(), level: entry.level, message: entry.message });
-      }),
-      extraEnv: { [RUN_MARKER]: this.runId, [AGENT_DIR_ENV]: join(this.dir, 'agent') },
-    });
-    const host = base.processes as NodeProcessHost;
-    const fence = <T>(promise: Promise<T>): Promise<T> =>
-      promise.then(
-        (value) => (instance.alive ? value : new Promise<T>(() => {})),
-        (error: unknown) => (instance.alive ? Promise.reject(error) : new Promise<T>(() => {})),
-      );
-    const processes: ProcessHost = {
-      spawnDetached: (spec) => {
-        if (!instance.alive) return new Promise(() => {});
-        const index = this.children.length;
-        const resumeAt = spec.args.indexOf('--resume');
-        const resumeKey = resumeAt >= 0 ? spec.args[resumeAt + 1] : undefined;
-        const plan = agentPlanFor(this.scenario, index);
-        const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
-        const child: ChildRecord<RealRoot> = { index, root, plan, sessionId: sessionIdOf(index), spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
-        this.children.push(child);
-        return fence(
-          host.spawnDetached({ ...spec, env: { ...spec.env, [SPAWN_INDEX_ENV]: String(index) } }).then((ref) => {
-            Object.assign(root, { pid: ref.pid, generation: ref.generation });
-            host.onExit(ref, () => {
-              root.alive = false;
-              root.exitedAt = this.now();
-              this.record({ kind: 'process-exit', atMs: root.exitedAt, pid: ref.pid, role: 'wrapper', spawnIndex: index, exit: { code: null, signal: null } });
-            });
-            this.record({ kind: 'process-start', atMs: this.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
-            this.log.attribute(child, spec.cwd !== this.repo);
-            this.oracle.onChildSpawned(child, this.children, () => this.liveRunProcesses(), this.now());
-            return ref;
-          }),
-        );
-      },
-      onExit: (ref, callback) => host.onExit(ref, (exit) => {
-        if (instance.alive) callback(exit);
-      }),
-      generationOf: (pid) => host.generationOf(pid),
-      signal: (pid, signal) => {
-        if (!instance.alive || pid <= 1) return false;
-        return this.admitSignal([pid], signal, `pid ${pid}`) && host.signal(pid, signal);
-      },
-      signalGroup: (pgid, signal) => {
-        if (!instance.alive || pgid <= 1) return false;
-        return this.admitSignal(groupMembers(pgid), signal, `group ${pgid}`) && host.signalGroup(pgid, signal);
-      },
-      findByEnv: (name, value) => fence(host.findByEnv(name, value)),
-      childrenOf: (pid) => fence(host.childrenOf(pid)),
-    };
-    const git = base.worktrees as GitWorktreeHost;
-    const worktrees: WorktreeHost = {
-      add: (repo, name) =>
-        fence(
-          git.add(repo, name).then((path) => {
-            this.createdWorktrees.add(path);
-            this.record({ kind: 'worktree', atMs: this.now(), op: 'add', path });
-            return path;
-          }),
-        ),
-      remove: (repo, path) =>
-        fence(
-          git.remove(repo, path).then(() => {
-            this.record({ kind: 'worktree', atMs: this.now(), op: 'remove', path });
-            const inside = this.liveRunProcesses().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
-            this.oracle.onWorktreeRemoved(path, inside, this.now());
-          }),
-        ),
-      list: (repo) => fence(git.list(repo)),
-    };
-    return { ...base, processes, worktrees, hub: { archiveSession: (id) => fence(base.hub.archiveSession(id)) }, state: { load: () => fence(base.state.load()), save: (c) => (instance.alive ? base.state.save(c) : Promise.resolve()) } };
-  }
+  // ---- after the scenario: what the harness itself saw ----------------------------------------------
 
-  /**
-   * A2, judged before the signal is sent: is every target a process of this run? A signal that
-   * would reach anything else is recorded and NOT sent, unless the target is one of our own
-   * bystanders (a canary that only writes down what it received): a runner under test must
-   * never be able to hit a process the harness did not start, the harness itself included.
-   */
-  private admitSignal(pids: readonly number[], signal: string, target: string): boolean {
-    const views: ProcessView[] = [];
-    let admit = true;
-    for (const pid of pids) {
-      const stat = readStat(pid);
-      if (stat === undefined) continue; // nobody there: ESRCH harms no one
-      // A dying process's environ reads empty: processes of the run are remembered by identity.
-      let spawnIndex = this.knownRunProcesses.get(`${pid}:${stat.starttime}`);
-      if (spawnIndex === undefined) {
-        const env = readEnviron(pid) ?? new Map<string, string>();
-        if (env.get(RUN_MARKER) === this.runId) {
-          spawnIndex = Number(env.get(SPAWN_INDEX_ENV) ?? -1);
-          this.knownRunProcesses.set(`${pid}:${stat.starttime}`, spawnIndex);
-        }
-      }
-      const ourBystander = this.bystanders.some((b) => b.pid === pid && b.starttime === stat.starttime);
-      if (spawnIndex === undefined && !ourBystander) admit = false;
-      views.push({ pid, role: spawnIndex !== undefined ? 'descendant' : 'bystander', cwd: '', alive: true, ...(spawnIndex !== undefined ? { spawnIndex } : {}) });
-      for (const child of this.children) if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
-    }
-    this.record({ kind: 'signal', atMs: this.now(), from: 'runner', target: admit ? target : `${target} (BLOCKED: not a process of this run)`, signal: signal as 'SIGTERM', delivered: admit && views.length > 0 });
-    this.oracle.onRunnerSignal(views, `${signal} to ${target}`, this.now());
-    return admit;
-  }
-
-  /** Live processes of the run; each one seen is remembered by its identity (pid and start time). */
-  private allProcesses(): MarkedProcess[] {
-    const found = findMarked(RUN_MARKER, this.runId);
-    for (const p of found) this.knownRunProcesses.set(`${p.pid}:${p.starttime}`, Number(p.env.get(SPAWN_INDEX_ENV) ?? -1));
-    return found;
-  }
-
-  /** Live processes of the run, as the oracle sees processes. */
-  private liveRunProcesses(): Array<ProcessView & { starttime: string }> {
-    return this.allProcesses().map((p) => {
-      // A wrapper that claimed its index (a black-box runner's child) carries none in its env.
-      const root = this.knownChildren().find((c) => c.root.pid === p.pid && c.root.generation === p.starttime);
-      const index = p.env.get(SPAWN_INDEX_ENV) ?? (root !== undefined ? String(root.index) : undefined);
-      return {
-        pid: p.pid,
-        starttime: p.starttime,
-        role: root !== undefined ? ('wrapper' as const) : ('descendant' as const),
-        ...(index !== undefined ? { spawnIndex: Number(index) } : {}),
-        cwd: readCwd(p.pid) ?? '',
-        alive: true,
-      };
-    });
-  }
-
-  // ---- quiescence ---------------------------------------------------------------------------------
-
-  /**
-   * A black-box runner that died on its own. Right after a forged webhook named its own PID, it
-   * signalled itself on a stranger's word (A2: hapi's orphan path SIGTERMs, then SIGKILLs, the
-   * PID a "runner" webhook names); otherwise it crashed, and what it left unanswered is L1.
-   */
   /** The sandbox's PID 1 is a canary: any signal it got would have gone to the machine's init. */
   private reportPid1Signals(): void {
     const got = this.sandbox?.pid1Signals() ?? [];
@@ -834,6 +703,11 @@ export class RealWorld implements World {
     return this.sandbox?.pidSpace() ?? HOST_PIDS;
   }
 
+  /**
+   * A black-box runner that died on its own. Right after a forged webhook named its own PID, it
+   * signalled itself on a stranger's word (A2: hapi's orphan path SIGTERMs, then SIGKILLs, the
+   * PID a "runner" webhook names); otherwise it crashed, and what it left unanswered is L1.
+   */
   private reportRunnerDeath(): void {
     const died = this.instance?.exitedOnItsOwn;
     if (died === undefined) return;
@@ -885,11 +759,6 @@ export class RealWorld implements World {
   }
 }
 
-/** Every live process in a process group, ours or not. */
-function groupMembers(pgid: number): number[] {
-  return listPids().filter((pid) => readStat(pid)?.pgid === pgid);
-}
-
 /** State files in `dir` that look like the one expected under another name: a hint for the message. */
 function nearMisses(dir: string, expected: string): string {
   let names: string[];
@@ -907,14 +776,6 @@ function safeRead(file: string): string {
     return readFileSync(file, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function readCmd(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120);
-  } catch {
-    return '?';
   }
 }
 

@@ -1,0 +1,161 @@
+// The ports an in-process runner gets in the real world: the Node adapters (runner/node), with
+// every spawn, signal and worktree removal shown to the oracle as it happens, and fenced once the
+// runner "crashes" (a restart step), so that nothing of its earlier life acts any more. The A2
+// gate is here too: a signal the runner aims at anything but a process of the run is recorded
+// and NOT sent.
+import type { RunnerPorts, ProcessHost, WorktreeHost } from '../../runner/ports.ts';
+import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
+import type { NodeProcessHost } from '../../runner/node/node-process-host.ts';
+import type { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
+import { readStat } from '../../runner/node/proc.ts';
+import { AGENT_DIR_ENV, RUN_MARKER_ENV, SPAWN_INDEX_ENV, sessionIdOf } from '../../runner/wire.mjs';
+import type { Oracle } from '../oracle.ts';
+import type { ChildRecord, ProcessView } from '../records.ts';
+import type { RequestLog } from '../request-log.ts';
+import { agentPlanFor, type Scenario } from '../scenario.ts';
+import type { TraceEvent } from '../trace.ts';
+import { groupMembers, type RealRoot, type RunProcesses } from './run-processes.ts';
+
+/** What the instrumented ports report to, and read from: the real world's side of them. */
+export interface InstrumentedWorld {
+  readonly scenario: Scenario;
+  readonly runId: string;
+  /** The repository spawns are made in (a spawn elsewhere is a worktree session). */
+  readonly repo: string;
+  readonly statePath: string;
+  readonly hubUrl: string;
+  readonly agentDir: string;
+  readonly children: ChildRecord<RealRoot>[];
+  readonly oracle: Oracle;
+  readonly log: RequestLog;
+  readonly processes: RunProcesses;
+  /** Every worktree path the runner made. */
+  readonly createdWorktrees: Set<string>;
+  /** The harness's canaries: a runner may signal them (they only write down what they get). */
+  readonly bystanders: readonly { pid: number; starttime: string }[];
+  now(): number;
+  record(event: TraceEvent): void;
+}
+
+/** One life of the runner: when it "crashes", its ports go quiet. */
+export interface RunnerLife {
+  alive: boolean;
+}
+
+/** Node ports for one life of an in-process runner, watched by the oracle and fenced at its end. */
+export function instrumentedPorts(world: InstrumentedWorld, life: RunnerLife): RunnerPorts & { clock: { clearAll(): void } } {
+  const base = nodePorts({
+    statePath: world.statePath,
+    hubUrl: `${world.hubUrl}/hub`,
+    logger: new JsonLinesLogger((line) => {
+      if (!life.alive) return;
+      const entry = JSON.parse(line) as { level: 'info'; message: string };
+      world.record({ kind: 'log', atMs: world.now(), level: entry.level, message: entry.message });
+    }),
+    extraEnv: { [RUN_MARKER_ENV]: world.runId, [AGENT_DIR_ENV]: world.agentDir },
+  });
+  const host = base.processes as NodeProcessHost;
+  // A promise of a life that has ended never settles: the runner's later code never runs.
+  const fence = <T>(promise: Promise<T>): Promise<T> =>
+    promise.then(
+      (value) => (life.alive ? value : new Promise<T>(() => {})),
+      (error: unknown) => (life.alive ? Promise.reject(error) : new Promise<T>(() => {})),
+    );
+  const processes: ProcessHost = {
+    spawnDetached: (spec) => {
+      if (!life.alive) return new Promise(() => {});
+      const index = world.children.length;
+      const resumeAt = spec.args.indexOf('--resume');
+      const resumeKey = resumeAt >= 0 ? spec.args[resumeAt + 1] : undefined;
+      const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
+      const child: ChildRecord<RealRoot> = {
+        index,
+        root,
+        plan: agentPlanFor(world.scenario, index),
+        sessionId: sessionIdOf(index),
+        spawnedAt: world.now(),
+        ...(resumeKey !== undefined ? { resumeKey } : {}),
+      };
+      world.children.push(child);
+      return fence(
+        host.spawnDetached({ ...spec, env: { ...spec.env, [SPAWN_INDEX_ENV]: String(index) } }).then((ref) => {
+          Object.assign(root, { pid: ref.pid, generation: ref.generation });
+          host.onExit(ref, () => {
+            root.alive = false;
+            root.exitedAt = world.now();
+            world.record({ kind: 'process-exit', atMs: root.exitedAt, pid: ref.pid, role: 'wrapper', spawnIndex: index, exit: { code: null, signal: null } });
+          });
+          world.record({ kind: 'process-start', atMs: world.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
+          world.log.attribute(child, spec.cwd !== world.repo);
+          world.oracle.onChildSpawned(child, world.children, () => world.processes.live(), world.now());
+          return ref;
+        }),
+      );
+    },
+    onExit: (ref, callback) =>
+      host.onExit(ref, (exit) => {
+        if (life.alive) callback(exit);
+      }),
+    generationOf: (pid) => host.generationOf(pid),
+    signal: (pid, signal) => {
+      if (!life.alive || pid <= 1) return false;
+      return admitSignal(world, [pid], signal, `pid ${pid}`) && host.signal(pid, signal);
+    },
+    signalGroup: (pgid, signal) => {
+      if (!life.alive || pgid <= 1) return false;
+      return admitSignal(world, groupMembers(pgid), signal, `group ${pgid}`) && host.signalGroup(pgid, signal);
+    },
+    findByEnv: (name, value) => fence(host.findByEnv(name, value)),
+    childrenOf: (pid) => fence(host.childrenOf(pid)),
+  };
+  const git = base.worktrees as GitWorktreeHost;
+  const worktrees: WorktreeHost = {
+    add: (repo, name) =>
+      fence(
+        git.add(repo, name).then((path) => {
+          world.createdWorktrees.add(path);
+          world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
+          return path;
+        }),
+      ),
+    remove: (repo, path) =>
+      fence(
+        git.remove(repo, path).then(() => {
+          world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path });
+          const inside = world.processes.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
+          world.oracle.onWorktreeRemoved(path, inside, world.now());
+        }),
+      ),
+    list: (repo) => fence(git.list(repo)),
+  };
+  return {
+    ...base,
+    processes,
+    worktrees,
+    hub: { archiveSession: (id) => fence(base.hub.archiveSession(id)) },
+    state: { load: () => fence(base.state.load()), save: (c) => (life.alive ? base.state.save(c) : Promise.resolve()) },
+  };
+}
+
+/**
+ * A2, judged before the signal is sent: is every target a process of this run? A signal that
+ * would reach anything else is recorded and NOT sent, unless the target is one of the harness's
+ * bystanders (a canary that only writes down what it received): a runner under test must never
+ * be able to hit a process the harness did not start, the harness itself included.
+ */
+export function admitSignal(world: InstrumentedWorld, pids: readonly number[], signal: string, target: string): boolean {
+  const views: ProcessView[] = [];
+  let admit = true;
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (stat === undefined) continue; // nobody there: ESRCH harms no one
+    const spawnIndex = world.processes.spawnIndexOf(pid, stat.starttime);
+    const ourBystander = world.bystanders.some((b) => b.pid === pid && b.starttime === stat.starttime);
+    if (spawnIndex === undefined && !ourBystander) admit = false;
+    views.push({ pid, role: spawnIndex !== undefined ? 'descendant' : 'bystander', cwd: '', alive: true, ...(spawnIndex !== undefined ? { spawnIndex } : {}) });
+    for (const child of world.children) if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
+  }
+  world.record({ kind: 'signal', atMs: world.now(), from: 'runner', target: admit ? target : `${target} (BLOCKED: not a process of this run)`, signal: signal as 'SIGTERM', delivered: admit && views.length > 0 });
+  world.oracle.onRunnerSignal(views, `${signal} to ${target}`, world.now());
+  return admit;
+}
