@@ -19,7 +19,8 @@ module.exports = {
     },
     {
       name: 'core-over-ports-only',
-      comment: "the reference runner's lifecycle core reaches the world only through the ports, never the Node adapters",
+      comment:
+        "the reference runner's lifecycle core reaches the world only through the ports, never the Node adapters",
       severity: 'error',
       from: { path: '^runner/core/' },
       to: { path: '^runner/node/' },

@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['cli/**/*.test.ts', 'runner/**/*.test.ts', 'simulator/**/*.test.ts', 'properties/**/*.test.ts', 'fixtures/**/*.test.ts'],
+    include: [
+      'cli/**/*.test.ts',
+      'runner/**/*.test.ts',
+      'simulator/**/*.test.ts',
+      'properties/**/*.test.ts',
+      'fixtures/**/*.test.ts',
+    ],
     // The outsider's test runs in a consumer directory, from the installed tarball
     // (properties/installed-package.test.ts), never from this repository's sources.
     exclude: ['fixtures/outsider/**', '**/node_modules/**'],

@@ -16,7 +16,9 @@ export async function teardown(): Promise<void> {
   const left = [...findMarkedByPrefix(RUN_MARKER_ENV, prefix), ...findMarkedByPrefix(BYSTANDER_MARKER_ENV, prefix)];
   for (const p of left) signalIfSame(p.pid, p.starttime, 'SIGKILL');
   if (left.length > 0) {
-    throw new Error(`the tests leaked ${left.length} process(es) carrying this run's marker: ${left.map((p) => p.pid).join(', ')} (now killed)`);
+    throw new Error(
+      `the tests leaked ${left.length} process(es) carrying this run's marker: ${left.map((p) => p.pid).join(', ')} (now killed)`,
+    );
   }
   console.log(`leak check: no process carrying ${RUN_MARKER_ENV}=${prefix}-* is alive after the tests`);
 }

@@ -22,14 +22,33 @@ for (let run = 1; run <= runs; run++) {
   const started = performance.now();
   let stdout: string;
   try {
-    stdout = execFileSync(process.execPath, [bin, 'check', '--http', command, '--profile', profile, '--json', '--artifacts', `runner-chaos-artifacts/http-stability-${run}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+    stdout = execFileSync(
+      process.execPath,
+      [
+        bin,
+        'check',
+        '--http',
+        command,
+        '--profile',
+        profile,
+        '--json',
+        '--artifacts',
+        `runner-chaos-artifacts/http-stability-${run}`,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    );
   } catch (error) {
     stdout = String((error as { stdout?: string }).stdout ?? '');
   }
   seconds.push((performance.now() - started) / 1000);
   const report = JSON.parse(stdout) as Report;
   for (const r of report.results) {
-    const verdict = r.harnessErrors.length > 0 ? 'HARNESS ERROR' : r.violations.length === 0 ? 'held' : [...new Set(r.violations.map((v) => v.invariant))].sort().join(' ');
+    const verdict =
+      r.harnessErrors.length > 0
+        ? 'HARNESS ERROR'
+        : r.violations.length === 0
+          ? 'held'
+          : [...new Set(r.violations.map((v) => v.invariant))].sort().join(' ');
     verdicts.set(r.scenario, [...(verdicts.get(r.scenario) ?? []), verdict]);
   }
   process.stderr.write(`run ${run}/${runs}: ${seconds.at(-1)!.toFixed(1)} s\n`);
@@ -38,5 +57,7 @@ const stable = [...verdicts.values()].every((v) => v.length === runs && new Set(
 console.log(`| scenario | ${Array.from({ length: runs }, (_, i) => `run ${i + 1}`).join(' | ')} |`);
 console.log(`|---|${'---|'.repeat(runs)}`);
 for (const [scenario, v] of verdicts) console.log(`| ${scenario} | ${v.join(' | ')} |`);
-console.log(`\n${command} (${profile}): ${runs} runs, ${seconds.map((s) => s.toFixed(0)).join(' / ')} s each; verdicts ${stable ? 'identical in every run' : 'DIFFER between runs'}`);
+console.log(
+  `\n${command} (${profile}): ${runs} runs, ${seconds.map((s) => s.toFixed(0)).join(' / ')} s each; verdicts ${stable ? 'identical in every run' : 'DIFFER between runs'}`,
+);
 process.exitCode = stable ? 0 : 1;

@@ -29,11 +29,22 @@ const TREE = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alive = (marker: string) => findMarked(SPAWN_MARKER_ENV, marker).length;
 
-async function spawnSessions(host: NodeProcessHost, round: string): Promise<Array<{ ref: ProcessRef; marker: string }>> {
+async function spawnSessions(
+  host: NodeProcessHost,
+  round: string,
+): Promise<Array<{ ref: ProcessRef; marker: string }>> {
   const sessions: Array<{ ref: ProcessRef; marker: string }> = [];
   for (let i = 0; i < SESSIONS; i++) {
     const marker = `${round}-${i}`;
-    sessions.push({ ref: await host.spawnDetached({ command: 'sh', args: ['-c', TREE], cwd: '/', env: { [SPAWN_MARKER_ENV]: marker } }), marker });
+    sessions.push({
+      ref: await host.spawnDetached({
+        command: 'sh',
+        args: ['-c', TREE],
+        cwd: '/',
+        env: { [SPAWN_MARKER_ENV]: marker },
+      }),
+      marker,
+    });
   }
   const expected = SESSIONS * PER_SESSION;
   for (let i = 0; i < 200 && findMarked(RUN_MARKER_ENV, runId).length < expected; i++) await sleep(50);
@@ -65,10 +76,14 @@ async function main(): Promise<void> {
     let sessions = await spawnSessions(host, 'ours');
     const started = findMarked(RUN_MARKER_ENV, runId).length;
     let t0 = performance.now();
-    const outcomes = await Promise.all(sessions.map((s) => killTree(host, clock, { root: s.ref, marker: s.marker }, TIMING)));
+    const outcomes = await Promise.all(
+      sessions.map((s) => killTree(host, clock, { root: s.ref, marker: s.marker }, TIMING)),
+    );
     let ms = performance.now() - t0;
     const oursLeft = sessions.reduce((n, s) => n + alive(s.marker), 0);
-    rows.push(`| reference kill routine (group + marker scan, SIGTERM then SIGKILL, verified) | ${started} | ${Math.round(ms)} | ${oursLeft} | ${outcomes.filter((o) => o.survivors.length > 0).length} |`);
+    rows.push(
+      `| reference kill routine (group + marker scan, SIGTERM then SIGKILL, verified) | ${started} | ${Math.round(ms)} | ${oursLeft} | ${outcomes.filter((o) => o.survivors.length > 0).length} |`,
+    );
     for (const p of findMarked(RUN_MARKER_ENV, runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
     await sleep(300);
 
@@ -82,7 +97,9 @@ async function main(): Promise<void> {
     await sleep(TIMING.killGraceMs / 4);
     ms = performance.now() - t0;
     const treeLeft = sessions.reduce((n, s) => n + alive(s.marker), 0);
-    rows.push(`| tree-kill 1.2 (SIGTERM, grace, SIGKILL) | ${started2} | ${Math.round(ms)} | ${treeLeft} | ${sessions.filter((s) => alive(s.marker) > 0).length} |`);
+    rows.push(
+      `| tree-kill 1.2 (SIGTERM, grace, SIGKILL) | ${started2} | ${Math.round(ms)} | ${treeLeft} | ${sessions.filter((s) => alive(s.marker) > 0).length} |`,
+    );
   } finally {
     clock.clearAll();
     for (let round = 0; round < 10; round++) {
@@ -92,7 +109,9 @@ async function main(): Promise<void> {
       await sleep(100);
     }
   }
-  console.log(`# Tree-kill benchmark\n\n${SESSIONS} sessions x ${PER_SESSION} processes (4 plain, 1 ignoring SIGTERM, 2 setsid, 2 double-forked), stopped all at once; grace ${TIMING.termGraceMs} ms after SIGTERM.\n`);
+  console.log(
+    `# Tree-kill benchmark\n\n${SESSIONS} sessions x ${PER_SESSION} processes (4 plain, 1 ignoring SIGTERM, 2 setsid, 2 double-forked), stopped all at once; grace ${TIMING.termGraceMs} ms after SIGTERM.\n`,
+  );
   console.log('| routine | processes started | ms to stop all | processes left alive | sessions not fully stopped |');
   console.log('|---|---|---|---|---|');
   for (const row of rows) console.log(row);

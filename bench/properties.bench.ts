@@ -21,7 +21,8 @@ async function throughput(): Promise<{ full: number; playOnly: number; noWorktre
   const warm = fc.sample(scenarioArb(), { numRuns: 2_000, seed: 1 });
   for (const input of warm) await runScenario(referenceRunner, parseScenario(input));
   let started = performance.now();
-  for (const input of fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 2 })) await runScenario(referenceRunner, parseScenario(input));
+  for (const input of fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 2 }))
+    await runScenario(referenceRunner, parseScenario(input));
   const full = SCENARIOS / ((performance.now() - started) / 1000);
   const parsed = fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 3 }).map((input) => parseScenario(input));
   started = performance.now();
@@ -48,8 +49,12 @@ console.log(`| reference runner | scenarios per second |\n|---|---|`);
 console.log(`| generate + validate + play (a property run) | ${Math.round(full)} |`);
 console.log(`| play only (pre-generated) | ${Math.round(playOnly)} |`);
 console.log(`| generate + validate + play, no worktree faults (no memfs) | ${Math.round(noWorktrees)} |\n`);
-console.log(`Known-bad runners: runs and ms to the first violation of a declared invariant, over ${SEEDS} seeds (budget ${BUDGET} runs).\n`);
-console.log(`| runner | declares | found | runs (median / max) | ms to first failure (median / max) | steps in the shrunk counterexample |`);
+console.log(
+  `Known-bad runners: runs and ms to the first violation of a declared invariant, over ${SEEDS} seeds (budget ${BUDGET} runs).\n`,
+);
+console.log(
+  `| runner | declares | found | runs (median / max) | ms to first failure (median / max) | steps in the shrunk counterexample |`,
+);
 console.log(`|---|---|---|---|---|---|`);
 for (const runner of knownBadRunners) {
   const runs: number[] = [];
@@ -57,7 +62,12 @@ for (const runner of knownBadRunners) {
   const steps: number[] = [];
   let found = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
-    const report = await checkRunner(runner, { numRuns: BUDGET, seed, stopAtFirstFailure: true, invariants: runner.declares });
+    const report = await checkRunner(runner, {
+      numRuns: BUDGET,
+      seed,
+      stopAtFirstFailure: true,
+      invariants: runner.declares,
+    });
     const caught = report.outcomes.find((o) => o.counterexample !== undefined);
     if (caught === undefined) continue;
     found++;

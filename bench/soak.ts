@@ -19,7 +19,13 @@ const CAP_MS = 60_000;
 function capped(input: ScenarioInput): ScenarioInput {
   const cap = (ms: number | undefined) => (ms === undefined ? undefined : Math.min(ms, CAP_MS));
   const agent = (a: Record<string, unknown> | null | undefined) =>
-    a == null ? a : { ...a, bootDelayMs: cap(a.bootDelayMs as number | undefined), exitAfterMs: cap(a.exitAfterMs as number | undefined) };
+    a == null
+      ? a
+      : {
+          ...a,
+          bootDelayMs: cap(a.bootDelayMs as number | undefined),
+          exitAfterMs: cap(a.exitAfterMs as number | undefined),
+        };
   return {
     ...input,
     agent: agent(input.agent as Record<string, unknown>) as ScenarioInput['agent'],
@@ -56,11 +62,15 @@ while (Date.now() < deadline) {
   for (const v of result.violations) violations.push(`seed ${seed - 1}: ${v.invariant} ${v.message}`);
   if (runs % 10 === 0) {
     const elapsed = (Date.now() - started) / 1000;
-    process.stderr.write(`soak: ${runs} runs (${(runs / elapsed).toFixed(2)}/s), ${requests} requests, ${violations.length} violations, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left\n`);
+    process.stderr.write(
+      `soak: ${runs} runs (${(runs / elapsed).toFixed(2)}/s), ${requests} requests, ${violations.length} violations, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left\n`,
+    );
   }
 }
 console.log(`# Real-world soak\n`);
-console.log(`${minutes} minutes at time scale ${timeScale}: ${runs} generated scenarios, ${requests} requests to the reference runner.\n`);
+console.log(
+  `${minutes} minutes at time scale ${timeScale}: ${runs} generated scenarios, ${requests} requests to the reference runner.\n`,
+);
 console.log(`| what | count |\n|---|---|`);
 console.log(`| violations (unanswered requests are L1) | ${violations.length} |`);
 console.log(`| processes the harness had to kill at the end, leaked or listed | ${killed} |`);

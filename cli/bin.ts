@@ -8,7 +8,9 @@ import { main } from './main.ts';
 // A runner under test that rejects a promise nobody awaits, or throws in a callback, is a broken
 // adapter (exit 2), not a violation (exit 1) and not a crash of the harness.
 const broken = (what: string) => (error: unknown) => {
-  process.stderr.write(`runner-chaos: ${what} (from the runner under test?): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `runner-chaos: ${what} (from the runner under test?): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(2);
 };
 process.on('unhandledRejection', broken('unhandled promise rejection'));

@@ -45,11 +45,14 @@ export interface CheckOutcome {
 export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   if (options.http !== undefined) return checkHttp(options);
   if (options.runner === undefined) throw new UsageError('check needs --runner NAME|PATH, or --http "COMMAND"');
-  if (options.path !== undefined && options.seed === undefined) throw new UsageError('--path replays a run of a given --seed: give both');
+  if (options.path !== undefined && options.seed === undefined)
+    throw new UsageError('--path replays a run of a given --seed: give both');
   const unknown = (options.invariant ?? []).filter((id) => !(INVARIANTS as readonly string[]).includes(id));
-  if (unknown.length > 0) throw new UsageError(`unknown invariant(s) ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown invariant(s) ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
   const badFaults = (options.without ?? []).filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind));
-  if (badFaults.length > 0) throw new UsageError(`unknown fault kind(s) ${badFaults.join(', ')} (known: ${FAULT_KINDS.join(' ')})`);
+  if (badFaults.length > 0)
+    throw new UsageError(`unknown fault kind(s) ${badFaults.join(', ')} (known: ${FAULT_KINDS.join(' ')})`);
   let runner;
   try {
     runner = await loadRunner(options.runner);
@@ -65,7 +68,9 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.invariant !== undefined ? { invariants: options.invariant as InvariantId[] } : {}),
-    ...(options.without !== undefined ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) } : {}),
+    ...(options.without !== undefined
+      ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) }
+      : {}),
   });
   // JUnit XML for CI dashboards, on every run, beside any counterexamples.
   const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
@@ -77,16 +82,24 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
 }
 
 export function renderReport(report: CheckReport): string {
-  const lines = [`runner ${report.runner}${report.declared.length > 0 ? ` (declares it breaks ${report.declared.join(' ')})` : ''}`];
+  const lines = [
+    `runner ${report.runner}${report.declared.length > 0 ? ` (declares it breaks ${report.declared.join(' ')})` : ''}`,
+  ];
   for (const o of report.outcomes) {
     if (o.error !== undefined) lines.push(`  ${o.invariant}  ERROR: the harness could not run the runner: ${o.error}`);
     else if (o.held) lines.push(`  ${o.invariant}  held over ${o.runs} scenarios (${Math.round(o.wallMs)} ms)`);
-    else lines.push(`  ${o.invariant}  VIOLATED after ${o.runs} scenarios (${Math.round(o.msToFirstFailure ?? o.wallMs)} ms)`);
+    else
+      lines.push(
+        `  ${o.invariant}  VIOLATED after ${o.runs} scenarios (${Math.round(o.msToFirstFailure ?? o.wallMs)} ms)`,
+      );
   }
   for (const o of report.outcomes) {
     if (o.counterexample !== undefined) lines.push('', formatCounterexample(report.runner, o.counterexample));
   }
-  lines.push('', `${report.scenariosRun} scenarios in ${Math.round(report.wallMs)} ms; verdict: ${report.verdict === 'as-declared' ? 'as declared' : 'NOT as declared'}`);
+  lines.push(
+    '',
+    `${report.scenariosRun} scenarios in ${Math.round(report.wallMs)} ms; verdict: ${report.verdict === 'as-declared' ? 'as declared' : 'NOT as declared'}`,
+  );
   return lines.join('\n');
 }
 
@@ -102,25 +115,40 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   if (process.platform !== 'linux') throw new UsageError(`--http needs Linux (/proc); this is ${process.platform}`);
   if (command.trim() === '') throw new UsageError('--http needs a command that starts the runner');
   const profile = PROFILES[options.profile ?? 'hapi'];
-  if (profile === undefined) throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
+  if (profile === undefined)
+    throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
   // A runner whose webhook timeout is fixed (happy's 15 s) needs the scenarios stretched to it.
   const fixed = profile.fixedWebhookTimeoutMs;
-  const timeScale = options.timeScale ?? (fixed !== undefined ? Math.min(1, fixed / resolveRunnerConfig({}).webhookTimeoutMs) : DEFAULT_HTTP_TIME_SCALE);
+  const timeScale =
+    options.timeScale ??
+    (fixed !== undefined ? Math.min(1, fixed / resolveRunnerConfig({}).webhookTimeoutMs) : DEFAULT_HTTP_TIME_SCALE);
   const killGraceMs = options.killGrace ?? profile.killGraceMs;
   const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
   const all = blackBoxScenarios();
   const unknownNames = (options.only ?? []).filter((name) => !all.some((s) => s.name === name));
-  if (unknownNames.length > 0) throw new UsageError(`unknown black-box scenario(s) ${unknownNames.join(', ')} (known: ${all.map((s) => s.name).join(' ')})`);
+  if (unknownNames.length > 0)
+    throw new UsageError(
+      `unknown black-box scenario(s) ${unknownNames.join(', ')} (known: ${all.map((s) => s.name).join(' ')})`,
+    );
   const scenarios = options.only === undefined ? all : all.filter((s) => options.only!.includes(s.name));
-  const lines = [`runner command: ${command} (profile ${profile.name}; real world, time scale ${timeScale}, runner's kill grace ${killGraceMs} ms per process)`];
+  const lines = [
+    `runner command: ${command} (profile ${profile.name}; real world, time scale ${timeScale}, runner's kill grace ${killGraceMs} ms per process)`,
+  ];
   // The sandbox: on by default where a PID namespace can be made; said either way.
   const availability = sandboxAvailability();
   const sandbox = options.sandbox !== false && availability.ok;
-  if (options.sandbox === true && !availability.ok) throw new UsageError(`--sandbox: ${availability.why}; drop --sandbox to run the runner unconfined`);
+  if (options.sandbox === true && !availability.ok)
+    throw new UsageError(`--sandbox: ${availability.why}; drop --sandbox to run the runner unconfined`);
   if (options.sandbox !== false && !availability.ok) {
-    lines.push(`sandbox: unavailable here (${availability.why}); the runner runs unconfined, and is only ever named processes of the run`);
+    lines.push(
+      `sandbox: unavailable here (${availability.why}); the runner runs unconfined, and is only ever named processes of the run`,
+    );
   } else {
-    lines.push(sandbox ? 'sandbox: the runner runs in a PID namespace of its own; its PID 1 is a canary' : 'sandbox: off (--no-sandbox): the runner runs unconfined, and is only ever named processes of the run');
+    lines.push(
+      sandbox
+        ? 'sandbox: the runner runs in a PID namespace of its own; its PID 1 is a canary'
+        : 'sandbox: off (--no-sandbox): the runner runs unconfined, and is only ever named processes of the run',
+    );
   }
   // The canary: the harness sees its own agents, and they start well within the runner's timeout.
   let probe;
@@ -131,12 +159,19 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   }
   const timeoutRealMs = fixed ?? resolveRunnerConfig({}).webhookTimeoutMs * timeScale;
   if (fixed !== undefined && Math.abs(fixed - resolveRunnerConfig({}).webhookTimeoutMs * timeScale) > 1) {
-    lines.push(`note: ${profile.name}'s webhook timeout is ${fixed} real ms whatever it is told; at time scale ${timeScale} the scenarios' boot delays no longer fall around it as they are meant to`);
+    lines.push(
+      `note: ${profile.name}'s webhook timeout is ${fixed} real ms whatever it is told; at time scale ${timeScale} the scenarios' boot delays no longer fall around it as they are meant to`,
+    );
   }
   lines.push(`canary: the harness sees its own agents; one starts in ${probe.startMs} ms here`);
   if (probe.startMs * MIN_STARTS_PER_TIMEOUT > timeoutRealMs) {
-    const needed = Math.min(1, Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / resolveRunnerConfig({}).webhookTimeoutMs) * 100) / 100);
-    lines.push(`  harness error: at time scale ${timeScale} the 15 s webhook timeout is ${Math.round(timeoutRealMs)} real ms, under ${MIN_STARTS_PER_TIMEOUT} agent start-ups (${probe.startMs} ms each): children would be judged before they ran. Use --time-scale ${needed} or more.`);
+    const needed = Math.min(
+      1,
+      Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / resolveRunnerConfig({}).webhookTimeoutMs) * 100) / 100,
+    );
+    lines.push(
+      `  harness error: at time scale ${timeScale} the 15 s webhook timeout is ${Math.round(timeoutRealMs)} real ms, under ${MIN_STARTS_PER_TIMEOUT} agent start-ups (${probe.startMs} ms each): children would be judged before they ran. Use --time-scale ${needed} or more.`,
+    );
     return { exitCode: 2, output: lines.join('\n') };
   }
   const results = [];
@@ -157,31 +192,72 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     }
     const errored = result.harnessErrors.length > 0;
     harnessFailed ||= errored;
-    results.push({ scenario: scenario.name, violations: result.violations, counts: result.counts, killedAtEnd: result.killedAtEnd, harnessErrors: result.harnessErrors, notes: result.notes, forged: result.forged });
-    const verdict = errored ? 'HARNESS ERROR (proves nothing)' : result.violations.length === 0 ? 'held' : `VIOLATED ${result.violated.join(' ')}`;
+    results.push({
+      scenario: scenario.name,
+      violations: result.violations,
+      counts: result.counts,
+      killedAtEnd: result.killedAtEnd,
+      harnessErrors: result.harnessErrors,
+      notes: result.notes,
+      forged: result.forged,
+    });
+    const verdict = errored
+      ? 'HARNESS ERROR (proves nothing)'
+      : result.violations.length === 0
+        ? 'held'
+        : `VIOLATED ${result.violated.join(' ')}`;
     lines.push(`  ${scenario.name}: ${verdict} (${Math.round(result.wallMs)} ms)`);
     for (const e of result.harnessErrors) lines.push(`    harness error: ${e}`);
     for (const n of result.notes) lines.push(`    note: ${n}`);
     for (const v of result.violations) lines.push(`    ${v.invariant}: ${v.message}`);
     if (result.killedAtEnd.length > 0) {
-      lines.push(`    the harness killed the ${result.killedAtEnd.length} process(es) of the run still alive at the end (${result.counts.leakedProcesses} of them leaked, the rest in sessions the runner lists)`);
+      lines.push(
+        `    the harness killed the ${result.killedAtEnd.length} process(es) of the run still alive at the end (${result.counts.leakedProcesses} of them leaked, the rest in sessions the runner lists)`,
+      );
     }
     if (errored || result.violations.length > 0) {
-      if (result.runnerOutput !== undefined && result.runnerOutput !== '') lines.push('    the runner\'s last output:', ...result.runnerOutput.split('\n').map((l) => `      ${l}`));
+      if (result.runnerOutput !== undefined && result.runnerOutput !== '')
+        lines.push("    the runner's last output:", ...result.runnerOutput.split('\n').map((l) => `      ${l}`));
       mkdirSync(artifacts, { recursive: true });
       const base = join(artifacts, `http-${safeName(scenario.name)}`);
       writeFileSync(`${base}.timeline.txt`, `${renderTimeline(result.trace)}\n`);
-      writeFileSync(`${base}.html`, renderHtmlTimeline({ title: `${command} in ${scenario.name}`, subtitle: scenario.description ?? '', trace: result.trace, violations: result.violations }));
+      writeFileSync(
+        `${base}.html`,
+        renderHtmlTimeline({
+          title: `${command} in ${scenario.name}`,
+          subtitle: scenario.description ?? '',
+          trace: result.trace,
+          violations: result.violations,
+        }),
+      );
       if (result.runnerOutput !== undefined) writeFileSync(`${base}.runner-output.txt`, `${result.runnerOutput}\n`);
-      lines.push(`    timeline (also in ${base}.timeline.txt and ${base}.html):`, ...renderTimeline(result.trace).split('\n').map((l) => `    ${l}`));
+      lines.push(
+        `    timeline (also in ${base}.timeline.txt and ${base}.html):`,
+        ...renderTimeline(result.trace)
+          .split('\n')
+          .map((l) => `    ${l}`),
+      );
     }
   }
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(join(artifacts, 'junit.xml'), renderHttpJunit(command, results));
   const failed = results.some((r) => r.violations.length > 0);
   const exitCode = harnessFailed ? 2 : failed ? 1 : 0;
-  lines.push('', `verdict: ${harnessFailed ? 'HARNESS ERROR: the run proves nothing (see above)' : failed ? 'NOT as declared' : 'as declared'}`);
-  return { exitCode, output: options.json === true ? JSON.stringify({ command, profile: profile.name, timeScale, sandbox, agentStartMs: probe.startMs, results, exitCode }, null, 2) : lines.join('\n') };
+  lines.push(
+    '',
+    `verdict: ${harnessFailed ? 'HARNESS ERROR: the run proves nothing (see above)' : failed ? 'NOT as declared' : 'as declared'}`,
+  );
+  return {
+    exitCode,
+    output:
+      options.json === true
+        ? JSON.stringify(
+            { command, profile: profile.name, timeScale, sandbox, agentStartMs: probe.startMs, results, exitCode },
+            null,
+            2,
+          )
+        : lines.join('\n'),
+  };
 }
 
 function safeName(name: string): string {

@@ -34,8 +34,17 @@ describe('runner-chaos simulate', () => {
     const by = Object.fromEntries(doc.runners.map((r: { runner: string }) => [r.runner, r]));
     expect(by.legacy.counts.ghostSessions).toBe(4);
     expect(by['pr440-initial'].counts).toMatchObject({ leakedProcesses: 4, leakedWorktrees: 4 });
-    expect(by.reference).toMatchObject({ declared: [], violations: [], verdict: 'as-declared', counts: { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 } });
-    expect(by.legacy.violations[0]).toEqual({ invariant: expect.any(String), message: expect.any(String), atMs: expect.any(Number) });
+    expect(by.reference).toMatchObject({
+      declared: [],
+      violations: [],
+      verdict: 'as-declared',
+      counts: { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 },
+    });
+    expect(by.legacy.violations[0]).toEqual({
+      invariant: expect.any(String),
+      message: expect.any(String),
+      atMs: expect.any(Number),
+    });
     expect(doc.wallMs).toBeGreaterThan(0);
   });
 
@@ -50,18 +59,45 @@ describe('runner-chaos simulate', () => {
 
   it('exits 1 when a runner does not do what it declares', async () => {
     // With a timeout longer than the boot, legacy never orphans anything: it is not caught.
-    const { code, stdout } = await run('simulate', '--runner', 'legacy', '--delay', '10s', '--timeout', '60s', '--no-timeline');
+    const { code, stdout } = await run(
+      'simulate',
+      '--runner',
+      'legacy',
+      '--delay',
+      '10s',
+      '--timeout',
+      '60s',
+      '--no-timeline',
+    );
     expect(code).toBe(1);
     expect(stdout).toMatch(/UNEXPECTED/);
   });
 
   it('exits 2 with a message naming the bad input', async () => {
-    expect(await run('simulate', '--delay', 'soon')).toMatchObject({ code: 2, stderr: expect.stringMatching(/"soon" is not a duration/) });
-    expect(await run('simulate', '--resumes', '0')).toMatchObject({ code: 2, stderr: expect.stringMatching(/out of range/) });
-    expect(await run('simulate', '--runner', 'nosuch')).toMatchObject({ code: 2, stderr: expect.stringMatching(/no bundled runner "nosuch"/) });
-    expect(await run('simulate', '--runner', './nowhere.ts')).toMatchObject({ code: 2, stderr: expect.stringMatching(/does not exist/) });
-    expect(await run('simulate', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option/) });
-    expect(await run('simulate', '--scenario', 'x.json', '--resumes', '3')).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot be combined with --resumes/) });
+    expect(await run('simulate', '--delay', 'soon')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/"soon" is not a duration/),
+    });
+    expect(await run('simulate', '--resumes', '0')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/out of range/),
+    });
+    expect(await run('simulate', '--runner', 'nosuch')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/no bundled runner "nosuch"/),
+    });
+    expect(await run('simulate', '--runner', './nowhere.ts')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/does not exist/),
+    });
+    expect(await run('simulate', '--frobnicate')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown option/),
+    });
+    expect(await run('simulate', '--scenario', 'x.json', '--resumes', '3')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot be combined with --resumes/),
+    });
   });
 
   it('names what is wrong in a bad scenario file or runner module', async () => {
@@ -70,9 +106,18 @@ describe('runner-chaos simulate', () => {
       writeFileSync(join(dir, 'broken.json'), '{ "steps": [ { "op": "spwan" } ] }');
       writeFileSync(join(dir, 'notjson.json'), '{ steps: ');
       writeFileSync(join(dir, 'bad-runner.mjs'), 'export default { name: "x", declares: ["S9"] };');
-      expect(await run('simulate', '--scenario', join(dir, 'broken.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/steps\[0\]/) });
-      expect(await run('simulate', '--scenario', join(dir, 'notjson.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/is not JSON/) });
-      expect(await run('simulate', '--scenario', join(dir, 'missing.json'))).toMatchObject({ code: 2, stderr: expect.stringMatching(/ENOENT/) });
+      expect(await run('simulate', '--scenario', join(dir, 'broken.json'))).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/steps\[0\]/),
+      });
+      expect(await run('simulate', '--scenario', join(dir, 'notjson.json'))).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/is not JSON/),
+      });
+      expect(await run('simulate', '--scenario', join(dir, 'missing.json'))).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/ENOENT/),
+      });
       const bad = await run('simulate', '--runner', join(dir, 'bad-runner.mjs'));
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/"create" must be a function/);
@@ -92,17 +137,26 @@ describe('runner-chaos simulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
     try {
       const module = join(dir, 'rejects.mjs');
-      writeFileSync(module, 'export default { name: "rejects", declares: [], create: () => ({ spawnSession: async () => { void Promise.reject(new Error("forgotten rejection")); return { type: "error", reason: "spawn-failed", message: "x" }; }, sessionStarted: async () => {}, stopSession: async () => ({ status: "still_alive" }), listSessions: async () => [], shutdown: async () => {} }) };');
+      writeFileSync(
+        module,
+        'export default { name: "rejects", declares: [], create: () => ({ spawnSession: async () => { void Promise.reject(new Error("forgotten rejection")); return { type: "error", reason: "spawn-failed", message: "x" }; }, sessionStarted: async () => {}, stopSession: async () => ({ status: "still_alive" }), listSessions: async () => [], shutdown: async () => {} }) };',
+      );
       let status = 0;
       let stderr = '';
       try {
-        execFileSync(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' });
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', 'cli/bin.ts', 'check', '--runner', module, '--runs', '5', '--artifacts', dir],
+          { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' },
+        );
       } catch (error) {
         status = (error as { status: number }).status;
         stderr = (error as { stderr: string }).stderr;
       }
       expect(status).toBe(2);
-      expect(stderr).toMatch(/unhandled promise rejection \(from the runner under test\?\): Error: forgotten rejection/);
+      expect(stderr).toMatch(
+        /unhandled promise rejection \(from the runner under test\?\): Error: forgotten rejection/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -124,7 +178,19 @@ describe('runner-chaos check', () => {
       const ok = await run('check', '--runner', 'reference', '--runs', '30', '--json');
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ runner: 'reference', verdict: 'as-declared', violated: [] });
-      const bad = await run('check', '--runner', 'legacy', '--runs', '500', '--seed', '1', '--artifacts', dir, '--without', 'forgedWebhooks');
+      const bad = await run(
+        'check',
+        '--runner',
+        'legacy',
+        '--runs',
+        '500',
+        '--seed',
+        '1',
+        '--artifacts',
+        dir,
+        '--without',
+        'forgedWebhooks',
+      );
       expect(bad.code).toBe(0); // legacy declares S1: being caught is its verdict
       expect(bad.stdout).toMatch(/S1 {2}VIOLATED after \d+ scenarios/);
       expect(bad.stdout).toMatch(/replay: pnpm simulate --runner legacy --scenario .*legacy-S1\.json/);
@@ -136,7 +202,12 @@ describe('runner-chaos check', () => {
   it('exits 1 when a runner that declares nothing is caught, 2 on bad usage', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
     try {
-      writeFileSync(join(dir, 'undeclared.mjs'), 'import legacy from "' + new URL('../fixtures/runners/legacy.ts', import.meta.url).pathname + '"; export default { ...legacy, name: "undeclared", declares: [] };');
+      writeFileSync(
+        join(dir, 'undeclared.mjs'),
+        'import legacy from "' +
+          new URL('../fixtures/runners/legacy.ts', import.meta.url).pathname +
+          '"; export default { ...legacy, name: "undeclared", declares: [] };',
+      );
       const caught = await run('check', '--runner', join(dir, 'undeclared.mjs'), '--runs', '200', '--artifacts', dir);
       expect(caught.code).toBe(1);
       expect(caught.stdout).toMatch(/verdict: NOT as declared/);
@@ -144,16 +215,31 @@ describe('runner-chaos check', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(await run('check')).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs --runner/) });
-    expect(await run('check', '--runner', 'reference', '--invariant', 'Z9')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown invariant/) });
-    expect(await run('check', '--runner', 'reference', '--without', 'gremlins')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown fault kind/) });
-    expect(await run('check', '--runner', 'reference', '--path', '1:2')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give both/) });
+    expect(await run('check', '--runner', 'reference', '--invariant', 'Z9')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown invariant/),
+    });
+    expect(await run('check', '--runner', 'reference', '--without', 'gremlins')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown fault kind/),
+    });
+    expect(await run('check', '--runner', 'reference', '--path', '1:2')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/give both/),
+    });
   });
 
   it('exits 2 when the runner adapter itself is broken: hangs, throws, or crashes in a timer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-check-'));
     const adapters = {
-      'hangs.mjs': ['export default { name: "hangs", declares: [], create: () => new Promise(() => {}) };', /create\(\) did not resolve/],
-      'throws.mjs': ['export default { name: "throws", declares: [], create: () => { throw new Error("adapter exploded"); } };', /adapter exploded/],
+      'hangs.mjs': [
+        'export default { name: "hangs", declares: [], create: () => new Promise(() => {}) };',
+        /create\(\) did not resolve/,
+      ],
+      'throws.mjs': [
+        'export default { name: "throws", declares: [], create: () => { throw new Error("adapter exploded"); } };',
+        /adapter exploded/,
+      ],
       'crashes.mjs': [
         'export default { name: "crashes", declares: [], create: (ports) => ({ spawnSession: () => new Promise(() => ports.clock.setTimeout(() => { throw new Error("timer blew up"); }, 10)), sessionStarted: async () => {}, stopSession: async () => ({ status: "still_alive" }), listSessions: async () => [], shutdown: async () => {} }) };',
         /timer blew up/,

@@ -23,7 +23,12 @@ const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 interface HttpReport {
   readonly exitCode: number;
   readonly sandbox: boolean;
-  readonly results: Array<{ scenario: string; violations: Array<{ invariant: string; message: string }>; harnessErrors: string[]; forged: Array<{ names: string; pid: number }> }>;
+  readonly results: Array<{
+    scenario: string;
+    violations: Array<{ invariant: string; message: string }>;
+    harnessErrors: string[];
+    forged: Array<{ names: string; pid: number }>;
+  }>;
 }
 
 describe.runIf(linuxX64)('tiann/hapi 0.30.7 from the registry, as a black box', () => {
@@ -31,31 +36,42 @@ describe.runIf(linuxX64)('tiann/hapi 0.30.7 from the registry, as a black box', 
     expect(existsSync(hapi), `${hapi} is missing: run pnpm install`).toBe(true);
   });
 
-  it('holds the seed incident and rapid resumes, and is caught by forged webhooks (A2, T1), naming only processes of the run', { timeout: 240_000 }, async () => {
-    const outcome = await check({
-      http: `${JSON.stringify(hapi)} runner start-sync`,
-      profile: 'hapi',
-      only: ['seed-incident', 'rapid-resume', 'forged-webhooks'],
-      json: true,
-      artifacts: join(root, 'runner-chaos-artifacts', 'hapi'),
-    });
-    const report = JSON.parse(outcome.output) as HttpReport;
-    const by = (name: string) => report.results.find((r) => r.scenario === name)!;
-    for (const r of report.results) expect(r.harnessErrors, r.scenario).toEqual([]);
-    expect(by('seed-incident').violations).toEqual([]);
-    expect(by('rapid-resume').violations).toEqual([]);
-    const forged = by('forged-webhooks').violations;
-    expect(forged.filter((v) => v.invariant === 'A2').map((v) => v.message)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/bystanders received \d+ signal/), expect.stringMatching(/died .* after a forged webhook named its own PID/)]),
-    );
-    expect(forged.some((v) => v.invariant === 'T1' && /session hijack, which no child of the runner reported/.test(v.message))).toBe(true);
-    // Every forged webhook named a process of the run (the bystander canary, the runner, a child), never PID 1.
-    const named = report.results.flatMap((r) => r.forged);
-    expect(named.map((f) => f.names).sort()).toEqual(['bystander', 'runner', 'spawn']);
-    for (const f of named) expect(f.pid).toBeGreaterThan(1);
-    // The sandbox's PID 1 is a canary: nothing signalled it.
-    expect(report.results.flatMap((r) => r.violations).filter((v) => /PID 1/.test(v.message))).toEqual([]);
-    expect(report.sandbox).toBe(sandboxAvailability().ok);
-    expect(outcome.exitCode).toBe(1);
-  });
+  it(
+    'holds the seed incident and rapid resumes, and is caught by forged webhooks (A2, T1), naming only processes of the run',
+    { timeout: 240_000 },
+    async () => {
+      const outcome = await check({
+        http: `${JSON.stringify(hapi)} runner start-sync`,
+        profile: 'hapi',
+        only: ['seed-incident', 'rapid-resume', 'forged-webhooks'],
+        json: true,
+        artifacts: join(root, 'runner-chaos-artifacts', 'hapi'),
+      });
+      const report = JSON.parse(outcome.output) as HttpReport;
+      const by = (name: string) => report.results.find((r) => r.scenario === name)!;
+      for (const r of report.results) expect(r.harnessErrors, r.scenario).toEqual([]);
+      expect(by('seed-incident').violations).toEqual([]);
+      expect(by('rapid-resume').violations).toEqual([]);
+      const forged = by('forged-webhooks').violations;
+      expect(forged.filter((v) => v.invariant === 'A2').map((v) => v.message)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/bystanders received \d+ signal/),
+          expect.stringMatching(/died .* after a forged webhook named its own PID/),
+        ]),
+      );
+      expect(
+        forged.some(
+          (v) => v.invariant === 'T1' && /session hijack, which no child of the runner reported/.test(v.message),
+        ),
+      ).toBe(true);
+      // Every forged webhook named a process of the run (the bystander canary, the runner, a child), never PID 1.
+      const named = report.results.flatMap((r) => r.forged);
+      expect(named.map((f) => f.names).sort()).toEqual(['bystander', 'runner', 'spawn']);
+      for (const f of named) expect(f.pid).toBeGreaterThan(1);
+      // The sandbox's PID 1 is a canary: nothing signalled it.
+      expect(report.results.flatMap((r) => r.violations).filter((v) => /PID 1/.test(v.message))).toEqual([]);
+      expect(report.sandbox).toBe(sandboxAvailability().ok);
+      expect(outcome.exitCode).toBe(1);
+    },
+  );
 });

@@ -14,10 +14,17 @@ export class RunnerLoadError extends Error {
 /** Accepts a RunnerDefinition, or a bare factory `(ports, config) => Runner` (declaring nothing). */
 export function asRunnerDefinition(candidate: unknown, source: string): RunnerDefinition {
   if (typeof candidate === 'function') {
-    return { name: source, description: `runner factory from ${source}`, declares: [], create: candidate as RunnerDefinition['create'] };
+    return {
+      name: source,
+      description: `runner factory from ${source}`,
+      declares: [],
+      create: candidate as RunnerDefinition['create'],
+    };
   }
   if (typeof candidate !== 'object' || candidate === null) {
-    throw new RunnerLoadError(`${source}: expected a runner definition or factory, got ${candidate === null ? 'null' : typeof candidate}`);
+    throw new RunnerLoadError(
+      `${source}: expected a runner definition or factory, got ${candidate === null ? 'null' : typeof candidate}`,
+    );
   }
   const def = candidate as Partial<RunnerDefinition>;
   const problems: string[] = [];
@@ -26,9 +33,11 @@ export function asRunnerDefinition(candidate: unknown, source: string): RunnerDe
   if (!Array.isArray(def.declares)) problems.push('"declares" must be an array of invariant ids');
   else {
     const unknown = def.declares.filter((id) => !(INVARIANTS as readonly string[]).includes(id));
-    if (unknown.length > 0) problems.push(`"declares" names unknown invariants: ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
+    if (unknown.length > 0)
+      problems.push(`"declares" names unknown invariants: ${unknown.join(', ')} (known: ${INVARIANTS.join(' ')})`);
   }
-  if (problems.length > 0) throw new RunnerLoadError(`${source} does not export a valid runner: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new RunnerLoadError(`${source} does not export a valid runner: ${problems.join('; ')}`);
   return { description: '', ...def } as RunnerDefinition;
 }
 
@@ -37,7 +46,9 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   if (bundled !== undefined) return bundled;
   const looksLikePath = /[/\\.]/.test(nameOrPath);
   if (!looksLikePath) {
-    throw new RunnerLoadError(`no bundled runner "${nameOrPath}" (bundled: ${bundledRunners.map((r) => r.name).join(', ')}); give a module path to load your own`);
+    throw new RunnerLoadError(
+      `no bundled runner "${nameOrPath}" (bundled: ${bundledRunners.map((r) => r.name).join(', ')}); give a module path to load your own`,
+    );
   }
   const path = resolve(nameOrPath);
   if (!existsSync(path)) throw new RunnerLoadError(`runner module ${path} does not exist`);
@@ -46,7 +57,9 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new RunnerLoadError(`could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new RunnerLoadError(
+      `could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const exported = module.default ?? module.runner;
   if (exported === undefined) throw new RunnerLoadError(`${path} exports neither "default" nor "runner"`);
@@ -95,7 +108,9 @@ function tsxEsmApi(base: string): string | undefined {
   } catch {
     return undefined;
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> };
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports?: Record<string, { import?: string | { default?: string } }>;
+  };
   const entry = manifest.exports?.['./esm/api']?.import;
   const file = typeof entry === 'string' ? entry : entry?.default;
   return file === undefined ? undefined : join(dirname(manifestPath), file);

@@ -16,13 +16,21 @@ export function buildProgram(): Command {
   program
     .command('simulate')
     .description('play a scenario (the seed incident by default) against runners in virtual time, side by side')
-    .option('--resumes <n>', 'resume clicks on one session, each after the previous error (default 4)', parseCount(1, 1000))
+    .option(
+      '--resumes <n>',
+      'resume clicks on one session, each after the previous error (default 4)',
+      parseCount(1, 1000),
+    )
     .option('--delay <duration>', 'how long the agent takes to boot, e.g. 60m, 90s, 1h (default 60m)', parseDuration)
     .option('--timeout <duration>', "the runner's webhook timeout (default 15s)", parseDuration)
     .option('--worktree', 'spawn worktree sessions')
-    .option('--runner <name|path>', 'a bundled runner name or a module path; repeatable (default: all bundled)', collect)
+    .option(
+      '--runner <name|path>',
+      'a bundled runner name or a module path; repeatable (default: all bundled)',
+      collect,
+    )
     .option('--scenario <file>', 'play this scenario JSON instead of the seed incident')
-    .option('--seed <n>', 'seed of the world (default 1, or the scenario\'s)', parseSeed)
+    .option('--seed <n>', "seed of the world (default 1, or the scenario's)", parseSeed)
     .option('--json', 'print one JSON document instead of the text report')
     .option('--logs', "include the runner's log lines in the timelines")
     .option('--real', 'play with real processes, git worktrees and a loopback hub (Linux)')
@@ -35,20 +43,40 @@ export function buildProgram(): Command {
     });
   program
     .command('check')
-    .description('run the property suite against a runner (exit 0 holds as declared, 1 a violation, 2 bad usage or a broken adapter)')
+    .description(
+      'run the property suite against a runner (exit 0 holds as declared, 1 a violation, 2 bad usage or a broken adapter)',
+    )
     .option('--runner <name|path>', 'a bundled runner name or a module path')
     .option('--runs <n>', 'generated scenarios per invariant (default 1000)', parseCount(1, 10_000_000))
     .option('--seed <n>', 'fast-check seed', parseSeed)
     .option('--path <path>', 'fast-check path: with --seed, replays one exact run')
     .option('--invariant <id>', 'check only this invariant; repeatable', collect)
     .option('--artifacts <dir>', 'where minimal counterexamples are written (default runner-chaos-artifacts)')
-    .option('--http <command>', 'a black-box runner: this command speaks the control protocol (real world, Linux); $RUNNER_CHAOS_STATE_DIR is its state dir')
+    .option(
+      '--http <command>',
+      'a black-box runner: this command speaks the control protocol (real world, Linux); $RUNNER_CHAOS_STATE_DIR is its state dir',
+    )
     .option('--profile <name>', 'with --http: hapi (default) or happy')
-    .option('--time-scale <factor>', 'with --http: real ms per scenario ms (default 0.1: the 15 s timeout takes 1.5 s)', parseScale)
-    .option('--only <scenario>', 'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn)', collect)
-    .option('--sandbox', 'with --http: run the runner in a PID namespace of its own, or fail (default: do so where one can be made)')
+    .option(
+      '--time-scale <factor>',
+      'with --http: real ms per scenario ms (default 0.1: the 15 s timeout takes 1.5 s)',
+      parseScale,
+    )
+    .option(
+      '--only <scenario>',
+      'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn)',
+      collect,
+    )
+    .option(
+      '--sandbox',
+      'with --http: run the runner in a PID namespace of its own, or fail (default: do so where one can be made)',
+    )
     .option('--no-sandbox', 'with --http: run the runner unconfined')
-    .option('--kill-grace <duration>', "with --http: the runner's own kill grace per process, in real time (default: the profile's; hapi 3s)", parseDuration)
+    .option(
+      '--kill-grace <duration>',
+      "with --http: the runner's own kill grace per process, in real time (default: the profile's; hapi 3s)",
+      parseDuration,
+    )
     .option('--without <fault>', `a fault kind never to generate; repeatable (${FAULT_KINDS.join(', ')})`, collect)
     .option('--all', 'keep checking the other invariants after the first violation')
     .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
@@ -75,7 +103,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`runner-chaos: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`runner-chaos: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `runner-chaos: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 2;
   }
 }

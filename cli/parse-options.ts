@@ -24,7 +24,8 @@ export function parseCount(min: number, max: number) {
 export function parseSeed(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not an integer seed`);
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || Math.abs(n) > 0xffffffff) throw new InvalidArgumentError(`seed ${value} is out of range (32 bits)`);
+  if (!Number.isSafeInteger(n) || Math.abs(n) > 0xffffffff)
+    throw new InvalidArgumentError(`seed ${value} is out of range (32 bits)`);
   return n;
 }
 
@@ -34,6 +35,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 export function parseScale(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`"${value}" is not a time scale (a number in (0, 1], e.g. 0.02)`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1)
+    throw new InvalidArgumentError(`"${value}" is not a time scale (a number in (0, 1], e.g. 0.02)`);
   return n;
 }

@@ -7,7 +7,15 @@ const OTHER = (r: RunResult): string => {
 };
 
 export function renderVerdictTable(results: readonly RunResult[]): string {
-  const header = ['runner', 'declares', 'ghost sessions', 'leaked processes', 'leaked worktrees', 'other violations', 'verdict'];
+  const header = [
+    'runner',
+    'declares',
+    'ghost sessions',
+    'leaked processes',
+    'leaked worktrees',
+    'other violations',
+    'verdict',
+  ];
   const rows = results.map((r) => [
     r.runner,
     r.declared.length === 0 ? '(nothing)' : r.declared.join(' '),
@@ -18,6 +26,10 @@ export function renderVerdictTable(results: readonly RunResult[]): string {
     r.verdict === 'as-declared' ? 'as declared' : 'UNEXPECTED',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

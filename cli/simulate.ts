@@ -42,13 +42,17 @@ export async function buildScenario(options: SimulateOptions): Promise<Scenario>
   }
   const clashing = (['resumes', 'delay', 'worktree'] as const).filter((k) => options[k] !== undefined);
   if (clashing.length > 0) {
-    throw new UsageError(`--scenario cannot be combined with ${clashing.map((k) => `--${k}`).join(', ')}: they shape the built-in seed scenario`);
+    throw new UsageError(
+      `--scenario cannot be combined with ${clashing.map((k) => `--${k}`).join(', ')}: they shape the built-in seed scenario`,
+    );
   }
   let text: string;
   try {
     text = await readFile(options.scenario, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read scenario file ${options.scenario}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new UsageError(
+      `cannot read scenario file ${options.scenario}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   let json: unknown;
   try {
@@ -58,7 +62,8 @@ export async function buildScenario(options: SimulateOptions): Promise<Scenario>
   }
   const scenario = parseWithUsageError(json, options.scenario);
   if (options.seed !== undefined) scenario.seed = options.seed;
-  if (options.timeout !== undefined) scenario.runnerConfig = { ...scenario.runnerConfig, webhookTimeoutMs: options.timeout };
+  if (options.timeout !== undefined)
+    scenario.runnerConfig = { ...scenario.runnerConfig, webhookTimeoutMs: options.timeout };
   return scenario;
 }
 
@@ -91,16 +96,24 @@ export interface SimulateOutcome {
 export async function simulate(options: SimulateOptions): Promise<SimulateOutcome> {
   const scenario = await buildScenario(options);
   const runners = await resolveRunners(options.runner);
-  if (options.timeScale !== undefined && options.real !== true) throw new UsageError('--time-scale only applies to --real');
-  if (options.real === true && process.platform !== 'linux') throw new UsageError(`--real needs Linux (/proc); this is ${process.platform}`);
+  if (options.timeScale !== undefined && options.real !== true)
+    throw new UsageError('--time-scale only applies to --real');
+  if (options.real === true && process.platform !== 'linux')
+    throw new UsageError(`--real needs Linux (/proc); this is ${process.platform}`);
   const started = performance.now();
   const results: RunResult[] = [];
   for (const runner of runners) {
-    results.push(options.real === true ? await runReal(runner, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE }) : await runScenario(runner, scenario));
+    results.push(
+      options.real === true
+        ? await runReal(runner, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE })
+        : await runScenario(runner, scenario),
+    );
   }
   const wallMs = Math.round((performance.now() - started) * 100) / 100;
   // A real run whose agents could not run as the scenario asked proves nothing: exit 2, said why.
-  const harnessErrors = results.flatMap((r) => ('harnessErrors' in r ? (r as RealRunResult).harnessErrors.map((e) => `${r.runner}: ${e}`) : []));
+  const harnessErrors = results.flatMap((r) =>
+    'harnessErrors' in r ? (r as RealRunResult).harnessErrors.map((e) => `${r.runner}: ${e}`) : [],
+  );
   const exitCode = harnessErrors.length > 0 ? 2 : results.every((r) => r.verdict === 'as-declared') ? 0 : 1;
   if (options.json === true) {
     const document = {
@@ -118,7 +131,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     };
     return { exitCode, output: JSON.stringify(document, null, 2) };
   }
-  const sections: string[] = [`scenario: ${scenario.name}${scenario.description !== undefined ? ` - ${scenario.description}` : ''} (seed ${scenario.seed})`];
+  const sections: string[] = [
+    `scenario: ${scenario.name}${scenario.description !== undefined ? ` - ${scenario.description}` : ''} (seed ${scenario.seed})`,
+  ];
   if (options.timeline !== false) {
     for (const r of results) {
       sections.push(`\n=== ${r.runner} ===\n${renderTimeline(r.trace, { logs: options.logs === true })}`);
@@ -126,7 +141,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   }
   sections.push(`\n${renderVerdictTable(results)}`);
   for (const e of harnessErrors) sections.push(`harness error: ${e}`);
-  const summary = exitCode === 2 ? 'HARNESS ERROR: the run proves nothing (see above)' : exitCode === 0 ? 'every verdict is as declared' : 'some verdicts are NOT as declared';
+  const summary =
+    exitCode === 2
+      ? 'HARNESS ERROR: the run proves nothing (see above)'
+      : exitCode === 0
+        ? 'every verdict is as declared'
+        : 'some verdicts are NOT as declared';
   sections.push(`\n${results.length} runner(s) in ${wallMs} ms of wall time; ${summary}`);
   return { exitCode, output: sections.join('\n') };
 }

@@ -37,10 +37,9 @@ export type Swarm = Readonly<Record<FaultKind, boolean>>;
 /** Which fault kinds a run may use; `fixed` pins some on or off (e.g. no worktrees for a runner without them). */
 export function swarmArb(fixed: Partial<Record<FaultKind, boolean>> = {}): fc.Arbitrary<Swarm> {
   return fc.record(
-    Object.fromEntries(FAULT_KINDS.map((kind) => [kind, fixed[kind] === undefined ? fc.boolean() : fc.constant(fixed[kind])])) as Record<
-      FaultKind,
-      fc.Arbitrary<boolean>
-    >,
+    Object.fromEntries(
+      FAULT_KINDS.map((kind) => [kind, fixed[kind] === undefined ? fc.boolean() : fc.constant(fixed[kind])]),
+    ) as Record<FaultKind, fc.Arbitrary<boolean>>,
   );
 }
 
@@ -70,7 +69,9 @@ const nodeFields = {
 /** A descendant with up to two levels below it: trees are bounded, so generation always ends. */
 const descendantArb: fc.Arbitrary<DescendantPlan> = fc.record({
   ...nodeFields,
-  children: fc.array(fc.record({ ...nodeFields, children: fc.array(fc.record(nodeFields), { maxLength: 2 }) }), { maxLength: 2 }),
+  children: fc.array(fc.record({ ...nodeFields, children: fc.array(fc.record(nodeFields), { maxLength: 2 }) }), {
+    maxLength: 2,
+  }),
 });
 
 export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
@@ -90,7 +91,10 @@ export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
 }
 
 /** Which child a step names: mostly the first (most scenarios have one or two), sometimes a later one. */
-const spawnIndexArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) });
+const spawnIndexArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(0) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) },
+);
 
 /**
  * One move of the scenario: mostly a single step, sometimes a short burst that models one
@@ -109,9 +113,15 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
       ),
     },
     { weight: 5, arbitrary: one(fc.record({ op: fc.constant('advance' as const), ms: durationAround(timeoutMs) })) },
-    { weight: 2, arbitrary: one(fc.record({ op: fc.constant('stop' as const), session: fc.record({ spawn: spawnIndexArb }) })) },
+    {
+      weight: 2,
+      arbitrary: one(fc.record({ op: fc.constant('stop' as const), session: fc.record({ spawn: spawnIndexArb }) })),
+    },
     { weight: 1, arbitrary: one(fc.constant({ op: 'list' as const })) },
-    { weight: 1, arbitrary: one(fc.record({ op: fc.constant('crash' as const), spawn: spawnIndexArb, tree: fc.boolean() })) },
+    {
+      weight: 1,
+      arbitrary: one(fc.record({ op: fc.constant('crash' as const), spawn: spawnIndexArb, tree: fc.boolean() })),
+    },
     {
       weight: 1,
       arbitrary: one(
@@ -127,13 +137,24 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
         }),
       ),
     },
-    { weight: 1, arbitrary: one(fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] })) },
+    {
+      weight: 1,
+      arbitrary: one(
+        fc.record({ op: fc.constant('bystander' as const), reusePidOf: spawnIndexArb }, { requiredKeys: ['op'] }),
+      ),
+    },
     {
       weight: 3,
       arbitrary: one(
         fc.oneof(
           { weight: 6, arbitrary: fc.constant({ op: 'restart' as const }) },
-          { weight: 1, arbitrary: fc.record({ op: fc.constant('restart' as const), state: fc.constantFrom('corrupt' as const, 'lost' as const) }) },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              op: fc.constant('restart' as const),
+              state: fc.constantFrom('corrupt' as const, 'lost' as const),
+            }),
+          },
         ),
       ),
     },
@@ -145,7 +166,13 @@ const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record({
   op: fc.constantFrom('add' as const, 'remove' as const),
   nth: fc.integer({ min: 1, max: 4 }),
   times: fc.integer({ min: 1, max: 3 }),
-  code: fc.constantFrom('EEXIST' as const, 'ENOSPC' as const, 'EBUSY' as const, 'ELOCKED' as const, 'EDANGLING' as const),
+  code: fc.constantFrom(
+    'EEXIST' as const,
+    'ENOSPC' as const,
+    'EBUSY' as const,
+    'ELOCKED' as const,
+    'EDANGLING' as const,
+  ),
 });
 
 /** The raw material of a scenario, before the swarm masks it. */
@@ -176,7 +203,8 @@ function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): De
 
 function maskAgent(agent: AgentOverrides, swarm: Swarm, timeoutMs: number): AgentOverrides {
   const masked: AgentOverrides = {};
-  if (agent.bootDelayMs !== undefined) masked.bootDelayMs = swarm.lateBoots ? agent.bootDelayMs : Math.min(agent.bootDelayMs, Math.floor(timeoutMs / 2));
+  if (agent.bootDelayMs !== undefined)
+    masked.bootDelayMs = swarm.lateBoots ? agent.bootDelayMs : Math.min(agent.bootDelayMs, Math.floor(timeoutMs / 2));
   if (swarm.webhookOddities && agent.webhook !== undefined) masked.webhook = agent.webhook;
   if (swarm.earlyHubRows && agent.hubLeadMs !== undefined) masked.hubLeadMs = agent.hubLeadMs;
   if (swarm.earlyExits && agent.exitAfterMs !== undefined) {
@@ -246,7 +274,10 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
 
 function toScenario(draft: Draft): ScenarioInput {
   const { swarm, timeoutMs } = draft;
-  const steps = draft.moves.flat().map((s) => maskStep(s, swarm)).filter((s): s is Step => s !== undefined);
+  const steps = draft.moves
+    .flat()
+    .map((s) => maskStep(s, swarm))
+    .filter((s): s is Step => s !== undefined);
   return {
     name: 'generated',
     seed: draft.seed,

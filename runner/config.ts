@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { WEBHOOK_TIMEOUT_ENV } from './wire.mjs';
 
-const Millis = z.number().int().nonnegative().max(7 * 24 * 3_600_000);
+const Millis = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(7 * 24 * 3_600_000);
 
 /** Every setting, each optional: what a user or a scenario may override. */
 export const RunnerConfigOverridesSchema = z.strictObject({
@@ -25,7 +29,10 @@ export const RunnerConfigOverridesSchema = z.strictObject({
    * Runners sharing a machine need different ids; with none set, that sweep is off (a shared
    * default would let one runner kill another's children).
    */
-  ownerId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+  ownerId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .optional(),
 });
 export type RunnerConfigInput = z.input<typeof RunnerConfigOverridesSchema>;
 
@@ -48,8 +55,10 @@ export const RunnerConfigSchema = RunnerConfigOverridesSchema.transform((overrid
 export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
 
 /** The keys whose value is not undefined: an override of `undefined` keeps the default. */
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+export function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
 
 /** Longest a tree kill may take before it is given up: the bound on a `stop` answer. */

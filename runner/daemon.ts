@@ -42,9 +42,14 @@ export async function runDaemon(options: DaemonOptions, definition: RunnerDefini
     },
     process.env,
   );
-  if (options.agentCommand === undefined && process.env[CLI_EXECUTABLE_ENV] !== undefined) config.agentCommand = process.env[CLI_EXECUTABLE_ENV];
+  if (options.agentCommand === undefined && process.env[CLI_EXECUTABLE_ENV] !== undefined)
+    config.agentCommand = process.env[CLI_EXECUTABLE_ENV];
   const extraEnv: Record<string, string> = {};
-  const ports = nodePorts({ statePath: join(stateDir, 'children.json'), ...(options.hubUrl !== undefined ? { hubUrl: options.hubUrl } : {}), extraEnv });
+  const ports = nodePorts({
+    statePath: join(stateDir, 'children.json'),
+    ...(options.hubUrl !== undefined ? { hubUrl: options.hubUrl } : {}),
+    extraEnv,
+  });
   const runner = await definition.create(ports, config);
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -61,7 +66,11 @@ export async function runDaemon(options: DaemonOptions, definition: RunnerDefini
   extraEnv[RUNNER_TOKEN_ENV] = token;
   // Written aside and renamed: a reader never sees half a file.
   const stateFile = join(stateDir, STATE_FILE);
-  writeFileSync(`${stateFile}.tmp`, JSON.stringify({ pid: process.pid, httpPort: control.port, token, startTime: new Date().toISOString() }), { mode: 0o600 });
+  writeFileSync(
+    `${stateFile}.tmp`,
+    JSON.stringify({ pid: process.pid, httpPort: control.port, token, startTime: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
   renameSync(`${stateFile}.tmp`, stateFile);
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());

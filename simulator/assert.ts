@@ -11,5 +11,8 @@ export class SimulatorInvariantError extends Error {
 
 /** Throws SimulatorInvariantError with `message` unless `condition` holds. */
 export function assert(condition: boolean, message: () => string): asserts condition {
-  if (!condition) throw new SimulatorInvariantError(`simulator invariant broken (a runner-chaos bug, please report it): ${message()}`);
+  if (!condition)
+    throw new SimulatorInvariantError(
+      `simulator invariant broken (a runner-chaos bug, please report it): ${message()}`,
+    );
 }

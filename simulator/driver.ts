@@ -81,7 +81,9 @@ export async function playStep(world: World, step: ParsedStep): Promise<void> {
 /** Past every boot, timeout, kill grace and retry; then the final list, and the quiescent invariants. */
 export async function quiesce(world: World): Promise<void> {
   await world.advance(world.quiescenceHorizonMs());
-  const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), () => world.awaitFinalList());
+  const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), () =>
+    world.awaitFinalList(),
+  );
   world.oracle.atQuiescence({ ...world.groundTruth(), now: world.now(), requests: world.log.requests, listed });
 }
 
@@ -103,7 +105,10 @@ export interface RunResult {
   readonly trace: readonly TraceEvent[];
 }
 
-export function resultOf(definition: Pick<RunnerDefinition, 'name' | 'declares'>, world: Pick<World, 'oracle' | 'trace'>): RunResult {
+export function resultOf(
+  definition: Pick<RunnerDefinition, 'name' | 'declares'>,
+  world: Pick<World, 'oracle' | 'trace'>,
+): RunResult {
   const violated = world.oracle.violated;
   return {
     runner: definition.name,

@@ -75,25 +75,59 @@ function markOf(event: TraceEvent): Pick<Mark, 'shape' | 'color' | 'label' | 'ki
     case 'answer': {
       const a = event.answer;
       const ok = 'result' in a && (a.op !== 'spawn' || a.result.type === 'success');
-      const short = 'failure' in a ? 'dropped' : a.op === 'spawn' ? (a.result.type === 'success' ? 'ok' : a.result.reason) : a.op === 'stop' ? a.result.status : a.op;
-      return { kind: 'answer', shape: 'square', color: ok ? '#16a34a' : '#ea580c', label: `#${event.requestId} ${short}` };
+      const short =
+        'failure' in a
+          ? 'dropped'
+          : a.op === 'spawn'
+            ? a.result.type === 'success'
+              ? 'ok'
+              : a.result.reason
+            : a.op === 'stop'
+              ? a.result.status
+              : a.op;
+      return {
+        kind: 'answer',
+        shape: 'square',
+        color: ok ? '#16a34a' : '#ea580c',
+        label: `#${event.requestId} ${short}`,
+      };
     }
     case 'process-start':
       return { kind: 'start', shape: 'circle', color: '#0f766e', label: `+${event.pid}` };
     case 'process-exit':
       return { kind: 'exit', shape: 'cross', color: '#475569', label: `x${event.pid}` };
     case 'signal':
-      return { kind: 'signal', shape: 'triangle', color: event.signal === 'SIGKILL' ? '#991b1b' : '#b45309', label: event.signal === 'SIGKILL' ? 'KILL' : 'TERM' };
+      return {
+        kind: 'signal',
+        shape: 'triangle',
+        color: event.signal === 'SIGKILL' ? '#991b1b' : '#b45309',
+        label: event.signal === 'SIGKILL' ? 'KILL' : 'TERM',
+      };
     case 'webhook':
-      return { kind: 'webhook', shape: 'square', color: event.forged ? '#7c3aed' : '#0891b2', label: event.forged ? 'forged' : 'webhook' };
+      return {
+        kind: 'webhook',
+        shape: 'square',
+        color: event.forged ? '#7c3aed' : '#0891b2',
+        label: event.forged ? 'forged' : 'webhook',
+      };
     case 'hub':
       return { kind: 'hub', shape: 'diamond', color: '#0369a1', label: `hub ${event.op}` };
     case 'worktree':
-      return { kind: 'worktree', shape: 'diamond', color: event.error !== undefined ? '#b91c1c' : '#4d7c0f', label: `${event.op}${event.error !== undefined ? ' failed' : ''}` };
+      return {
+        kind: 'worktree',
+        shape: 'diamond',
+        color: event.error !== undefined ? '#b91c1c' : '#4d7c0f',
+        label: `${event.op}${event.error !== undefined ? ' failed' : ''}`,
+      };
     case 'runner':
       return { kind: 'runner', shape: 'bar', color: event.op === 'crash' ? '#b91c1c' : '#334155', label: event.op };
     case 'log':
-      return { kind: 'log', shape: 'circle', color: event.level === 'error' ? '#b91c1c' : '#a16207', label: event.level };
+      return {
+        kind: 'log',
+        shape: 'circle',
+        color: event.level === 'error' ? '#b91c1c' : '#a16207',
+        label: event.level,
+      };
     case 'violation':
       return { kind: 'violation', shape: 'bar', color: '#dc2626', label: event.invariant };
   }
@@ -123,11 +157,20 @@ export function renderHtmlTimeline(input: HtmlTimelineInput): string {
   const shown = events.slice(0, MAX_COLUMNS);
   const marks: Mark[] = shown.map((event, column) => {
     if (event.kind === 'process-start' && event.spawnIndex !== undefined) pidToChild.set(event.pid, event.spawnIndex);
-    return { column, lane: laneOf(event, pidToChild), ...markOf(event), detail: `${formatMs(event.atMs)}  ${describeEvent(event).trim()}` };
+    return {
+      column,
+      lane: laneOf(event, pidToChild),
+      ...markOf(event),
+      detail: `${formatMs(event.atMs)}  ${describeEvent(event).trim()}`,
+    };
   });
   const fixedTop = ['violations', 'requests', 'runner'];
-  const children = [...new Set(marks.map((m) => m.lane).filter((l) => l.startsWith('child #')))].sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
-  const fixedBottom = ['forged webhooks', 'hub', 'worktrees', 'bystanders'].filter((l) => marks.some((m) => m.lane === l));
+  const children = [...new Set(marks.map((m) => m.lane).filter((l) => l.startsWith('child #')))].sort(
+    (a, b) => Number(a.slice(7)) - Number(b.slice(7)),
+  );
+  const fixedBottom = ['forged webhooks', 'hub', 'worktrees', 'bystanders'].filter((l) =>
+    marks.some((m) => m.lane === l),
+  );
   const lanes = [...fixedTop, ...children, ...fixedBottom];
   const laneY = (lane: string): number => TOP + lanes.indexOf(lane) * LANE + LANE / 2;
   const x = (column: number): number => LABEL_WIDTH + column * COLUMN + COLUMN / 2;
@@ -137,20 +180,28 @@ export function renderHtmlTimeline(input: HtmlTimelineInput): string {
   const parts: string[] = [];
   lanes.forEach((lane, i) => {
     const y = TOP + i * LANE;
-    parts.push(`<rect class="lane" data-lane="${escape(lane)}" x="0" y="${y}" width="${width}" height="${LANE}" fill="${i % 2 === 0 ? '#f8fafc' : '#eef2f7'}"/>`);
-    parts.push(`<text class="lane-label" x="10" y="${y + LANE / 2 + 5}" font-size="14" fill="${lane === 'violations' ? '#dc2626' : '#0f172a'}">${escape(lane)}</text>`);
+    parts.push(
+      `<rect class="lane" data-lane="${escape(lane)}" x="0" y="${y}" width="${width}" height="${LANE}" fill="${i % 2 === 0 ? '#f8fafc' : '#eef2f7'}"/>`,
+    );
+    parts.push(
+      `<text class="lane-label" x="10" y="${y + LANE / 2 + 5}" font-size="14" fill="${lane === 'violations' ? '#dc2626' : '#0f172a'}">${escape(lane)}</text>`,
+    );
   });
   let lastTime = '';
   for (const [column, event] of shown.entries()) {
     const time = formatMs(event.atMs);
     if (time !== lastTime) {
-      parts.push(`<text class="time" x="${x(column)}" y="${TOP - 8}" font-size="11" fill="#334155" transform="rotate(-55 ${x(column)} ${TOP - 8})">${time}</text>`);
+      parts.push(
+        `<text class="time" x="${x(column)}" y="${TOP - 8}" font-size="11" fill="#334155" transform="rotate(-55 ${x(column)} ${TOP - 8})">${time}</text>`,
+      );
       lastTime = time;
     }
   }
   for (const mark of marks) {
     if (mark.kind === 'violation') {
-      parts.push(`<rect class="violation-band" x="${x(mark.column) - COLUMN / 2}" y="${TOP}" width="${COLUMN}" height="${lanes.length * LANE}" fill="#fecaca" opacity="0.55"/>`);
+      parts.push(
+        `<rect class="violation-band" x="${x(mark.column) - COLUMN / 2}" y="${TOP}" width="${COLUMN}" height="${lanes.length * LANE}" fill="#fecaca" opacity="0.55"/>`,
+      );
     }
   }
   for (const mark of marks) {
@@ -161,7 +212,10 @@ export function renderHtmlTimeline(input: HtmlTimelineInput): string {
         `<text x="${x(mark.column)}" y="${mark.column % 2 === 0 ? y + 19 : y - 11}" font-size="9" text-anchor="middle" fill="#334155">${escape(mark.label)}</text></g>`,
     );
   }
-  const truncated = events.length > shown.length ? `<p class="note">${events.length - shown.length} later events not drawn; the text timeline has them all.</p>` : '';
+  const truncated =
+    events.length > shown.length
+      ? `<p class="note">${events.length - shown.length} later events not drawn; the text timeline has them all.</p>`
+      : '';
   const violationItems = input.violations
     .map((v) => `<li class="violation"><b>${v.invariant}</b> at ${formatMs(v.atMs)}: ${escape(v.message)}</li>`)
     .join('');

@@ -17,9 +17,17 @@ function naiveSpawner(
     const waiting = new Map<number, (id: string) => void>();
     return {
       spawnSession: async (request) => {
-        const ref = await ports.processes.spawnDetached({ command: 'agent', args: request.resumeSessionId ? ['--resume', request.resumeSessionId] : [], cwd: request.directory, env: {} });
+        const ref = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: request.resumeSessionId ? ['--resume', request.resumeSessionId] : [],
+          cwd: request.directory,
+          env: {},
+        });
         const answer = await new Promise<SpawnResult>((resolve) => {
-          const timer = ports.clock.setTimeout(() => resolve({ type: 'error', reason: 'timeout', message: 'timeout', pid: ref.pid }), config.webhookTimeoutMs);
+          const timer = ports.clock.setTimeout(
+            () => resolve({ type: 'error', reason: 'timeout', message: 'timeout', pid: ref.pid }),
+            config.webhookTimeoutMs,
+          );
           waiting.set(ref.pid, (sessionId) => {
             ports.clock.clearTimeout(timer);
             resolve({ type: 'success', sessionId, pid: ref.pid });
@@ -67,42 +75,82 @@ describe('oracle', () => {
         return { type: 'error', reason: 'spawn-failed', message: 'no' };
       },
     }));
-    await expectOnly(runner, { steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }] }, 'A1');
+    await expectOnly(
+      runner,
+      {
+        steps: [
+          { op: 'spawn', worktree: true },
+          { op: 'advance', ms: 1_000 },
+        ],
+      },
+      'A1',
+    );
   });
 
   it('A3 fires when two live children serve one requested session', async () => {
     const runner = scriptedRunner('double-spawn', (ports) => ({
       spawnSession: async (request) => {
         for (let i = 0; i < 2; i++) {
-          await ports.processes.spawnDetached({ command: 'agent', args: ['--resume', request.resumeSessionId ?? 'x'], cwd: request.directory, env: {} });
+          await ports.processes.spawnDetached({
+            command: 'agent',
+            args: ['--resume', request.resumeSessionId ?? 'x'],
+            cwd: request.directory,
+            env: {},
+          });
         }
         return { type: 'error', reason: 'spawn-failed', message: 'no' };
       },
     }));
-    await expectOnly(runner, { steps: [{ op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 1_000 }] }, 'A3');
+    await expectOnly(
+      runner,
+      {
+        steps: [
+          { op: 'spawn', resume: 'conv' },
+          { op: 'advance', ms: 1_000 },
+        ],
+      },
+      'A3',
+    );
   });
 
   it('T1 fires on a success that carries another id than the child reported', async () => {
-    const runner = naiveSpawner('wrong-id', {}, (answer) => (answer.type === 'success' ? { ...answer, sessionId: 'made-up' } : answer));
+    const runner = naiveSpawner('wrong-id', {}, (answer) =>
+      answer.type === 'success' ? { ...answer, sessionId: 'made-up' } : answer,
+    );
     const result = await expectOnly(runner, spawnOnce, 'T1');
     expect(result.violations[0]?.message).toMatch(/answered session made-up for pid \d+, but child #0 reported sess-1/);
   });
 
   it('T1 fires on "stopped" while the tree lives, and on "timeout" for a child that had exited', async () => {
     const liar = naiveSpawner('stop-liar', { stopSession: async () => ({ status: 'stopped' }) });
-    await expectOnly(liar, { steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }] }, 'T1');
+    await expectOnly(
+      liar,
+      { steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }] },
+      'T1',
+    );
     const slow = await play(naiveSpawner('timeout-liar'), { agent: { exitAfterMs: 1_000 }, steps: spawnOnce.steps });
     expect(slow.violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['T1', 'L1']));
     expect(slow.violations.find((v) => v.invariant === 'T1')?.message).toMatch(/answered "timeout", but its child/);
-    expect(slow.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/after its child .* exited before its webhook/);
+    expect(slow.violations.find((v) => v.invariant === 'L1')?.message).toMatch(
+      /after its child .* exited before its webhook/,
+    );
   });
 
   it('L1 fires on a stop answered later than the kill deadline allows', async () => {
     const slow = naiveSpawner('slow-stop', (ports) => ({
       stopSession: () => new Promise((resolve) => ports.clock.setTimeout(() => resolve({ status: 'stopped' }), 30_000)),
     }));
-    const result = await play(slow, { steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'advance', ms: 60_000 }] });
-    expect(result.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/stop request #2 .* took 30000 ms, over the bound of \d+ ms/);
+    const result = await play(slow, {
+      steps: [
+        { op: 'spawn' },
+        { op: 'advance', ms: 3_000 },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 60_000 },
+      ],
+    });
+    expect(result.violations.find((v) => v.invariant === 'L1')?.message).toMatch(
+      /stop request #2 .* took 30000 ms, over the bound of \d+ ms/,
+    );
   });
 
   it('L1 fires on a request never answered', async () => {
@@ -112,12 +160,18 @@ describe('oracle', () => {
   });
 
   it('S1 fires on a listed session nobody was granted, S2 on a leaked tree, S3 on a leaked worktree', async () => {
-    const ghostLister = naiveSpawner('ghost-lister', { listSessions: async () => [{ sessionId: 'sess-9', pid: 4242, startedBy: 'runner' }] });
+    const ghostLister = naiveSpawner('ghost-lister', {
+      listSessions: async () => [{ sessionId: 'sess-9', pid: 4242, startedBy: 'runner' }],
+    });
     const ghosts = await expectOnly(ghostLister, spawnOnce, 'S1');
     expect(ghosts.counts.ghostSessions).toBe(1);
 
     const leaker = naiveSpawner('leaker');
-    const leaked = await expectOnly(leaker, { runnerConfig: { webhookTimeoutMs: 1_000 }, agent: { bootDelayMs: 60_000 }, steps: spawnOnce.steps }, 'S2');
+    const leaked = await expectOnly(
+      leaker,
+      { runnerConfig: { webhookTimeoutMs: 1_000 }, agent: { bootDelayMs: 60_000 }, steps: spawnOnce.steps },
+      'S2',
+    );
     expect(leaked.counts.leakedProcesses).toBe(2);
     // The hub row the orphan created after the timeout is a ghost too.
     expect(leaked.violated).toContain('S1');
@@ -128,13 +182,25 @@ describe('oracle', () => {
         return { type: 'error', reason: 'spawn-failed', message: 'gave up' };
       },
     }));
-    const wt = await expectOnly(worktreeLeaker, { steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }] }, 'S3');
+    const wt = await expectOnly(
+      worktreeLeaker,
+      {
+        steps: [
+          { op: 'spawn', worktree: true },
+          { op: 'advance', ms: 1_000 },
+        ],
+      },
+      'S3',
+    );
     expect(wt.counts.leakedWorktrees).toBe(1);
   });
 
   it('accepts a session started from a terminal as legitimate', async () => {
     const result = await play(referenceRunner, {
-      steps: [{ op: 'forge-webhook', pid: { bystander: true }, sessionId: 'term-1', startedBy: 'terminal' }, { op: 'list' }],
+      steps: [
+        { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'term-1', startedBy: 'terminal' },
+        { op: 'list' },
+      ],
     });
     expect(result.violations).toEqual([]);
     const list = result.trace.find((e) => e.kind === 'answer' && e.answer.op === 'list');

@@ -41,7 +41,10 @@ export function quiescenceHorizonMs(
   nextPlan: AgentPlan,
   timing: { readonly webhookTimeoutMs: number; readonly killDeadlineMs: number; readonly marginMs: number },
 ): number {
-  const longestAgent = Math.max(nextPlan.bootDelayMs, ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)));
+  const longestAgent = Math.max(
+    nextPlan.bootDelayMs,
+    ...plans.map((p) => p.bootDelayMs + 1_000 + (p.exitAfterMs ?? 0)),
+  );
   return longestAgent + timing.webhookTimeoutMs + 4 * timing.killDeadlineMs + timing.marginMs;
 }
 
@@ -133,7 +136,12 @@ export class Oracle {
   }
 
   /** A3: when a child starts, no other live tree may serve the same requested session. */
-  onChildSpawned(child: ChildRecord, others: readonly ChildRecord[], live: () => readonly ProcessView[], atMs: number): void {
+  onChildSpawned(
+    child: ChildRecord,
+    others: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+    atMs: number,
+  ): void {
     if (child.resumeKey === undefined) return;
     const sameSession = others.filter((o) => o !== child && o.resumeKey === child.resumeKey);
     if (sameSession.length === 0) return;
@@ -157,19 +165,33 @@ export class Oracle {
   // ---- answers -----------------------------------------------------------------------------
 
   /** `live` is asked for only when an answer claims a tree is gone (a scan of /proc, for real). */
-  onAnswer(request: RequestRecord, answer: Answer, children: readonly ChildRecord[], live: () => readonly ProcessView[], atMs: number): void {
+  onAnswer(
+    request: RequestRecord,
+    answer: Answer,
+    children: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+    atMs: number,
+  ): void {
     if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
     const latency = atMs - request.issuedAt;
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     if (answer.op === 'spawn') {
       const result = answer.result;
-      if (latency > this.spawnBoundMs) this.report('L1', `${label} took ${latency} ms, over the bound of ${this.spawnBoundMs} ms`, atMs);
+      if (latency > this.spawnBoundMs)
+        this.report('L1', `${label} took ${latency} ms, over the bound of ${this.spawnBoundMs} ms`, atMs);
       const child = request.child;
       // The child died on its own (not by the runner's hand) and never got its webhook through.
       const root = child?.root;
-      const exitedAt = root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined ? root.exitedAt : undefined;
+      const exitedAt =
+        root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined
+          ? root.exitedAt
+          : undefined;
       if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > this.exitAnswerBoundMs) {
-        this.report('L1', `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`, atMs);
+        this.report(
+          'L1',
+          `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`,
+          atMs,
+        );
       }
       if (result.type === 'success') {
         // PIDs come round: any child that ever held the PID may be the one meant.
@@ -177,30 +199,52 @@ export class Oracle {
         const owner = holders.find((c) => c.sessionId === result.sessionId);
         if (holders.length === 0 && result.pid <= 0) {
           // A black-box answer that names no PID (hapi's): the harness looked for the child that reported the session.
-          this.report('T1', `${label} answered success with session ${result.sessionId}, which no child of the runner reported (a forged webhook's session?)`, atMs);
+          this.report(
+            'T1',
+            `${label} answered success with session ${result.sessionId}, which no child of the runner reported (a forged webhook's session?)`,
+            atMs,
+          );
         } else if (holders.length === 0) {
-          this.report('T1', `${label} answered success with pid ${result.pid}, which is no child the runner started`, atMs);
+          this.report(
+            'T1',
+            `${label} answered success with pid ${result.pid}, which is no child the runner started`,
+            atMs,
+          );
         } else if (owner === undefined) {
           const reported = holders.map((c) => `child #${c.index} reported ${c.sessionId}`).join(', ');
-          this.report('T1', `${label} answered session ${result.sessionId} for pid ${result.pid}, but ${reported}`, atMs);
+          this.report(
+            'T1',
+            `${label} answered session ${result.sessionId} for pid ${result.pid}, but ${reported}`,
+            atMs,
+          );
         } else {
           this.granted.add(result.sessionId);
         }
       } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined && exitedAt < atMs) {
         // (An exit at the very instant of the timeout is a tie the runner cannot have seen.)
-        this.report('T1', `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited at ${formatMs(exitedAt)}`, atMs);
+        this.report(
+          'T1',
+          `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited at ${formatMs(exitedAt)}`,
+          atMs,
+        );
       }
       return;
     }
     if (answer.op === 'stop') {
-      if (latency > this.stopBoundMs) this.report('L1', `${label} took ${latency} ms, over the bound of ${this.stopBoundMs} ms`, atMs);
+      if (latency > this.stopBoundMs)
+        this.report('L1', `${label} took ${latency} ms, over the bound of ${this.stopBoundMs} ms`, atMs);
       const sessionId = request.sessionId ?? '';
       const status = answer.result.status;
       if (status === 'stopped' || status === 'already_gone') {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
-        const alive = trees.length === 0 ? [] : live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        const alive =
+          trees.length === 0 ? [] : live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
         if (alive.length > 0) {
-          this.report('T1', `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`, atMs);
+          this.report(
+            'T1',
+            `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`,
+            atMs,
+          );
         }
         this.granted.delete(sessionId);
       }
@@ -213,7 +257,11 @@ export class Oracle {
     const at = world.now;
     for (const request of world.requests) {
       if (request.answeredAt === undefined) {
-        this.report('L1', `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)}) was never answered`, at);
+        this.report(
+          'L1',
+          `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)}) was never answered`,
+          at,
+        );
       }
     }
     if (world.listed === undefined) this.report('L1', 'the runner did not answer the final list request', at);
@@ -225,20 +273,29 @@ export class Oracle {
     for (const id of listed) if (!allowed(id)) ghosts.add(id);
     for (const id of world.hubActive) if (!allowed(id)) ghosts.add(id);
     for (const id of [...ghosts].sort()) {
-      const where = [listed.has(id) ? 'listed by the runner' : '', world.hubActive.includes(id) ? 'active on the hub' : '']
+      const where = [
+        listed.has(id) ? 'listed by the runner' : '',
+        world.hubActive.includes(id) ? 'active on the hub' : '',
+      ]
         .filter(Boolean)
         .join(' and ');
       const child = world.children.find((c) => c.sessionId === id);
       const request = child && world.requests.find((r) => r.child === child);
-      const why = request?.answer && 'result' in request.answer && request.answer.op === 'spawn' && request.answer.result.type === 'error'
-        ? `, though its spawn answered error (${request.answer.result.reason}) at ${formatMs(request.answeredAt ?? 0)}`
-        : ', though no spawn answered it and nobody started it from a terminal';
+      const why =
+        request?.answer &&
+        'result' in request.answer &&
+        request.answer.op === 'spawn' &&
+        request.answer.result.type === 'error'
+          ? `, though its spawn answered error (${request.answer.result.reason}) at ${formatMs(request.answeredAt ?? 0)}`
+          : ', though no spawn answered it and nobody started it from a terminal';
       this.report('S1', `ghost session ${id}: ${where}${why}`, at);
     }
     this.counts.ghostSessions = ghosts.size;
 
     // S2: every live process of the run belongs to a legitimate session the runner lists.
-    const owned = new Set(world.children.filter((c) => listed.has(c.sessionId) && allowed(c.sessionId)).map((c) => c.index));
+    const owned = new Set(
+      world.children.filter((c) => listed.has(c.sessionId) && allowed(c.sessionId)).map((c) => c.index),
+    );
     const leaked = world.liveProcesses.filter((p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex));
     const byChild = new Map<number, ProcessView[]>();
     for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
@@ -255,7 +312,8 @@ export class Oracle {
     // S3: every worktree the runner made belongs to a session it lists.
     const ownedPaths = new Set(world.children.filter((c) => owned.has(c.index)).map((c) => c.root.cwd));
     const leakedWorktrees = world.worktrees.filter((path) => !ownedPaths.has(path));
-    for (const path of leakedWorktrees) this.report('S3', `leaked worktree ${path}: no session the runner lists uses it`, at);
+    for (const path of leakedWorktrees)
+      this.report('S3', `leaked worktree ${path}: no session the runner lists uses it`, at);
     this.counts.leakedWorktrees = leakedWorktrees.length;
   }
 }

@@ -48,7 +48,10 @@ export interface RequestRecord {
 }
 
 /** A session as a user names it: by id, or as the one the n-th child reported (if they saw it). */
-export function sessionNamed(ref: { id: string } | { spawn: number }, children: ReadonlyArray<ChildRecord | undefined>): string {
+export function sessionNamed(
+  ref: { id: string } | { spawn: number },
+  children: ReadonlyArray<ChildRecord | undefined>,
+): string {
   if ('id' in ref) return ref.id;
   const child = children[ref.spawn];
   // A user can only name a session they have seen (on the dashboard or in an answer).

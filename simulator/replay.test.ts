@@ -35,7 +35,8 @@ describe('replay', () => {
 
   it('orders same-instant events differently under other seeds, when ties are shuffled', async () => {
     const traces = new Set<string>();
-    for (let seed = 1; seed <= 6; seed++) traces.add(JSON.stringify((await runScenario(referenceRunner, busy(seed))).trace));
+    for (let seed = 1; seed <= 6; seed++)
+      traces.add(JSON.stringify((await runScenario(referenceRunner, busy(seed))).trace));
     expect(traces.size).toBeGreaterThan(1);
   });
 

@@ -31,7 +31,13 @@ export class RequestLog {
   constructor(private readonly hooks: RequestLogHooks) {}
 
   /** Sends a request to the runner that is up (none: the connection is refused) and awaits nothing. */
-  issue<T>(handle: RunnerHandle | undefined, op: RequestOp, detail: string, call: (runner: Runner) => Promise<T>, details: RequestDetails = {}): RequestRecord {
+  issue<T>(
+    handle: RunnerHandle | undefined,
+    op: RequestOp,
+    detail: string,
+    call: (runner: Runner) => Promise<T>,
+    details: RequestDetails = {},
+  ): RequestRecord {
     const now = this.hooks.now();
     const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: now, ...details };
     this.requests.push(request);
@@ -53,7 +59,11 @@ export class RequestLog {
         if (handle.alive) this.answer(request, { op, result } as Answer);
       },
       (error: unknown) => {
-        if (handle.alive) this.answer(request, { op, failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}` });
+        if (handle.alive)
+          this.answer(request, {
+            op,
+            failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}`,
+          });
       },
     );
     return request;
@@ -66,7 +76,9 @@ export class RequestLog {
     request.answer = answer;
     if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
       const named = answer.result.pid;
-      const child = [...this.hooks.children()].reverse().find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
+      const child = [...this.hooks.children()]
+        .reverse()
+        .find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
       if (child !== undefined) request.child = child;
     }
     this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
@@ -74,13 +86,25 @@ export class RequestLog {
   }
 
   /** Plays a request step of a scenario: spawn, stop, list or shutdown. */
-  issueStep(handle: RunnerHandle | undefined, step: RequestStep, directory: string, sessionFor: (ref: SessionRef) => string): RequestRecord {
+  issueStep(
+    handle: RunnerHandle | undefined,
+    step: RequestStep,
+    directory: string,
+    sessionFor: (ref: SessionRef) => string,
+  ): RequestRecord {
     switch (step.op) {
       case 'spawn': {
         const worktree = step.worktree === true;
-        const body = { directory, sessionType: worktree ? ('worktree' as const) : ('simple' as const), ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}) };
+        const body = {
+          directory,
+          sessionType: worktree ? ('worktree' as const) : ('simple' as const),
+          ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}),
+        };
         const detail = `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
-        return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), { worktree, ...(step.resume !== undefined ? { resumeKey: step.resume } : {}) });
+        return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), {
+          worktree,
+          ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
+        });
       }
       case 'stop': {
         const sessionId = sessionFor(step.session);
@@ -95,7 +119,8 @@ export class RequestLog {
 
   /** The runner died: every request still open gets a dropped connection. */
   dropOpen(reason: string): void {
-    for (const request of this.requests) if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: reason });
+    for (const request of this.requests)
+      if (request.answeredAt === undefined) this.answer(request, { op: request.op, failure: reason });
   }
 
   /**
@@ -104,7 +129,12 @@ export class RequestLog {
    */
   attribute(child: ChildRecord, worktree: boolean): void {
     const request = this.requests.find(
-      (r) => r.op === 'spawn' && r.answeredAt === undefined && r.child === undefined && r.resumeKey === child.resumeKey && (r.worktree ?? false) === worktree,
+      (r) =>
+        r.op === 'spawn' &&
+        r.answeredAt === undefined &&
+        r.child === undefined &&
+        r.resumeKey === child.resumeKey &&
+        (r.worktree ?? false) === worktree,
     );
     if (request !== undefined) request.child = child;
   }
@@ -114,7 +144,10 @@ export class RequestLog {
    * listed), given `wait` to answer. A list that never comes is withdrawn, not reported twice:
    * the oracle says the runner did not answer it.
    */
-  async finalList(handle: RunnerHandle | undefined, wait: () => Promise<void>): Promise<readonly SessionInfo[] | undefined> {
+  async finalList(
+    handle: RunnerHandle | undefined,
+    wait: () => Promise<void>,
+  ): Promise<readonly SessionInfo[] | undefined> {
     if (handle?.alive !== true || handle.runner === undefined) return [];
     const request = this.issue(handle, 'list', 'final list (quiescence)', (r) => r.listSessions());
     await wait();

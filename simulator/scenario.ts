@@ -4,14 +4,18 @@
 import { z } from 'zod';
 import { RunnerConfigOverridesSchema, definedOnly } from '../runner/config.ts';
 
-const Millis = z.number().int().nonnegative().max(30 * 24 * 3_600_000);
+const Millis = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(30 * 24 * 3_600_000);
 
 export interface DescendantPlan {
   /** none: stays in the wrapper's group; own-group: setpgid; setsid: new session; double-fork: daemonises (re-parented to init, new session). */
-  escape?: 'none' | 'own-group' | 'setsid' | 'double-fork';
-  ignoresSigterm?: boolean;
-  dieDelayMs?: number;
-  children?: DescendantPlan[];
+  escape?: 'none' | 'own-group' | 'setsid' | 'double-fork' | undefined;
+  ignoresSigterm?: boolean | undefined;
+  dieDelayMs?: number | undefined;
+  children?: DescendantPlan[] | undefined;
 }
 
 export const DescendantPlanSchema: z.ZodType<DescendantPlan, DescendantPlan> = z.lazy(() =>

@@ -10,7 +10,10 @@ export function scenario(input: Partial<ScenarioInput> & Pick<ScenarioInput, 'st
   return parseScenario({ name: 'test', world: { bystander: true }, ...input });
 }
 
-export function play(runner: RunnerDefinition, input: Partial<ScenarioInput> & Pick<ScenarioInput, 'steps'>): Promise<RunResult> {
+export function play(
+  runner: RunnerDefinition,
+  input: Partial<ScenarioInput> & Pick<ScenarioInput, 'steps'>,
+): Promise<RunResult> {
   return runScenario(runner, scenario(input));
 }
 
@@ -36,7 +39,9 @@ export function scriptedRunner(
 
 /** The answers of a run, in request order. */
 export function answersOf(result: RunResult) {
-  return result.trace.flatMap((e) => (e.kind === 'answer' ? [{ ...e.answer, atMs: e.atMs, requestId: e.requestId }] : []));
+  return result.trace.flatMap((e) =>
+    e.kind === 'answer' ? [{ ...e.answer, atMs: e.atMs, requestId: e.requestId }] : [],
+  );
 }
 
 export function signalsOf(result: RunResult) {

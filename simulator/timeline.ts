@@ -14,12 +14,16 @@ function describeAnswer(answer: Answer): string {
   switch (answer.op) {
     case 'spawn': {
       const r = answer.result;
-      return r.type === 'success' ? `success: session ${r.sessionId} (pid ${r.pid})` : `error ${r.reason}: ${r.message}`;
+      return r.type === 'success'
+        ? `success: session ${r.sessionId} (pid ${r.pid})`
+        : `error ${r.reason}: ${r.message}`;
     }
     case 'stop':
       return `${answer.result.status}${answer.result.message !== undefined ? ` (${answer.result.message})` : ''}`;
     case 'list':
-      return answer.result.length === 0 ? 'no sessions' : answer.result.map((s) => `${s.sessionId}@${s.pid}`).join(', ');
+      return answer.result.length === 0
+        ? 'no sessions'
+        : answer.result.map((s) => `${s.sessionId}@${s.pid}`).join(', ');
     case 'shutdown':
       return 'done';
   }

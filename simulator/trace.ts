@@ -45,7 +45,10 @@ export class Trace {
 
   add(event: TraceEvent): void {
     const last = this.events.at(-1);
-    assert(last === undefined || event.atMs >= last.atMs, () => `trace event ${event.kind} at ${event.atMs} ms after one at ${last!.atMs} ms: out of time order`);
+    assert(
+      last === undefined || event.atMs >= last.atMs,
+      () => `trace event ${event.kind} at ${event.atMs} ms after one at ${last!.atMs} ms: out of time order`,
+    );
     if (this.events.length >= this.capacity) {
       throw new Error(`trace full (${this.capacity} events): the scenario or the runner does not settle`);
     }

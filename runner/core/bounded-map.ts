@@ -3,7 +3,8 @@ export class BoundedMap<K, V> {
   private readonly entries = new Map<K, V>();
 
   constructor(private readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`BoundedMap capacity must be >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`BoundedMap capacity must be >= 1, got ${capacity}`);
   }
 
   get size(): number {

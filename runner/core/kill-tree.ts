@@ -56,7 +56,12 @@ function sendOnce(processes: ProcessHost, members: readonly ProcessInfo[], signa
 }
 
 /** SIGTERM the tree, wait up to the grace, SIGKILL what is left, wait again, report survivors. */
-export function killTree(processes: ProcessHost, clock: Clock, target: TreeTarget, timing: KillTiming): Promise<KillOutcome> {
+export function killTree(
+  processes: ProcessHost,
+  clock: Clock,
+  target: TreeTarget,
+  timing: KillTiming,
+): Promise<KillOutcome> {
   return killMembers(processes, clock, () => treeMembers(processes, target), timing);
 }
 

@@ -17,7 +17,11 @@ export async function sweepOrphans(
   const { processes } = ports;
   const ownerId = config.ownerId;
   if (ownerId === undefined) {
-    if (stateWasLost) ports.logger.log('error', 'state file lost and no ownerId configured: children of the earlier life cannot be found');
+    if (stateWasLost)
+      ports.logger.log(
+        'error',
+        'state file lost and no ownerId configured: children of the earlier life cannot be found',
+      );
     return;
   }
   const orphans = async (): Promise<ProcessInfo[]> => {
@@ -26,12 +30,18 @@ export async function sweepOrphans(
     const keep = new Set<string>();
     // This life's children (spawned since, even mid-spawn) and the adopted ones are not orphans.
     for (const p of await processes.findByEnv(BOOT_ENV, bootStamp)) keep.add(`${p.pid}:${p.generation}`);
-    for (const marker of adoptedMarkers) for (const p of await processes.findByEnv(SPAWN_MARKER_ENV, marker)) keep.add(`${p.pid}:${p.generation}`);
+    for (const marker of adoptedMarkers)
+      for (const p of await processes.findByEnv(SPAWN_MARKER_ENV, marker)) keep.add(`${p.pid}:${p.generation}`);
     return owned.filter((p) => !keep.has(`${p.pid}:${p.generation}`));
   };
   const found = await orphans();
   if (found.length === 0) return;
-  ports.logger.log(stateWasLost ? 'error' : 'warn', 'killing children of an earlier life that the state file does not know', { count: found.length });
+  ports.logger.log(
+    stateWasLost ? 'error' : 'warn',
+    'killing children of an earlier life that the state file does not know',
+    { count: found.length },
+  );
   const outcome = await killMembers(processes, ports.clock, orphans, config);
-  if (outcome.survivors.length > 0) ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
+  if (outcome.survivors.length > 0)
+    ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
 }

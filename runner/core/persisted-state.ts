@@ -38,6 +38,7 @@ export function parsePersistedState(contents: string | null): { state: Persisted
     return { state: EMPTY_STATE, problem: `state file is not JSON: ${(error as Error).message}` };
   }
   const parsed = PersistedStateSchema.safeParse(json);
-  if (!parsed.success) return { state: EMPTY_STATE, problem: `state file is invalid: ${z.prettifyError(parsed.error)}` };
+  if (!parsed.success)
+    return { state: EMPTY_STATE, problem: `state file is invalid: ${z.prettifyError(parsed.error)}` };
   return { state: parsed.data };
 }

@@ -51,9 +51,15 @@ describe('reference runner', () => {
   });
 
   it('answers "exited" as soon as the child dies before its webhook', async () => {
-    const result = await play(referenceRunner, { agent: { exitAfterMs: 1_000, exitCode: 3 }, steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }] });
+    const result = await play(referenceRunner, {
+      agent: { exitAfterMs: 1_000, exitCode: 3 },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+    });
     expect(result.violations).toEqual([]);
-    expect(answersOf(result)[0]).toMatchObject({ atMs: 1_000, result: { type: 'error', reason: 'exited', message: expect.stringContaining('code 3') } });
+    expect(answersOf(result)[0]).toMatchObject({
+      atMs: 1_000,
+      result: { type: 'error', reason: 'exited', message: expect.stringContaining('code 3') },
+    });
   });
 
   it('gives rapid resumes of one session one child and one answer', async () => {
@@ -79,10 +85,17 @@ describe('reference runner', () => {
     const result = await play(referenceRunner, {
       agent: { bootDelayMs: 60_000, ignoresSigterm: true },
       agents: [null, { bootDelayMs: 1_000, ignoresSigterm: false }],
-      steps: [{ op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 15_001 }, { op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 20_000 }],
+      steps: [
+        { op: 'spawn', resume: 'conv' },
+        { op: 'advance', ms: 15_001 },
+        { op: 'spawn', resume: 'conv' },
+        { op: 'advance', ms: 20_000 },
+      ],
     });
     expect(result.violations).toEqual([]);
-    const firstDeath = result.trace.find((e) => e.kind === 'process-exit' && e.spawnIndex === 0 && e.role === 'wrapper')!;
+    const firstDeath = result.trace.find(
+      (e) => e.kind === 'process-exit' && e.spawnIndex === 0 && e.role === 'wrapper',
+    )!;
     const secondBirth = result.trace.find((e) => e.kind === 'process-start' && e.spawnIndex === 1)!;
     expect(secondBirth.atMs).toBeGreaterThanOrEqual(firstDeath.atMs);
     expect(answersOf(result)[1]).toMatchObject({ result: { type: 'success', sessionId: 'sess-2' } });
@@ -92,12 +105,21 @@ describe('reference runner', () => {
     const result = await play(referenceRunner, {
       world: { gitFaults: [{ op: 'remove', nth: 1, times: 2, code: 'ELOCKED' }] },
       agent: { bootDelayMs: 60_000, tree: [{ escape: 'setsid', dieDelayMs: 500 }] },
-      steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 100_000 }],
+      steps: [
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 100_000 },
+      ],
     });
     expect(result.violations).toEqual([]);
     const removals = result.trace.filter((e) => e.kind === 'worktree' && e.op === 'remove');
-    expect(removals.map((r) => (r.kind === 'worktree' && r.error !== undefined ? 'failed' : 'ok'))).toEqual(['failed', 'failed', 'ok']);
-    const lastExit = Math.max(...result.trace.filter((e) => e.kind === 'process-exit' && e.spawnIndex === 0).map((e) => e.atMs));
+    expect(removals.map((r) => (r.kind === 'worktree' && r.error !== undefined ? 'failed' : 'ok'))).toEqual([
+      'failed',
+      'failed',
+      'ok',
+    ]);
+    const lastExit = Math.max(
+      ...result.trace.filter((e) => e.kind === 'process-exit' && e.spawnIndex === 0).map((e) => e.atMs),
+    );
     expect(removals[0]!.atMs).toBeGreaterThan(lastExit);
   });
 
@@ -116,16 +138,22 @@ describe('reference runner', () => {
     expect(result.violations).toEqual([]);
     expect(signalsOf(result)).toEqual([]);
     const stops = answersOf(result).filter((a) => a.op === 'stop');
-    expect(stops.map((s) => 'result' in s && s.op === 'stop' && s.result.status)).toEqual(['still_alive', 'still_alive']);
+    expect(stops.map((s) => 'result' in s && s.op === 'stop' && s.result.status)).toEqual([
+      'still_alive',
+      'still_alive',
+    ]);
   });
 
   it('ignores a webhook that names the wrong PID, and lets the spawn time out', async () => {
-    const result = await play(referenceRunner, { agent: { webhook: 'wrong-pid' }, steps: [{ op: 'spawn' }, { op: 'advance', ms: 20_000 }] });
+    const result = await play(referenceRunner, {
+      agent: { webhook: 'wrong-pid' },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 20_000 }],
+    });
     expect(result.violations).toEqual([]);
     expect(answersOf(result)[0]).toMatchObject({ result: { type: 'error', reason: 'timeout' } });
   });
 
-  it('does not signal a stranger that took a dead child\'s PID', async () => {
+  it("does not signal a stranger that took a dead child's PID", async () => {
     const result = await play(referenceRunner, {
       steps: [
         { op: 'spawn' },
@@ -139,10 +167,14 @@ describe('reference runner', () => {
     expect(result.violations).toEqual([]);
     const stranger = result.trace.filter((e) => e.kind === 'process-start' && e.role === 'bystander').at(-1)!;
     const wrapper = result.trace.find((e) => e.kind === 'process-start' && e.role === 'wrapper')!;
-    expect(stranger.kind === 'process-start' && wrapper.kind === 'process-start' && stranger.pid === wrapper.pid).toBe(true);
+    expect(stranger.kind === 'process-start' && wrapper.kind === 'process-start' && stranger.pid === wrapper.pid).toBe(
+      true,
+    );
     expect(signalsOf(result).filter((s) => s.delivered)).toEqual([]);
     // The exit was not yet heard of when the stop came: either answer is true, the tree is gone.
-    expect(answersOf(result).find((a) => a.op === 'stop')).toMatchObject({ result: { status: expect.stringMatching(/^(stopped|already_gone)$/) } });
+    expect(answersOf(result).find((a) => a.op === 'stop')).toMatchObject({
+      result: { status: expect.stringMatching(/^(stopped|already_gone)$/) },
+    });
   });
 
   it('after a restart adopts its sessions, tears down children that were booting, and stops adopted ones', async () => {
@@ -170,7 +202,13 @@ describe('reference runner', () => {
   it('cleans up the leftovers of a session child that crashed, and answers already_gone', async () => {
     const result = await play(referenceRunner, {
       agent: { exitAfterMs: 5_000, tree: [{ escape: 'double-fork' }] },
-      steps: [{ op: 'spawn' }, { op: 'advance', ms: 10_000 }, { op: 'list' }, { op: 'stop', session: { spawn: 0 } }, { op: 'advance', ms: 1_000 }],
+      steps: [
+        { op: 'spawn' },
+        { op: 'advance', ms: 10_000 },
+        { op: 'list' },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 1_000 },
+      ],
     });
     expect(result.violations).toEqual([]);
     const answers = answersOf(result);
@@ -181,7 +219,13 @@ describe('reference runner', () => {
   it('shuts down every session it spawned', async () => {
     const result = await play(referenceRunner, {
       agent: { tree: nastyTree },
-      steps: [{ op: 'spawn' }, { op: 'spawn', worktree: true }, { op: 'advance', ms: 3_000 }, { op: 'shutdown' }, { op: 'advance', ms: 10_000 }],
+      steps: [
+        { op: 'spawn' },
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 3_000 },
+        { op: 'shutdown' },
+        { op: 'advance', ms: 10_000 },
+      ],
     });
     expect(result.violations).toEqual([]);
     expect(result.trace.some((e) => e.kind === 'worktree' && e.op === 'remove' && e.error === undefined)).toBe(true);
@@ -192,8 +236,12 @@ describe('runner config', () => {
   it('takes the webhook timeout from HAPI_RUNNER_WEBHOOK_TIMEOUT_MS unless set explicitly', () => {
     expect(resolveRunnerConfig({}, {}).webhookTimeoutMs).toBe(15_000);
     expect(resolveRunnerConfig({}, { HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: '120000' }).webhookTimeoutMs).toBe(120_000);
-    expect(resolveRunnerConfig({ webhookTimeoutMs: 5 }, { HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: '120000' }).webhookTimeoutMs).toBe(5);
-    expect(() => resolveRunnerConfig({}, { HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: '15s' })).toThrow(/whole number of milliseconds, got "15s"/);
+    expect(
+      resolveRunnerConfig({ webhookTimeoutMs: 5 }, { HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: '120000' }).webhookTimeoutMs,
+    ).toBe(5);
+    expect(() => resolveRunnerConfig({}, { HAPI_RUNNER_WEBHOOK_TIMEOUT_MS: '15s' })).toThrow(
+      /whole number of milliseconds, got "15s"/,
+    );
     expect(() => resolveRunnerConfig({ termGraceMs: -1 } as never)).toThrow(/invalid runner config/);
   });
 });
@@ -228,7 +276,15 @@ describe('reference runner after losing its state file', () => {
 describe('reference runner with a slow or down hub', () => {
   it('answers a stop as soon as the tree is dead, whatever the hub does', async () => {
     for (const world of [{ hubLatencyMs: 60_000 }, { hubDown: true }]) {
-      const result = await play(referenceRunner, { world, steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'advance', ms: 120_000 }] });
+      const result = await play(referenceRunner, {
+        world,
+        steps: [
+          { op: 'spawn' },
+          { op: 'advance', ms: 3_000 },
+          { op: 'stop', session: { spawn: 0 } },
+          { op: 'advance', ms: 120_000 },
+        ],
+      });
       expect(result.violations).toEqual([]);
       const stop = answersOf(result).find((a) => a.op === 'stop')!;
       expect(stop).toMatchObject({ result: { status: 'stopped' } });

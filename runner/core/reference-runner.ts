@@ -83,7 +83,11 @@ export class ReferenceRunner implements Runner {
     await this.orphansSwept;
     const parsed = SpawnRequestSchema.safeParse(raw);
     if (!parsed.success) {
-      return { type: 'error', reason: 'invalid-request', message: parsed.error.issues.map((i) => i.message).join('; ') };
+      return {
+        type: 'error',
+        reason: 'invalid-request',
+        message: parsed.error.issues.map((i) => i.message).join('; '),
+      };
     }
     const request = parsed.data;
     const key = request.resumeSessionId;
@@ -101,7 +105,8 @@ export class ReferenceRunner implements Runner {
     const key = request.resumeSessionId;
     if (key !== undefined) {
       const running = [...this.children.values()].find((c) => c.resumeKey === key && c.phase === 'session');
-      if (running?.sessionId !== undefined) return { type: 'success', sessionId: running.sessionId, pid: running.ref.pid };
+      if (running?.sessionId !== undefined)
+        return { type: 'success', sessionId: running.sessionId, pid: running.ref.pid };
       // A child of the same session still dying: one live tree per session, so wait for it.
       for (const dying of [...this.children.values()].filter((c) => c.resumeKey === key && c.phase === 'dying')) {
         const outcome = await this.teardown(dying);
@@ -124,7 +129,11 @@ export class ReferenceRunner implements Runner {
       try {
         worktree = await this.janitor.add(request.directory, name);
       } catch (error) {
-        return { type: 'error', reason: 'worktree-failed', message: `git worktree add failed: ${describeError(error)}` };
+        return {
+          type: 'error',
+          reason: 'worktree-failed',
+          message: `git worktree add failed: ${describeError(error)}`,
+        };
       }
       cwd = worktree.path ?? cwd;
     }
@@ -141,11 +150,20 @@ export class ReferenceRunner implements Runner {
         command: this.config.agentCommand,
         args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
         cwd,
-        env: { [SPAWN_MARKER_ENV]: marker, [SPAWN_TOKEN_ENV]: token, [BOOT_ENV]: this.bootStamp, ...(this.config.ownerId !== undefined ? { [OWNER_ENV]: this.config.ownerId } : {}) },
+        env: {
+          [SPAWN_MARKER_ENV]: marker,
+          [SPAWN_TOKEN_ENV]: token,
+          [BOOT_ENV]: this.bootStamp,
+          ...(this.config.ownerId !== undefined ? { [OWNER_ENV]: this.config.ownerId } : {}),
+        },
       });
     } catch (error) {
       if (worktree !== undefined) void this.janitor.release(worktree);
-      return { type: 'error', reason: 'spawn-failed', message: `could not start ${this.config.agentCommand}: ${describeError(error)}` };
+      return {
+        type: 'error',
+        reason: 'spawn-failed',
+        message: `could not start ${this.config.agentCommand}: ${describeError(error)}`,
+      };
     }
 
     const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
@@ -160,7 +178,10 @@ export class ReferenceRunner implements Runner {
 
     return new Promise<SpawnResult>((resolve) => {
       child.answer = resolve;
-      child.webhookTimer = this.ports.clock.setTimeout(() => this.onWebhookTimeout(child), this.config.webhookTimeoutMs);
+      child.webhookTimer = this.ports.clock.setTimeout(
+        () => this.onWebhookTimeout(child),
+        this.config.webhookTimeoutMs,
+      );
       child.watched = this.ports.processes.onExit(ref, (exit) => this.onRootExit(child, exit));
       if (!child.watched) this.ensurePolling();
       // A shutdown that came while we were spawning: this child is not wanted any more.
@@ -194,9 +215,18 @@ export class ReferenceRunner implements Runner {
     child.rootExit = exit;
     const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
     if (child.phase === 'booting') {
-      this.settle(child, { type: 'error', reason: 'exited', message: `the child exited (${how}) before its session webhook`, pid: child.ref.pid });
+      this.settle(child, {
+        type: 'error',
+        reason: 'exited',
+        message: `the child exited (${how}) before its session webhook`,
+        pid: child.ref.pid,
+      });
     } else if (child.phase === 'session' && child.sessionId !== undefined) {
-      this.ports.logger.log('info', 'session child exited', { sessionId: child.sessionId, pid: child.ref.pid, exit: how });
+      this.ports.logger.log('info', 'session child exited', {
+        sessionId: child.sessionId,
+        pid: child.ref.pid,
+        exit: how,
+      });
     }
     // Its descendants may live on (re-parented to init): the tree is torn down either way.
     void this.teardown(child);
@@ -259,7 +289,10 @@ export class ReferenceRunner implements Runner {
       if (child.phase === 'session') child.stopRequested = true;
       const outcome = await this.teardown(child);
       if (outcome.survivors.length > 0) {
-        return { status: 'still_alive', message: `${outcome.survivors.length} process(es) of the session survived SIGKILL` };
+        return {
+          status: 'still_alive',
+          message: `${outcome.survivors.length} process(es) of the session survived SIGKILL`,
+        };
       }
       if (stopping) {
         // The tree is gone: that is what "stopped" says. A slow or down hub must not delay it.
@@ -291,14 +324,27 @@ export class ReferenceRunner implements Runner {
   private teardown(child: TrackedChild, attempt = 0): Promise<KillOutcome> {
     if (child.teardown !== undefined) return child.teardown;
     if (child.phase === 'booting') {
-      this.settle(child, { type: 'error', reason: 'shutting-down', message: 'the child was torn down', pid: child.ref.pid });
+      this.settle(child, {
+        type: 'error',
+        reason: 'shutting-down',
+        message: 'the child was torn down',
+        pid: child.ref.pid,
+      });
     }
     child.phase = 'dying';
     this.persist();
     const run = async (): Promise<KillOutcome> => {
-      const outcome = await killTree(this.ports.processes, this.ports.clock, { root: child.ref, marker: child.marker }, this.config);
+      const outcome = await killTree(
+        this.ports.processes,
+        this.ports.clock,
+        { root: child.ref, marker: child.marker },
+        this.config,
+      );
       if (outcome.survivors.length > 0) {
-        this.ports.logger.log('error', 'tree survived SIGKILL; will retry', { pid: child.ref.pid, survivors: outcome.survivors.length });
+        this.ports.logger.log('error', 'tree survived SIGKILL; will retry', {
+          pid: child.ref.pid,
+          survivors: outcome.survivors.length,
+        });
         delete child.teardown;
         if (attempt + 1 < MAX_TEARDOWN_RETRIES) {
           this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), this.config.killGraceMs);
@@ -451,7 +497,6 @@ export class ReferenceRunner implements Runner {
   /** Settles when the state writes asked for so far have landed (or failed, logged). */
   private saving: Promise<void> = Promise.resolve();
 }
-
 
 export function createReferenceRunner(ports: RunnerPorts, config: RunnerConfig): Runner {
   return new ReferenceRunner(ports, config);

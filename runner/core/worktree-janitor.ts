@@ -10,7 +10,8 @@ import { sleep, type Clock, type Logger, type WorktreeHost } from '../ports.ts';
 export interface Worktree {
   readonly repo: string;
   readonly name: string;
-  path?: string;
+  /** Known once git made it, or once it is found again after a restart. */
+  path?: string | undefined;
 }
 
 const REMOVE_ATTEMPTS = 8;
@@ -106,7 +107,11 @@ export class WorktreeJanitor {
         if (path !== undefined) await this.worktrees.remove(worktree.repo, path);
         return true;
       } catch (error) {
-        this.logger.log('warn', 'git worktree remove failed', { name: worktree.name, attempt, error: describeError(error) });
+        this.logger.log('warn', 'git worktree remove failed', {
+          name: worktree.name,
+          attempt,
+          error: describeError(error),
+        });
         if (attempt < REMOVE_ATTEMPTS) await sleep(this.clock, Math.min(1_000 * 2 ** (attempt - 1), MAX_BACKOFF_MS));
       }
     }
@@ -121,6 +126,7 @@ export class WorktreeJanitor {
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
+  if (error instanceof Error)
+    return 'code' in error && typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
   return String(error);
 }

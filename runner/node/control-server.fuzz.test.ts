@@ -30,10 +30,25 @@ beforeAll(async () => {
   runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'test'}-fuzz-${process.pid}`;
   canaryLog = join(dir, 'canary.log');
   const canary = `const fs=require('fs');for(const s of ['SIGTERM','SIGHUP','SIGINT'])process.on(s,()=>fs.appendFileSync(${JSON.stringify(canaryLog)},s+'\\n'));fs.writeFileSync(${JSON.stringify(canaryLog)},'');setInterval(()=>{},1<<30);`;
-  bystander = spawn(process.execPath, ['-e', canary], { stdio: 'ignore', env: { ...process.env, RUNNER_CHAOS_RUN: runId } });
+  bystander = spawn(process.execPath, ['-e', canary], {
+    stdio: 'ignore',
+    env: { ...process.env, RUNNER_CHAOS_RUN: runId },
+  });
   for (let i = 0; i < 100 && !existsSync(canaryLog); i++) await new Promise((r) => setTimeout(r, 20));
-  const ports = nodePorts({ statePath: join(dir, 'state.json'), extraEnv: { RUNNER_CHAOS_RUN: runId }, logger: new JsonLinesLogger(() => {}) });
-  runner = createReferenceRunner(ports, resolveRunnerConfig({ agentCommand: '/nonexistent/agent', webhookTimeoutMs: 500, termGraceMs: 200, killGraceMs: 200 }));
+  const ports = nodePorts({
+    statePath: join(dir, 'state.json'),
+    extraEnv: { RUNNER_CHAOS_RUN: runId },
+    logger: new JsonLinesLogger(() => {}),
+  });
+  runner = createReferenceRunner(
+    ports,
+    resolveRunnerConfig({
+      agentCommand: '/nonexistent/agent',
+      webhookTimeoutMs: 500,
+      termGraceMs: 200,
+      killGraceMs: 200,
+    }),
+  );
   token = 'fuzz-token-0123456789';
   const control = await startControlServer({ runner, token });
   url = control.url;
@@ -51,8 +66,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const paths = fc.constantFrom('/spawn-session', '/session-started', '/list', '/stop-session', '/nope', '/spawn-session/../list');
-const pidArb = () => fc.oneof(fc.constant(bystander?.pid ?? 1), fc.constant(process.pid), fc.constant(1), fc.integer({ min: -5, max: 5_000_000 }), fc.double());
+const paths = fc.constantFrom(
+  '/spawn-session',
+  '/session-started',
+  '/list',
+  '/stop-session',
+  '/nope',
+  '/spawn-session/../list',
+);
+const pidArb = () =>
+  fc.oneof(
+    fc.constant(bystander?.pid ?? 1),
+    fc.constant(process.pid),
+    fc.constant(1),
+    fc.integer({ min: -5, max: 5_000_000 }),
+    fc.double(),
+  );
 const bodyArb = () =>
   fc.oneof(
     fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -61,7 +90,10 @@ const bodyArb = () =>
       .record(
         {
           sessionId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
-          metadata: fc.record({ hostPid: pidArb(), startedBy: fc.oneof(fc.constantFrom('runner', 'terminal', 'daemon'), fc.string()) }, { requiredKeys: [] }),
+          metadata: fc.record(
+            { hostPid: pidArb(), startedBy: fc.oneof(fc.constantFrom('runner', 'terminal', 'daemon'), fc.string()) },
+            { requiredKeys: [] },
+          ),
           directory: fc.oneof(fc.constantFrom('/nonexistent', '', '/etc/passwd'), fc.string()),
           sessionType: fc.oneof(fc.constantFrom('simple', 'worktree'), fc.string()),
           worktreeName: fc.string({ maxLength: 80 }),
@@ -71,16 +103,34 @@ const bodyArb = () =>
       .map((v) => JSON.stringify(v)),
     fc.constant('x'.repeat(70_000)),
   );
-const contentTypes = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8');
-const tokens = fc.oneof({ weight: 8, arbitrary: fc.constant('good') }, { weight: 1, arbitrary: fc.constant('none') }, { weight: 1, arbitrary: fc.string({ maxLength: 30 }) });
+const contentTypes = fc.constantFrom(
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=utf-8',
+);
+const tokens = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('good') },
+  { weight: 1, arbitrary: fc.constant('none') },
+  { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+);
 
 describe.runIf(linux)('control server under fuzzing', { timeout: 120_000 }, () => {
   it(`answers ${RUNS} hostile requests with 2xx or a clear 4xx, and changes nothing it should not`, async () => {
     const seen = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(paths, bodyArb(), contentTypes, tokens, async (path, body, contentType, which) => {
-        const auth = which === 'good' ? { authorization: `Bearer ${token}` } : which === 'none' ? {} : { authorization: `Bearer ${which}` };
-        const response = await request(`${url}${path}`, { method: 'POST', headers: { 'content-type': contentType, ...auth }, body });
+        const auth =
+          which === 'good'
+            ? { authorization: `Bearer ${token}` }
+            : which === 'none'
+              ? {}
+              : { authorization: `Bearer ${which}` };
+        const response = await request(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, ...auth },
+          body,
+        });
         const text = await response.body.text();
         seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1);
         expect([200, 400, 401, 404, 413, 415]).toContain(response.statusCode);

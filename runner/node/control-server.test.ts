@@ -20,9 +20,14 @@ let counter = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Processes the daemon spawned for sessions (they carry its spawn marker), not its own helpers. */
-const sessionProcesses = () => findMarked('RUNNER_CHAOS_RUN', runId).filter((p) => p.env.has('HAPI_RUNNER_SPAWN_MARKER'));
+const sessionProcesses = () =>
+  findMarked('RUNNER_CHAOS_RUN', runId).filter((p) => p.env.has('HAPI_RUNNER_SPAWN_MARKER'));
 
-async function call(path: string, body: unknown, options: { token?: string | null; contentType?: string; raw?: string } = {}) {
+async function call(
+  path: string,
+  body: unknown,
+  options: { token?: string | null; contentType?: string; raw?: string } = {},
+) {
   const auth = options.token === null ? {} : { authorization: `Bearer ${options.token ?? token}` };
   const response = await request(`${base}${path}`, {
     method: 'POST',
@@ -37,13 +42,35 @@ beforeEach(async () => {
   runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'test'}-daemon-${process.pid}-${++counter}`;
   const agentDir = join(dir, 'agent');
   mkdirSync(join(agentDir, 'claims'), { recursive: true });
-  const scenario = parseScenario({ agent: { bootDelayMs: 300, tree: [{ escape: 'setsid' }, { escape: 'double-fork' }] }, steps: [] });
-  writeFileSync(join(agentDir, 'plan.json'), JSON.stringify({ timeScale: 1, defaultPlan: agentPlanFor(scenario, 0), plans: [] }));
-  daemon = spawn(process.execPath, ['--import', 'tsx', 'cli/daemon-bin.ts', '--state-dir', join(dir, 'state'), '--agent-command', process.execPath, '--agent-arg', join(root, 'fixtures/agents/fake-agent.mjs'), '--webhook-timeout-ms', '5000'], {
-    cwd: root,
-    env: { ...process.env, RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: agentDir },
-    stdio: 'ignore',
+  const scenario = parseScenario({
+    agent: { bootDelayMs: 300, tree: [{ escape: 'setsid' }, { escape: 'double-fork' }] },
+    steps: [],
   });
+  writeFileSync(
+    join(agentDir, 'plan.json'),
+    JSON.stringify({ timeScale: 1, defaultPlan: agentPlanFor(scenario, 0), plans: [] }),
+  );
+  daemon = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cli/daemon-bin.ts',
+      '--state-dir',
+      join(dir, 'state'),
+      '--agent-command',
+      process.execPath,
+      '--agent-arg',
+      join(root, 'fixtures/agents/fake-agent.mjs'),
+      '--webhook-timeout-ms',
+      '5000',
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: agentDir },
+      stdio: 'ignore',
+    },
+  );
   const stateFile = join(dir, 'state', 'runner.state.json');
   for (let i = 0; i < 300 && !existsSync(stateFile); i++) await sleep(50);
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { httpPort: number; token: string; pid: number };
@@ -70,7 +97,10 @@ describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_
     const list = await call('/list', {});
     expect(list.body).toEqual({ children: [{ startedBy: 'runner', happySessionId: 'sess-1', pid: spawned.body.pid }] });
     expect(sessionProcesses().length).toBe(3); // the agent, its setsid child, its double-forked one
-    expect(await call('/stop-session', { sessionId: 'sess-1' })).toMatchObject({ status: 200, body: { status: 'stopped' } });
+    expect(await call('/stop-session', { sessionId: 'sess-1' })).toMatchObject({
+      status: 200,
+      body: { status: 'stopped' },
+    });
     // The session's whole tree went, escapees too.
     expect(sessionProcesses()).toEqual([]);
     expect(await call('/stop-session', { sessionId: 'sess-1' })).toMatchObject({ body: { status: 'already_gone' } });
@@ -82,14 +112,28 @@ describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_
   });
 
   it('answers bad requests with a clear 4xx and changes nothing', async () => {
-    expect(await call('/list', {}, { token: null })).toMatchObject({ status: 401, body: { error: expect.stringMatching(/bearer token/) } });
+    expect(await call('/list', {}, { token: null })).toMatchObject({
+      status: 401,
+      body: { error: expect.stringMatching(/bearer token/) },
+    });
     expect(await call('/list', {}, { token: 'wrong' })).toMatchObject({ status: 401 });
-    expect(await call('/spawn-session', { directory: 42 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^directory:/) } });
-    expect(await call('/spawn-session', { directory: dir, extra: 1 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/extra/) } });
+    expect(await call('/spawn-session', { directory: 42 })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^directory:/) },
+    });
+    expect(await call('/spawn-session', { directory: dir, extra: 1 })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/extra/) },
+    });
     expect(await call('/spawn-session', null, { raw: '{"directory": ' })).toMatchObject({ status: 400 });
-    expect(await call('/spawn-session', null, { raw: 'directory=x', contentType: 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415 });
+    expect(
+      await call('/spawn-session', null, { raw: 'directory=x', contentType: 'application/x-www-form-urlencoded' }),
+    ).toMatchObject({ status: 415 });
     expect(await call('/spawn-session', { directory: 'x'.repeat(100_000) })).toMatchObject({ status: 413 });
-    expect(await call('/session-started', { sessionId: 's', metadata: { hostPid: 'x' } })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/metadata\.hostPid/) } });
+    expect(await call('/session-started', { sessionId: 's', metadata: { hostPid: 'x' } })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/metadata\.hostPid/) },
+    });
     expect(await call('/nowhere', {})).toMatchObject({ status: 404 });
     expect((await call('/list', {})).body).toEqual({ children: [] });
     expect(sessionProcesses()).toEqual([]);
@@ -100,7 +144,8 @@ describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_
       { sessionId: 'evil', metadata: { hostPid: daemon!.pid, startedBy: 'runner' } },
       { sessionId: 'evil-2', metadata: { hostPid: process.pid, startedBy: 'runner' } },
     ];
-    for (const body of forged) expect(await call('/session-started', body)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    for (const body of forged)
+      expect(await call('/session-started', body)).toMatchObject({ status: 200, body: { status: 'ok' } });
     // The daemon handles requests in order: once /list answers, the webhooks have been handled.
     await call('/list', {});
     expect(daemon!.exitCode).toBeNull();

@@ -16,7 +16,10 @@ const SpawnBodySchema = z.strictObject({
   directory: z.string().min(1).max(4_096),
   sessionId: z.string().min(1).max(200).optional(),
   sessionType: z.enum(['simple', 'worktree']).optional(),
-  worktreeName: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  worktreeName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   machineId: z.string().max(200).optional(),
   approvedNewDirectoryCreation: z.boolean().optional(),
   agent: z.string().max(100).optional(),
@@ -46,14 +49,22 @@ function tokenMatches(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export async function startControlServer(options: ControlServerOptions): Promise<{ server: FastifyInstance; port: number; url: string }> {
+export async function startControlServer(
+  options: ControlServerOptions,
+): Promise<{ server: FastifyInstance; port: number; url: string }> {
   const server = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
 
   server.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization;
     const given = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
-    if (!tokenMatches(given, options.token)) return problem(reply, 401, 'missing or wrong bearer token (see the runner state file)');
-    if (request.method === 'POST' && request.headers['content-length'] !== '0' && request.headers['content-type'] !== undefined && !request.headers['content-type'].startsWith('application/json')) {
+    if (!tokenMatches(given, options.token))
+      return problem(reply, 401, 'missing or wrong bearer token (see the runner state file)');
+    if (
+      request.method === 'POST' &&
+      request.headers['content-length'] !== '0' &&
+      request.headers['content-type'] !== undefined &&
+      !request.headers['content-type'].startsWith('application/json')
+    ) {
       return problem(reply, 415, `content-type must be application/json, got ${request.headers['content-type']}`);
     }
     return undefined;
@@ -61,7 +72,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
 
   // Fastify's own errors (malformed JSON, body too large) get the same one-line shape.
   server.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     return problem(reply, status, status === 413 ? `body over ${BODY_LIMIT_BYTES} bytes` : error.message);
   });
   server.setNotFoundHandler((request, reply) => problem(reply, 404, `no route ${request.method} ${request.url}`));
@@ -77,7 +89,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
       ...(body.worktreeName !== undefined ? { worktreeName: body.worktreeName } : {}),
     });
     if (result.type === 'success') return { type: 'success', sessionId: result.sessionId, pid: result.pid };
-    return { type: 'error', errorMessage: result.message, reason: result.reason, ...(result.pid !== undefined ? { pid: result.pid } : {}) };
+    return {
+      type: 'error',
+      errorMessage: result.message,
+      reason: result.reason,
+      ...(result.pid !== undefined ? { pid: result.pid } : {}),
+    };
   });
 
   server.post('/session-started', async (request, reply) => {

@@ -13,7 +13,13 @@ async function git(repo: string, args: string[]): Promise<string> {
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     const message = (e.stderr ?? e.message).trim().split('\n')[0] ?? 'git failed';
-    const code = /already exists/.test(message) ? 'EEXIST' : /locked/.test(message) ? 'ELOCKED' : /not a git repository/.test(message) ? 'ENOENT' : (e.code ?? 'EGIT');
+    const code = /already exists/.test(message)
+      ? 'EEXIST'
+      : /locked/.test(message)
+        ? 'ELOCKED'
+        : /not a git repository/.test(message)
+          ? 'ENOENT'
+          : (e.code ?? 'EGIT');
     throw new HostError(code, `git ${args[0]} ${args[1] ?? ''}: ${message}`);
   }
 }
@@ -38,7 +44,10 @@ export class GitWorktreeHost implements WorktreeHost {
 
   async list(repo: string): Promise<string[]> {
     const out = await git(repo, ['worktree', 'list', '--porcelain']);
-    const paths = out.split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice('worktree '.length));
+    const paths = out
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '))
+      .map((l) => l.slice('worktree '.length));
     return paths.slice(1); // the first is the main working tree
   }
 }

@@ -45,7 +45,12 @@ afterEach(async () => {
 
 describe.runIf(linux)('NodeProcessHost', () => {
   it('spawns a detached child leading its own group and session, with its start time as generation', async () => {
-    const ref = await host.spawnDetached({ command: process.execPath, args: ['-e', 'setTimeout(() => process.exit(7), 200)'], cwd: dir, env: { X: '1' } });
+    const ref = await host.spawnDetached({
+      command: process.execPath,
+      args: ['-e', 'setTimeout(() => process.exit(7), 200)'],
+      cwd: dir,
+      env: { X: '1' },
+    });
     const stat = readStat(ref.pid)!;
     expect([stat.pgid, stat.sid]).toEqual([ref.pid, ref.pid]);
     expect(ref.generation).toBe(stat.starttime);
@@ -58,8 +63,12 @@ describe.runIf(linux)('NodeProcessHost', () => {
   });
 
   it('rejects with the OS error code when the command or the directory is missing', async () => {
-    await expect(host.spawnDetached({ command: '/nonexistent/agent', args: [], cwd: dir, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(host.spawnDetached({ command: process.execPath, args: [], cwd: join(dir, 'gone'), env: {} })).rejects.toBeInstanceOf(HostError);
+    await expect(
+      host.spawnDetached({ command: '/nonexistent/agent', args: [], cwd: dir, env: {} }),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(
+      host.spawnDetached({ command: process.execPath, args: [], cwd: join(dir, 'gone'), env: {} }),
+    ).rejects.toBeInstanceOf(HostError);
   });
 
   it('finds a tree by its marker and kills all of it: setsid and double-fork escapees, SIGTERM-ignorers', async () => {
@@ -69,19 +78,34 @@ describe.runIf(linux)('NodeProcessHost', () => {
       { escape: 'setsid', children: [{ escape: 'none', ignoresSigterm: true }] },
     ];
     const marker = `m-${counter}`;
-    const ref = await host.spawnDetached({ command: process.execPath, args: [FAKE_AGENT, '--descendant', encode({ ignoresSigterm: true, scale: 1, children: tree })], cwd: dir, env: { [SPAWN_MARKER_ENV]: marker } });
+    const ref = await host.spawnDetached({
+      command: process.execPath,
+      args: [FAKE_AGENT, '--descendant', encode({ ignoresSigterm: true, scale: 1, children: tree })],
+      cwd: dir,
+      env: { [SPAWN_MARKER_ENV]: marker },
+    });
     // root, 2 under the first, the double-forked one (its middle exits), 2 under the setsid one
     await until(() => findMarked(SPAWN_MARKER_ENV, marker).length === 6);
     const members = await host.findByEnv(SPAWN_MARKER_ENV, marker);
     expect(new Set(members.map((m) => m.pgid)).size).toBeGreaterThan(1); // some left the group
     expect(members.some((m) => m.ppid !== ref.pid && !members.some((o) => o.pid === m.ppid))).toBe(true); // re-parented away
-    const outcome = await killTree(host, new NodeClock(), { root: ref, marker }, { termGraceMs: 300, killGraceMs: 1_000, pollIntervalMs: 20 });
+    const outcome = await killTree(
+      host,
+      new NodeClock(),
+      { root: ref, marker },
+      { termGraceMs: 300, killGraceMs: 1_000, pollIntervalMs: 20 },
+    );
     expect(outcome.survivors).toEqual([]);
     expect(findMarked(SPAWN_MARKER_ENV, marker)).toEqual([]);
   });
 
   it('lists the children of a PID the way pgrep -P does', async () => {
-    const ref = await host.spawnDetached({ command: process.execPath, args: [FAKE_AGENT, '--descendant', encode({ scale: 1, children: [{}, {}] })], cwd: dir, env: {} });
+    const ref = await host.spawnDetached({
+      command: process.execPath,
+      args: [FAKE_AGENT, '--descendant', encode({ scale: 1, children: [{}, {}] })],
+      cwd: dir,
+      env: {},
+    });
     await until(() => findMarked('RUNNER_CHAOS_RUN', runId).length === 3);
     const children = await host.childrenOf(ref.pid);
     expect(children).toHaveLength(2);
@@ -89,7 +113,12 @@ describe.runIf(linux)('NodeProcessHost', () => {
   });
 
   it('never signals through a stale identity: signalIfSame checks the start time', async () => {
-    const ref = await host.spawnDetached({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], cwd: dir, env: {} });
+    const ref = await host.spawnDetached({
+      command: process.execPath,
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      cwd: dir,
+      env: {},
+    });
     expect(signalIfSame(ref.pid, 'not-its-start-time', 'SIGKILL')).toBe(false);
     expect(readStat(ref.pid)).toBeDefined();
     expect(signalIfSame(ref.pid, ref.generation, 'SIGKILL')).toBe(true);
@@ -105,7 +134,13 @@ describe.runIf(linux)('NodeProcessHost', () => {
 describe.runIf(linux)('GitWorktreeHost', () => {
   it('adds, lists and removes worktrees of a real repository, locked ones too', async () => {
     const repo = join(dir, 'repo');
-    const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    };
     execFileSync('git', ['init', '-q', repo], { env });
     writeFileSync(join(repo, 'f'), 'x');
     execFileSync('git', ['-C', repo, 'add', 'f'], { env });

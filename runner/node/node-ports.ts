@@ -66,9 +66,14 @@ export class HttpHubClient implements HubClient {
 
   async archiveSession(sessionId: string): Promise<void> {
     if (this.baseUrl === undefined) return;
-    const response = await request(`${this.baseUrl}/sessions/${encodeURIComponent(sessionId)}/archive`, { method: 'POST', headersTimeout: 5_000, bodyTimeout: 5_000 });
+    const response = await request(`${this.baseUrl}/sessions/${encodeURIComponent(sessionId)}/archive`, {
+      method: 'POST',
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    });
     await response.body.dump();
-    if (response.statusCode >= 400 && response.statusCode !== 404) throw new Error(`hub answered ${response.statusCode} to archive ${sessionId}`);
+    if (response.statusCode >= 400 && response.statusCode !== 404)
+      throw new Error(`hub answered ${response.statusCode} to archive ${sessionId}`);
   }
 }
 

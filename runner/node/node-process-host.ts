@@ -1,6 +1,13 @@
 // The process port over the OS: detached children, /proc for identity and trees, kill(2).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { HostError, type ExitInfo, type ProcessHost, type ProcessInfo, type ProcessRef, type Signal } from '../ports.ts';
+import {
+  HostError,
+  type ExitInfo,
+  type ProcessHost,
+  type ProcessInfo,
+  type ProcessRef,
+  type Signal,
+} from '../ports.ts';
 import { listPids, readEnviron, readStat, type MarkedProcess } from './proc.ts';
 
 export interface NodeProcessHostOptions {
@@ -25,7 +32,12 @@ export class NodeProcessHost implements ProcessHost {
           stdio: 'ignore',
         });
       } catch (error) {
-        reject(new HostError((error as NodeJS.ErrnoException).code ?? 'ESPAWN', `spawn ${spec.command}: ${(error as Error).message}`));
+        reject(
+          new HostError(
+            (error as NodeJS.ErrnoException).code ?? 'ESPAWN',
+            `spawn ${spec.command}: ${(error as Error).message}`,
+          ),
+        );
         return;
       }
       child.once('error', (error: NodeJS.ErrnoException) => {
@@ -69,7 +81,8 @@ export class NodeProcessHost implements ProcessHost {
 
   async findByEnv(name: string, value: string): Promise<ProcessInfo[]> {
     const found: ProcessInfo[] = [];
-    for (const p of this.snapshot()) if (p.env.get(name) === value) found.push({ pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid });
+    for (const p of this.snapshot())
+      if (p.env.get(name) === value) found.push({ pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid });
     return found;
   }
 
@@ -95,7 +108,8 @@ export class NodeProcessHost implements ProcessHost {
     const found: ProcessInfo[] = [];
     for (const candidate of listPids()) {
       const stat = readStat(candidate);
-      if (stat?.ppid === pid) found.push({ pid: stat.pid, generation: stat.starttime, ppid: stat.ppid, pgid: stat.pgid });
+      if (stat?.ppid === pid)
+        found.push({ pid: stat.pid, generation: stat.starttime, ppid: stat.ppid, pgid: stat.pgid });
     }
     return found;
   }

@@ -29,7 +29,10 @@ function makeRunner(config: RunnerConfigInput, hubUrl?: string) {
     logger: new JsonLinesLogger((line) => logs.push(line)),
     ...(hubUrl !== undefined ? { hubUrl } : {}),
   });
-  const runner = createReferenceRunner(ports, resolveRunnerConfig({ webhookTimeoutMs: 3_000, termGraceMs: 200, killGraceMs: 200, ...config }));
+  const runner = createReferenceRunner(
+    ports,
+    resolveRunnerConfig({ webhookTimeoutMs: 3_000, termGraceMs: 200, killGraceMs: 200, ...config }),
+  );
   toStop.push(async () => {
     await runner.shutdown();
     ports.clock.clearAll();
@@ -42,13 +45,35 @@ beforeEach(() => {
   runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'test'}-faults-${process.pid}-${++counter}`;
   logs = [];
   repo = join(dir, 'repo');
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@t',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@t',
+  };
   execFileSync('git', ['init', '-q', repo], { env });
   writeFileSync(join(repo, 'f'), 'x');
   execFileSync('git', ['-C', repo, 'add', 'f'], { env });
   execFileSync('git', ['-C', repo, 'commit', '-q', '-m', 'i'], { env });
   mkdirSync(join(dir, 'agent', 'claims'), { recursive: true });
-  writeFileSync(join(dir, 'agent', 'plan.json'), JSON.stringify({ timeScale: 1, defaultPlan: { bootDelayMs: 200, webhook: 'never', hubRegistration: 'never', hubLeadMs: 0, exitCode: 1, ignoresSigterm: false, dieDelayMs: 5, tree: [{}] }, plans: [] }));
+  writeFileSync(
+    join(dir, 'agent', 'plan.json'),
+    JSON.stringify({
+      timeScale: 1,
+      defaultPlan: {
+        bootDelayMs: 200,
+        webhook: 'never',
+        hubRegistration: 'never',
+        hubLeadMs: 0,
+        exitCode: 1,
+        ignoresSigterm: false,
+        dieDelayMs: 5,
+        tree: [{}],
+      },
+      plans: [],
+    }),
+  );
 });
 
 afterEach(async () => {
@@ -61,9 +86,17 @@ afterEach(async () => {
 describe.runIf(linux)('runner faults over the real adapters', { timeout: 30_000 }, () => {
   it('a missing agent command: the spawn fails with ENOENT, and its worktree is removed again', async () => {
     const runner = makeRunner({ agentCommand: join(dir, 'no-such-agent') });
-    expect(await runner.spawnSession({ directory: repo })).toMatchObject({ type: 'error', reason: 'spawn-failed', message: expect.stringContaining('ENOENT') });
-    expect(await runner.spawnSession({ directory: repo, sessionType: 'worktree' })).toMatchObject({ type: 'error', reason: 'spawn-failed' });
-    for (let i = 0; i < 50 && (await new GitWorktreeHost().list(repo)).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await runner.spawnSession({ directory: repo })).toMatchObject({
+      type: 'error',
+      reason: 'spawn-failed',
+      message: expect.stringContaining('ENOENT'),
+    });
+    expect(await runner.spawnSession({ directory: repo, sessionType: 'worktree' })).toMatchObject({
+      type: 'error',
+      reason: 'spawn-failed',
+    });
+    for (let i = 0; i < 50 && (await new GitWorktreeHost().list(repo)).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await new GitWorktreeHost().list(repo)).toEqual([]);
   });
 
@@ -72,14 +105,22 @@ describe.runIf(linux)('runner faults over the real adapters', { timeout: 30_000 
     writeFileSync(script, '#!/bin/sh\nsleep 100\n');
     chmodSync(script, 0o644);
     const runner = makeRunner({ agentCommand: script });
-    expect(await runner.spawnSession({ directory: repo })).toMatchObject({ type: 'error', reason: 'spawn-failed', message: expect.stringContaining('EACCES') });
+    expect(await runner.spawnSession({ directory: repo })).toMatchObject({
+      type: 'error',
+      reason: 'spawn-failed',
+      message: expect.stringContaining('EACCES'),
+    });
   });
 
   it('git fails mid-way (something in the way of the worktree): the spawn says why, and nothing starts', async () => {
     const runner = makeRunner({ agentCommand: process.execPath, agentArgs: [FAKE_AGENT] });
     writeFileSync(join(dir, 'repo.worktrees'), 'a file where git wants a directory');
     const answer = await runner.spawnSession({ directory: repo, sessionType: 'worktree' });
-    expect(answer).toMatchObject({ type: 'error', reason: 'worktree-failed', message: expect.stringMatching(/git worktree add failed: .*git worktree/) });
+    expect(answer).toMatchObject({
+      type: 'error',
+      reason: 'worktree-failed',
+      message: expect.stringMatching(/git worktree add failed: .*git worktree/),
+    });
     expect(await new GitWorktreeHost().list(repo)).toEqual([]);
     expect(findMarked('RUNNER_CHAOS_RUN', runId).filter((p) => p.env.has('HAPI_RUNNER_SPAWN_MARKER'))).toEqual([]);
   });
@@ -87,12 +128,39 @@ describe.runIf(linux)('runner faults over the real adapters', { timeout: 30_000 
   it('the hub is down: a stop still kills the whole tree and answers "stopped"; the failure is logged', async () => {
     writeFileSync(
       join(dir, 'agent', 'plan.json'),
-      JSON.stringify({ timeScale: 1, defaultPlan: { bootDelayMs: 100, webhook: 'on-time', hubRegistration: 'never', hubLeadMs: 0, exitCode: 1, ignoresSigterm: false, dieDelayMs: 5, tree: [{ escape: 'setsid' }] }, plans: [] }),
+      JSON.stringify({
+        timeScale: 1,
+        defaultPlan: {
+          bootDelayMs: 100,
+          webhook: 'on-time',
+          hubRegistration: 'never',
+          hubLeadMs: 0,
+          exitCode: 1,
+          ignoresSigterm: false,
+          dieDelayMs: 5,
+          tree: [{ escape: 'setsid' }],
+        },
+        plans: [],
+      }),
     );
     // Port 9 (discard) is closed here: every archive call fails to connect.
     const extraEnv: Record<string, string> = { RUNNER_CHAOS_RUN: runId, RUNNER_CHAOS_AGENT_DIR: join(dir, 'agent') };
-    const ports = nodePorts({ statePath: join(dir, 'hub-down.json'), hubUrl: 'http://127.0.0.1:9', extraEnv, logger: new JsonLinesLogger((line) => logs.push(line)) });
-    const runner = createReferenceRunner(ports, resolveRunnerConfig({ agentCommand: process.execPath, agentArgs: [FAKE_AGENT], webhookTimeoutMs: 5_000, termGraceMs: 200, killGraceMs: 200 }));
+    const ports = nodePorts({
+      statePath: join(dir, 'hub-down.json'),
+      hubUrl: 'http://127.0.0.1:9',
+      extraEnv,
+      logger: new JsonLinesLogger((line) => logs.push(line)),
+    });
+    const runner = createReferenceRunner(
+      ports,
+      resolveRunnerConfig({
+        agentCommand: process.execPath,
+        agentArgs: [FAKE_AGENT],
+        webhookTimeoutMs: 5_000,
+        termGraceMs: 200,
+        killGraceMs: 200,
+      }),
+    );
     const control = await startControlServer({ runner, token: 'hub-down-token' });
     // As the daemon does: children learn the control server's address once it listens.
     Object.assign(extraEnv, { HAPI_RUNNER_URL: control.url, HAPI_RUNNER_TOKEN: 'hub-down-token' });
@@ -105,7 +173,8 @@ describe.runIf(linux)('runner faults over the real adapters', { timeout: 30_000 
     expect(await runner.stopSession('sess-1')).toEqual({ status: 'stopped' });
     expect(findMarked('RUNNER_CHAOS_RUN', runId).filter((p) => p.env.has('HAPI_RUNNER_SPAWN_MARKER'))).toEqual([]);
     // The archive runs after the answer: its failure is logged a moment later.
-    for (let i = 0; i < 100 && !logs.some((line) => /hub archive failed/.test(line)); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !logs.some((line) => /hub archive failed/.test(line)); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(logs.some((line) => /hub archive failed/.test(line))).toBe(true);
   });
 });

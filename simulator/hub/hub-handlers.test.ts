@@ -21,7 +21,11 @@ describe('the hub served on loopback (msw handlers over node:http)', () => {
   });
 
   const register = (sessionId: string) =>
-    fetch(`${served.url}/hub/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId, pid: 4242 }) });
+    fetch(`${served.url}/hub/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionId, pid: 4242 }),
+    });
 
   it('takes an agent row and archives it for the Node hub client', async () => {
     expect((await register('s-1')).status).toBe(200);
@@ -39,9 +43,19 @@ describe('the hub served on loopback (msw handlers over node:http)', () => {
   });
 
   it("answers tiann/hapi's machine registration in the shape its schema demands", async () => {
-    const answer = await fetch(`${served.url}/cli/machines`, { method: 'POST', body: JSON.stringify({ id: 'm-1', metadata: { host: 'x' } }) });
+    const answer = await fetch(`${served.url}/cli/machines`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 'm-1', metadata: { host: 'x' } }),
+    });
     const { machine } = (await answer.json()) as { machine: Record<string, unknown> };
-    expect(machine).toMatchObject({ id: 'm-1', active: true, metadata: null, runnerState: null, metadataVersion: 1, runnerStateVersion: 1 });
+    expect(machine).toMatchObject({
+      id: 'm-1',
+      active: true,
+      metadata: null,
+      runnerState: null,
+      metadataVersion: 1,
+      runnerStateVersion: 1,
+    });
     for (const field of ['seq', 'createdAt', 'updatedAt', 'activeAt']) expect(typeof machine[field]).toBe('number');
   });
 
@@ -72,7 +86,10 @@ describe.runIf(interceptable)("the hub in a runner author's own tests, with msw'
   afterAll(() => server.close());
 
   it('intercepts fetch: no port, no process', async () => {
-    const answer = await fetch('http://hub.test/hub/register', { method: 'POST', body: JSON.stringify({ sessionId: 'in-process', pid: 7 }) });
+    const answer = await fetch('http://hub.test/hub/register', {
+      method: 'POST',
+      body: JSON.stringify({ sessionId: 'in-process', pid: 7 }),
+    });
     expect(answer.status).toBe(200);
     expect(state.rows.get('in-process')).toMatchObject({ pid: 7, archived: false });
   });

@@ -89,7 +89,8 @@ export function createHubHandlers(state: HubState, base = '*'): HttpHandler[] {
     }),
     http.post(at('/hub/register'), async ({ request }) => {
       const parsed = RegisterSchema.safeParse(await jsonBody(request));
-      if (!parsed.success) return problem(400, `register needs {sessionId, pid}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      if (!parsed.success)
+        return problem(400, `register needs {sessionId, pid}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       const row: HubRow = { ...parsed.data, archived: false };
       state.onRegister?.(row);
       state.rows.set(row.sessionId, row);
@@ -131,7 +132,15 @@ export function createHubHandlers(state: HubState, base = '*'): HttpHandler[] {
       if (!parsed.success) return problem(400, 'POST /v1/machines needs {id}');
       const body = parsed.data as { id: string; metadata?: unknown; daemonState?: unknown };
       if (!state.machines.has(body.id)) state.machines.set(body.id, { id: body.id, registeredAt: Date.now() });
-      return HttpResponse.json({ machine: { id: body.id, metadata: body.metadata ?? null, metadataVersion: 1, daemonState: body.daemonState ?? null, daemonStateVersion: 1 } });
+      return HttpResponse.json({
+        machine: {
+          id: body.id,
+          metadata: body.metadata ?? null,
+          metadataVersion: 1,
+          daemonState: body.daemonState ?? null,
+          daemonStateVersion: 1,
+        },
+      });
     }),
     http.get(at('/socket.io/*'), () => problem(404, 'the runner-chaos hub has no Socket.IO: REST only')),
     http.get(at('/v1/updates/*'), () => problem(404, 'the runner-chaos hub has no Socket.IO: REST only')),

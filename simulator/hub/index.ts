@@ -10,11 +10,21 @@
 import { createHubHandlers, createHubState, type HubState } from './hub-handlers.ts';
 import { serveHandlers, type ServedHandlers } from './serve-handlers.ts';
 
-export { activeRows, createHubHandlers, createHubState, type HubFault, type HubRow, type HubState, type UnknownHubCall } from './hub-handlers.ts';
+export {
+  activeRows,
+  createHubHandlers,
+  createHubState,
+  type HubFault,
+  type HubRow,
+  type HubState,
+  type UnknownHubCall,
+} from './hub-handlers.ts';
 export { serveHandlers, type ServedHandlers } from './serve-handlers.ts';
 
 /** Serves a hub over `state` on 127.0.0.1 at a free port: point a runner at `url` (hapi: HAPI_API_URL). */
-export async function serveHub(state: HubState = createHubState()): Promise<ServedHandlers & { readonly state: HubState }> {
+export async function serveHub(
+  state: HubState = createHubState(),
+): Promise<ServedHandlers & { readonly state: HubState }> {
   const served = await serveHandlers(createHubHandlers(state));
   return { ...served, state };
 }

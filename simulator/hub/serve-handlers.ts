@@ -26,10 +26,17 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-async function answer(handlers: readonly RequestHandler[], origin: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function answer(
+  handlers: readonly RequestHandler[],
+  origin: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const body = await readBody(req);
   if (body === 'too-large') {
-    res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `body over ${MAX_BODY_BYTES} bytes` }));
+    res
+      .writeHead(413, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: `body over ${MAX_BODY_BYTES} bytes` }));
     return;
   }
   const headers = new Headers();
@@ -45,7 +52,9 @@ async function answer(handlers: readonly RequestHandler[], origin: string, req: 
   });
   const response = await getResponse([...handlers], request);
   if (response === undefined) {
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no handler for ${method} ${request.url}` }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: `no handler for ${method} ${request.url}` }));
     return;
   }
   if (response.type === 'error') {
@@ -65,7 +74,11 @@ export async function serveHandlers(handlers: readonly RequestHandler[]): Promis
   const server = createServer((req, res) => {
     answer(handlers, origin, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: `the harness's server failed: ${error instanceof Error ? error.message : String(error)}` }));
+      res.end(
+        JSON.stringify({
+          error: `the harness's server failed: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -30,7 +30,16 @@ export async function probeAgent(): Promise<AgentProbe> {
   const runId = `${process.env[RUN_PREFIX_ENV] ?? 'probe'}-probe-${process.pid}-${Date.now()}`;
   mkdirSync(join(dir, 'claims'));
   // A plan with no tree, no webhook and no hub: it only comes up and waits.
-  const plan = { bootDelayMs: 3_600_000, webhook: 'never', hubRegistration: 'never', hubLeadMs: 0, exitCode: 1, ignoresSigterm: false, dieDelayMs: 0, tree: [] };
+  const plan = {
+    bootDelayMs: 3_600_000,
+    webhook: 'never',
+    hubRegistration: 'never',
+    hubLeadMs: 0,
+    exitCode: 1,
+    ignoresSigterm: false,
+    dieDelayMs: 0,
+    tree: [],
+  };
   writeFileSync(join(dir, 'plan.json'), JSON.stringify({ timeScale: 1, plans: [plan], defaultPlan: plan }));
   const started = performance.now();
   const child = spawn(process.execPath, [fakeAgentPath(), 'canary'], {
@@ -44,14 +53,23 @@ export async function probeAgent(): Promise<AgentProbe> {
   try {
     while (!existsSync(join(dir, 'claims', '0.up'))) {
       const error = join(dir, 'claims', '0.error');
-      if (existsSync(error)) throw new HarnessError(`the fake agent cannot run here: ${readFileSync(error, 'utf8').split('\n')[0]}`);
-      if (readStat(pid)?.starttime !== starttime) throw new HarnessError(`the fake agent (${fakeAgentPath()}) exited at once with ${process.execPath}: it cannot run here`);
-      if (performance.now() - started > PROBE_TIMEOUT_MS) throw new HarnessError(`the fake agent did not come up within ${PROBE_TIMEOUT_MS / 1000} s: this machine is too loaded to check a runner now`);
+      if (existsSync(error))
+        throw new HarnessError(`the fake agent cannot run here: ${readFileSync(error, 'utf8').split('\n')[0]}`);
+      if (readStat(pid)?.starttime !== starttime)
+        throw new HarnessError(
+          `the fake agent (${fakeAgentPath()}) exited at once with ${process.execPath}: it cannot run here`,
+        );
+      if (performance.now() - started > PROBE_TIMEOUT_MS)
+        throw new HarnessError(
+          `the fake agent did not come up within ${PROBE_TIMEOUT_MS / 1000} s: this machine is too loaded to check a runner now`,
+        );
       await sleep(10);
     }
     const startMs = Math.round(performance.now() - started);
     if (!findMarked(RUN_MARKER_ENV, runId).some((p) => p.pid === pid)) {
-      throw new HarnessError(`the harness cannot see its own agent (pid ${pid}) in /proc by its marker ${RUN_MARKER_ENV}: children could not be found; is /proc mounted with hidepid, or the harness in another PID namespace?`);
+      throw new HarnessError(
+        `the harness cannot see its own agent (pid ${pid}) in /proc by its marker ${RUN_MARKER_ENV}: children could not be found; is /proc mounted with hidepid, or the harness in another PID namespace?`,
+      );
     }
     return { startMs };
   } finally {

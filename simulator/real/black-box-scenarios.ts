@@ -5,18 +5,35 @@ import { seedIncidentScenario } from '../seed-incident.ts';
 
 export function blackBoxScenarios(): Scenario[] {
   return [
-    { ...seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs: 15_000, worktree: true, seed: 1 }), name: 'seed-incident' },
+    {
+      ...seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs: 15_000, worktree: true, seed: 1 }),
+      name: 'seed-incident',
+    },
     parseScenario({
       name: 'rapid-resume',
       description: 'three resume clicks on one session within 100 ms, then a stop',
-      steps: [{ op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 50 }, { op: 'spawn', resume: 'conv' }, { op: 'spawn', resume: 'conv' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }],
+      steps: [
+        { op: 'spawn', resume: 'conv' },
+        { op: 'advance', ms: 50 },
+        { op: 'spawn', resume: 'conv' },
+        { op: 'spawn', resume: 'conv' },
+        { op: 'advance', ms: 5_000 },
+        { op: 'stop', session: { spawn: 0 } },
+      ],
     }),
     parseScenario({
       name: 'escapees-and-sigterm-ignorers',
-      description: 'a session whose agent ignores SIGTERM and has setsid and double-forked descendants, stopped; another timed out',
+      description:
+        'a session whose agent ignores SIGTERM and has setsid and double-forked descendants, stopped; another timed out',
       agent: { ignoresSigterm: true, tree: [{ escape: 'setsid', ignoresSigterm: true }, { escape: 'double-fork' }] },
       agents: [null, { bootDelayMs: 60_000 }],
-      steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }, { op: 'spawn' }, { op: 'advance', ms: 20_000 }],
+      steps: [
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 5_000 },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'spawn' },
+        { op: 'advance', ms: 20_000 },
+      ],
     }),
     parseScenario({
       name: 'forged-webhooks',
@@ -33,7 +50,15 @@ export function blackBoxScenarios(): Scenario[] {
       name: 'restart-mid-spawn',
       description: 'the runner is SIGKILLed while one child boots and another is a session, then restarted',
       agents: [null, { bootDelayMs: 60_000 }],
-      steps: [{ op: 'spawn', worktree: true }, { op: 'advance', ms: 5_000 }, { op: 'spawn', worktree: true }, { op: 'advance', ms: 1_000 }, { op: 'restart' }, { op: 'advance', ms: 5_000 }, { op: 'stop', session: { spawn: 0 } }],
+      steps: [
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 5_000 },
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 1_000 },
+        { op: 'restart' },
+        { op: 'advance', ms: 5_000 },
+        { op: 'stop', session: { spawn: 0 } },
+      ],
     }),
   ];
 }

@@ -4,7 +4,14 @@
 // the same process (PID and start time).
 import { http, HttpResponse } from 'msw';
 import { readStat } from '../../runner/node/proc.ts';
-import { activeRows, createHubHandlers, createHubState, type HubFault, type HubRow, type HubState } from '../hub/hub-handlers.ts';
+import {
+  activeRows,
+  createHubHandlers,
+  createHubState,
+  type HubFault,
+  type HubRow,
+  type HubState,
+} from '../hub/hub-handlers.ts';
 import { serveHandlers, type ServedHandlers } from '../hub/serve-handlers.ts';
 
 export class HarnessServer {

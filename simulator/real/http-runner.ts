@@ -65,7 +65,13 @@ export const HAPI_PROFILE: ControlProfile = {
     HAPI_DISABLE_VERSION_HANDOFF: '1',
   }),
   shims: () => ({ claude: versionStub('claude') }),
-  paths: { spawn: '/spawn-session', webhook: '/session-started', list: '/list', stopSession: '/stop-session', stop: '/stop' },
+  paths: {
+    spawn: '/spawn-session',
+    webhook: '/session-started',
+    list: '/list',
+    stopSession: '/stop-session',
+    stop: '/stop',
+  },
   startedBy: 'runner',
   // hapi's killProcessTree: SIGTERM to every process, then per process up to 2 s for it to die,
   // SIGKILL, up to 1 s more; then the stop waits up to 5 s for the root (cli/src/utils/process.ts,
@@ -84,7 +90,9 @@ export const HAPPY_PROFILE: ControlProfile = {
   name: 'happy',
   stateFile: (dir) => join(dir, 'daemon.state.json'),
   env: ({ stateDir, hubUrl }) => ({ HAPPY_HOME_DIR: stateDir, HAPPY_SERVER_URL: hubUrl }),
-  prepare: ({ hubToken }) => ({ 'access.key': JSON.stringify({ secret: randomBytes(32).toString('base64'), token: hubToken }) }),
+  prepare: ({ hubToken }) => ({
+    'access.key': JSON.stringify({ secret: randomBytes(32).toString('base64'), token: hubToken }),
+  }),
   shims: ({ fakeAgent, node }) => ({
     // happy spawns `node <dist/index.mjs> <agent> ... --started-by daemon`: those become the fake agent.
     node: `#!/bin/sh\n# runner-chaos: happy's children run the fake agent; any other node runs as it would.\nfor arg in "$@"; do\n  if [ "$arg" = "--started-by" ]; then exec ${shellQuote(node)} ${shellQuote(fakeAgent)} "$@"; fi\ndone\nexec ${shellQuote(node)} "$@"\n`,
@@ -113,7 +121,11 @@ export interface RunnerEndpoint {
   readonly pid?: number;
 }
 
-const StateSchema = z.looseObject({ httpPort: z.number().int().min(1).max(65_535), token: z.string().optional(), pid: z.number().int().positive().optional() });
+const StateSchema = z.looseObject({
+  httpPort: z.number().int().min(1).max(65_535),
+  token: z.string().optional(),
+  pid: z.number().int().positive().optional(),
+});
 
 /** What a state file says, or why it cannot be used yet. */
 export type EndpointReading = { readonly endpoint: RunnerEndpoint } | { readonly problem: string };
@@ -151,17 +163,40 @@ export class UnreachableRunnerError extends Error {
 // The spawn answer, in either dialect: this project's `{type, ...}`, or hapi's `{success, sessionId?, error?}`.
 const SpawnAnswerSchema = z.union([
   z.looseObject({ type: z.literal('success'), sessionId: z.string(), pid: z.number().optional() }),
-  z.looseObject({ type: z.literal('error'), errorMessage: z.string().optional(), message: z.string().optional(), reason: z.string().optional(), pid: z.number().optional() }),
+  z.looseObject({
+    type: z.literal('error'),
+    errorMessage: z.string().optional(),
+    message: z.string().optional(),
+    reason: z.string().optional(),
+    pid: z.number().optional(),
+  }),
   z.looseObject({ success: z.literal(true), sessionId: z.string() }),
-  z.looseObject({ success: z.literal(false), error: z.string().optional(), requiresUserApproval: z.boolean().optional() }),
+  z.looseObject({
+    success: z.literal(false),
+    error: z.string().optional(),
+    requiresUserApproval: z.boolean().optional(),
+  }),
 ]);
 // The stop answer: hapi since #1308 (`{status}`), or before it (`{success}`).
-const StopStatusAnswerSchema = z.looseObject({ status: z.enum(['stopped', 'already_gone', 'still_alive']), message: z.string().optional() });
+const StopStatusAnswerSchema = z.looseObject({
+  status: z.enum(['stopped', 'already_gone', 'still_alive']),
+  message: z.string().optional(),
+});
 const StopSuccessAnswerSchema = z.looseObject({ success: z.boolean() });
 const ListAnswerSchema = z.looseObject({
-  children: z.array(z.looseObject({ happySessionId: z.string().optional(), pid: z.number(), startedBy: z.string().optional() })),
+  children: z.array(
+    z.looseObject({ happySessionId: z.string().optional(), pid: z.number(), startedBy: z.string().optional() }),
+  ),
 });
-const SPAWN_REASONS: readonly SpawnErrorReason[] = ['timeout', 'exited', 'spawn-failed', 'worktree-failed', 'busy', 'shutting-down', 'invalid-request'];
+const SPAWN_REASONS: readonly SpawnErrorReason[] = [
+  'timeout',
+  'exited',
+  'spawn-failed',
+  'worktree-failed',
+  'busy',
+  'shutting-down',
+  'invalid-request',
+];
 
 /** A spawn error's reason: named by the runner, or read from hapi's message. */
 function reasonOf(named: string | undefined, message: string): SpawnErrorReason {
@@ -182,10 +217,17 @@ function reasonOf(named: string | undefined, message: string): SpawnErrorReason 
  */
 export function readStopAnswer(body: unknown): StopResult {
   const current = StopStatusAnswerSchema.safeParse(body);
-  if (current.success) return { status: current.data.status, ...(current.data.message !== undefined ? { message: current.data.message } : {}) };
+  if (current.success)
+    return {
+      status: current.data.status,
+      ...(current.data.message !== undefined ? { message: current.data.message } : {}),
+    };
   const old = StopSuccessAnswerSchema.safeParse(body);
-  if (!old.success) throw new Error(`the stop answer is neither {status} nor {success}: ${JSON.stringify(body).slice(0, 200)}`);
-  return old.data.success ? { status: 'stopped', message: '{success: true}: the kill was requested' } : { status: 'still_alive', message: '{success: false}: no tracked session has that id' };
+  if (!old.success)
+    throw new Error(`the stop answer is neither {status} nor {success}: ${JSON.stringify(body).slice(0, 200)}`);
+  return old.data.success
+    ? { status: 'stopped', message: '{success: true}: the kill was requested' }
+    : { status: 'still_alive', message: '{success: false}: no tracked session has that id' };
 }
 
 export interface HttpRunnerOptions {
@@ -202,7 +244,10 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
     try {
       response = await request(`${endpoint.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(endpoint.token !== undefined ? { authorization: `Bearer ${endpoint.token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(endpoint.token !== undefined ? { authorization: `Bearer ${endpoint.token}` } : {}),
+        },
         body: JSON.stringify(body),
         headersTimeout: 600_000,
         bodyTimeout: 600_000,
@@ -216,13 +261,16 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
     try {
       json = text === '' ? {} : JSON.parse(text);
     } catch {
-      throw new Error(`${path} answered HTTP ${response.statusCode} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+      throw new Error(
+        `${path} answered HTTP ${response.statusCode} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+      );
     }
     return { status: response.statusCode, json };
   };
   const host = (pid: number): number => options.toHostPid?.(pid) ?? pid;
   const ok = (path: string, answer: { status: number; json: unknown }): unknown => {
-    if (answer.status >= 400) throw new Error(`${path} answered HTTP ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`);
+    if (answer.status >= 400)
+      throw new Error(`${path} answered HTTP ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`);
     return answer.json;
   };
   return {
@@ -235,7 +283,10 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
       });
       // hapi answers errors with HTTP 500 (and 409 for "approve creating the directory") and a body.
       const parsed = SpawnAnswerSchema.safeParse(raw.json);
-      if (!parsed.success) throw new Error(`${profile.paths.spawn} answered HTTP ${raw.status} with an unknown shape: ${JSON.stringify(raw.json).slice(0, 200)}`);
+      if (!parsed.success)
+        throw new Error(
+          `${profile.paths.spawn} answered HTTP ${raw.status} with an unknown shape: ${JSON.stringify(raw.json).slice(0, 200)}`,
+        );
       const answer = parsed.data;
       if (('type' in answer && answer.type === 'success') || ('success' in answer && answer.success)) {
         const sessionId = (answer as { sessionId: string }).sessionId;
@@ -244,7 +295,14 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
         const pid = typeof named === 'number' ? host(named) : ((await options.pidOfSession(sessionId)) ?? -1);
         return { type: 'success', sessionId, pid };
       }
-      const a = answer as { errorMessage?: string; message?: string; error?: string; reason?: string; pid?: number; requiresUserApproval?: boolean };
+      const a = answer as {
+        errorMessage?: string;
+        message?: string;
+        error?: string;
+        reason?: string;
+        pid?: number;
+        requiresUserApproval?: boolean;
+      };
       const message = a.errorMessage ?? a.message ?? a.error ?? `HTTP ${raw.status}`;
       const reason = a.requiresUserApproval === true ? 'invalid-request' : reasonOf(a.reason, message);
       return { type: 'error', reason, message, ...(typeof a.pid === 'number' ? { pid: host(a.pid) } : {}) };
@@ -259,7 +317,11 @@ export function httpRunner(endpoint: RunnerEndpoint, profile: ControlProfile, op
       const answer = ListAnswerSchema.parse(ok(profile.paths.list, await post(profile.paths.list, {})));
       return answer.children
         .filter((c) => c.happySessionId !== undefined)
-        .map((c) => ({ sessionId: c.happySessionId!, pid: host(c.pid), startedBy: c.startedBy === 'terminal' || c.startedBy?.includes('terminal') === true ? 'terminal' : 'runner' }));
+        .map((c) => ({
+          sessionId: c.happySessionId!,
+          pid: host(c.pid),
+          startedBy: c.startedBy === 'terminal' || c.startedBy?.includes('terminal') === true ? 'terminal' : 'runner',
+        }));
     },
     async shutdown() {
       ok(profile.paths.stop, await post(profile.paths.stop, {}));

@@ -43,7 +43,10 @@ export interface RunnerLife {
 }
 
 /** Node ports for one life of an in-process runner, watched by the oracle and fenced at its end. */
-export function instrumentedPorts(world: InstrumentedWorld, life: RunnerLife): RunnerPorts & { clock: { clearAll(): void } } {
+export function instrumentedPorts(
+  world: InstrumentedWorld,
+  life: RunnerLife,
+): RunnerPorts & { clock: { clearAll(): void } } {
   const base = nodePorts({
     statePath: world.statePath,
     hubUrl: `${world.hubUrl}/hub`,
@@ -83,9 +86,26 @@ export function instrumentedPorts(world: InstrumentedWorld, life: RunnerLife): R
           host.onExit(ref, () => {
             root.alive = false;
             root.exitedAt = world.now();
-            world.record({ kind: 'process-exit', atMs: root.exitedAt, pid: ref.pid, role: 'wrapper', spawnIndex: index, exit: { code: null, signal: null } });
+            world.record({
+              kind: 'process-exit',
+              atMs: root.exitedAt,
+              pid: ref.pid,
+              role: 'wrapper',
+              spawnIndex: index,
+              exit: { code: null, signal: null },
+            });
           });
-          world.record({ kind: 'process-start', atMs: world.now(), pid: ref.pid, generation: ref.generation, ppid: process.pid, pgid: ref.pid, role: 'wrapper', spawnIndex: index, cwd: spec.cwd });
+          world.record({
+            kind: 'process-start',
+            atMs: world.now(),
+            pid: ref.pid,
+            generation: ref.generation,
+            ppid: process.pid,
+            pgid: ref.pid,
+            role: 'wrapper',
+            spawnIndex: index,
+            cwd: spec.cwd,
+          });
           world.log.attribute(child, spec.cwd !== world.repo);
           world.oracle.onChildSpawned(child, world.children, () => world.processes.live(), world.now());
           return ref;
@@ -122,7 +142,9 @@ export function instrumentedPorts(world: InstrumentedWorld, life: RunnerLife): R
       fence(
         git.remove(repo, path).then(() => {
           world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path });
-          const inside = world.processes.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
+          const inside = world.processes
+            .live()
+            .filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
           world.oracle.onWorktreeRemoved(path, inside, world.now());
         }),
       ),
@@ -143,7 +165,12 @@ export function instrumentedPorts(world: InstrumentedWorld, life: RunnerLife): R
  * bystanders (a canary that only writes down what it received): a runner under test must never
  * be able to hit a process the harness did not start, the harness itself included.
  */
-export function admitSignal(world: InstrumentedWorld, pids: readonly number[], signal: string, target: string): boolean {
+export function admitSignal(
+  world: InstrumentedWorld,
+  pids: readonly number[],
+  signal: string,
+  target: string,
+): boolean {
   const views: ProcessView[] = [];
   let admit = true;
   for (const pid of pids) {
@@ -152,10 +179,24 @@ export function admitSignal(world: InstrumentedWorld, pids: readonly number[], s
     const spawnIndex = world.processes.spawnIndexOf(pid, stat.starttime);
     const ourBystander = world.bystanders.some((b) => b.pid === pid && b.starttime === stat.starttime);
     if (spawnIndex === undefined && !ourBystander) admit = false;
-    views.push({ pid, role: spawnIndex !== undefined ? 'descendant' : 'bystander', cwd: '', alive: true, ...(spawnIndex !== undefined ? { spawnIndex } : {}) });
-    for (const child of world.children) if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
+    views.push({
+      pid,
+      role: spawnIndex !== undefined ? 'descendant' : 'bystander',
+      cwd: '',
+      alive: true,
+      ...(spawnIndex !== undefined ? { spawnIndex } : {}),
+    });
+    for (const child of world.children)
+      if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
   }
-  world.record({ kind: 'signal', atMs: world.now(), from: 'runner', target: admit ? target : `${target} (BLOCKED: not a process of this run)`, signal: signal as 'SIGTERM', delivered: admit && views.length > 0 });
+  world.record({
+    kind: 'signal',
+    atMs: world.now(),
+    from: 'runner',
+    target: admit ? target : `${target} (BLOCKED: not a process of this run)`,
+    signal: signal as 'SIGTERM',
+    delivered: admit && views.length > 0,
+  });
   world.oracle.onRunnerSignal(views, `${signal} to ${target}`, world.now());
   return admit;
 }

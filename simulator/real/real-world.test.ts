@@ -31,7 +31,10 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
   // The cross-world check: the same scenario, the same runner, the same verdict in both worlds.
   const sameAsVirtual = async (result: RealRunResult, definition: RunnerDefinition): Promise<void> => {
     const virtual = await runScenario(definition, seed());
-    expect({ violated: [...result.violated].sort(), counts: result.counts }).toEqual({ violated: [...virtual.violated].sort(), counts: virtual.counts });
+    expect({ violated: [...result.violated].sort(), counts: result.counts }).toEqual({
+      violated: [...virtual.violated].sort(),
+      counts: virtual.counts,
+    });
   };
 
   it('reference: the seed incident leaves nothing behind', async () => {
@@ -88,7 +91,12 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
   it('the reference finds its earlier children by their owner marker and kills them all, escapees too', async () => {
     const scenario = parseScenario({
       agent: { bootDelayMs: 500, tree: [{ escape: 'setsid' }, { escape: 'double-fork', ignoresSigterm: true }] },
-      steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'restart', state: 'corrupt' }, { op: 'advance', ms: 10_000 }],
+      steps: [
+        { op: 'spawn' },
+        { op: 'advance', ms: 3_000 },
+        { op: 'restart', state: 'corrupt' },
+        { op: 'advance', ms: 10_000 },
+      ],
     });
     const result = await runReal(referenceRunner, scenario, { timeScale: 0.05 });
     expect(result.violations).toEqual([]);
@@ -98,9 +106,21 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
   });
 
   it("two runs side by side: one run's orphan sweep never touches the other's children (found by the soak)", async () => {
-    const living = parseScenario({ agent: { bootDelayMs: 200 }, steps: [{ op: 'spawn' }, { op: 'advance', ms: 40_000 }] });
-    const sweeping = parseScenario({ steps: [{ op: 'advance', ms: 5_000 }, { op: 'restart', state: 'lost' }, { op: 'advance', ms: 5_000 }] });
-    const [a, b] = await Promise.all([runReal(referenceRunner, living, { timeScale: 0.05 }), runReal(referenceRunner, sweeping, { timeScale: 0.05 })]);
+    const living = parseScenario({
+      agent: { bootDelayMs: 200 },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 40_000 }],
+    });
+    const sweeping = parseScenario({
+      steps: [
+        { op: 'advance', ms: 5_000 },
+        { op: 'restart', state: 'lost' },
+        { op: 'advance', ms: 5_000 },
+      ],
+    });
+    const [a, b] = await Promise.all([
+      runReal(referenceRunner, living, { timeScale: 0.05 }),
+      runReal(referenceRunner, sweeping, { timeScale: 0.05 }),
+    ]);
     expect(a.violations).toEqual([]);
     expect(b.violations).toEqual([]);
     // The living run's session was still there at its end (listed, so stopped by the harness).
@@ -109,7 +129,11 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
   });
 
   it('a corrupt state file before the runner ever wrote one is no harness error (found by the soak)', async () => {
-    const result = await runReal(referenceRunner, parseScenario({ steps: [{ op: 'restart', state: 'corrupt' }, { op: 'spawn' }, { op: 'advance', ms: 3_000 }] }), { timeScale: 0.05 });
+    const result = await runReal(
+      referenceRunner,
+      parseScenario({ steps: [{ op: 'restart', state: 'corrupt' }, { op: 'spawn' }, { op: 'advance', ms: 3_000 }] }),
+      { timeScale: 0.05 },
+    );
     expect(result.violations).toEqual([]);
     noneLeft();
   });
@@ -126,7 +150,11 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     expect(result.harnessErrors).toEqual([]);
     // Each of the four spawns timed out, naming its child; every child was found through /proc
     // and had its agent up before the timeout (else a harness error above).
-    const timedOut = result.trace.flatMap((e) => (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error' ? [e.answer.result.pid] : []));
+    const timedOut = result.trace.flatMap((e) =>
+      e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error'
+        ? [e.answer.result.pid]
+        : [],
+    );
     expect(timedOut).toHaveLength(4);
     const found = result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === 'wrapper' ? [e.pid] : []));
     expect(found.sort()).toEqual([...timedOut].sort());
@@ -146,41 +174,62 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
   });
 });
 
-describe.runIf(linux)('a runner command that misbehaves is a harness error naming what went wrong, never a pass', { timeout: 60_000 }, () => {
-  const fast = { timeScale: 0.05, launchTimeoutMs: 3_000 };
-  const cases: Array<[string, string, RegExp]> = [
-    ['exits at once', 'echo "no hub configured" >&2; exit 3', /exited before writing .*runner\.state\.json[\s\S]*no hub configured/],
-    ['never writes its state file', 'exec sleep 60', /wrote no usable .*runner\.state\.json within 3 s/],
-    ['writes it under another name', `echo '{"httpPort": 9}' > "$RUNNER_CHAOS_STATE_DIR/runner.json"; exec sleep 60`, /runner\.json instead, which has an httpPort/],
-    ['writes a port nobody listens on', `echo '{"httpPort": 9, "pid": 1}' > "$RUNNER_CHAOS_STATE_DIR/runner.state.json"; exec sleep 60`, /names http:\/\/127\.0\.0\.1:9, but nothing answers there/],
-    [
-      'answers garbage',
-      `exec ${JSON.stringify(process.execPath)} -e "require('http').createServer((q, s) => s.end('hello')).listen(0, '127.0.0.1', function () { require('fs').writeFileSync(process.env.RUNNER_CHAOS_STATE_DIR + '/runner.state.json', JSON.stringify({ httpPort: this.address().port })) })"`,
-      /does not speak the control protocol: .*not JSON/,
-    ],
-  ];
-  it.each(cases)('a command that %s', async (_what, command, message) => {
-    const { runRealCommand } = await import('./real-world.ts');
-    const { HAPI_PROFILE } = await import('./http-runner.ts');
-    await expect(runRealCommand(command, HAPI_PROFILE, parseScenario({ steps: [{ op: 'spawn' }] }), fast)).rejects.toThrow(message);
-    noneLeft();
-  });
-
-  it('a forged webhook never names a PID the run does not own: a literal PID, or a child that never started, is skipped and said', async () => {
-    const scenario = parseScenario({
-      steps: [
-        { op: 'forge-webhook', pid: { pid: 1 }, sessionId: 'init', startedBy: 'runner' },
-        { op: 'forge-webhook', pid: { spawn: 3 }, sessionId: 'nobody', startedBy: 'runner' },
-        { op: 'advance', ms: 1_000 },
+describe.runIf(linux)(
+  'a runner command that misbehaves is a harness error naming what went wrong, never a pass',
+  { timeout: 60_000 },
+  () => {
+    const fast = { timeScale: 0.05, launchTimeoutMs: 3_000 };
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'exits at once',
+        'echo "no hub configured" >&2; exit 3',
+        /exited before writing .*runner\.state\.json[\s\S]*no hub configured/,
       ],
+      ['never writes its state file', 'exec sleep 60', /wrote no usable .*runner\.state\.json within 3 s/],
+      [
+        'writes it under another name',
+        `echo '{"httpPort": 9}' > "$RUNNER_CHAOS_STATE_DIR/runner.json"; exec sleep 60`,
+        /runner\.json instead, which has an httpPort/,
+      ],
+      [
+        'writes a port nobody listens on',
+        `echo '{"httpPort": 9, "pid": 1}' > "$RUNNER_CHAOS_STATE_DIR/runner.state.json"; exec sleep 60`,
+        /names http:\/\/127\.0\.0\.1:9, but nothing answers there/,
+      ],
+      [
+        'answers garbage',
+        `exec ${JSON.stringify(process.execPath)} -e "require('http').createServer((q, s) => s.end('hello')).listen(0, '127.0.0.1', function () { require('fs').writeFileSync(process.env.RUNNER_CHAOS_STATE_DIR + '/runner.state.json', JSON.stringify({ httpPort: this.address().port })) })"`,
+        /does not speak the control protocol: .*not JSON/,
+      ],
+    ];
+    it.each(cases)('a command that %s', async (_what, command, message) => {
+      const { runRealCommand } = await import('./real-world.ts');
+      const { HAPI_PROFILE } = await import('./http-runner.ts');
+      await expect(
+        runRealCommand(command, HAPI_PROFILE, parseScenario({ steps: [{ op: 'spawn' }] }), fast),
+      ).rejects.toThrow(message);
+      noneLeft();
     });
-    const result = await runReal(forgedWebhookKillRunner, scenario, { timeScale: 0.05 });
-    expect(result.forged).toEqual([]);
-    expect(result.notes).toEqual([expect.stringMatching(/naming \{"pid":1\} skipped/), expect.stringMatching(/naming \{"spawn":3\} skipped/)]);
-    expect(result.trace.filter((e) => e.kind === 'webhook' && e.forged)).toEqual([]);
-    noneLeft();
-  });
-});
+
+    it('a forged webhook never names a PID the run does not own: a literal PID, or a child that never started, is skipped and said', async () => {
+      const scenario = parseScenario({
+        steps: [
+          { op: 'forge-webhook', pid: { pid: 1 }, sessionId: 'init', startedBy: 'runner' },
+          { op: 'forge-webhook', pid: { spawn: 3 }, sessionId: 'nobody', startedBy: 'runner' },
+          { op: 'advance', ms: 1_000 },
+        ],
+      });
+      const result = await runReal(forgedWebhookKillRunner, scenario, { timeScale: 0.05 });
+      expect(result.forged).toEqual([]);
+      expect(result.notes).toEqual([
+        expect.stringMatching(/naming \{"pid":1\} skipped/),
+        expect.stringMatching(/naming \{"spawn":3\} skipped/),
+      ]);
+      expect(result.trace.filter((e) => e.kind === 'webhook' && e.forged)).toEqual([]);
+      noneLeft();
+    });
+  },
+);
 
 describe.runIf(linux && sandboxAvailability().ok)('the sandbox of a black-box runner', { timeout: 90_000 }, () => {
   it("is a PID namespace whose PID 1 is a canary: a runner that signals PID 1 is caught (A2), and the machine's init is untouched", async () => {
@@ -189,10 +238,20 @@ describe.runIf(linux && sandboxAvailability().ok)('the sandbox of a black-box ru
     const root = new URL('../../', import.meta.url).pathname;
     // Only ever run in the sandbox: Sandbox.open refuses (throws) rather than run this unconfined.
     const command = `kill -TERM 1; cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx cli/daemon-bin.ts`;
-    const scenario = parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }] });
-    const result = await runRealCommand(command, HAPI_PROFILE, scenario, { timeScale: 0.1, sandbox: true }, 'kills-pid-1');
+    const scenario = parseScenario({
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }],
+    });
+    const result = await runRealCommand(
+      command,
+      HAPI_PROFILE,
+      scenario,
+      { timeScale: 0.1, sandbox: true },
+      'kills-pid-1',
+    );
     expect(result.harnessErrors).toEqual([]);
-    expect(result.violations.filter((v) => v.invariant === 'A2').map((v) => v.message)).toEqual([expect.stringMatching(/signalled PID 1 \(SIGTERM\)/)]);
+    expect(result.violations.filter((v) => v.invariant === 'A2').map((v) => v.message)).toEqual([
+      expect.stringMatching(/signalled PID 1 \(SIGTERM\)/),
+    ]);
     // Inside, the runner saw its own PIDs (from 10000 on); the oracle saw this machine's: the spawn was judged on them.
     expect(result.violations.filter((v) => v.invariant !== 'A2')).toEqual([]);
     noneLeft();
@@ -203,29 +262,48 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('on %s: kills every process of the run, removes its temporary directory, and exits %i', async (signal, status) => {
-    const { spawn } = await import('node:child_process');
-    const { readdirSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const prefix = `${runPrefix}-${signal.toLowerCase()}`;
-    const root = new URL('../../', import.meta.url).pathname;
-    // legacy leaves its children running: there is something to clean up when the interrupt comes.
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m', '--no-timeline'], {
-      cwd: root,
-      env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
-      stdio: 'ignore',
-    });
-    try {
-      const started = Date.now();
-      while (findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length < 4 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
-      expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length).toBeGreaterThanOrEqual(4);
-      const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-      cli.kill(signal); // our own child, through its handle
-      expect(await exited).toBe(status);
-      expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix)).toEqual([]);
-      expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`runner-chaos-${prefix}`))).toEqual([]);
-    } finally {
-      if (cli.exitCode === null) cli.kill('SIGKILL');
-    }
-  });
+  ] as const)(
+    'on %s: kills every process of the run, removes its temporary directory, and exits %i',
+    async (signal, status) => {
+      const { spawn } = await import('node:child_process');
+      const { readdirSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const prefix = `${runPrefix}-${signal.toLowerCase()}`;
+      const root = new URL('../../', import.meta.url).pathname;
+      // legacy leaves its children running: there is something to clean up when the interrupt comes.
+      const cli = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'cli/bin.ts',
+          'simulate',
+          '--real',
+          '--runner',
+          'legacy',
+          '--delay',
+          '10m',
+          '--no-timeline',
+        ],
+        {
+          cwd: root,
+          env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
+          stdio: 'ignore',
+        },
+      );
+      try {
+        const started = Date.now();
+        while (findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length < 4 && Date.now() - started < 20_000)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length).toBeGreaterThanOrEqual(4);
+        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+        cli.kill(signal); // our own child, through its handle
+        expect(await exited).toBe(status);
+        expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix)).toEqual([]);
+        expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`runner-chaos-${prefix}`))).toEqual([]);
+      } finally {
+        if (cli.exitCode === null) cli.kill('SIGKILL');
+      }
+    },
+  );
 });

@@ -6,13 +6,30 @@
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { HarnessError } from './harness-error.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
-import { findMarked, readCwd, readEnviron, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
+import {
+  findMarked,
+  readCwd,
+  readEnviron,
+  readStat,
+  signalIfSame,
+  type MarkedProcess,
+} from '../../runner/node/proc.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
 import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
@@ -141,13 +158,17 @@ export class RealWorld implements World {
     private readonly options: RealWorldOptions,
   ) {
     this.definition = target.kind === 'in-process' ? target.definition : { name: target.name, declares: [] };
-    if (!(options.timeScale > 0 && options.timeScale <= 1)) throw new Error(`time scale must be in (0, 1], got ${options.timeScale}`);
+    if (!(options.timeScale > 0 && options.timeScale <= 1))
+      throw new Error(`time scale must be in (0, 1], got ${options.timeScale}`);
     const scaled = resolveRunnerConfig(scenario.runnerConfig);
     const floor = options.minGraceMs ?? 250;
     this.runnerConfig = {
       ...scaled,
       // A runner with a timeout of its own (happy's) has it whatever it is told.
-      webhookTimeoutMs: target.kind === 'command' && target.profile.fixedWebhookTimeoutMs !== undefined ? target.profile.fixedWebhookTimeoutMs : this.real(scaled.webhookTimeoutMs),
+      webhookTimeoutMs:
+        target.kind === 'command' && target.profile.fixedWebhookTimeoutMs !== undefined
+          ? target.profile.fixedWebhookTimeoutMs
+          : this.real(scaled.webhookTimeoutMs),
       termGraceMs: Math.max(floor, this.real(scaled.termGraceMs)),
       killGraceMs: Math.max(floor, this.real(scaled.killGraceMs)),
       pollIntervalMs: Math.max(10, this.real(scaled.pollIntervalMs)),
@@ -160,11 +181,20 @@ export class RealWorld implements World {
     // The oracle judges in scenario time: the effective (floored) timing, scaled back.
     const back = (ms: number): number => Math.ceil(ms / options.timeScale);
     this.oracle = new Oracle(
-      { ...this.runnerConfig, webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs), termGraceMs: back(this.runnerConfig.termGraceMs), killGraceMs: back(this.runnerConfig.killGraceMs), pollIntervalMs: back(this.runnerConfig.pollIntervalMs) },
+      {
+        ...this.runnerConfig,
+        webhookTimeoutMs: back(this.runnerConfig.webhookTimeoutMs),
+        termGraceMs: back(this.runnerConfig.termGraceMs),
+        killGraceMs: back(this.runnerConfig.killGraceMs),
+        pollIntervalMs: back(this.runnerConfig.pollIntervalMs),
+      },
       (v) => this.record({ kind: 'violation', atMs: this.now(), invariant: v.invariant, message: v.message }),
       // Real answers cross processes, HTTP and a loaded machine: give them 250 real ms of slack,
       // and a black-box runner its own real-time kill graces for the largest tree it may stop.
-      { answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS + this.runnersOwnKillTimeMs())), exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)) },
+      {
+        answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS + this.runnersOwnKillTimeMs())),
+        exitAnswerBoundMs: Math.max(1_000, back(REAL_SLACK_MS)),
+      },
     );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.log = new RequestLog({
@@ -179,8 +209,12 @@ export class RealWorld implements World {
   /** Real ms a black-box runner may take to stop the largest tree of the scenario, by its own clock. */
   private runnersOwnKillTimeMs(): number {
     if (this.target.kind !== 'command') return 0;
-    const count = (nodes: readonly DescendantPlan[]): number => nodes.reduce((n, node) => n + 1 + count(node.children ?? []), 0);
-    const plans = [agentPlanFor(this.scenario, Number.MAX_SAFE_INTEGER), ...this.scenario.agents.map((_, i) => agentPlanFor(this.scenario, i))];
+    const count = (nodes: readonly DescendantPlan[]): number =>
+      nodes.reduce((n, node) => n + 1 + count(node.children ?? []), 0);
+    const plans = [
+      agentPlanFor(this.scenario, Number.MAX_SAFE_INTEGER),
+      ...this.scenario.agents.map((_, i) => agentPlanFor(this.scenario, i)),
+    ];
     const largest = Math.max(...plans.map((plan) => 1 + count(plan.tree)));
     return this.target.profile.stopAllowanceMs(largest, this.options.killGraceMs);
   }
@@ -221,7 +255,8 @@ export class RealWorld implements World {
       for (const signal of signals) process.removeListener(signal, onSignal);
       process.removeListener('exit', lastChance);
       bystanderSignals = this.bystanderSignals();
-      runnerOutput = this.target.kind === 'command' ? this.runnerOutputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
+      runnerOutput =
+        this.target.kind === 'command' ? this.runnerOutputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
       killedAtEnd = await this.cleanUp();
     }
     return {
@@ -243,7 +278,13 @@ export class RealWorld implements World {
     const git = (...args: string[]): void => {
       execFileSync('git', ['-C', this.repo, ...args], {
         stdio: 'ignore',
-        env: { ...process.env, GIT_AUTHOR_NAME: 'runner-chaos', GIT_AUTHOR_EMAIL: 'rc@localhost', GIT_COMMITTER_NAME: 'runner-chaos', GIT_COMMITTER_EMAIL: 'rc@localhost' },
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'runner-chaos',
+          GIT_AUTHOR_EMAIL: 'rc@localhost',
+          GIT_COMMITTER_NAME: 'runner-chaos',
+          GIT_COMMITTER_EMAIL: 'rc@localhost',
+        },
       });
     };
     git('init', '-q');
@@ -278,12 +319,23 @@ export class RealWorld implements World {
         child.reportedAt ??= this.now();
         if (this.instance?.alive === true) child.webhookAt ??= this.now();
       }
-      this.record({ kind: 'webhook', atMs: this.now(), pid: parsed.metadata?.hostPid ?? 0, sessionId: String(parsed.sessionId), startedBy: String(parsed.metadata?.startedBy), forged: false });
+      this.record({
+        kind: 'webhook',
+        atMs: this.now(),
+        pid: parsed.metadata?.hostPid ?? 0,
+        sessionId: String(parsed.sessionId),
+        startedBy: String(parsed.metadata?.startedBy),
+        forged: false,
+      });
       void this.instance?.runner?.sessionStarted(body).catch(() => {});
     };
     this.started = performance.now();
     if (this.target.kind === 'command' && this.options.sandbox === true) {
-      this.sandbox = await Sandbox.open(this.dir, { ...process.env, [RUN_MARKER]: this.runId }, { name: RUN_MARKER, value: this.runId });
+      this.sandbox = await Sandbox.open(
+        this.dir,
+        { ...process.env, [RUN_MARKER]: this.runId },
+        { name: RUN_MARKER, value: this.runId },
+      );
       this.server.pidToHost = (pid) => this.pidSpace().toHost(pid);
       // The runner can reach nothing outside: the canary it could hit must be inside with it.
       await this.spawnBystander();
@@ -294,7 +346,8 @@ export class RealWorld implements World {
 
   /** The synchronous part of the clean-up, for a process that is exiting: SIGKILL what is marked. */
   private killMarkedSync(): void {
-    for (const p of [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)]) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+    for (const p of [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)])
+      signalIfSame(p.pid, p.starttime, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -310,7 +363,8 @@ export class RealWorld implements World {
       const marked = [...findMarked(RUN_MARKER, this.runId), ...findMarked(BYSTANDER_MARKER, this.runId)];
       if (marked.length === 0) break;
       const ofAChild = (p: MarkedProcess): boolean =>
-        p.env.has(SPAWN_INDEX_ENV) || this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
+        p.env.has(SPAWN_INDEX_ENV) ||
+        this.children.some((c) => c?.root.pid === p.pid && c.root.generation === p.starttime);
       // The children's processes first, one by one and reported; then the rest (the runner, its
       // loader, a sandbox's PID 1, whose death would take the children along unreported).
       marked.sort((a, b) => Number(ofAChild(b)) - Number(ofAChild(a)));
@@ -363,8 +417,15 @@ export class RealWorld implements World {
     // whatever a webhook names, and a wrong guess here could be the machine's init.
     const target = await this.ownedPid(ref);
     if (target === undefined) {
-      this.notes.push(`forge-webhook naming ${JSON.stringify(ref)} skipped: no process of this run is that (a forged webhook never names a PID the run does not own)`);
-      this.record({ kind: 'log', atMs: this.now(), level: 'warn', message: `harness: forged webhook naming ${JSON.stringify(ref)} skipped: not a process of this run` });
+      this.notes.push(
+        `forge-webhook naming ${JSON.stringify(ref)} skipped: no process of this run is that (a forged webhook never names a PID the run does not own)`,
+      );
+      this.record({
+        kind: 'log',
+        atMs: this.now(),
+        level: 'warn',
+        message: `harness: forged webhook naming ${JSON.stringify(ref)} skipped: not a process of this run`,
+      });
       return;
     }
     // In the sandbox the runner knows the PID as it is inside.
@@ -375,7 +436,8 @@ export class RealWorld implements World {
     this.record({ kind: 'webhook', atMs: this.now(), pid: target, sessionId, startedBy: startedByAsked, forged: true });
     if (startedByAsked === 'terminal') this.oracle.onTerminalWebhook(sessionId);
     // 'runner' is said in the runner's own words ('daemon' for happy).
-    const startedBy = startedByAsked === 'runner' && this.target.kind === 'command' ? this.target.profile.startedBy : startedByAsked;
+    const startedBy =
+      startedByAsked === 'runner' && this.target.kind === 'command' ? this.target.profile.startedBy : startedByAsked;
     void this.instance?.runner?.sessionStarted({ sessionId, metadata: { hostPid: named, startedBy } }).catch(() => {});
   }
 
@@ -393,7 +455,11 @@ export class RealWorld implements World {
     return quiescenceHorizonMs(
       this.knownChildren().map((c) => c.plan),
       agentPlanFor(this.scenario, this.children.length),
-      { webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs / scale, killDeadlineMs: killDeadlineMs(this.runnerConfig) / scale, marginMs: QUIESCENCE_MARGIN_MS },
+      {
+        webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs / scale,
+        killDeadlineMs: killDeadlineMs(this.runnerConfig) / scale,
+        marginMs: QUIESCENCE_MARGIN_MS,
+      },
     );
   }
 
@@ -430,7 +496,8 @@ export class RealWorld implements World {
     }
     for (let waited = 0; waited <= DISCOVERY_WAIT_MS; waited += 20) {
       const root = this.children[ref.spawn]?.root;
-      if (root !== undefined && root.pid > 0) return root.alive ? same({ pid: root.pid, starttime: root.generation }) : undefined;
+      if (root !== undefined && root.pid > 0)
+        return root.alive ? same({ pid: root.pid, starttime: root.generation }) : undefined;
       if (this.target.kind === 'command') this.discoverChildren();
       await sleep(20);
     }
@@ -442,14 +509,31 @@ export class RealWorld implements World {
     const log = join(this.dir, `bystander-${this.bystanders.length}.log`);
     const canary = `const fs=require('fs');for(const s of ['SIGTERM','SIGHUP','SIGINT','SIGUSR1'])process.on(s,()=>fs.appendFileSync(${JSON.stringify(log)},s+'\\n'));fs.writeFileSync(${JSON.stringify(log)},'');setInterval(()=>{},1<<30);`;
     const env = { ...process.env, [BYSTANDER_MARKER]: this.runId };
-    const child = this.sandbox !== undefined ? this.sandbox.spawnInside(process.execPath, ['-e', canary], { env, stdio: 'ignore' }) : spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env });
+    const child =
+      this.sandbox !== undefined
+        ? this.sandbox.spawnInside(process.execPath, ['-e', canary], { env, stdio: 'ignore' })
+        : spawn(process.execPath, ['-e', canary], { detached: true, stdio: 'ignore', env });
     child.unref();
     for (let tries = 0; tries < 250 && !existsSync(log); tries++) await sleep(20);
     // In the sandbox the canary is nsenter's child: the process in the namespace with our marker and that log.
-    const pid = this.sandbox === undefined ? (child.pid ?? 0) : (findMarked(BYSTANDER_MARKER, this.runId).find((p) => (nsPids(p.pid)?.length ?? 0) > 1 && !this.bystanders.some((b) => b.pid === p.pid))?.pid ?? 0);
+    const pid =
+      this.sandbox === undefined
+        ? (child.pid ?? 0)
+        : (findMarked(BYSTANDER_MARKER, this.runId).find(
+            (p) => (nsPids(p.pid)?.length ?? 0) > 1 && !this.bystanders.some((b) => b.pid === p.pid),
+          )?.pid ?? 0);
     const bystander = { pid, starttime: readStat(pid)?.starttime ?? '', log };
     this.bystanders.push(bystander);
-    this.record({ kind: 'process-start', atMs: this.now(), pid, generation: bystander.starttime, ppid: process.pid, pgid: pid, role: 'bystander', cwd: process.cwd() });
+    this.record({
+      kind: 'process-start',
+      atMs: this.now(),
+      pid,
+      generation: bystander.starttime,
+      ppid: process.pid,
+      pgid: pid,
+      role: 'bystander',
+      cwd: process.cwd(),
+    });
     return bystander;
   }
 
@@ -494,10 +578,17 @@ export class RealWorld implements World {
     const stateDir = join(this.dir, 'state');
     mkdirSync(stateDir, { recursive: true });
     rmSync(target.profile.stateFile(stateDir), { force: true });
-    const context = { stateDir, hubUrl: this.server.url, hubToken: `rc-${this.runId}`, fakeAgent: fakeAgentPath(), node: process.execPath };
+    const context = {
+      stateDir,
+      hubUrl: this.server.url,
+      hubToken: `rc-${this.runId}`,
+      fakeAgent: fakeAgentPath(),
+      node: process.execPath,
+    };
     const shims = join(this.dir, 'shims');
     mkdirSync(shims, { recursive: true });
-    for (const [name, script] of Object.entries(target.profile.shims(context))) writeFileSync(join(shims, name), script, { mode: 0o755 });
+    for (const [name, script] of Object.entries(target.profile.shims(context)))
+      writeFileSync(join(shims, name), script, { mode: 0o755 });
     for (const [name, contents] of Object.entries(target.profile.prepare?.(context) ?? {})) {
       if (!existsSync(join(stateDir, name))) writeFileSync(join(stateDir, name), contents, { mode: 0o600 });
     }
@@ -505,18 +596,19 @@ export class RealWorld implements World {
     this.runnerLogs.push(logFile);
     const output = openSync(logFile, 'a');
     const env = {
-        ...process.env,
-        ...target.profile.env(context),
-        PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
-        [RUN_MARKER]: this.runId,
-        [AGENT_DIR_ENV]: join(this.dir, 'agent'),
-        [STATE_DIR_ENV]: stateDir,
-        [CLI_EXECUTABLE_ENV]: fakeAgentPath(),
-        [WEBHOOK_TIMEOUT_ENV]: String(this.runnerConfig.webhookTimeoutMs),
+      ...process.env,
+      ...target.profile.env(context),
+      PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
+      [RUN_MARKER]: this.runId,
+      [AGENT_DIR_ENV]: join(this.dir, 'agent'),
+      [STATE_DIR_ENV]: stateDir,
+      [CLI_EXECUTABLE_ENV]: fakeAgentPath(),
+      [WEBHOOK_TIMEOUT_ENV]: String(this.runnerConfig.webhookTimeoutMs),
     };
-    const child = this.sandbox !== undefined
-      ? this.sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
-      : spawn(target.command, { shell: true, detached: true, stdio: ['ignore', output, output], env });
+    const child =
+      this.sandbox !== undefined
+        ? this.sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
+        : spawn(target.command, { shell: true, detached: true, stdio: ['ignore', output, output], env });
     closeSync(output);
     child.unref();
     // A runner that dies when nobody asked it to (a restart step kills it on purpose) is a finding.
@@ -524,7 +616,12 @@ export class RealWorld implements World {
       if (!instance.alive) return;
       instance.exitedOnItsOwn = { atMs: this.now(), how: code !== null ? `exit code ${code}` : `signal ${signal}` };
       this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid });
-      this.record({ kind: 'log', atMs: this.now(), level: 'error', message: `harness: the runner command exited on its own (${instance.exitedOnItsOwn.how})` });
+      this.record({
+        kind: 'log',
+        atMs: this.now(),
+        level: 'error',
+        message: `harness: the runner command exited on its own (${instance.exitedOnItsOwn.how})`,
+      });
     });
     const pid = child.pid ?? 0;
     instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
@@ -533,10 +630,14 @@ export class RealWorld implements World {
     let reading = readEndpoint(target.profile, stateDir);
     for (let waited = 0; !('endpoint' in reading); waited += 50) {
       if (readStat(pid)?.starttime !== instance.process.starttime) {
-        throw new HarnessError(`the runner command exited before writing ${stateFile}: ${target.command}${this.runnerOutputTail()}`);
+        throw new HarnessError(
+          `the runner command exited before writing ${stateFile}: ${target.command}${this.runnerOutputTail()}`,
+        );
       }
       if (waited >= (this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS)) {
-        throw new HarnessError(`the runner command wrote no usable ${stateFile} within ${(this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.runnerOutputTail()}`);
+        throw new HarnessError(
+          `the runner command wrote no usable ${stateFile} within ${(this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.runnerOutputTail()}`,
+        );
       }
       await sleep(50);
       reading = readEndpoint(target.profile, stateDir);
@@ -544,15 +645,29 @@ export class RealWorld implements World {
     const endpoint = reading.endpoint;
     // The runner's own PID, as it says, and only if it is a process of this run: never the shell's, never a stranger's.
     const statedPid = endpoint.pid !== undefined ? this.pidSpace().toHost(endpoint.pid) : undefined;
-    instance.runnerPid = statedPid !== undefined && readEnviron(statedPid)?.get(RUN_MARKER) === this.runId ? { pid: statedPid, starttime: readStat(statedPid)?.starttime ?? '' } : undefined;
+    instance.runnerPid =
+      statedPid !== undefined && readEnviron(statedPid)?.get(RUN_MARKER) === this.runId
+        ? { pid: statedPid, starttime: readStat(statedPid)?.starttime ?? '' }
+        : undefined;
     // Agents that are not told the runner's address by the runner itself find it in their plan.
     const planPath = join(this.dir, 'agent', 'plan.json');
-    writeFileSync(planPath, JSON.stringify({ ...JSON.parse(readFileSync(planPath, 'utf8')), webhookUrl: `${endpoint.url}${target.profile.paths.webhook}` }));
-    const http = httpRunner(endpoint, target.profile, { pidOfSession: (sessionId) => this.pidOfSession(sessionId), toHostPid: (pid) => this.pidSpace().toHost(pid) ?? -1 });
+    writeFileSync(
+      planPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(planPath, 'utf8')),
+        webhookUrl: `${endpoint.url}${target.profile.paths.webhook}`,
+      }),
+    );
+    const http = httpRunner(endpoint, target.profile, {
+      pidOfSession: (sessionId) => this.pidOfSession(sessionId),
+      toHostPid: (pid) => this.pidSpace().toHost(pid) ?? -1,
+    });
     try {
       await http.listSessions();
     } catch (error) {
-      throw new HarnessError(`the runner's state file ${stateFile} names ${endpoint.url}, but ${error instanceof UnreachableRunnerError ? 'nothing answers there' : 'what answers there does not speak the control protocol'}: ${(error as Error).message}${this.runnerOutputTail()}`);
+      throw new HarnessError(
+        `the runner's state file ${stateFile} names ${endpoint.url}, but ${error instanceof UnreachableRunnerError ? 'nothing answers there' : 'what answers there does not speak the control protocol'}: ${(error as Error).message}${this.runnerOutputTail()}`,
+      );
     }
     instance.runner = this.watchReachability(http, endpoint.url);
     this.poller ??= setInterval(() => this.discoverChildren(), 20);
@@ -586,14 +701,18 @@ export class RealWorld implements World {
 
   /** A black-box runner's calls: a refused or reset connection is a fault the harness reports, not an answer. */
   private watchReachability(runner: Runner, url: string): Runner {
-    const watch = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    const watch =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         try {
           return await call(...args);
         } catch (error) {
-          const up = this.instance?.runner !== undefined && this.instance.alive && this.instance.exitedOnItsOwn === undefined;
+          const up =
+            this.instance?.runner !== undefined && this.instance.alive && this.instance.exitedOnItsOwn === undefined;
           if (error instanceof UnreachableRunnerError && up && !this.runnerProcessGone()) {
-            this.harnessErrors.add(`the runner at ${url} could not be reached while it should have been up: ${error.message}`);
+            this.harnessErrors.add(
+              `the runner at ${url} could not be reached while it should have been up: ${error.message}`,
+            );
           }
           throw error;
         }
@@ -650,10 +769,34 @@ export class RealWorld implements World {
       const cmd = readCmd(p.pid);
       const resumeAt = cmd.split(' ').indexOf('--resume');
       const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
-      const root: RealRoot = { pid: p.pid, generation: p.starttime, role: 'wrapper', spawnIndex: index, cwd: readCwd(p.pid) ?? '', alive: true };
-      const child: ChildRecord<RealRoot> = { index, root, plan: agentPlanFor(this.scenario, index), sessionId: sessionIdOf(index), spawnedAt: this.now(), ...(resumeKey !== undefined ? { resumeKey } : {}) };
+      const root: RealRoot = {
+        pid: p.pid,
+        generation: p.starttime,
+        role: 'wrapper',
+        spawnIndex: index,
+        cwd: readCwd(p.pid) ?? '',
+        alive: true,
+      };
+      const child: ChildRecord<RealRoot> = {
+        index,
+        root,
+        plan: agentPlanFor(this.scenario, index),
+        sessionId: sessionIdOf(index),
+        spawnedAt: this.now(),
+        ...(resumeKey !== undefined ? { resumeKey } : {}),
+      };
       this.children[index] = child;
-      this.record({ kind: 'process-start', atMs: this.now(), pid: p.pid, generation: p.starttime, ppid: p.ppid, pgid: p.pgid, role: 'wrapper', spawnIndex: index, cwd: root.cwd });
+      this.record({
+        kind: 'process-start',
+        atMs: this.now(),
+        pid: p.pid,
+        generation: p.starttime,
+        ppid: p.ppid,
+        pgid: p.pgid,
+        role: 'wrapper',
+        spawnIndex: index,
+        cwd: root.cwd,
+      });
       this.oracle.onChildSpawned(child, this.knownChildren(), () => this.processes.live(), this.now());
     }
     for (const child of this.children) {
@@ -662,8 +805,16 @@ export class RealWorld implements World {
         child.root.exitedAt = this.now();
         // Seen from outside, an exit is the runner's doing unless the agent said it left on its
         // own, or the harness crashed it.
-        if (!existsSync(join(claimDir, `${child.index}.exited`)) && child.root.crashedByWorld !== true) child.root.signalledByRunner = true;
-        this.record({ kind: 'process-exit', atMs: child.root.exitedAt, pid: child.root.pid, role: 'wrapper', spawnIndex: child.index, exit: { code: null, signal: null } });
+        if (!existsSync(join(claimDir, `${child.index}.exited`)) && child.root.crashedByWorld !== true)
+          child.root.signalledByRunner = true;
+        this.record({
+          kind: 'process-exit',
+          atMs: child.root.exitedAt,
+          pid: child.root.pid,
+          role: 'wrapper',
+          spawnIndex: child.index,
+          exit: { code: null, signal: null },
+        });
       }
     }
   }
@@ -695,7 +846,12 @@ export class RealWorld implements World {
   /** The sandbox's PID 1 is a canary: any signal it got would have gone to the machine's init. */
   private reportPid1Signals(): void {
     const got = this.sandbox?.pid1Signals() ?? [];
-    if (got.length > 0) this.oracle.report('A2', `the runner signalled PID 1 (${got.join(', ')}): outside the sandbox, that is the machine's init`, this.now());
+    if (got.length > 0)
+      this.oracle.report(
+        'A2',
+        `the runner signalled PID 1 (${got.join(', ')}): outside the sandbox, that is the machine's init`,
+        this.now(),
+      );
   }
 
   /** PIDs as the runner sees them and as this machine does. */
@@ -712,11 +868,21 @@ export class RealWorld implements World {
     const died = this.instance?.exitedOnItsOwn;
     if (died === undefined) return;
     const runnerPid = this.instance?.runnerPid?.pid;
-    const forged = this.trace.events.find((e) => e.kind === 'webhook' && e.forged && e.pid === runnerPid && e.atMs <= died.atMs);
+    const forged = this.trace.events.find(
+      (e) => e.kind === 'webhook' && e.forged && e.pid === runnerPid && e.atMs <= died.atMs,
+    );
     if (forged !== undefined) {
-      this.oracle.report('A2', `the runner (pid ${runnerPid}) died (${died.how}) ${died.atMs - forged.atMs} ms after a forged webhook named its own PID: it signalled the PID a stranger named`, died.atMs);
+      this.oracle.report(
+        'A2',
+        `the runner (pid ${runnerPid}) died (${died.how}) ${died.atMs - forged.atMs} ms after a forged webhook named its own PID: it signalled the PID a stranger named`,
+        died.atMs,
+      );
     } else {
-      this.oracle.report('L1', `the runner command exited on its own (${died.how}) during the scenario, while nobody had asked it to: every request after that went unanswered`, died.atMs);
+      this.oracle.report(
+        'L1',
+        `the runner command exited on its own (${died.how}) during the scenario, while nobody had asked it to: every request after that went unanswered`,
+        died.atMs,
+      );
     }
   }
 
@@ -733,26 +899,34 @@ export class RealWorld implements World {
       if (error !== undefined && error !== '') {
         this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) failed: ${error}`);
       } else if (child.root.alive) {
-        this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) never started (still not up at the end): the machine is too slow for this time scale; raise --time-scale`);
+        this.harnessErrors.add(
+          `the fake agent of child #${child.index} (pid ${child.root.pid}) never started (still not up at the end): the machine is too slow for this time scale; raise --time-scale`,
+        );
       } else if (child.root.signalledByRunner === true) {
         this.harnessErrors.add(
           `child #${child.index} (pid ${child.root.pid}) was killed by the runner before its agent had started, so its plan was not exercised: ` +
             "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale",
         );
       } else if (child.root.crashedByWorld !== true) {
-        this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) exited before it started, of nothing the scenario asked for: it could not run here`);
+        this.harnessErrors.add(
+          `the fake agent of child #${child.index} (pid ${child.root.pid}) exited before it started, of nothing the scenario asked for: it could not run here`,
+        );
       }
     }
     const spawns = this.log.requests.filter((r) => r.op === 'spawn');
     if (spawns.length > 0 && this.knownChildren().length === 0) {
       const first = spawns.find((r) => r.answer !== undefined)?.answer;
-      this.harnessErrors.add(`the runner started no agent for ${spawns.length} spawn request(s)${first !== undefined ? `; the first answer was ${JSON.stringify('result' in first ? first.result : 'failure' in first ? first.failure : first).slice(0, 300)}` : ''}`);
+      this.harnessErrors.add(
+        `the runner started no agent for ${spawns.length} spawn request(s)${first !== undefined ? `; the first answer was ${JSON.stringify('result' in first ? first.result : 'failure' in first ? first.failure : first).slice(0, 300)}` : ''}`,
+      );
     }
   }
 
   private gitKnows(path: string): boolean {
     try {
-      return execFileSync('git', ['-C', this.repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' }).includes(`worktree ${path}\n`);
+      return execFileSync('git', ['-C', this.repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' }).includes(
+        `worktree ${path}\n`,
+      );
     } catch {
       return false;
     }
@@ -767,8 +941,12 @@ function nearMisses(dir: string, expected: string): string {
   } catch {
     return '';
   }
-  const others = names.filter((name) => name !== basename(expected) && /\.json$/.test(name) && /"httpPort"\s*:/.test(safeRead(join(dir, name))));
-  return others.length === 0 ? '' : `; it wrote ${others.map((n) => join(dir, n)).join(', ')} instead, which has an httpPort: is the profile right, or the file name?`;
+  const others = names.filter(
+    (name) => name !== basename(expected) && /\.json$/.test(name) && /"httpPort"\s*:/.test(safeRead(join(dir, name))),
+  );
+  return others.length === 0
+    ? ''
+    : `; it wrote ${others.map((n) => join(dir, n)).join(', ')} instead, which has an httpPort: is the profile right, or the file name?`;
 }
 
 function safeRead(file: string): string {
@@ -783,11 +961,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function runReal(definition: RunnerDefinition, scenario: Scenario, options: RealWorldOptions): Promise<RealRunResult> {
+export async function runReal(
+  definition: RunnerDefinition,
+  scenario: Scenario,
+  options: RealWorldOptions,
+): Promise<RealRunResult> {
   return new RealWorld(scenario, { kind: 'in-process', definition }, options).play();
 }
 
 /** A black-box runner: a command that speaks the control protocol of `profile`. */
-export async function runRealCommand(command: string, profile: ControlProfile, scenario: Scenario, options: RealWorldOptions, name = 'http-runner'): Promise<RealRunResult> {
+export async function runRealCommand(
+  command: string,
+  profile: ControlProfile,
+  scenario: Scenario,
+  options: RealWorldOptions,
+  name = 'http-runner',
+): Promise<RealRunResult> {
   return new RealWorld(scenario, { kind: 'command', command, profile, name }, options).play();
 }

@@ -37,15 +37,21 @@ let availability: { ok: true } | { ok: false; why: string } | undefined;
 /** Whether a PID namespace can be made here (root, Linux, unshare and nsenter present); asked once. */
 export function sandboxAvailability(): { ok: true } | { ok: false; why: string } {
   if (availability !== undefined) return availability;
-  if (process.platform !== 'linux') return (availability = { ok: false, why: `PID namespaces are Linux only (this is ${process.platform})` });
+  if (process.platform !== 'linux')
+    return (availability = { ok: false, why: `PID namespaces are Linux only (this is ${process.platform})` });
   try {
     execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'pipe', timeout: 10_000 });
     execFileSync('nsenter', ['--version'], { stdio: 'pipe', timeout: 10_000 });
     execFileSync('perl', ['-e', '1'], { stdio: 'pipe', timeout: 10_000 });
     availability = { ok: true };
   } catch (error) {
-    const text = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
-    availability = { ok: false, why: `unshare --pid --fork --mount-proc failed (${text}): it needs root, util-linux and perl` };
+    const text = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message)
+      .trim()
+      .split('\n')[0];
+    availability = {
+      ok: false,
+      why: `unshare --pid --fork --mount-proc failed (${text}): it needs root, util-linux and perl`,
+    };
   }
   return availability;
 }
@@ -61,7 +67,9 @@ export const HOST_PIDS: PidSpace = { toHost: (pid) => pid, toInside: (pid) => pi
 /** The PIDs of a process in each namespace it is in, outermost first (/proc/<pid>/status NSpid). */
 export function nsPids(hostPid: number): number[] | undefined {
   try {
-    const line = readFileSync(`/proc/${hostPid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const line = readFileSync(`/proc/${hostPid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('NSpid:'));
     return line?.slice(6).trim().split(/\s+/).map(Number);
   } catch {
     return undefined;
@@ -80,29 +88,52 @@ export class Sandbox {
   /** Makes the namespace and waits for its PID 1. `env` carries the run's marker, so clean-up finds it all. */
   static async open(dir: string, env: NodeJS.ProcessEnv, marker: { name: string; value: string }): Promise<Sandbox> {
     const available = sandboxAvailability();
-    if (!available.ok) throw new HarnessError(`--sandbox: ${available.why}; run as root, or pass --no-sandbox to run the runner unconfined`);
+    if (!available.ok)
+      throw new HarnessError(
+        `--sandbox: ${available.why}; run as root, or pass --no-sandbox to run the runner unconfined`,
+      );
     const log = join(dir, 'sandbox-pid1-signals.log');
-    const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'perl', '-e', SANDBOX_INIT, log], { detached: true, stdio: 'ignore', env });
+    const unshare = spawn(
+      'unshare',
+      ['--pid', '--fork', '--mount-proc', '--kill-child', 'perl', '-e', SANDBOX_INIT, log],
+      { detached: true, stdio: 'ignore', env },
+    );
     unshare.unref();
     const started = Date.now();
     for (;;) {
-      const pid1 = findMarked(marker.name, marker.value).find((p) => p.ppid === unshare.pid && nsPids(p.pid)?.at(-1) === 1);
+      const pid1 = findMarked(marker.name, marker.value).find(
+        (p) => p.ppid === unshare.pid && nsPids(p.pid)?.at(-1) === 1,
+      );
       if (pid1 !== undefined && existsSync(log)) return new Sandbox(pid1.pid, pid1.starttime, log, marker);
-      if (Date.now() - started > START_TIMEOUT_MS) throw new HarnessError(`the sandbox's PID 1 did not come up within ${START_TIMEOUT_MS / 1000} s`);
+      if (Date.now() - started > START_TIMEOUT_MS)
+        throw new HarnessError(`the sandbox's PID 1 did not come up within ${START_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
   /** Starts `command` (a shell command, or a program with arguments) inside, in its own process group. */
-  spawnInside(program: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; stdio: 'ignore' | ['ignore', number, number] }) {
-    if (readStat(this.initPid)?.starttime !== this.initStarttime) throw new HarnessError('the sandbox is gone (its PID 1 died)');
+  spawnInside(
+    program: string,
+    args: readonly string[],
+    options: { env: NodeJS.ProcessEnv; stdio: 'ignore' | ['ignore', number, number] },
+  ) {
+    if (readStat(this.initPid)?.starttime !== this.initStarttime)
+      throw new HarnessError('the sandbox is gone (its PID 1 died)');
     // Entering the mount namespace would leave it at the root: keep the harness's working directory.
-    return spawn('nsenter', ['--target', String(this.initPid), '--pid', '--mount', `--wd=${process.cwd()}`, '--', program, ...args], { detached: true, stdio: options.stdio, env: options.env });
+    return spawn(
+      'nsenter',
+      ['--target', String(this.initPid), '--pid', '--mount', `--wd=${process.cwd()}`, '--', program, ...args],
+      { detached: true, stdio: options.stdio, env: options.env },
+    );
   }
 
   /** Signals the sandbox's PID 1 received: a runner signalled the process that would be the machine's init. */
   pid1Signals(): string[] {
-    return existsSync(this.signalLog) ? readFileSync(this.signalLog, 'utf8').split('\n').filter((line) => line.startsWith('SIG')) : [];
+    return existsSync(this.signalLog)
+      ? readFileSync(this.signalLog, 'utf8')
+          .split('\n')
+          .filter((line) => line.startsWith('SIG'))
+      : [];
   }
 
   /** Host and inside PIDs of the run's processes, read now. */

@@ -9,7 +9,10 @@ export interface AgentEnvironment {
   readonly table: ProcessTable;
   later(delayMs: number, run: () => void): void;
   registerWithHub(sessionId: string, process: VProcess): void;
-  postWebhook(from: VProcess, body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner'; spawnToken?: string } }): void;
+  postWebhook(
+    from: VProcess,
+    body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner'; spawnToken?: string } },
+  ): void;
 }
 
 const FORK_DELAY_MS = 1;
@@ -34,7 +37,10 @@ export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: A
     const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
     // Like a cooperating agent CLI, it echoes the spawn token the runner put in its environment.
     const spawnToken = wrapper.env[SPAWN_TOKEN_ENV];
-    env.postWebhook(wrapper, { sessionId, metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) } });
+    env.postWebhook(wrapper, {
+      sessionId,
+      metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) },
+    });
   };
   env.later(plan.bootDelayMs, post);
   if (plan.webhook === 'twice') env.later(plan.bootDelayMs + SECOND_WEBHOOK_AFTER_MS, post);

@@ -81,7 +81,7 @@ describe('ProcessTable', () => {
     expect(table.groupMembers(leader.pid)).toEqual([leader, same]);
   });
 
-  it('delivers SIGTERM after the process\'s own dying time, and SIGKILL even when SIGTERM is ignored', () => {
+  it("delivers SIGTERM after the process's own dying time, and SIGKILL even when SIGTERM is ignored", () => {
     const { table, advance } = makeTable();
     const polite = table.spawn({ parent: table.init, role: 'wrapper', dieDelayMs: 50 });
     const stubborn = table.spawn({ parent: table.init, role: 'wrapper', ignoresSigterm: true });

@@ -26,8 +26,7 @@ export class WorktreeModel {
   constructor(
     readonly repoPaths: readonly string[],
     private readonly faults: readonly GitFault[],
-  ) {
-  }
+  ) {}
 
   /** The filesystem, made on first use: most scenarios never touch a worktree. */
   get fs(): MemFs {
@@ -100,7 +99,9 @@ export class WorktreeModel {
     const dir = `${repo}/.git/worktrees`;
     if (!this.fs.existsSync(dir)) throw new HostError('ENOENT', `${repo} is not a git repository`);
     return (this.fs.readdirSync(dir) as string[]).map((name) =>
-      String(this.fs.readFileSync(`${dir}/${name}/gitdir`, 'utf8')).trim().replace(/\/\.git$/, ''),
+      String(this.fs.readFileSync(`${dir}/${name}/gitdir`, 'utf8'))
+        .trim()
+        .replace(/\/\.git$/, ''),
     );
   }
 

@@ -32,7 +32,9 @@ describe('VirtualWorld', () => {
     }));
     const result = await play(runner, { steps: [{ op: 'spawn' }, { op: 'restart' }, { op: 'advance', ms: 5_000 }] });
     expect(fired).toBe(false);
-    expect(result.trace.find((e) => e.kind === 'answer')).toMatchObject({ answer: { failure: expect.stringMatching(/crashed/) } });
+    expect(result.trace.find((e) => e.kind === 'answer')).toMatchObject({
+      answer: { failure: expect.stringMatching(/crashed/) },
+    });
   });
 
   it('hands a PID that comes round to a stranger at once when the world reuses PIDs', async () => {
@@ -42,8 +44,13 @@ describe('VirtualWorld', () => {
         return { type: 'error', reason: 'spawn-failed', message: 'left alone' };
       },
     }));
-    const result = await play(spawner, { world: { reusePids: true }, agent: { tree: [] }, steps: [{ op: 'spawn' }, { op: 'crash', spawn: 0 }] });
-    const pidsOf = (role: string) => result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === role ? [e.pid] : []));
+    const result = await play(spawner, {
+      world: { reusePids: true },
+      agent: { tree: [] },
+      steps: [{ op: 'spawn' }, { op: 'crash', spawn: 0 }],
+    });
+    const pidsOf = (role: string) =>
+      result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === role ? [e.pid] : []));
     expect(pidsOf('bystander').at(-1)).toBe(pidsOf('wrapper')[0]);
   });
 });

@@ -81,7 +81,9 @@ export class VirtualWorld implements World {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
     this.config = resolveRunnerConfig({ ownerId: 'virtual-runner', ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
-    this.oracle = new Oracle(this.config, (v) => this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }));
+    this.oracle = new Oracle(this.config, (v) =>
+      this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }),
+    );
     this.log = new RequestLog({
       now: () => this.time,
       record: (event) => this.record(event),
@@ -166,7 +168,11 @@ export class VirtualWorld implements World {
     return quiescenceHorizonMs(
       this.children.map((c) => c.plan),
       agentPlanFor(this.scenario, this.children.length),
-      { webhookTimeoutMs: this.config.webhookTimeoutMs, killDeadlineMs: killDeadlineMs(this.config), marginMs: QUIESCENCE_MARGIN_MS },
+      {
+        webhookTimeoutMs: this.config.webhookTimeoutMs,
+        killDeadlineMs: killDeadlineMs(this.config),
+        marginMs: QUIESCENCE_MARGIN_MS,
+      },
     );
   }
 
@@ -190,7 +196,10 @@ export class VirtualWorld implements World {
       const at = this.queue.peekTime();
       if (at === undefined || at > t) break;
       const event = this.queue.pop()!;
-      assert(event.at >= this.time, () => `an event at ${event.at} ms ran after ${this.time} ms: virtual time went backward`);
+      assert(
+        event.at >= this.time,
+        () => `an event at ${event.at} ms ran after ${this.time} ms: virtual time went backward`,
+      );
       this.time = event.at;
       event.run();
       // Only an event that called into the runner can have left it promise work to do.
@@ -198,7 +207,8 @@ export class VirtualWorld implements World {
         this.runnerTouched = false;
         await drain();
       }
-      if (++this.eventsRun > MAX_EVENTS) throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
+      if (++this.eventsRun > MAX_EVENTS)
+        throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
     }
     this.time = Math.max(this.time, t);
   }
@@ -215,7 +225,13 @@ export class VirtualWorld implements World {
   // ---- world events ------------------------------------------------------------------------------
 
   private spawnStranger(preferPid?: number): VProcess {
-    return this.table.spawn({ parent: this.table.init, role: 'bystander', cwd: '/home/user', newSession: true, ...(preferPid !== undefined ? { preferPid } : {}) });
+    return this.table.spawn({
+      parent: this.table.init,
+      role: 'bystander',
+      cwd: '/home/user',
+      newSession: true,
+      ...(preferPid !== undefined ? { preferPid } : {}),
+    });
   }
 
   private crashChild(index: number, wholeTree: boolean): void {
@@ -231,7 +247,12 @@ export class VirtualWorld implements World {
     if (instance === undefined || runner === undefined) return;
     this.intoRunner(instance, () => {
       runner.sessionStarted(body).catch((error: unknown) => {
-        this.record({ kind: 'log', atMs: this.time, level: 'error', message: `sessionStarted threw: ${String(error)}` });
+        this.record({
+          kind: 'log',
+          atMs: this.time,
+          level: 'error',
+          message: `sessionStarted threw: ${String(error)}`,
+        });
       });
     }); // a dead runner refuses the connection: nothing happens
   }
@@ -281,7 +302,8 @@ export class VirtualWorld implements World {
     // create() may be async, but may not wait on virtual time: nothing advances it yet.
     const notYet = Symbol('not yet');
     const runner = await Promise.race([Promise.resolve(created), drain().then(() => notYet)]);
-    if (typeof runner === 'symbol') throw new Error(`runner "${this.definition.name}": create() did not resolve without virtual time passing`);
+    if (typeof runner === 'symbol')
+      throw new Error(`runner "${this.definition.name}": create() did not resolve without virtual time passing`);
     instance.runner = runner;
   }
 
@@ -332,7 +354,8 @@ export class VirtualWorld implements World {
       },
       onExit: (ref, callback) => {
         const proc = this.table.get(ref.pid);
-        if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
+        if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid)
+          return false;
         // Node hears of a child's exit a moment after the kernel: as an event of its own.
         this.table.onExit(proc, (exit) => {
           this.later(0, () => this.intoRunner(instance, () => callback(exit)));
@@ -342,7 +365,11 @@ export class VirtualWorld implements World {
       generationOf: (pid) => this.table.get(pid)?.generation ?? null,
       signal: (pid, signal) => this.runnerSignal(instance, pid, signal, false),
       signalGroup: (pgid, signal) => this.runnerSignal(instance, pgid, signal, true),
-      findByEnv: async (name, value) => this.table.live().filter((p) => p.env[name] === value).map(info),
+      findByEnv: async (name, value) =>
+        this.table
+          .live()
+          .filter((p) => p.env[name] === value)
+          .map(info),
       childrenOf: async (pid) => this.table.children(pid).map(info),
     };
     const worktrees: WorktreeHost = {
@@ -353,7 +380,13 @@ export class VirtualWorld implements World {
             this.record({ kind: 'worktree', atMs: this.time, op: 'add', path });
             return path;
           } catch (error) {
-            this.record({ kind: 'worktree', atMs: this.time, op: 'add', path: `${repo}.worktrees/${name}`, error: String(error) });
+            this.record({
+              kind: 'worktree',
+              atMs: this.time,
+              op: 'add',
+              path: `${repo}.worktrees/${name}`,
+              error: String(error),
+            });
             throw error;
           }
         }),
@@ -410,13 +443,24 @@ export class VirtualWorld implements World {
       logger: {
         log: (level, message, fields) => {
           if (level === 'debug' || !instance.alive) return;
-          this.record({ kind: 'log', atMs: this.time, level, message, ...(fields !== undefined ? { fields: { ...fields } } : {}) });
+          this.record({
+            kind: 'log',
+            atMs: this.time,
+            level,
+            message,
+            ...(fields !== undefined ? { fields: { ...fields } } : {}),
+          });
         },
       },
     };
   }
 
-  private spawnChild(instance: RunnerInstance, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>) {
+  private spawnChild(
+    instance: RunnerInstance,
+    args: readonly string[],
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+  ) {
     const index = this.children.length;
     const resumeAt = args.indexOf('--resume');
     const resumeKey = resumeAt >= 0 ? args[resumeAt + 1] : undefined;
@@ -454,7 +498,14 @@ export class VirtualWorld implements World {
         },
         postWebhook: (from, body) => {
           child.reportedAt ??= this.time;
-          this.record({ kind: 'webhook', atMs: this.time, pid: body.metadata.hostPid, sessionId: body.sessionId, startedBy: 'runner', forged: false });
+          this.record({
+            kind: 'webhook',
+            atMs: this.time,
+            pid: body.metadata.hostPid,
+            sessionId: body.sessionId,
+            startedBy: 'runner',
+            forged: false,
+          });
           if (this.instance?.alive === true) child.webhookAt ??= this.time;
           this.deliverWebhook(body);
         },
@@ -468,9 +519,18 @@ export class VirtualWorld implements World {
 
   private runnerSignal(instance: RunnerInstance, id: number, signal: Signal, group: boolean): boolean {
     if (!instance.alive) return false;
-    const targets = group ? this.table.groupMembers(id) : [this.table.get(id)].filter((p): p is VProcess => p !== undefined);
+    const targets = group
+      ? this.table.groupMembers(id)
+      : [this.table.get(id)].filter((p): p is VProcess => p !== undefined);
     const how = group ? `${signal} to process group ${id}` : signal;
-    this.record({ kind: 'signal', atMs: this.time, from: 'runner', target: group ? `group ${id}` : `pid ${id}`, signal, delivered: targets.length > 0 });
+    this.record({
+      kind: 'signal',
+      atMs: this.time,
+      from: 'runner',
+      target: group ? `group ${id}` : `pid ${id}`,
+      signal,
+      delivered: targets.length > 0,
+    });
     this.oracle.onRunnerSignal(targets, how, this.time);
     for (const target of targets) target.signalledByRunner = true;
     return group ? this.table.signalGroup(id, signal) : this.table.signal(id, signal);
