@@ -78,7 +78,40 @@ function describeProcess(p: ProcessView): string {
   return `pid ${p.pid} (${p.role}${where})`;
 }
 
-export class Oracle {
+/**
+ * What the oracle is shown of a world, as it happens: the one interface through which the worlds
+ * and the request log push ground truth (README, Contributing: why pushed, not a function over
+ * the finished trace). Each method judges the invariants the event can break, at once.
+ */
+export interface GroundTruthObserver {
+  /** A3: a child started (`others`: every child so far; `live`: asked for only if needed). */
+  onChildSpawned(
+    child: ChildRecord,
+    others: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+    atMs: number,
+  ): void;
+  /** A2: the runner sent a signal reaching `targets`. */
+  onRunnerSignal(targets: readonly ProcessView[], how: string, atMs: number): void;
+  /** A1: a worktree was removed while `stillInside` ran in it. */
+  onWorktreeRemoved(path: string, stillInside: readonly ProcessView[], atMs: number): void;
+  /** A session started from a terminal is no ghost. */
+  onTerminalWebhook(sessionId: string): void;
+  /** L1 and T1: a request was answered. */
+  onAnswer(
+    request: RequestRecord,
+    answer: Answer,
+    children: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+    atMs: number,
+  ): void;
+  /** S1, S2, S3 and unanswered requests: the world is quiet. */
+  atQuiescence(world: QuiescentWorld): void;
+  /** What only a world can see (a bystander hit, a runner that died): reported as it is. */
+  report(invariant: InvariantId, message: string, atMs: number): void;
+}
+
+export class Oracle implements GroundTruthObserver {
   readonly violations: Violation[] = [];
   readonly counts: Counts = { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 };
   /** Sessions the runner may show: answered by a successful spawn and not stopped since. */

@@ -1,7 +1,7 @@
 // The requests a world sends a runner and the answers it gets, shared by both worlds: each is
 // traced, each answer goes to the oracle, and a spawn answer's PID tells which child it was for.
 import type { Runner, SessionInfo } from '../runner/contract.ts';
-import type { Oracle } from './oracle.ts';
+import type { GroundTruthObserver } from './oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
 import type { ParsedStep, SessionRef } from './scenario.ts';
@@ -12,7 +12,7 @@ export type RequestStep = Extract<ParsedStep, { op: 'spawn' | 'stop' | 'list' | 
 export interface RequestLogHooks {
   now(): number;
   record(event: TraceEvent): void;
-  readonly oracle: Oracle;
+  readonly oracle: GroundTruthObserver;
   children(): readonly ChildRecord[];
   live(): readonly ProcessView[];
 }

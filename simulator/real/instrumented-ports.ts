@@ -9,7 +9,7 @@ import type { NodeProcessHost } from '../../runner/node/node-process-host.ts';
 import type { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
 import { readStat } from '../../runner/node/proc.ts';
 import { AGENT_DIR_ENV, RUN_MARKER_ENV, SPAWN_INDEX_ENV, sessionIdOf } from '../../runner/wire.mjs';
-import type { Oracle } from '../oracle.ts';
+import type { GroundTruthObserver } from '../oracle.ts';
 import type { ChildRecord, ProcessView } from '../records.ts';
 import type { RequestLog } from '../request-log.ts';
 import { agentPlanFor, type Scenario } from '../scenario.ts';
@@ -26,7 +26,7 @@ export interface InstrumentedWorld {
   readonly hubUrl: string;
   readonly agentDir: string;
   readonly children: ChildRecord<RealRoot>[];
-  readonly oracle: Oracle;
+  readonly oracle: GroundTruthObserver;
   readonly log: RequestLog;
   readonly processes: RunProcesses;
   /** Every worktree path the runner made. */

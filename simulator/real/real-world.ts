@@ -6,30 +6,12 @@
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
-import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
-import { HarnessError } from './harness-error.ts';
+import { join } from 'node:path';
+import type { RunnerDefinition } from '../../runner/contract.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
-import {
-  findMarked,
-  readCwd,
-  readEnviron,
-  readStat,
-  signalIfSame,
-  type MarkedProcess,
-} from '../../runner/node/proc.ts';
+import { findMarked, readStat, signalIfSame, type MarkedProcess } from '../../runner/node/proc.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
 import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
@@ -37,9 +19,10 @@ import { agentPlanFor, type DescendantPlan, type PidRef, type Scenario } from '.
 import { Trace, type TraceEvent } from '../trace.ts';
 import { playScenario, resultOf, type RunResult, type World } from '../driver.ts';
 import { HarnessServer } from './harness-server.ts';
+import { BlackBoxLauncher, safeRead, type BlackBoxWorld, type RunnerInstance } from './black-box-launcher.ts';
 import { instrumentedPorts, type InstrumentedWorld } from './instrumented-ports.ts';
 import { readCmd, RunProcesses, type RealRoot } from './run-processes.ts';
-import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
+import type { ControlProfile } from './http-runner.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
 import { HOST_PIDS, nsPids, Sandbox, type PidSpace } from './sandbox.ts';
 
@@ -49,15 +32,10 @@ export type RunnerTarget =
   | { readonly kind: 'command'; readonly command: string; readonly profile: ControlProfile; readonly name: string };
 
 import {
-  AGENT_DIR_ENV,
   BYSTANDER_MARKER_ENV as BYSTANDER_MARKER,
-  CLI_EXECUTABLE_ENV,
   RUN_MARKER_ENV as RUN_MARKER,
   RUN_PREFIX_ENV,
   SPAWN_INDEX_ENV,
-  STATE_DIR_ENV,
-  WEBHOOK_TIMEOUT_ENV,
-  sessionIdOf,
   spawnIndexOfSession,
 } from '../../runner/wire.mjs';
 
@@ -66,8 +44,6 @@ export { RUN_MARKER, BYSTANDER_MARKER };
 const QUIESCENCE_MARGIN_MS = 60_000;
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 const REAL_SLACK_MS = 250;
-/** How long a runner command may take to write its state file and answer. */
-const LAUNCH_TIMEOUT_MS = 20_000;
 /** How long a step waits for /proc discovery to see a child a runner has started. */
 const DISCOVERY_WAIT_MS = 2_000;
 
@@ -110,17 +86,7 @@ export interface RealRunResult extends RunResult {
 
 let runs = 0;
 
-interface Instance {
-  alive: boolean;
-  runner?: Runner;
-  clock?: { clearAll(): void };
-  /** A launched runner command: its process (the leader of its own group). */
-  process?: { pid: number; starttime: string };
-  /** A launched runner's own PID, from its state file, checked to be a process of the run. */
-  runnerPid?: { pid: number; starttime: string } | undefined;
-  /** A launched runner that exited while nobody had asked it to. */
-  exitedOnItsOwn?: { atMs: number; how: string };
-}
+type Instance = RunnerInstance;
 
 export class RealWorld implements World {
   readonly trace = new Trace(200_000);
@@ -142,9 +108,8 @@ export class RealWorld implements World {
   readonly processes: RunProcesses;
 
   private readonly definition: Pick<RunnerDefinition, 'name' | 'declares'>;
-  private poller: NodeJS.Timeout | undefined;
-  private launches = 0;
-  private readonly runnerLogs: string[] = [];
+  /** The black-box launcher, for a runner command. */
+  private readonly launcher: BlackBoxLauncher | undefined;
   /** What went wrong on the harness's side: the run proves nothing, and says so (exit 2). */
   private readonly harnessErrors = new Set<string>();
   /** What the run could not do as the scenario asked (a skipped step), shown with the result. */
@@ -197,6 +162,7 @@ export class RealWorld implements World {
       },
     );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
+    this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({
       now: () => this.now(),
       record: (event) => this.record(event),
@@ -256,7 +222,7 @@ export class RealWorld implements World {
       process.removeListener('exit', lastChance);
       bystanderSignals = this.bystanderSignals();
       runnerOutput =
-        this.target.kind === 'command' ? this.runnerOutputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
+        this.launcher !== undefined ? this.launcher.outputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
       killedAtEnd = await this.cleanUp();
     }
     return {
@@ -353,7 +319,7 @@ export class RealWorld implements World {
 
   /** Kills every process of this run still alive (start time checked first), and reports each. */
   private async cleanUp(): Promise<{ pid: number; cmd: string }[]> {
-    if (this.poller !== undefined) clearInterval(this.poller);
+    this.launcher?.stop();
     if (this.instance !== undefined) {
       this.instance.alive = false;
       this.instance.clock?.clearAll();
@@ -498,7 +464,7 @@ export class RealWorld implements World {
       const root = this.children[ref.spawn]?.root;
       if (root !== undefined && root.pid > 0)
         return root.alive ? same({ pid: root.pid, starttime: root.generation }) : undefined;
-      if (this.target.kind === 'command') this.discoverChildren();
+      this.launcher?.discoverChildren();
       await sleep(20);
     }
     return undefined;
@@ -557,7 +523,7 @@ export class RealWorld implements World {
     const instance: Instance = { alive: true };
     this.instance = instance;
     if (this.target.kind === 'command') {
-      await this.launch(instance, this.target);
+      await this.launcher!.launch(instance);
       return;
     }
     const ports = instrumentedPorts(this.instrumented(), instance);
@@ -566,117 +532,29 @@ export class RealWorld implements World {
     instance.runner = await this.target.definition.create(ports, this.runnerConfig);
   }
 
-  /**
-   * Starts a runner command in its own process group with the run's marker, the fake agent as
-   * its agent (HAPI_CLI_EXECUTABLE, with a stub of each agent CLI its preflight looks for on
-   * PATH), its profile's environment (home, hub, switches) and a state directory
-   * (RUNNER_CHAOS_STATE_DIR), and waits, bounded, for it to write its port and answer on it.
-   * Its output goes to a log kept for the report. A command that exits, writes nothing, writes
-   * a port nobody listens on or answers garbage is a harness error naming that, never a pass.
-   */
-  private async launch(instance: Instance, target: Extract<RunnerTarget, { kind: 'command' }>): Promise<void> {
-    const stateDir = join(this.dir, 'state');
-    mkdirSync(stateDir, { recursive: true });
-    rmSync(target.profile.stateFile(stateDir), { force: true });
-    const context = {
-      stateDir,
-      hubUrl: this.server.url,
-      hubToken: `rc-${this.runId}`,
-      fakeAgent: fakeAgentPath(),
-      node: process.execPath,
+  /** What the black-box launcher reads and reports to. */
+  private blackBoxWorld(): BlackBoxWorld {
+    const world = this;
+    return {
+      runId: this.runId,
+      dir: this.dir,
+      scenario: this.scenario,
+      get serverUrl() {
+        return world.server.url;
+      },
+      webhookTimeoutMs: this.runnerConfig.webhookTimeoutMs,
+      options: this.options,
+      children: this.children,
+      oracle: this.oracle,
+      processes: this.processes,
+      instance: () => this.instance,
+      sandbox: () => this.sandbox,
+      pidSpace: () => this.pidSpace(),
+      knownChildren: () => this.knownChildren(),
+      now: () => this.now(),
+      record: (event) => this.record(event),
+      harnessError: (message) => void this.harnessErrors.add(message),
     };
-    const shims = join(this.dir, 'shims');
-    mkdirSync(shims, { recursive: true });
-    for (const [name, script] of Object.entries(target.profile.shims(context)))
-      writeFileSync(join(shims, name), script, { mode: 0o755 });
-    for (const [name, contents] of Object.entries(target.profile.prepare?.(context) ?? {})) {
-      if (!existsSync(join(stateDir, name))) writeFileSync(join(stateDir, name), contents, { mode: 0o600 });
-    }
-    const logFile = join(this.dir, `runner-${++this.launches}.log`);
-    this.runnerLogs.push(logFile);
-    const output = openSync(logFile, 'a');
-    const env = {
-      ...process.env,
-      ...target.profile.env(context),
-      PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
-      [RUN_MARKER]: this.runId,
-      [AGENT_DIR_ENV]: join(this.dir, 'agent'),
-      [STATE_DIR_ENV]: stateDir,
-      [CLI_EXECUTABLE_ENV]: fakeAgentPath(),
-      [WEBHOOK_TIMEOUT_ENV]: String(this.runnerConfig.webhookTimeoutMs),
-    };
-    const child =
-      this.sandbox !== undefined
-        ? this.sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
-        : spawn(target.command, { shell: true, detached: true, stdio: ['ignore', output, output], env });
-    closeSync(output);
-    child.unref();
-    // A runner that dies when nobody asked it to (a restart step kills it on purpose) is a finding.
-    child.once('exit', (code, signal) => {
-      if (!instance.alive) return;
-      instance.exitedOnItsOwn = { atMs: this.now(), how: code !== null ? `exit code ${code}` : `signal ${signal}` };
-      this.record({ kind: 'runner', atMs: this.now(), op: 'crash', pid });
-      this.record({
-        kind: 'log',
-        atMs: this.now(),
-        level: 'error',
-        message: `harness: the runner command exited on its own (${instance.exitedOnItsOwn.how})`,
-      });
-    });
-    const pid = child.pid ?? 0;
-    instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
-    this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid });
-    const stateFile = target.profile.stateFile(stateDir);
-    let reading = readEndpoint(target.profile, stateDir);
-    for (let waited = 0; !('endpoint' in reading); waited += 50) {
-      if (readStat(pid)?.starttime !== instance.process.starttime) {
-        throw new HarnessError(
-          `the runner command exited before writing ${stateFile}: ${target.command}${this.runnerOutputTail()}`,
-        );
-      }
-      if (waited >= (this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS)) {
-        throw new HarnessError(
-          `the runner command wrote no usable ${stateFile} within ${(this.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.runnerOutputTail()}`,
-        );
-      }
-      await sleep(50);
-      reading = readEndpoint(target.profile, stateDir);
-    }
-    const endpoint = reading.endpoint;
-    // The runner's own PID, as it says, and only if it is a process of this run: never the shell's, never a stranger's.
-    const statedPid = endpoint.pid !== undefined ? this.pidSpace().toHost(endpoint.pid) : undefined;
-    instance.runnerPid =
-      statedPid !== undefined && readEnviron(statedPid)?.get(RUN_MARKER) === this.runId
-        ? { pid: statedPid, starttime: readStat(statedPid)?.starttime ?? '' }
-        : undefined;
-    // Agents that are not told the runner's address by the runner itself find it in their plan.
-    const planPath = join(this.dir, 'agent', 'plan.json');
-    writeFileSync(
-      planPath,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(planPath, 'utf8')),
-        webhookUrl: `${endpoint.url}${target.profile.paths.webhook}`,
-      }),
-    );
-    const http = httpRunner(endpoint, target.profile, {
-      pidOfSession: (sessionId) => this.pidOfSession(sessionId),
-      toHostPid: (pid) => this.pidSpace().toHost(pid) ?? -1,
-    });
-    try {
-      await http.listSessions();
-    } catch (error) {
-      throw new HarnessError(
-        `the runner's state file ${stateFile} names ${endpoint.url}, but ${error instanceof UnreachableRunnerError ? 'nothing answers there' : 'what answers there does not speak the control protocol'}: ${(error as Error).message}${this.runnerOutputTail()}`,
-      );
-    }
-    instance.runner = this.watchReachability(http, endpoint.url);
-    this.poller ??= setInterval(() => this.discoverChildren(), 20);
-  }
-
-  /** Whether the launched runner's process has died (a refusal is then its death, not a fault of ours). */
-  private runnerProcessGone(): boolean {
-    const p = this.instance?.process;
-    return p === undefined || readStat(p.pid)?.starttime !== p.starttime;
   }
 
   /** What the instrumented ports of an in-process runner report to. */
@@ -699,124 +577,9 @@ export class RealWorld implements World {
     };
   }
 
-  /** A black-box runner's calls: a refused or reset connection is a fault the harness reports, not an answer. */
-  private watchReachability(runner: Runner, url: string): Runner {
-    const watch =
-      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
-        try {
-          return await call(...args);
-        } catch (error) {
-          const up =
-            this.instance?.runner !== undefined && this.instance.alive && this.instance.exitedOnItsOwn === undefined;
-          if (error instanceof UnreachableRunnerError && up && !this.runnerProcessGone()) {
-            this.harnessErrors.add(
-              `the runner at ${url} could not be reached while it should have been up: ${error.message}`,
-            );
-          }
-          throw error;
-        }
-      };
-    return {
-      spawnSession: watch((r) => runner.spawnSession(r)),
-      sessionStarted: watch((b) => runner.sessionStarted(b)),
-      stopSession: watch((id) => runner.stopSession(id)),
-      listSessions: watch(() => runner.listSessions()),
-      shutdown: watch(() => runner.shutdown()),
-    };
-  }
-
-  /**
-   * The PID of the child that reports `sessionId` (a fake agent reports `sess-<index+1>`). Asked
-   * when an answer names no PID (hapi's does not): that child has posted its webhook by then, so
-   * one /proc scan finds it, and the answer's time is not delayed by a wait.
-   */
-  private async pidOfSession(sessionId: string): Promise<number | undefined> {
-    this.discoverChildren();
-    return this.knownChildren().find((c) => c.sessionId === sessionId)?.root.pid;
-  }
-
-  /** The last lines the runner command printed, for a message. */
-  private runnerOutputTail(): string {
-    const file = this.runnerLogs.at(-1);
-    if (file === undefined || !existsSync(file)) return '';
-    const tail = readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
-    return tail === '' ? '\n(it printed nothing)' : `\nits last output:\n${tail}`;
-  }
-
   /** The children seen so far (a black-box runner's may be found out of order: no holes here). */
   knownChildren(): ChildRecord<RealRoot>[] {
     return this.children.filter((c): c is ChildRecord<RealRoot> => c !== undefined);
-  }
-
-  /** A black-box runner's children, found in /proc: the fake agent's wrappers, and their exits. */
-  private discoverChildren(): void {
-    const claims = new Map<number, number>();
-    const claimDir = join(this.dir, 'agent', 'claims');
-    const space = this.pidSpace();
-    for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
-      if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
-      try {
-        const claimed = space.toHost((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid);
-        if (claimed !== undefined) claims.set(claimed, Number(name));
-      } catch {
-        // being written
-      }
-    }
-    for (const p of this.processes.all()) {
-      const index = claims.get(p.pid);
-      if (index === undefined || this.children[index] !== undefined) continue;
-      const cmd = readCmd(p.pid);
-      const resumeAt = cmd.split(' ').indexOf('--resume');
-      const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
-      const root: RealRoot = {
-        pid: p.pid,
-        generation: p.starttime,
-        role: 'wrapper',
-        spawnIndex: index,
-        cwd: readCwd(p.pid) ?? '',
-        alive: true,
-      };
-      const child: ChildRecord<RealRoot> = {
-        index,
-        root,
-        plan: agentPlanFor(this.scenario, index),
-        sessionId: sessionIdOf(index),
-        spawnedAt: this.now(),
-        ...(resumeKey !== undefined ? { resumeKey } : {}),
-      };
-      this.children[index] = child;
-      this.record({
-        kind: 'process-start',
-        atMs: this.now(),
-        pid: p.pid,
-        generation: p.starttime,
-        ppid: p.ppid,
-        pgid: p.pgid,
-        role: 'wrapper',
-        spawnIndex: index,
-        cwd: root.cwd,
-      });
-      this.oracle.onChildSpawned(child, this.knownChildren(), () => this.processes.live(), this.now());
-    }
-    for (const child of this.children) {
-      if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
-        child.root.alive = false;
-        child.root.exitedAt = this.now();
-        // Seen from outside, an exit is the runner's doing unless the agent said it left on its
-        // own, or the harness crashed it.
-        if (!existsSync(join(claimDir, `${child.index}.exited`)) && child.root.crashedByWorld !== true)
-          child.root.signalledByRunner = true;
-        this.record({
-          kind: 'process-exit',
-          atMs: child.root.exitedAt,
-          pid: child.root.pid,
-          role: 'wrapper',
-          spawnIndex: child.index,
-          exit: { code: null, signal: null },
-        });
-      }
-    }
   }
 
   private async restartRunner(state: 'kept' | 'corrupt' | 'lost' = 'kept'): Promise<void> {
@@ -930,30 +693,6 @@ export class RealWorld implements World {
     } catch {
       return false;
     }
-  }
-}
-
-/** State files in `dir` that look like the one expected under another name: a hint for the message. */
-function nearMisses(dir: string, expected: string): string {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return '';
-  }
-  const others = names.filter(
-    (name) => name !== basename(expected) && /\.json$/.test(name) && /"httpPort"\s*:/.test(safeRead(join(dir, name))),
-  );
-  return others.length === 0
-    ? ''
-    : `; it wrote ${others.map((n) => join(dir, n)).join(', ')} instead, which has an httpPort: is the profile right, or the file name?`;
-}
-
-function safeRead(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }
 

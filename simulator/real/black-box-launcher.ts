@@ -1,0 +1,354 @@
+// The black-box launcher of the real world: starts a runner command (in the sandbox when there
+// is one) with the fake agent as its agent and what its profile says it needs, waits (bounded)
+// for it to write its port and answer on it, speaks to it over HTTP, and finds its children
+// through /proc (each fake agent claims its spawn index). Everything a black-box run learns of
+// the runner comes through here; what it judges is the real world's and the oracle's.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, join } from 'node:path';
+import type { Runner } from '../../runner/contract.ts';
+import { readCwd, readEnviron, readStat } from '../../runner/node/proc.ts';
+import {
+  AGENT_DIR_ENV,
+  CLI_EXECUTABLE_ENV,
+  RUN_MARKER_ENV,
+  STATE_DIR_ENV,
+  WEBHOOK_TIMEOUT_ENV,
+  sessionIdOf,
+} from '../../runner/wire.mjs';
+import type { GroundTruthObserver } from '../oracle.ts';
+import type { ChildRecord } from '../records.ts';
+import { agentPlanFor, type Scenario } from '../scenario.ts';
+import type { TraceEvent } from '../trace.ts';
+import { fakeAgentPath } from './fake-agent-path.ts';
+import { HarnessError } from './harness-error.ts';
+import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
+import { readCmd, type RealRoot, type RunProcesses } from './run-processes.ts';
+import type { PidSpace, Sandbox } from './sandbox.ts';
+
+/** How long a runner command may take to write its state file and answer. */
+const LAUNCH_TIMEOUT_MS = 20_000;
+
+/** One life of the runner under test, as the real world tracks it. */
+export interface RunnerInstance {
+  alive: boolean;
+  runner?: Runner;
+  clock?: { clearAll(): void };
+  /** A launched runner command: its process (the leader of its own group). */
+  process?: { pid: number; starttime: string };
+  /** A launched runner's own PID, from its state file, checked to be a process of the run. */
+  runnerPid?: { pid: number; starttime: string } | undefined;
+  /** A launched runner that exited while nobody had asked it to. */
+  exitedOnItsOwn?: { atMs: number; how: string };
+}
+
+/** The runner command to launch and the protocol it speaks. */
+export interface BlackBoxTarget {
+  readonly command: string;
+  readonly profile: ControlProfile;
+}
+
+/** What the launcher needs of the real world. */
+export interface BlackBoxWorld {
+  readonly runId: string;
+  readonly dir: string;
+  readonly scenario: Scenario;
+  readonly serverUrl: string;
+  /** The webhook timeout the runner is told, in real ms. */
+  readonly webhookTimeoutMs: number;
+  readonly options: { readonly launchTimeoutMs?: number | undefined };
+  readonly children: ChildRecord<RealRoot>[];
+  readonly oracle: GroundTruthObserver;
+  readonly processes: RunProcesses;
+  instance(): RunnerInstance | undefined;
+  sandbox(): Sandbox | undefined;
+  pidSpace(): PidSpace;
+  knownChildren(): ChildRecord<RealRoot>[];
+  now(): number;
+  record(event: TraceEvent): void;
+  harnessError(message: string): void;
+}
+
+export class BlackBoxLauncher {
+  private launches = 0;
+  private readonly logs: string[] = [];
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly world: BlackBoxWorld,
+    private readonly target: BlackBoxTarget,
+  ) {}
+
+  /** Stops looking for children (the run is over). */
+  stop(): void {
+    if (this.poller !== undefined) clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  /**
+   * Starts a runner command in its own process group with the run's marker, the fake agent as
+   * its agent (HAPI_CLI_EXECUTABLE, with a stub of each agent CLI its preflight looks for on
+   * PATH), its profile's environment (home, hub, switches) and a state directory
+   * (RUNNER_CHAOS_STATE_DIR), and waits, bounded, for it to write its port and answer on it.
+   * Its output goes to a log kept for the report. A command that exits, writes nothing, writes
+   * a port nobody listens on or answers garbage is a harness error naming that, never a pass.
+   */
+  async launch(instance: RunnerInstance): Promise<void> {
+    const target = this.target;
+    const stateDir = join(this.world.dir, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    rmSync(target.profile.stateFile(stateDir), { force: true });
+    const context = {
+      stateDir,
+      hubUrl: this.world.serverUrl,
+      hubToken: `rc-${this.world.runId}`,
+      fakeAgent: fakeAgentPath(),
+      node: process.execPath,
+    };
+    const shims = join(this.world.dir, 'shims');
+    mkdirSync(shims, { recursive: true });
+    for (const [name, script] of Object.entries(target.profile.shims(context)))
+      writeFileSync(join(shims, name), script, { mode: 0o755 });
+    for (const [name, contents] of Object.entries(target.profile.prepare?.(context) ?? {})) {
+      if (!existsSync(join(stateDir, name))) writeFileSync(join(stateDir, name), contents, { mode: 0o600 });
+    }
+    const logFile = join(this.world.dir, `runner-${++this.launches}.log`);
+    this.logs.push(logFile);
+    const output = openSync(logFile, 'a');
+    const env = {
+      ...process.env,
+      ...target.profile.env(context),
+      PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`,
+      [RUN_MARKER_ENV]: this.world.runId,
+      [AGENT_DIR_ENV]: join(this.world.dir, 'agent'),
+      [STATE_DIR_ENV]: stateDir,
+      [CLI_EXECUTABLE_ENV]: fakeAgentPath(),
+      [WEBHOOK_TIMEOUT_ENV]: String(this.world.webhookTimeoutMs),
+    };
+    const sandbox = this.world.sandbox();
+    const child =
+      sandbox !== undefined
+        ? sandbox.spawnInside('/bin/sh', ['-c', target.command], { env, stdio: ['ignore', output, output] })
+        : spawn(target.command, { shell: true, detached: true, stdio: ['ignore', output, output], env });
+    closeSync(output);
+    child.unref();
+    // A runner that dies when nobody asked it to (a restart step kills it on purpose) is a finding.
+    child.once('exit', (code, signal) => {
+      if (!instance.alive) return;
+      instance.exitedOnItsOwn = {
+        atMs: this.world.now(),
+        how: code !== null ? `exit code ${code}` : `signal ${signal}`,
+      };
+      this.world.record({ kind: 'runner', atMs: this.world.now(), op: 'crash', pid });
+      this.world.record({
+        kind: 'log',
+        atMs: this.world.now(),
+        level: 'error',
+        message: `harness: the runner command exited on its own (${instance.exitedOnItsOwn.how})`,
+      });
+    });
+    const pid = child.pid ?? 0;
+    instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
+    this.world.record({ kind: 'runner', atMs: this.world.now(), op: 'start', pid });
+    const stateFile = target.profile.stateFile(stateDir);
+    let reading = readEndpoint(target.profile, stateDir);
+    for (let waited = 0; !('endpoint' in reading); waited += 50) {
+      if (readStat(pid)?.starttime !== instance.process.starttime) {
+        throw new HarnessError(
+          `the runner command exited before writing ${stateFile}: ${target.command}${this.outputTail()}`,
+        );
+      }
+      if (waited >= (this.world.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS)) {
+        throw new HarnessError(
+          `the runner command wrote no usable ${stateFile} within ${(this.world.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.outputTail()}`,
+        );
+      }
+      await sleep(50);
+      reading = readEndpoint(target.profile, stateDir);
+    }
+    const endpoint = reading.endpoint;
+    // The runner's own PID, as it says, and only if it is a process of this run: never the shell's, never a stranger's.
+    const statedPid = endpoint.pid !== undefined ? this.world.pidSpace().toHost(endpoint.pid) : undefined;
+    instance.runnerPid =
+      statedPid !== undefined && readEnviron(statedPid)?.get(RUN_MARKER_ENV) === this.world.runId
+        ? { pid: statedPid, starttime: readStat(statedPid)?.starttime ?? '' }
+        : undefined;
+    // Agents that are not told the runner's address by the runner itself find it in their plan.
+    const planPath = join(this.world.dir, 'agent', 'plan.json');
+    writeFileSync(
+      planPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(planPath, 'utf8')),
+        webhookUrl: `${endpoint.url}${target.profile.paths.webhook}`,
+      }),
+    );
+    const http = httpRunner(endpoint, target.profile, {
+      pidOfSession: (sessionId) => this.pidOfSession(sessionId),
+      toHostPid: (pid) => this.world.pidSpace().toHost(pid) ?? -1,
+    });
+    try {
+      await http.listSessions();
+    } catch (error) {
+      throw new HarnessError(
+        `the runner's state file ${stateFile} names ${endpoint.url}, but ${error instanceof UnreachableRunnerError ? 'nothing answers there' : 'what answers there does not speak the control protocol'}: ${(error as Error).message}${this.outputTail()}`,
+      );
+    }
+    instance.runner = this.watchReachability(http, endpoint.url);
+    this.poller ??= setInterval(() => this.discoverChildren(), 20);
+  }
+
+  /** Whether the launched runner's process has died (a refusal is then its death, not a fault of ours). */
+  private runnerProcessGone(): boolean {
+    const p = this.world.instance()?.process;
+    return p === undefined || readStat(p.pid)?.starttime !== p.starttime;
+  }
+
+  /** A black-box runner's calls: a refused or reset connection is a fault the harness reports, not an answer. */
+  private watchReachability(runner: Runner, url: string): Runner {
+    const watch =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        try {
+          return await call(...args);
+        } catch (error) {
+          const instance = this.world.instance();
+          const up = instance?.runner !== undefined && instance.alive && instance.exitedOnItsOwn === undefined;
+          if (error instanceof UnreachableRunnerError && up && !this.runnerProcessGone()) {
+            this.world.harnessError(
+              `the runner at ${url} could not be reached while it should have been up: ${error.message}`,
+            );
+          }
+          throw error;
+        }
+      };
+    return {
+      spawnSession: watch((r) => runner.spawnSession(r)),
+      sessionStarted: watch((b) => runner.sessionStarted(b)),
+      stopSession: watch((id) => runner.stopSession(id)),
+      listSessions: watch(() => runner.listSessions()),
+      shutdown: watch(() => runner.shutdown()),
+    };
+  }
+
+  /**
+   * The PID of the child that reports `sessionId` (a fake agent reports `sess-<index+1>`). Asked
+   * when an answer names no PID (hapi's does not): that child has posted its webhook by then, so
+   * one /proc scan finds it, and the answer's time is not delayed by a wait.
+   */
+  async pidOfSession(sessionId: string): Promise<number | undefined> {
+    this.discoverChildren();
+    return this.world.knownChildren().find((c) => c.sessionId === sessionId)?.root.pid;
+  }
+
+  /** The last lines the runner command printed, for a message. */
+  outputTail(): string {
+    const file = this.logs.at(-1);
+    if (file === undefined || !existsSync(file)) return '';
+    const tail = readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+    return tail === '' ? '\n(it printed nothing)' : `\nits last output:\n${tail}`;
+  }
+
+  /** A black-box runner's children, found in /proc: the fake agent's wrappers, and their exits. */
+  discoverChildren(): void {
+    const claims = new Map<number, number>();
+    const claimDir = join(this.world.dir, 'agent', 'claims');
+    const space = this.world.pidSpace();
+    for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
+      if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
+      try {
+        const claimed = space.toHost((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid);
+        if (claimed !== undefined) claims.set(claimed, Number(name));
+      } catch {
+        // being written
+      }
+    }
+    for (const p of this.world.processes.all()) {
+      const index = claims.get(p.pid);
+      if (index === undefined || this.world.children[index] !== undefined) continue;
+      const cmd = readCmd(p.pid);
+      const resumeAt = cmd.split(' ').indexOf('--resume');
+      const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
+      const root: RealRoot = {
+        pid: p.pid,
+        generation: p.starttime,
+        role: 'wrapper',
+        spawnIndex: index,
+        cwd: readCwd(p.pid) ?? '',
+        alive: true,
+      };
+      const child: ChildRecord<RealRoot> = {
+        index,
+        root,
+        plan: agentPlanFor(this.world.scenario, index),
+        sessionId: sessionIdOf(index),
+        spawnedAt: this.world.now(),
+        ...(resumeKey !== undefined ? { resumeKey } : {}),
+      };
+      this.world.children[index] = child;
+      this.world.record({
+        kind: 'process-start',
+        atMs: this.world.now(),
+        pid: p.pid,
+        generation: p.starttime,
+        ppid: p.ppid,
+        pgid: p.pgid,
+        role: 'wrapper',
+        spawnIndex: index,
+        cwd: root.cwd,
+      });
+      this.world.oracle.onChildSpawned(
+        child,
+        this.world.knownChildren(),
+        () => this.world.processes.live(),
+        this.world.now(),
+      );
+    }
+    for (const child of this.world.children) {
+      if (child?.root.alive === true && readStat(child.root.pid)?.starttime !== child.root.generation) {
+        child.root.alive = false;
+        child.root.exitedAt = this.world.now();
+        // Seen from outside, an exit is the runner's doing unless the agent said it left on its
+        // own, or the harness crashed it.
+        if (!existsSync(join(claimDir, `${child.index}.exited`)) && child.root.crashedByWorld !== true)
+          child.root.signalledByRunner = true;
+        this.world.record({
+          kind: 'process-exit',
+          atMs: child.root.exitedAt,
+          pid: child.root.pid,
+          role: 'wrapper',
+          spawnIndex: child.index,
+          exit: { code: null, signal: null },
+        });
+      }
+    }
+  }
+}
+
+/** State files in `dir` that look like the one expected under another name: a hint for the message. */
+function nearMisses(dir: string, expected: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return '';
+  }
+  const others = names.filter(
+    (name) => name !== basename(expected) && /\.json$/.test(name) && /"httpPort"\s*:/.test(safeRead(join(dir, name))),
+  );
+  return others.length === 0
+    ? ''
+    : `; it wrote ${others.join(', ')} instead, which has an httpPort: is the profile right, or the file name?`;
+}
+
+/** A file's text, or '' when it cannot be read. */
+export function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
