@@ -98,7 +98,16 @@ export interface NodePortsOptions extends NodeProcessHostOptions {
   readonly logger?: Logger;
 }
 
-export function nodePorts(options: NodePortsOptions): RunnerPorts & { clock: NodeClock } {
+/** The Node ports, each as its concrete class (a harness that instruments them needs no casts). */
+export interface NodePorts extends RunnerPorts {
+  readonly clock: NodeClock;
+  readonly processes: NodeProcessHost;
+  readonly worktrees: GitWorktreeHost;
+  readonly hub: HttpHubClient;
+  readonly state: FileStateStore;
+}
+
+export function nodePorts(options: NodePortsOptions): NodePorts {
   return {
     clock: new NodeClock(),
     processes: new NodeProcessHost(options),

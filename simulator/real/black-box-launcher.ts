@@ -4,6 +4,7 @@
 // through /proc (each fake agent claims its spawn index). Everything a black-box run learns of
 // the runner comes through here; what it judges is the real world's and the oracle's.
 import { spawn } from 'node:child_process';
+import { z } from 'zod';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import type { Runner } from '../../runner/contract.ts';
@@ -25,6 +26,9 @@ import { HarnessError } from './harness-error.ts';
 import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
 import { readCmd, type RealRoot, type RunProcesses } from './run-processes.ts';
 import type { PidSpace, Sandbox } from './sandbox.ts';
+
+/** What a fake agent writes when it claims its spawn index. */
+const ClaimSchema = z.looseObject({ pid: z.number().int().positive() });
 
 /** How long a runner command may take to write its state file and answer. */
 const LAUNCH_TIMEOUT_MS = 20_000;
@@ -256,7 +260,9 @@ export class BlackBoxLauncher {
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
       if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
       try {
-        const claimed = space.toHost((JSON.parse(readFileSync(join(claimDir, name), 'utf8')) as { pid: number }).pid);
+        const claim = ClaimSchema.safeParse(JSON.parse(readFileSync(join(claimDir, name), 'utf8')));
+        if (!claim.success) continue;
+        const claimed = space.toHost(claim.data.pid);
         if (claimed !== undefined) claims.set(claimed, Number(name));
       } catch {
         // being written

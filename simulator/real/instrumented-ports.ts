@@ -3,10 +3,8 @@
 // runner "crashes" (a restart step), so that nothing of its earlier life acts any more. The A2
 // gate is here too: a signal the runner aims at anything but a process of the run is recorded
 // and NOT sent.
-import type { RunnerPorts, ProcessHost, WorktreeHost } from '../../runner/ports.ts';
-import { nodePorts, JsonLinesLogger } from '../../runner/node/node-ports.ts';
-import type { NodeProcessHost } from '../../runner/node/node-process-host.ts';
-import type { GitWorktreeHost } from '../../runner/node/git-worktree-host.ts';
+import type { RunnerPorts, ProcessHost, Signal, WorktreeHost } from '../../runner/ports.ts';
+import { nodePorts } from '../../runner/node/node-ports.ts';
 import { readStat } from '../../runner/node/proc.ts';
 import { AGENT_DIR_ENV, RUN_MARKER_ENV, SPAWN_INDEX_ENV, sessionIdOf } from '../../runner/wire.mjs';
 import type { GroundTruthObserver } from '../oracle.ts';
@@ -50,14 +48,15 @@ export function instrumentedPorts(
   const base = nodePorts({
     statePath: world.statePath,
     hubUrl: `${world.hubUrl}/hub`,
-    logger: new JsonLinesLogger((line) => {
-      if (!life.alive) return;
-      const entry = JSON.parse(line) as { level: 'info'; message: string };
-      world.record({ kind: 'log', atMs: world.now(), level: entry.level, message: entry.message });
-    }),
+    // Straight into the trace: no line to print and parse back.
+    logger: {
+      log: (level, message) => {
+        if (life.alive) world.record({ kind: 'log', atMs: world.now(), level, message });
+      },
+    },
     extraEnv: { [RUN_MARKER_ENV]: world.runId, [AGENT_DIR_ENV]: world.agentDir },
   });
-  const host = base.processes as NodeProcessHost;
+  const host = base.processes;
   // A promise of a life that has ended never settles: the runner's later code never runs.
   const fence = <T>(promise: Promise<T>): Promise<T> =>
     promise.then(
@@ -128,7 +127,7 @@ export function instrumentedPorts(
     findByEnv: (name, value) => fence(host.findByEnv(name, value)),
     childrenOf: (pid) => fence(host.childrenOf(pid)),
   };
-  const git = base.worktrees as GitWorktreeHost;
+  const git = base.worktrees;
   const worktrees: WorktreeHost = {
     add: (repo, name) =>
       fence(
@@ -168,7 +167,7 @@ export function instrumentedPorts(
 export function admitSignal(
   world: InstrumentedWorld,
   pids: readonly number[],
-  signal: string,
+  signal: Signal,
   target: string,
 ): boolean {
   const views: ProcessView[] = [];
@@ -194,7 +193,7 @@ export function admitSignal(
     atMs: world.now(),
     from: 'runner',
     target: admit ? target : `${target} (BLOCKED: not a process of this run)`,
-    signal: signal as 'SIGTERM',
+    signal,
     delivered: admit && views.length > 0,
   });
   world.oracle.onRunnerSignal(views, `${signal} to ${target}`, world.now());

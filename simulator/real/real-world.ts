@@ -6,6 +6,7 @@
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
 import { execFileSync, spawn } from 'node:child_process';
+import { z } from 'zod';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,11 @@ import {
 export { RUN_MARKER, BYSTANDER_MARKER };
 
 const QUIESCENCE_MARGIN_MS = 60_000;
+/** An agent's webhook as the harness relays it to an in-process runner: each field if present. */
+const RelayedWebhookSchema = z.looseObject({
+  sessionId: z.string().optional(),
+  metadata: z.looseObject({ hostPid: z.number().optional(), startedBy: z.string().optional() }).optional(),
+});
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 const REAL_SLACK_MS = 250;
 /** How long a step waits for /proc discovery to see a child a runner has started. */
@@ -279,7 +285,9 @@ export class RealWorld implements World {
       this.record({ kind: 'hub', atMs: this.now(), op: 'register', sessionId: row.sessionId });
     };
     this.server.onWebhook = (body) => {
-      const parsed = body as { sessionId?: string; metadata?: { hostPid?: number; startedBy?: string } };
+      // Read for the trace only, leniently (the runner judges the body itself): what is not there stays unknown.
+      const seen = RelayedWebhookSchema.safeParse(body);
+      const parsed = seen.success ? seen.data : {};
       const child = this.children.find((c) => c.root.pid === parsed.metadata?.hostPid && c.root.alive);
       if (child !== undefined) {
         child.reportedAt ??= this.now();
@@ -289,8 +297,8 @@ export class RealWorld implements World {
         kind: 'webhook',
         atMs: this.now(),
         pid: parsed.metadata?.hostPid ?? 0,
-        sessionId: String(parsed.sessionId),
-        startedBy: String(parsed.metadata?.startedBy),
+        sessionId: parsed.sessionId ?? '(none)',
+        startedBy: parsed.metadata?.startedBy ?? '(none)',
         forged: false,
       });
       void this.instance?.runner?.sessionStarted(body).catch(() => {});

@@ -3,14 +3,7 @@
 // the oracle watch every event. No wall clock, no Math.random, no real I/O.
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
-import {
-  HostError,
-  type ProcessHost,
-  type RunnerPorts,
-  type Signal,
-  type TimerHandle,
-  type WorktreeHost,
-} from '../../runner/ports.ts';
+import type { Signal } from '../../runner/ports.ts';
 import { agentPlanFor, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
@@ -27,20 +20,18 @@ import { sessionIdOf } from '../../runner/wire.mjs';
 
 import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
 import { assert } from '../assert.ts';
+import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
 
 export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
 const MAX_EVENTS = 500_000;
 const MAX_TRACE = 200_000;
-const GIT_LIST_LATENCY_MS = 5;
 /** Beyond every boot, timeout and kill deadline, how long the world waits for things to settle. */
 export const QUIESCENCE_MARGIN_MS = 10 * 60_000;
 
 /** The runner's process, and the ports handed to it; fenced off when it crashes. */
-interface RunnerInstance {
+interface RunnerInstance extends VirtualRunnerLife {
   readonly index: number;
-  readonly process: VProcess;
-  alive: boolean;
   runner?: Runner;
 }
 
@@ -298,7 +289,7 @@ export class VirtualWorld implements World {
     const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
     this.instance = instance;
     this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
-    const created = this.definition.create(this.portsFor(instance), this.config);
+    const created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
     // create() may be async, but may not wait on virtual time: nothing advances it yet.
     const notYet = Symbol('not yet');
     const runner = await Promise.race([Promise.resolve(created), drain().then(() => notYet)]);
@@ -325,133 +316,27 @@ export class VirtualWorld implements World {
     call();
   }
 
-  // ---- ports -------------------------------------------------------------------------------------
+  // ---- ports (./virtual-ports.ts) ---------------------------------------------------------------
 
-  private portsFor(instance: RunnerInstance): RunnerPorts {
-    const timers = new Map<number, EventHandle>();
-    let nextTimer = 1;
-    /** Resolves after `delayMs` of virtual time, only while this runner instance lives. */
-    const after = <T>(delayMs: number, work: () => T): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        this.later(delayMs, () => {
-          let value: T;
-          try {
-            value = work();
-          } catch (error) {
-            this.intoRunner(instance, () => reject(error));
-            return;
-          }
-          this.intoRunner(instance, () => resolve(value));
-        });
-      });
-    const processes: ProcessHost = {
-      spawnDetached: async (spec) => {
-        if (!instance.alive) return new Promise(() => {});
-        if (!this.worktrees.directoryExists(spec.cwd)) {
-          throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
-        }
-        return this.spawnChild(instance, spec.args, spec.cwd, spec.env);
-      },
-      onExit: (ref, callback) => {
-        const proc = this.table.get(ref.pid);
-        if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid)
-          return false;
-        // Node hears of a child's exit a moment after the kernel: as an event of its own.
-        this.table.onExit(proc, (exit) => {
-          this.later(0, () => this.intoRunner(instance, () => callback(exit)));
-        });
-        return true;
-      },
-      generationOf: (pid) => this.table.get(pid)?.generation ?? null,
-      signal: (pid, signal) => this.runnerSignal(instance, pid, signal, false),
-      signalGroup: (pgid, signal) => this.runnerSignal(instance, pgid, signal, true),
-      findByEnv: async (name, value) =>
-        this.table
-          .live()
-          .filter((p) => p.env[name] === value)
-          .map(info),
-      childrenOf: async (pid) => this.table.children(pid).map(info),
-    };
-    const worktrees: WorktreeHost = {
-      add: (repo, name) =>
-        after(this.scenario.world.gitLatencyMs, () => {
-          try {
-            const path = this.worktrees.add(repo, name);
-            this.record({ kind: 'worktree', atMs: this.time, op: 'add', path });
-            return path;
-          } catch (error) {
-            this.record({
-              kind: 'worktree',
-              atMs: this.time,
-              op: 'add',
-              path: `${repo}.worktrees/${name}`,
-              error: String(error),
-            });
-            throw error;
-          }
-        }),
-      remove: (repo, path) =>
-        after(this.scenario.world.gitLatencyMs, () => {
-          try {
-            this.worktrees.remove(repo, path);
-          } catch (error) {
-            this.record({ kind: 'worktree', atMs: this.time, op: 'remove', path, error: String(error) });
-            throw error;
-          }
-          this.record({ kind: 'worktree', atMs: this.time, op: 'remove', path });
-          const inside = this.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
-          this.oracle.onWorktreeRemoved(path, inside, this.time);
-        }),
-      list: (repo) => after(GIT_LIST_LATENCY_MS, () => this.worktrees.list(repo)),
-    };
+  /** What the ports of one runner life need of the world. */
+  private portsWorld(): VirtualPortsWorld {
     return {
-      clock: {
-        now: () => this.time,
-        setTimeout: (callback, delayMs): TimerHandle => {
-          const timerId = nextTimer++;
-          timers.set(
-            timerId,
-            this.later(delayMs, () => {
-              timers.delete(timerId);
-              this.intoRunner(instance, callback);
-            }),
-          );
-          return { timerId };
-        },
-        clearTimeout: (handle) => {
-          timers.get(handle.timerId)?.cancel();
-          timers.delete(handle.timerId);
-        },
+      scenario: this.scenario,
+      table: this.table,
+      worktrees: this.worktrees,
+      hub: this.hub,
+      oracle: this.oracle,
+      now: () => this.time,
+      record: (event) => this.record(event),
+      later: (delayMs, run) => this.later(delayMs, run),
+      intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
+      spawnChild: (instance, args, cwd, env) => this.spawnChild(instance as RunnerInstance, args, cwd, env),
+      runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
+      loadState: () => this.stateFile,
+      saveState: (contents) => {
+        this.stateFile = contents;
       },
-      processes,
-      worktrees,
-      hub: {
-        archiveSession: (sessionId) =>
-          after(this.scenario.world.hubLatencyMs, () => {
-            if (this.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
-            if (this.hub.archive(sessionId)) this.record({ kind: 'hub', atMs: this.time, op: 'archive', sessionId });
-          }),
-      },
-      state: {
-        // The runner's state file survives its crashes: it lives in the world, not the instance.
-        load: async () => this.stateFile,
-        save: async (contents) => {
-          if (instance.alive) this.stateFile = contents;
-        },
-      },
-      random: { token: () => `t${this.entropy.nextU32().toString(36)}${this.entropy.nextU32().toString(36)}` },
-      logger: {
-        log: (level, message, fields) => {
-          if (level === 'debug' || !instance.alive) return;
-          this.record({
-            kind: 'log',
-            atMs: this.time,
-            level,
-            message,
-            ...(fields !== undefined ? { fields: { ...fields } } : {}),
-          });
-        },
-      },
+      token: () => `t${this.entropy.nextU32().toString(36)}${this.entropy.nextU32().toString(36)}`,
     };
   }
 
@@ -535,8 +420,4 @@ export class VirtualWorld implements World {
     for (const target of targets) target.signalledByRunner = true;
     return group ? this.table.signalGroup(id, signal) : this.table.signal(id, signal);
   }
-}
-
-function info(p: VProcess) {
-  return { pid: p.pid, generation: p.generation, ppid: p.ppid, pgid: p.pgid };
 }

@@ -1,0 +1,185 @@
+// The ports a runner gets in the virtual world: a clock over virtual time, a process host over
+// the process table, git worktrees over the worktree model, the hub model, a state file that
+// outlives the runner's crashes, seeded tokens and a logger into the trace. Every call that
+// would be I/O resolves as a later event, and only while the runner life that made it lives: a
+// crashed runner's promises never settle.
+import {
+  HostError,
+  type ProcessHost,
+  type ProcessInfo,
+  type ProcessRef,
+  type RunnerPorts,
+  type Signal,
+  type TimerHandle,
+  type WorktreeHost,
+} from '../../runner/ports.ts';
+import type { GroundTruthObserver } from '../oracle.ts';
+import type { Scenario } from '../scenario.ts';
+import type { TraceEvent } from '../trace.ts';
+import type { EventHandle } from './event-queue.ts';
+import type { HubModel } from './hub-model.ts';
+import type { ProcessTable, VProcess } from './process-table.ts';
+import type { WorktreeModel } from './worktree-model.ts';
+
+const GIT_LIST_LATENCY_MS = 5;
+
+/** One life of a runner in the virtual world: its process, and whether it still lives. */
+export interface VirtualRunnerLife {
+  readonly process: VProcess;
+  alive: boolean;
+}
+
+/** What the ports need of the virtual world. */
+export interface VirtualPortsWorld {
+  readonly scenario: Scenario;
+  readonly table: ProcessTable;
+  readonly worktrees: WorktreeModel;
+  readonly hub: HubModel;
+  readonly oracle: GroundTruthObserver;
+  now(): number;
+  record(event: TraceEvent): void;
+  later(delayMs: number, run: () => void): EventHandle;
+  /** Calls into the runner, if its life goes on, and notes that its promises must settle. */
+  intoRunner(instance: VirtualRunnerLife, call: () => void): void;
+  spawnChild(
+    instance: VirtualRunnerLife,
+    args: readonly string[],
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+  ): ProcessRef;
+  runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
+  loadState(): string | null;
+  saveState(contents: string): void;
+  token(): string;
+}
+
+export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLife): RunnerPorts {
+  const timers = new Map<number, EventHandle>();
+  let nextTimer = 1;
+  /** Resolves after `delayMs` of virtual time, only while this runner instance lives. */
+  const after = <T>(delayMs: number, work: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      world.later(delayMs, () => {
+        let value: T;
+        try {
+          value = work();
+        } catch (error) {
+          world.intoRunner(instance, () => reject(error));
+          return;
+        }
+        world.intoRunner(instance, () => resolve(value));
+      });
+    });
+  const processes: ProcessHost = {
+    spawnDetached: async (spec) => {
+      if (!instance.alive) return new Promise(() => {});
+      if (!world.worktrees.directoryExists(spec.cwd)) {
+        throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
+      }
+      return world.spawnChild(instance, spec.args, spec.cwd, spec.env);
+    },
+    onExit: (ref, callback) => {
+      const proc = world.table.get(ref.pid);
+      if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
+      // Node hears of a child's exit a moment after the kernel: as an event of its own.
+      world.table.onExit(proc, (exit) => {
+        world.later(0, () => world.intoRunner(instance, () => callback(exit)));
+      });
+      return true;
+    },
+    generationOf: (pid) => world.table.get(pid)?.generation ?? null,
+    signal: (pid, signal) => world.runnerSignal(instance, pid, signal, false),
+    signalGroup: (pgid, signal) => world.runnerSignal(instance, pgid, signal, true),
+    findByEnv: async (name, value) =>
+      world.table
+        .live()
+        .filter((p) => p.env[name] === value)
+        .map(info),
+    childrenOf: async (pid) => world.table.children(pid).map(info),
+  };
+  const worktrees: WorktreeHost = {
+    add: (repo, name) =>
+      after(world.scenario.world.gitLatencyMs, () => {
+        try {
+          const path = world.worktrees.add(repo, name);
+          world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
+          return path;
+        } catch (error) {
+          world.record({
+            kind: 'worktree',
+            atMs: world.now(),
+            op: 'add',
+            path: `${repo}.worktrees/${name}`,
+            error: String(error),
+          });
+          throw error;
+        }
+      }),
+    remove: (repo, path) =>
+      after(world.scenario.world.gitLatencyMs, () => {
+        try {
+          world.worktrees.remove(repo, path);
+        } catch (error) {
+          world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path, error: String(error) });
+          throw error;
+        }
+        world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path });
+        const inside = world.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
+        world.oracle.onWorktreeRemoved(path, inside, world.now());
+      }),
+    list: (repo) => after(GIT_LIST_LATENCY_MS, () => world.worktrees.list(repo)),
+  };
+  return {
+    clock: {
+      now: () => world.now(),
+      setTimeout: (callback, delayMs): TimerHandle => {
+        const timerId = nextTimer++;
+        timers.set(
+          timerId,
+          world.later(delayMs, () => {
+            timers.delete(timerId);
+            world.intoRunner(instance, callback);
+          }),
+        );
+        return { timerId };
+      },
+      clearTimeout: (handle) => {
+        timers.get(handle.timerId)?.cancel();
+        timers.delete(handle.timerId);
+      },
+    },
+    processes,
+    worktrees,
+    hub: {
+      archiveSession: (sessionId) =>
+        after(world.scenario.world.hubLatencyMs, () => {
+          if (world.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
+          if (world.hub.archive(sessionId)) world.record({ kind: 'hub', atMs: world.now(), op: 'archive', sessionId });
+        }),
+    },
+    state: {
+      // The runner's state file survives its crashes: it lives in the world, not the instance.
+      load: async () => world.loadState(),
+      save: async (contents) => {
+        if (instance.alive) world.saveState(contents);
+      },
+    },
+    random: { token: () => world.token() },
+    logger: {
+      log: (level, message, fields) => {
+        if (level === 'debug' || !instance.alive) return;
+        world.record({
+          kind: 'log',
+          atMs: world.now(),
+          level,
+          message,
+          ...(fields !== undefined ? { fields: { ...fields } } : {}),
+        });
+      },
+    },
+  };
+}
+
+function info(p: VProcess): ProcessInfo {
+  return { pid: p.pid, generation: p.generation, ppid: p.ppid, pgid: p.pgid };
+}
