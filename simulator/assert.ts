@@ -9,10 +9,10 @@ export class SimulatorInvariantError extends Error {
   override readonly name = 'SimulatorInvariantError';
 }
 
-/** Throws SimulatorInvariantError with `message` unless `condition` holds. */
-export function assert(condition: boolean, message: () => string): asserts condition {
-  if (!condition)
-    throw new SimulatorInvariantError(
-      `simulator invariant broken (a runner-chaos bug, please report it): ${message()}`,
-    );
+/**
+ * The error for a broken simulator invariant, thrown as `if (!ok) throw broken(message)`: on the
+ * hot paths (every event, every trace entry) nothing is built or allocated while all is well.
+ */
+export function broken(message: string): SimulatorInvariantError {
+  return new SimulatorInvariantError(`simulator invariant broken (a runner-chaos bug, please report it): ${message}`);
 }

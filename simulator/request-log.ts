@@ -5,7 +5,7 @@ import type { GroundTruthObserver } from './oracle.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
 import type { ParsedStep, SessionRef } from './scenario.ts';
-import { assert } from './assert.ts';
+import { broken } from './assert.ts';
 
 export type RequestStep = Extract<ParsedStep, { op: 'spawn' | 'stop' | 'list' | 'shutdown' }>;
 
@@ -70,7 +70,7 @@ export class RequestLog {
   }
 
   answer(request: RequestRecord, answer: Answer): void {
-    assert(request.answeredAt === undefined, () => `${request.op} request #${request.id} answered twice`);
+    if (!(request.answeredAt === undefined)) throw broken(`${request.op} request #${request.id} answered twice`);
     const now = this.hooks.now();
     request.answeredAt = now;
     request.answer = answer;

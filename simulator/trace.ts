@@ -2,7 +2,7 @@
 // timeline are both read from it; a trace is JSON-serialisable and identical for one seed.
 import type { InvariantId, SessionInfo, SpawnResult, StopResult } from '../runner/contract.ts';
 import type { ExitInfo, LogLevel, Signal } from '../runner/ports.ts';
-import { assert } from './assert.ts';
+import { broken } from './assert.ts';
 
 export type ProcessRole = 'runner' | 'wrapper' | 'descendant' | 'bystander' | 'init';
 
@@ -45,10 +45,8 @@ export class Trace {
 
   add(event: TraceEvent): void {
     const last = this.events.at(-1);
-    assert(
-      last === undefined || event.atMs >= last.atMs,
-      () => `trace event ${event.kind} at ${event.atMs} ms after one at ${last!.atMs} ms: out of time order`,
-    );
+    if (!(last === undefined || event.atMs >= last.atMs))
+      throw broken(`trace event ${event.kind} at ${event.atMs} ms after one at ${last!.atMs} ms: out of time order`);
     if (this.events.length >= this.capacity) {
       throw new Error(`trace full (${this.capacity} events): the scenario or the runner does not settle`);
     }

@@ -4,7 +4,7 @@
 // dispositions. Death is never instant: a signalled process exits as a later event, as in life.
 import type { ExitInfo, Signal } from '../../runner/ports.ts';
 import type { ProcessRole } from '../trace.ts';
-import { assert } from '../assert.ts';
+import { broken } from '../assert.ts';
 
 export const INIT_PID = 1;
 const FIRST_USER_PID = 100;
@@ -177,7 +177,7 @@ export class ProcessTable {
   private release(proc: VProcess): void {
     for (const id of new Set([proc.pid, proc.pgid, proc.sid])) {
       const held = this.idsInUse.get(id);
-      assert(held !== undefined && held > 0, () => `id ${id} released more often than it was claimed`);
+      if (!(held !== undefined && held > 0)) throw broken(`id ${id} released more often than it was claimed`);
       const left = held - 1;
       if (left > 0) this.idsInUse.set(id, left);
       else this.idsInUse.delete(id);

@@ -19,7 +19,7 @@ import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { sessionIdOf } from '../../runner/wire.mjs';
 
 import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
-import { assert } from '../assert.ts';
+import { broken } from '../assert.ts';
 import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
 
 export { RUN_MARKER_ENV };
@@ -187,10 +187,8 @@ export class VirtualWorld implements World {
       const at = this.queue.peekTime();
       if (at === undefined || at > t) break;
       const event = this.queue.pop()!;
-      assert(
-        event.at >= this.time,
-        () => `an event at ${event.at} ms ran after ${this.time} ms: virtual time went backward`,
-      );
+      if (!(event.at >= this.time))
+        throw broken(`an event at ${event.at} ms ran after ${this.time} ms: virtual time went backward`);
       this.time = event.at;
       event.run();
       // Only an event that called into the runner can have left it promise work to do.
