@@ -26,7 +26,7 @@ export function buildProgram(): Command {
     .option('--worktree', 'spawn worktree sessions')
     .option(
       '--runner <name|path>',
-      'a bundled runner name or a module path; repeatable (default: all bundled)',
+      'a bundled runner name or a module path; repeatable (default: reference, legacy, pr440-initial)',
       collect,
     )
     .option('--scenario <file>', 'play this scenario JSON instead of the seed incident')
