@@ -28,13 +28,23 @@ function noneLeft(): void {
 }
 
 describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
-  // The cross-world check: the same scenario, the same runner, the same verdict in both worlds.
+  // The cross-world check: the same scenario and runner give the same verdict in both worlds, each
+  // catching every invariant the runner declares. Not the same violated set to the letter: a
+  // racy runner may take another branch when real processes die at their own pace (pr440-initial
+  // sometimes sees its wrapper dead in time and removes the worktree under a living grandchild:
+  // A1 instead of S3), which is the real world doing its job.
   const sameAsVirtual = async (result: RealRunResult, definition: RunnerDefinition): Promise<void> => {
     const virtual = await runScenario(definition, seed());
-    expect({ violated: [...result.violated].sort(), counts: result.counts }).toEqual({
-      violated: [...virtual.violated].sort(),
-      counts: virtual.counts,
-    });
+    expect(result.verdict).toBe(virtual.verdict);
+    for (const id of definition.declares) {
+      expect({ world: 'virtual', caught: virtual.violated.includes(id), id }).toEqual({
+        world: 'virtual',
+        caught: true,
+        id,
+      });
+      expect({ world: 'real', caught: result.violated.includes(id), id }).toEqual({ world: 'real', caught: true, id });
+    }
+    if (definition.declares.length === 0) expect(result.violated).toEqual(virtual.violated);
   };
 
   it('reference: the seed incident leaves nothing behind', async () => {
@@ -59,7 +69,14 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
   it("pr440-initial: the agents' grandchildren and the worktrees survive the timeout", async () => {
     const result = await runReal(pr440InitialRunner, seed(), options);
     await sameAsVirtual(result, pr440InitialRunner);
-    expect(result.counts).toEqual({ ghostSessions: 0, leakedProcesses: 4, leakedWorktrees: 4 });
+    // Every worktree is either left behind (S3) or, when the wrapper's death was seen in time,
+    // removed while its grandchild still ran in it (A1): both are the bug, four in all.
+    const removedEarly = result.violations.filter((v) => v.invariant === 'A1').length;
+    expect({ ...result.counts, leakedWorktrees: result.counts.leakedWorktrees + removedEarly }).toEqual({
+      ghostSessions: 0,
+      leakedProcesses: 4,
+      leakedWorktrees: 4,
+    });
     expect(result.violations.filter((v) => v.invariant === 'S2').every((v) => !/wrapper/.test(v.message))).toBe(true);
     noneLeft();
   });
