@@ -100,6 +100,36 @@ describe('runner-chaos simulate', () => {
     });
   });
 
+  it('prints its version, refuses a zero timeout or a 40-day boot by flag name, and keeps stacks for --debug', async () => {
+    const version = await run('--version');
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await run('simulate', '--timeout', '0')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--timeout.*too short/),
+    });
+    expect(await run('simulate', '--delay', '40d')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--delay.*too long \(at most 7 days/),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
+    try {
+      const module = join(dir, 'throws.mjs');
+      writeFileSync(
+        module,
+        'export default { name: "throws", declares: [], create: () => { throw new Error("create() failed on purpose"); } };',
+      );
+      const plain = await run('simulate', '--runner', module);
+      expect(plain.code).toBe(2);
+      expect(plain.stderr).toMatch(/create\(\) failed on purpose \(run again with --debug for the stack\)/);
+      expect(plain.stderr).not.toMatch(/\n\s+at /);
+      const debug = await run('--debug', 'simulate', '--runner', module);
+      expect(debug.stderr).toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names what is wrong in a bad scenario file or runner module', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
     try {

@@ -4,12 +4,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
 import { check, type CheckCliOptions } from './check.ts';
 import { FAULT_KINDS } from '../properties/arbitraries.ts';
-import { collect, parseCount, parseDuration, parseScale, parseSeed } from './parse-options.ts';
+import { collect, parseCount, parseDuration, parseDurationIn, parseScale, parseSeed } from './parse-options.ts';
+import { packageVersion } from './package-version.ts';
 import { UsageError } from './usage-error.ts';
 
 export function buildProgram(): Command {
   const program = new Command('runner-chaos')
     .description('Reliability harness and deterministic chaos simulator for runners of detached agent processes')
+    .version(packageVersion(), '--version', 'print the version of runner-chaos')
+    .option('--debug', 'on an internal error, print its stack too')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -21,8 +24,12 @@ export function buildProgram(): Command {
       'resume clicks on one session, each after the previous error (default 4)',
       parseCount(1, 1000),
     )
-    .option('--delay <duration>', 'how long the agent takes to boot, e.g. 60m, 90s, 1h (default 60m)', parseDuration)
-    .option('--timeout <duration>', "the runner's webhook timeout (default 15s)", parseDuration)
+    .option(
+      '--delay <duration>',
+      'how long the agent takes to boot, e.g. 60m, 90s, 1h; up to 7d (default 60m)',
+      parseDurationIn(0),
+    )
+    .option('--timeout <duration>', "the runner's webhook timeout, 1 ms to 7d (default 15s)", parseDurationIn(1))
     .option('--worktree', 'spawn worktree sessions')
     .option(
       '--runner <name|path>',
@@ -103,8 +110,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`runner-chaos: ${error.message}\n`);
       return 2;
     }
+    // One message; the stack only when asked for (it is ours, not the user's, to read).
+    const debug = argv.includes('--debug');
+    const text = error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error);
     process.stderr.write(
-      `runner-chaos: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `runner-chaos: internal error: ${text}${debug ? '' : ' (run again with --debug for the stack)'}\n`,
     );
     return 2;
   }

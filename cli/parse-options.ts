@@ -12,6 +12,19 @@ export function parseDuration(value: string): number {
   return Math.round(parsed);
 }
 
+/** The longest duration a scenario can hold (the scenario language's own bound). */
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
+/** A duration from `min` ms up to a week: "0" where a zero means nothing (a webhook timeout) is refused. */
+export function parseDurationIn(min: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms < min) throw new InvalidArgumentError(`${value} is too short (at least ${min} ms)`);
+    if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(`${value} is too long (at most 7 days: 7d)`);
+    return ms;
+  };
+}
+
 export function parseCount(min: number, max: number) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not a whole number`);
