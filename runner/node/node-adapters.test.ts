@@ -66,9 +66,13 @@ describe.runIf(linux)('NodeProcessHost', () => {
     await expect(
       host.spawnDetached({ command: '/nonexistent/agent', args: [], cwd: dir, env: {} }),
     ).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(
-      host.spawnDetached({ command: process.execPath, args: [], cwd: join(dir, 'gone'), env: {} }),
-    ).rejects.toBeInstanceOf(HostError);
+    // A missing directory is named as the directory, not as the command's ENOENT.
+    const missing = host.spawnDetached({ command: process.execPath, args: [], cwd: join(dir, 'gone'), env: {} });
+    await expect(missing).rejects.toBeInstanceOf(HostError);
+    await expect(missing).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/working directory .*gone does not exist/),
+    });
   });
 
   it('finds a tree by its marker and kills all of it: setsid and double-fork escapees, SIGTERM-ignorers', async () => {

@@ -9,6 +9,7 @@ import {
   type Signal,
 } from '../ports.ts';
 import { listPids, readEnviron, readStat, type MarkedProcess } from './proc.ts';
+import { statSync } from 'node:fs';
 
 export interface NodeProcessHostOptions {
   /** Added to every child's environment on top of the runner's own (e.g. the harness's run marker). */
@@ -23,6 +24,12 @@ export class NodeProcessHost implements ProcessHost {
 
   spawnDetached(spec: Parameters<ProcessHost['spawnDetached']>[0]): Promise<ProcessRef> {
     return new Promise((resolve, reject) => {
+      // Node reports a missing working directory as the command's ENOENT ("spawn hapi ENOENT"),
+      // which blames the agent: name the directory instead.
+      if (!isDirectory(spec.cwd)) {
+        reject(new HostError('ENOENT', `the working directory ${spec.cwd} does not exist (or is not a directory)`));
+        return;
+      }
       let child: ChildProcess;
       try {
         child = spawn(spec.command, [...spec.args], {
@@ -122,5 +129,13 @@ function kill(target: number, signal: Signal): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
