@@ -130,6 +130,19 @@ describe('runner-chaos simulate', () => {
     }
   });
 
+  it("says when the seed incident does not show a known-bad runner's bug, and names the command that does", async () => {
+    const shown = await run('simulate', '--runner', 'no-dedupe', '--no-timeline');
+    expect(shown.code).toBe(1);
+    const hint =
+      /note: no-dedupe breaks A3, which this scenario does not exercise; its recorded counterexample does: pnpm simulate --runner no-dedupe --scenario (\S+)/.exec(
+        shown.stdout,
+      );
+    expect(hint, shown.stdout).not.toBeNull();
+    expect(await run('simulate', '--runner', 'no-dedupe', '--scenario', hint![1]!, '--no-timeline')).toMatchObject({
+      code: 0,
+    });
+  });
+
   it('names what is wrong in a bad scenario file or runner module', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
     try {

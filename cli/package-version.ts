@@ -1,18 +1,35 @@
-// The version of the installed runner-chaos package, for `--version`: read from the package's own
-// package.json, found upwards from here (cli/ in a checkout, dist/cli/ in the built package).
+// Where this runner-chaos package is (cli/ in a checkout, dist/cli/ in the built package), found
+// upwards from here: its version for `--version`, and the files it ships (recorded
+// counterexamples) for hints that name them.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export function packageVersion(): string {
+let root: { dir: string; version: string } | null | undefined;
+
+function packageRoot(): { dir: string; version: string } | null {
+  if (root !== undefined) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < 4; level++) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown; version?: unknown };
-      if (parsed.name === 'runner-chaos' && typeof parsed.version === 'string') return parsed.version;
+      if (parsed.name === 'runner-chaos' && typeof parsed.version === 'string')
+        return (root = { dir, version: parsed.version });
     }
     dir = dirname(dir);
   }
-  return 'unknown (no runner-chaos package.json above the code)';
+  return (root = null);
+}
+
+export function packageVersion(): string {
+  return packageRoot()?.version ?? 'unknown (no runner-chaos package.json above the code)';
+}
+
+/** The absolute path of a file the package ships, if it is there. */
+export function packageFile(relative: string): string | undefined {
+  const dir = packageRoot()?.dir;
+  if (dir === undefined) return undefined;
+  const path = join(dir, relative);
+  return existsSync(path) ? path : undefined;
 }

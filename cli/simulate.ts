@@ -14,6 +14,8 @@ import { runReal, type RealRunResult } from '../simulator/real/real-world.ts';
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;
 import { UsageError } from './usage-error.ts';
+import { packageFile } from './package-version.ts';
+import { cliCommand } from '../properties/check.ts';
 
 export interface SimulateOptions {
   resumes?: number;
@@ -140,6 +142,19 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     }
   }
   sections.push(`\n${renderVerdictTable(results)}`);
+  // A known-bad runner whose bug this scenario does not exercise: say so, and which command shows it.
+  for (const r of results) {
+    if (r.verdict === 'as-declared' || r.declared.length === 0) continue;
+    const recorded = r.declared
+      .map((id) => packageFile(`fixtures/scenarios/counterexamples/${r.runner}-${id}.json`))
+      .find((f) => f !== undefined);
+    sections.push(
+      `note: ${r.runner} breaks ${r.declared.join(' ')}, which this scenario does not exercise` +
+        (recorded !== undefined
+          ? `; its recorded counterexample does: ${cliCommand('simulate')} --runner ${r.runner} --scenario ${recorded}`
+          : ''),
+    );
+  }
   for (const e of harnessErrors) sections.push(`harness error: ${e}`);
   const summary =
     exitCode === 2

@@ -197,6 +197,17 @@ async function explain(
 }
 
 /**
+ * How to run a runner-chaos command where it is printed: `npx runner-chaos <command>` where the
+ * package is installed, `pnpm <command>` (the package script) in this repository.
+ */
+export function cliCommand(command: 'simulate' | 'check'): string {
+  const installed = fileURLToPath(import.meta.url)
+    .split(sep)
+    .includes('node_modules');
+  return installed ? `npx runner-chaos ${command}` : `pnpm ${command}`;
+}
+
+/**
  * One line that replays the failure where it is printed. From the command line, the command (as
  * `npx runner-chaos …` where the package is installed, `pnpm …` in this repository) with the
  * runner as it was named: a bundled name or a module path. From the Node API or vitest, where no
@@ -212,18 +223,13 @@ export function replayLine(
   if (runnerRef === undefined) {
     return `pass { seed: ${seed}, path: ${JSON.stringify(path)}, invariants: [${JSON.stringify(invariant)}] } to runnerProperties() or checkRunner()`;
   }
-  const installed = fileURLToPath(import.meta.url)
-    .split(sep)
-    .includes('node_modules');
-  const cli = (command: 'simulate' | 'check'): string =>
-    installed ? `npx runner-chaos ${command}` : `pnpm ${command}`;
   // A module path must still read as a path (`./x.ts`, not `x.ts`, which reads as a bundled name).
   const ref =
     /[/\\.]/.test(runnerRef) && !isAbsolute(runnerRef) && !runnerRef.startsWith('.') ? `./${runnerRef}` : runnerRef;
   const quote = (text: string): string => (/^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
   return scenarioFile !== undefined
-    ? `${cli('simulate')} --runner ${quote(ref)} --scenario ${quote(scenarioFile)}`
-    : `${cli('check')} --runner ${quote(ref)} --invariant ${invariant} --seed ${seed} --path ${quote(path)}`;
+    ? `${cliCommand('simulate')} --runner ${quote(ref)} --scenario ${quote(scenarioFile)}`
+    : `${cliCommand('check')} --runner ${quote(ref)} --invariant ${invariant} --seed ${seed} --path ${quote(path)}`;
 }
 
 function safeName(name: string): string {
