@@ -169,8 +169,8 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     const result = await runRealCommand(command, HAPI_PROFILE, seed(), options, 'reference-daemon');
     expect(result.violations).toEqual([]);
     expect(result.harnessErrors).toEqual([]);
-    // Each of the four spawns timed out, naming its child; every child was found through /proc
-    // and had its agent up before the timeout (else a harness error above).
+    // Each of the four spawns timed out, naming a child; every child was found through /proc and
+    // had its agent up before the timeout (else a harness error above).
     const timedOut = result.trace.flatMap((e) =>
       e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error'
         ? [e.answer.result.pid]
@@ -178,7 +178,10 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 90_000 }, () =>
     );
     expect(timedOut).toHaveLength(4);
     const found = result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === 'wrapper' ? [e.pid] : []));
-    expect(found.sort()).toEqual([...timedOut].sort());
+    // Every child the harness found was named by an answer, and every answer named a child it
+    // found. (On a loaded machine a resume can come while the previous child of its session is
+    // still dying: the runner then answers it for that child, so two answers may name one pid.)
+    expect(new Set(found)).toEqual(new Set(timedOut));
     noneLeft();
     // SIGKILLed (with its process group) while one child boots and another is a session, then
     // started again over its state directory: nothing leaks, every request is answered.
