@@ -66,7 +66,8 @@ export interface BlackBoxWorld {
   readonly processes: RunProcesses;
   instance(): RunnerInstance | undefined;
   sandbox(): Sandbox | undefined;
-  pidSpace(): PidSpace;
+  /** PIDs as the runner sees them, as this machine knows them (`processes`: a scan just made). */
+  pidSpace(processes?: readonly { pid: number }[]): PidSpace;
   knownChildren(): ChildRecord<RealRoot>[];
   now(): number;
   record(event: TraceEvent): void;
@@ -256,7 +257,9 @@ export class BlackBoxLauncher {
   discoverChildren(): void {
     const claims = new Map<number, number>();
     const claimDir = join(this.world.dir, 'agent', 'claims');
-    const space = this.world.pidSpace();
+    // One /proc scan per pass: the run's processes, and from them the sandbox's PID translation.
+    const all = this.world.processes.all();
+    const space = this.world.pidSpace(all);
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
       if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
       try {
@@ -268,7 +271,7 @@ export class BlackBoxLauncher {
         // being written
       }
     }
-    for (const p of this.world.processes.all()) {
+    for (const p of all) {
       const index = claims.get(p.pid);
       if (index === undefined || this.world.children[index] !== undefined) continue;
       const cmd = readCmd(p.pid);

@@ -4,14 +4,7 @@
 // the same process (PID and start time).
 import { http, HttpResponse } from 'msw';
 import { readStat } from '../../runner/node/proc.ts';
-import {
-  activeRows,
-  createHubHandlers,
-  createHubState,
-  type HubFault,
-  type HubRow,
-  type HubState,
-} from '../hub/hub-handlers.ts';
+import { activeRows, createHubHandlers, createHubState, type HubRow, type HubState } from '../hub/hub-handlers.ts';
 import { serveHandlers, type ServedHandlers } from '../hub/serve-handlers.ts';
 
 export class HarnessServer {
@@ -45,11 +38,6 @@ export class HarnessServer {
     });
     this.served = await serveHandlers([relay, ...createHubHandlers(this.hub)]);
     this.url = this.served.url;
-  }
-
-  /** Makes the hub misbehave from now on (`{kind: 'up'}` heals it). */
-  setFault(fault: HubFault): void {
-    this.hub.fault = fault;
   }
 
   /** Rows the dashboard shows as active: not archived, and their process still the one that registered. */

@@ -557,7 +557,7 @@ export class RealWorld implements World {
       processes: this.processes,
       instance: () => this.instance,
       sandbox: () => this.sandbox,
-      pidSpace: () => this.pidSpace(),
+      pidSpace: (processes) => this.pidSpace(processes),
       knownChildren: () => this.knownChildren(),
       now: () => this.now(),
       record: (event) => this.record(event),
@@ -626,8 +626,8 @@ export class RealWorld implements World {
   }
 
   /** PIDs as the runner sees them and as this machine does. */
-  private pidSpace(): PidSpace {
-    return this.sandbox?.pidSpace() ?? HOST_PIDS;
+  private pidSpace(processes?: readonly { pid: number }[]): PidSpace {
+    return this.sandbox?.pidSpace(processes) ?? HOST_PIDS;
   }
 
   /**

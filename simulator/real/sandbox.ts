@@ -59,10 +59,9 @@ export function sandboxAvailability(): { ok: true } | { ok: false; why: string }
 /** Translates PIDs between the sandbox (inside) and this machine (host). Identity without a sandbox. */
 export interface PidSpace {
   toHost(inside: number): number | undefined;
-  toInside(host: number): number | undefined;
 }
 
-export const HOST_PIDS: PidSpace = { toHost: (pid) => pid, toInside: (pid) => pid };
+export const HOST_PIDS: PidSpace = { toHost: (pid) => pid };
 
 /** The PIDs of a process in each namespace it is in, outermost first (/proc/<pid>/status NSpid). */
 export function nsPids(hostPid: number): number[] | undefined {
@@ -136,16 +135,16 @@ export class Sandbox {
       : [];
   }
 
-  /** Host and inside PIDs of the run's processes, read now. */
-  pidSpace(): PidSpace {
-    const inside = new Map<number, number>();
+  /**
+   * Host PIDs of the run's processes by their PIDs inside: from `processes` when the caller has
+   * just scanned /proc for them (one scan, not two), else read now.
+   */
+  pidSpace(processes?: readonly { pid: number }[]): PidSpace {
     const host = new Map<number, number>();
-    for (const p of findMarked(this.marker.name, this.marker.value)) {
-      const ns = nsPids(p.pid);
-      if (ns === undefined || ns.length < 2) continue; // not in the sandbox
-      inside.set(p.pid, ns.at(-1)!);
-      host.set(ns.at(-1)!, p.pid);
+    for (const p of processes ?? findMarked(this.marker.name, this.marker.value)) {
+      const inside = nsPids(p.pid)?.at(-1);
+      if (inside !== undefined && inside !== p.pid) host.set(inside, p.pid); // else: not in the sandbox
     }
-    return { toHost: (pid) => host.get(pid), toInside: (pid) => inside.get(pid) };
+    return { toHost: (pid) => host.get(pid) };
   }
 }
