@@ -49,6 +49,14 @@ export type SpawnResult =
       readonly pid?: number;
     };
 
+/**
+ * `stopped`: the session's whole process tree is verified dead (the runner killed it).
+ * `already_gone`: it was dead before this stop (it exited, or an earlier stop killed it).
+ * `still_alive`: something of the tree survived SIGKILL (D state), so the runner cannot say it
+ * is dead. A session id the runner does not know (never its own, or forgotten with a lost state
+ * file) is answered `still_alive` with a message saying it is unknown: the runner cannot prove
+ * anything is dead, so it fails closed (hapi #1308). Never `stopped` for an id it does not know.
+ */
 export type StopStatus = 'stopped' | 'already_gone' | 'still_alive';
 export interface StopResult {
   readonly status: StopStatus;
@@ -87,7 +95,7 @@ export interface Runner {
   shutdown(): Promise<void>;
 }
 
-export const INVARIANTS = ['S1', 'S2', 'S3', 'A1', 'A2', 'A3', 'L1', 'T1'] as const;
+export const INVARIANTS = ['S1', 'S2', 'S3', 'A1', 'A2', 'A3', 'L1', 'L2', 'T1'] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
 export const INVARIANT_NAMES: Readonly<Record<InvariantId, string>> = {
@@ -98,6 +106,7 @@ export const INVARIANT_NAMES: Readonly<Record<InvariantId, string>> = {
   A2: 'never signal a stranger',
   A3: 'one child per session',
   L1: 'every request answered',
+  L2: 'a stop stops',
   T1: 'truthful answers',
 };
 
@@ -109,5 +118,12 @@ export interface RunnerDefinition {
   readonly declares: readonly InvariantId[];
   /** The upstream history it models, for known-bad runners. */
   readonly models?: string;
+  /**
+   * Builds the runner. It may be async, but must resolve without virtual time passing: it may
+   * not await a port timer, and I/O with a latency (a state load, a git call) belongs in the
+   * runner's first operations (await an internal "ready" promise there), not in create().
+   * A create() that throws, hangs or resolves to something that is not a Runner is a broken
+   * adapter: the harness stops with exit 2, never a pass.
+   */
   create(ports: RunnerPorts, config: RunnerConfig): Runner | Promise<Runner>;
 }

@@ -41,6 +41,13 @@ export interface SpawnSpec {
   readonly cwd: string;
   /** Added to the runner's own environment; descendants inherit it. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The session this child resumes (the spawn request's `resumeSessionId`), or absent for a new
+   * conversation. The runner still passes it to the agent its own way (hapi: `--resume <id>` in
+   * `args`); this field is what the harness reads, never the arguments. A child spawned for a
+   * resume without it counts as a new conversation, so the spawn's success answer is untruthful.
+   */
+  readonly resumeSessionId?: string;
 }
 
 /** Why a spawn or worktree operation failed, in the OS's words (ENOENT, EACCES, EEXIST...). */
@@ -58,8 +65,10 @@ export interface ProcessHost {
   /** Starts a detached child: it leads its own process group and session. Rejects with HostError. */
   spawnDetached(spec: SpawnSpec): Promise<ProcessRef>;
   /**
-   * Calls back once when a child that *this runner process* spawned exits. Returns false when the
-   * process is not such a child (after a runner restart, old children must be polled instead).
+   * Calls back once when a child that *this runner process* spawned exits, also when it had
+   * already exited before the call (the exit is then delivered soon after, never synchronously).
+   * Returns false when the process is not such a child: after a runner restart, old children
+   * must be polled instead.
    */
   onExit(child: ProcessRef, callback: (exit: ExitInfo) => void): boolean;
   /** The generation of the process that holds `pid` now, or null when no process does. */

@@ -22,6 +22,7 @@ function naiveSpawner(
           args: request.resumeSessionId ? ['--resume', request.resumeSessionId] : [],
           cwd: request.directory,
           env: {},
+          ...(request.resumeSessionId ? { resumeSessionId: request.resumeSessionId } : {}),
         });
         const answer = await new Promise<SpawnResult>((resolve) => {
           const timer = ports.clock.setTimeout(
@@ -96,6 +97,7 @@ describe('oracle', () => {
             args: ['--resume', request.resumeSessionId ?? 'x'],
             cwd: request.directory,
             env: {},
+            resumeSessionId: request.resumeSessionId ?? 'x',
           });
         }
         return { type: 'error', reason: 'spawn-failed', message: 'no' };

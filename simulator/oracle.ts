@@ -55,6 +55,12 @@ const ANSWER_SLACK_MS = 1_000;
 export interface OracleOptions {
   /** Time allowed on top of the runner's own deadlines for an answer to arrive (default 1 s). */
   readonly answerSlackMs?: number;
+  /**
+   * The world sees which processes the runner SIGKILLed (ProcessView.sigkilledAt): the virtual
+   * world does, a black-box run does not. Without it, L2 cannot tell a polite stop from an
+   * honest one and says nothing.
+   */
+  readonly seesSignals?: boolean;
   /** How soon a spawn must answer after its child exited before its webhook (default 1 s). */
   readonly exitAnswerBoundMs?: number;
 }
@@ -97,6 +103,8 @@ export interface GroundTruthObserver {
   onWorktreeRemoved(path: string, stillInside: readonly ProcessView[], atMs: number): void;
   /** A session started from a terminal is no ghost. */
   onTerminalWebhook(sessionId: string): void;
+  /** A request was sent to the runner (before any answer): S1 judges lists against it. */
+  onRequest(request: RequestRecord): void;
   /** L1 and T1: a request was answered. */
   onAnswer(
     request: RequestRecord,
@@ -116,7 +124,18 @@ export class Oracle implements GroundTruthObserver {
   readonly counts: Counts = { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 };
   /** Sessions the runner may show: answered by a successful spawn and not stopped since. */
   private readonly granted = new Set<string>();
+  /** When a granted session was taken back by a stop's answer: a list issued before may show it. */
+  private readonly revokedAt = new Map<string, number>();
   private readonly terminal = new Set<string>();
+  /** Spawn requests not yet answered: while one is open, a reported session may be on its way. */
+  private readonly openSpawns = new Set<RequestRecord>();
+  /** When the last spawn answer came: a list issued before it may show that spawn's session. */
+  private lastSpawnAnswerAt = -Infinity;
+  /** Every answered spawn, for the reasons given in ghost messages. */
+  private readonly spawnAnswers: RequestRecord[] = [];
+  /** Ghosts already named by a list answer, so a later list does not name them again. */
+  private readonly ghostsNamed = new Set<string>();
+  private readonly seesSignals: boolean;
   readonly spawnBoundMs: number;
   readonly stopBoundMs: number;
   readonly exitAnswerBoundMs: number;
@@ -132,6 +151,7 @@ export class Oracle implements GroundTruthObserver {
     this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack;
     this.stopBoundMs = killDeadline + slack;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
+    this.seesSignals = options.seesSignals ?? false;
   }
 
   get violated(): InvariantId[] {
@@ -195,6 +215,10 @@ export class Oracle implements GroundTruthObserver {
     this.terminal.add(sessionId);
   }
 
+  onRequest(request: RequestRecord): void {
+    if (request.op === 'spawn') this.openSpawns.add(request);
+  }
+
   // ---- answers -----------------------------------------------------------------------------
 
   /** `live` is asked for only when an answer claims a tree is gone (a scan of /proc, for real). */
@@ -205,6 +229,11 @@ export class Oracle implements GroundTruthObserver {
     live: () => readonly ProcessView[],
     atMs: number,
   ): void {
+    if (request.op === 'spawn') {
+      this.openSpawns.delete(request);
+      this.lastSpawnAnswerAt = atMs;
+      this.spawnAnswers.push(request);
+    }
     if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
     const latency = atMs - request.issuedAt;
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
@@ -250,6 +279,29 @@ export class Oracle implements GroundTruthObserver {
             `${label} answered session ${result.sessionId} for pid ${result.pid}, but ${reported}`,
             atMs,
           );
+        } else if (request.resumeKey !== undefined && owner.resumeKey !== request.resumeKey) {
+          // A resume must continue the conversation asked for, or fail: never hand over another.
+          const what =
+            owner.resumeKey === undefined
+              ? 'a new conversation (the runner did not pass resumeSessionId to spawnDetached)'
+              : `a resume of ${owner.resumeKey}`;
+          this.report(
+            'T1',
+            `${label} asked to resume ${request.resumeKey}, but answered session ${result.sessionId} of child #${owner.index}, ${what}`,
+            atMs,
+          );
+        } else if (request.resumeKey === undefined && owner.resumeKey !== undefined) {
+          this.report(
+            'T1',
+            `${label} asked for a new session, but answered session ${result.sessionId} of child #${owner.index}, a resume of ${owner.resumeKey}`,
+            atMs,
+          );
+        } else if (request.resumeKey === undefined && owner.spawnedAt < request.issuedAt) {
+          this.report(
+            'T1',
+            `${label} asked for a new session, but answered session ${result.sessionId} of child #${owner.index}, started at ${formatMs(owner.spawnedAt)} before the request`,
+            atMs,
+          );
         } else {
           this.granted.add(result.sessionId);
         }
@@ -268,6 +320,20 @@ export class Oracle implements GroundTruthObserver {
         this.report('L1', `${label} took ${latency} ms, over the bound of ${this.stopBoundMs} ms`, atMs);
       const sessionId = request.sessionId ?? '';
       const status = answer.result.status;
+      if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId)) {
+        // L2: giving up is honest only for what really survived SIGKILL.
+        const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
+        const spared = live().filter(
+          (p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex) && p.sigkilledAt === undefined,
+        );
+        if (spared.length > 0) {
+          this.report(
+            'L2',
+            `${label} for ${sessionId} answered "still_alive", but ${spared.map(describeProcess).join(', ')} never got SIGKILL: a stop must escalate to SIGKILL before it gives up`,
+            atMs,
+          );
+        }
+      }
       if (status === 'stopped' || status === 'already_gone') {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
         const alive =
@@ -279,9 +345,64 @@ export class Oracle implements GroundTruthObserver {
             atMs,
           );
         }
-        this.granted.delete(sessionId);
+        if (this.granted.delete(sessionId)) this.revokedAt.set(sessionId, atMs);
       }
+      return;
     }
+    if (answer.op === 'list') this.judgeList(request, answer.result, children, atMs);
+  }
+
+  /**
+   * S1 at every list answer, not only the last: a listed session must be granted, started from
+   * a terminal, or on its way (its child reported it while a spawn is still open). A session
+   * granted or revoked while the list was being answered may be shown either way.
+   */
+  private judgeList(
+    request: RequestRecord,
+    listed: readonly { readonly sessionId: string }[],
+    children: readonly ChildRecord[],
+    atMs: number,
+  ): void {
+    for (const { sessionId } of listed) {
+      if (this.granted.has(sessionId) || this.terminal.has(sessionId) || this.ghostsNamed.has(sessionId)) continue;
+      if ((this.revokedAt.get(sessionId) ?? -Infinity) >= request.issuedAt) continue;
+      const reporter = children.find((c) => c.sessionId === sessionId && c.webhookAt !== undefined);
+      const spawnStillOpen = this.openSpawns.size > 0 || this.lastSpawnAnswerAt >= request.issuedAt;
+      if (reporter !== undefined && spawnStillOpen) continue;
+      this.ghostsNamed.add(sessionId);
+      this.report(
+        'S1',
+        `ghost session ${sessionId}: listed by the runner in its answer to list request #${request.id} (issued ${formatMs(request.issuedAt)}), ${this.ghostReason(sessionId, children)}`,
+        atMs,
+      );
+    }
+  }
+
+  /** Why a shown session is a ghost, from what the spawns and stops answered. */
+  private ghostReason(sessionId: string, children: readonly ChildRecord[]): string {
+    const revoked = this.revokedAt.get(sessionId);
+    if (revoked !== undefined) return `though a stop answered for it at ${formatMs(revoked)}`;
+    const child = children.find((c) => c.sessionId === sessionId && c.reportedAt !== undefined);
+    if (child === undefined) return 'though no child of the runner reported it and nobody started it from a terminal';
+    const answers = this.spawnAnswers.filter((r) => r.child === child);
+    if (answers.length === 0) {
+      const successes = this.spawnAnswers.filter(
+        (r) => r.answer !== undefined && 'result' in r.answer && r.answer.op === 'spawn' && r.answer.result.type === 'success',
+      ).length;
+      return `though child #${child.index} reported it, no spawn answered with it${successes > 0 ? ` (${successes} spawn(s) answered success with other sessions)` : ''}`;
+    }
+    return `though its spawn ${answers
+      .map((r) => {
+        const a = r.answer;
+        const what =
+          a === undefined || !('result' in a)
+            ? `got no answer (${a !== undefined && 'failure' in a ? a.failure : 'none'})`
+            : a.op === 'spawn' && a.result.type === 'error'
+              ? `answered error (${a.result.reason})`
+              : 'answered';
+        return `request #${r.id} ${what} at ${formatMs(r.answeredAt ?? 0)}`;
+      })
+      .join(', ')}`;
   }
 
   // ---- quiescence --------------------------------------------------------------------------
@@ -306,22 +427,13 @@ export class Oracle implements GroundTruthObserver {
     for (const id of listed) if (!allowed(id)) ghosts.add(id);
     for (const id of world.hubActive) if (!allowed(id)) ghosts.add(id);
     for (const id of [...ghosts].sort()) {
-      const where = [
-        listed.has(id) ? 'listed by the runner' : '',
-        world.hubActive.includes(id) ? 'active on the hub' : '',
-      ]
+      const onHub = world.hubActive.includes(id);
+      // A ghost a list answer already named is named again only for what the list did not show.
+      if (this.ghostsNamed.has(id) && !onHub) continue;
+      const where = [listed.has(id) ? 'listed by the runner' : '', onHub ? 'active on the hub' : '']
         .filter(Boolean)
         .join(' and ');
-      const child = world.children.find((c) => c.sessionId === id);
-      const request = child && world.requests.find((r) => r.child === child);
-      const why =
-        request?.answer &&
-        'result' in request.answer &&
-        request.answer.op === 'spawn' &&
-        request.answer.result.type === 'error'
-          ? `, though its spawn answered error (${request.answer.result.reason}) at ${formatMs(request.answeredAt ?? 0)}`
-          : ', though no spawn answered it and nobody started it from a terminal';
-      this.report('S1', `ghost session ${id}: ${where}${why}`, at);
+      this.report('S1', `ghost session ${id}: ${where}, ${this.ghostReason(id, world.children)}`, at);
     }
     this.counts.ghostSessions = ghosts.size;
 

@@ -14,6 +14,11 @@ export interface ProcessView {
   readonly exitedAt?: number;
   /** The runner signalled it: its death is then the runner's doing. */
   readonly signalledByRunner?: boolean;
+  /**
+   * When the runner first sent it SIGKILL, where the world can see signals (absent in a
+   * black-box run): a process alive after that survived SIGKILL.
+   */
+  readonly sigkilledAt?: number;
 }
 
 export interface ChildRecord<P extends ProcessView = ProcessView> {
@@ -21,7 +26,10 @@ export interface ChildRecord<P extends ProcessView = ProcessView> {
   readonly index: number;
   readonly root: P;
   readonly plan: AgentPlan;
-  /** The session the spawn asked to resume (its --resume argument), if any. */
+  /**
+   * The session this child resumes, as the runner told the port (SpawnSpec.resumeSessionId);
+   * in a black-box run, as read from the child's command line. Absent: a new conversation.
+   */
   readonly resumeKey?: string;
   /** The session id this child's agent reports (on the hub and in its webhook). */
   readonly sessionId: string;

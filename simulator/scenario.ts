@@ -10,11 +10,20 @@ const Millis = z
   .nonnegative()
   .max(30 * 24 * 3_600_000);
 
+/**
+ * How long a process takes to die once SIGKILLed: a number of ms, or `never` for a process
+ * stuck in uninterruptible sleep (D state) for good. Absent: the world's `latency.sigkillDeath`.
+ */
+export const SigkillDeathSchema = z.union([Millis, z.literal('never')]);
+export type SigkillDeath = z.infer<typeof SigkillDeathSchema>;
+
 export interface DescendantPlan {
   /** none: stays in the wrapper's group; own-group: setpgid; setsid: new session; double-fork: daemonises (re-parented to init, new session). */
   escape?: 'none' | 'own-group' | 'setsid' | 'double-fork' | undefined;
   ignoresSigterm?: boolean | undefined;
   dieDelayMs?: number | undefined;
+  /** D state: survives SIGKILL this long (or for ever). */
+  sigkillDeath?: SigkillDeath | undefined;
   children?: DescendantPlan[] | undefined;
 }
 
@@ -23,6 +32,7 @@ export const DescendantPlanSchema: z.ZodType<DescendantPlan, DescendantPlan> = z
     escape: z.enum(['none', 'own-group', 'setsid', 'double-fork']).optional(),
     ignoresSigterm: z.boolean().optional(),
     dieDelayMs: Millis.optional(),
+    sigkillDeath: SigkillDeathSchema.optional(),
     children: z.array(DescendantPlanSchema).max(16).optional(),
   }),
 );
@@ -43,6 +53,8 @@ export const AgentOverridesSchema = z.strictObject({
   ignoresSigterm: z.boolean().optional(),
   /** How long the wrapper takes to die after SIGTERM. */
   dieDelayMs: Millis.optional(),
+  /** D state: the wrapper survives SIGKILL this long (or for ever); absent, the world's latency. */
+  sigkillDeath: SigkillDeathSchema.optional(),
   /** The agent's descendants; the default is one grandchild, the real agent under its wrapper. */
   tree: z.array(DescendantPlanSchema).max(16).optional(),
 });
@@ -59,7 +71,7 @@ export const AGENT_DEFAULTS = {
   tree: [{}] as DescendantPlan[],
 };
 
-export type AgentPlan = typeof AGENT_DEFAULTS & { exitAfterMs?: number };
+export type AgentPlan = typeof AGENT_DEFAULTS & { exitAfterMs?: number; sigkillDeath?: SigkillDeath };
 
 function withAgentDefaults(...layers: ReadonlyArray<AgentOverrides | null | undefined>): AgentPlan {
   let plan: AgentPlan = { ...AGENT_DEFAULTS };
@@ -120,6 +132,40 @@ export const GitFaultSchema = z.strictObject({
 });
 export type GitFault = z.output<typeof GitFaultSchema>;
 
+/**
+ * A virtual latency: exactly `ms`, or drawn per operation, uniformly and inclusively, from
+ * [min, max] by the world's seeded latency stream (so equal latencies, and every order of
+ * completion, come up).
+ */
+export const LatencySchema = z.union([
+  Millis,
+  z
+    .strictObject({ min: Millis, max: Millis })
+    .refine((range) => range.min <= range.max, 'latency range: min must not exceed max'),
+]);
+export type Latency = z.infer<typeof LatencySchema>;
+
+/**
+ * How long the I/O behind each port takes. An operation left out of `stateSave`, `stateLoad`
+ * and `spawn` completes within the step that started it, without yielding to the world (the
+ * behaviour before latencies were drawn); given a latency, even 0, it completes as a world
+ * event of its own, so other requests, timers and exits can run while the runner awaits it.
+ */
+export const LatencyTableSchema = z.strictObject({
+  /** StateStore.save: the write lands (and survives a crash) only when it completes. */
+  stateSave: LatencySchema.optional(),
+  stateLoad: LatencySchema.optional(),
+  /** ProcessHost.spawnDetached: the child exists from the call; the promise resolves later. */
+  spawn: LatencySchema.optional(),
+  /** From a child's exit to the runner's onExit callback. */
+  exitNotice: LatencySchema.default(0),
+  /** From SIGKILL to death, for processes whose plan does not say (D state is the plan's). */
+  sigkillDeath: LatencySchema.default(1),
+  /** WorktreeHost.list. */
+  gitList: LatencySchema.default(5),
+});
+export type LatencyTable = z.output<typeof LatencyTableSchema>;
+
 export const WorldSchema = z.strictObject({
   /** The kernel's pid_max: PIDs wrap round at it (DESIGN.md §7: 32768 here). */
   pidMax: z.number().int().min(400).max(4_194_304).default(32_768),
@@ -131,10 +177,12 @@ export const WorldSchema = z.strictObject({
   shuffleTies: z.boolean().default(false),
   gitFaults: z.array(GitFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
-  gitLatencyMs: Millis.default(30),
+  gitLatencyMs: LatencySchema.default(30),
   /** The hub: how long it takes to answer, and whether it is down (archive calls fail, agents cannot register). */
-  hubLatencyMs: Millis.default(5),
+  hubLatencyMs: LatencySchema.default(5),
   hubDown: z.boolean().default(false),
+  /** The other ports' I/O latencies (see LatencyTableSchema). */
+  latency: LatencyTableSchema.default(() => LatencyTableSchema.parse({})),
 });
 
 export const ScenarioSchema = z.strictObject({

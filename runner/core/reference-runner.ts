@@ -150,6 +150,7 @@ export class ReferenceRunner implements Runner {
         command: this.config.agentCommand,
         args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
         cwd,
+        ...(key !== undefined ? { resumeSessionId: key } : {}),
         env: {
           [SPAWN_MARKER_ENV]: marker,
           [SPAWN_TOKEN_ENV]: token,

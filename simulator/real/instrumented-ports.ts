@@ -67,8 +67,8 @@ export function instrumentedPorts(
     spawnDetached: (spec) => {
       if (!life.alive) return new Promise(() => {});
       const index = world.children.length;
-      const resumeAt = spec.args.indexOf('--resume');
-      const resumeKey = resumeAt >= 0 ? spec.args[resumeAt + 1] : undefined;
+      // What the runner told the port, never parsed from its arguments.
+      const resumeKey = spec.resumeSessionId;
       const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
       const child: ChildRecord<RealRoot> = {
         index,

@@ -53,6 +53,7 @@ function forkTree(env: AgentEnvironment, parent: VProcess, plans: readonly Desce
       ...(parent.spawnIndex !== undefined ? { spawnIndex: parent.spawnIndex } : {}),
       ignoresSigterm: plan.ignoresSigterm ?? false,
       dieDelayMs: plan.dieDelayMs ?? 5,
+      sigkillDeath: plan.sigkillDeath,
     };
     let child: VProcess;
     switch (plan.escape ?? 'none') {

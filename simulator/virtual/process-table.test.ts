@@ -9,6 +9,7 @@ function makeTable(pidMax = 32_768) {
   const table = new ProcessTable(pidMax, {
     now: () => now,
     later: (delay, run) => agenda.push({ at: now + delay, run }),
+    sigkillDeathMs: () => 1,
     started: () => {},
     exited: (p) => exited.push(p),
   });

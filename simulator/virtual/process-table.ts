@@ -8,7 +8,6 @@ import { broken } from '../assert.ts';
 
 export const INIT_PID = 1;
 const FIRST_USER_PID = 100;
-const SIGKILL_DEATH_MS = 1;
 
 export interface VProcess {
   readonly pid: number;
@@ -29,6 +28,10 @@ export interface VProcess {
   signalledByRunner?: boolean;
   ignoresSigterm: boolean;
   dieDelayMs: number;
+  /** How long SIGKILL takes: absent, the world's drawn latency; `never`, D state for good. */
+  sigkillDeath?: number | 'never';
+  /** When the runner first sent it SIGKILL: a process alive after that survived SIGKILL. */
+  sigkilledAt?: number;
   /** When an exit is already scheduled, its time; a later signal can only bring it forward. */
   exitDueAt?: number;
 }
@@ -45,6 +48,7 @@ export interface SpawnOptions {
   readonly newSession?: boolean;
   readonly ignoresSigterm?: boolean;
   readonly dieDelayMs?: number;
+  readonly sigkillDeath?: number | 'never' | undefined;
   /** Take this PID if it is free (to model a PID that comes round at once). */
   readonly preferPid?: number;
 }
@@ -53,6 +57,8 @@ export interface ProcessTableHooks {
   now(): number;
   /** Runs `run` `delayMs` from now as a world event. */
   later(delayMs: number, run: () => void): void;
+  /** How long SIGKILL takes for a process whose plan does not say (drawn per signal). */
+  sigkillDeathMs(): number;
   started(process: VProcess): void;
   exited(process: VProcess): void;
 }
@@ -101,6 +107,7 @@ export class ProcessTable {
       ...(options.spawnIndex !== undefined ? { spawnIndex: options.spawnIndex } : {}),
       ignoresSigterm: options.ignoresSigterm ?? false,
       dieDelayMs: options.dieDelayMs ?? 5,
+      ...(options.sigkillDeath !== undefined ? { sigkillDeath: options.sigkillDeath } : {}),
     });
     return proc;
   }
@@ -155,8 +162,16 @@ export class ProcessTable {
 
   private deliver(target: VProcess, signal: Signal): void {
     if (target.pid === INIT_PID) return; // init ignores what it does not handle
+    // A process in D state takes no signal until it leaves the kernel; `never`: it does not.
+    if (target.sigkillDeath === 'never' && target.sigkilledAt !== undefined) return;
     if (signal === 'SIGTERM' && target.ignoresSigterm) return;
-    const delay = signal === 'SIGKILL' ? SIGKILL_DEATH_MS : target.dieDelayMs;
+    let delay = target.dieDelayMs;
+    if (signal === 'SIGKILL') {
+      target.sigkilledAt ??= this.hooks.now();
+      const killDelay = target.sigkillDeath ?? this.hooks.sigkillDeathMs();
+      if (killDelay === 'never') return;
+      delay = killDelay;
+    }
     const dueAt = this.hooks.now() + delay;
     if (target.exitDueAt !== undefined && target.exitDueAt <= dueAt) return;
     target.exitDueAt = dueAt;

@@ -5,11 +5,13 @@
 // crashed runner's promises never settle.
 import {
   HostError,
+  type ExitInfo,
   type ProcessHost,
   type ProcessInfo,
   type ProcessRef,
   type RunnerPorts,
   type Signal,
+  type SpawnSpec,
   type TimerHandle,
   type WorktreeHost,
 } from '../../runner/ports.ts';
@@ -20,8 +22,7 @@ import type { EventHandle } from './event-queue.ts';
 import type { HubModel } from './hub-model.ts';
 import type { ProcessTable, VProcess } from './process-table.ts';
 import type { WorktreeModel } from './worktree-model.ts';
-
-const GIT_LIST_LATENCY_MS = 5;
+import type { Latency } from '../scenario.ts';
 
 /** One life of a runner in the virtual world: its process, and whether it still lives. */
 export interface VirtualRunnerLife {
@@ -39,14 +40,11 @@ export interface VirtualPortsWorld {
   now(): number;
   record(event: TraceEvent): void;
   later(delayMs: number, run: () => void): EventHandle;
+  /** One operation's latency, drawn from the scenario's latency table. */
+  latency(latency: Latency): number;
   /** Calls into the runner, if its life goes on, and notes that its promises must settle. */
   intoRunner(instance: VirtualRunnerLife, call: () => void): void;
-  spawnChild(
-    instance: VirtualRunnerLife,
-    args: readonly string[],
-    cwd: string,
-    env: Readonly<Record<string, string>>,
-  ): ProcessRef;
+  spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
   loadState(): string | null;
   saveState(contents: string): void;
@@ -70,21 +68,35 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         world.intoRunner(instance, () => resolve(value));
       });
     });
+  /** An operation the scenario may leave synchronous (no latency given) or make a world event. */
+  const io = async <T>(latency: Latency | undefined, work: () => T): Promise<T> =>
+    latency === undefined ? work() : after(world.latency(latency), work);
+  const latencies = world.scenario.world.latency;
+  /** This life's children, by PID, kept after they exit so that a late onExit still hears of it. */
+  const spawned = new Map<number, VProcess>();
   const processes: ProcessHost = {
     spawnDetached: async (spec) => {
       if (!instance.alive) return new Promise(() => {});
       if (!world.worktrees.directoryExists(spec.cwd)) {
-        throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
+        return io(latencies.spawn, () => {
+          throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
+        });
       }
-      return world.spawnChild(instance, spec.args, spec.cwd, spec.env);
+      // The child exists from the call (fork happens at once); the promise resolves later.
+      const ref = world.spawnChild(instance, spec);
+      const proc = world.table.get(ref.pid);
+      if (proc !== undefined) spawned.set(ref.pid, proc);
+      return io(latencies.spawn, () => ref);
     },
     onExit: (ref, callback) => {
-      const proc = world.table.get(ref.pid);
-      if (proc === undefined || proc.generation !== ref.generation || proc.ppid !== instance.process.pid) return false;
+      const proc = spawned.get(ref.pid);
+      if (proc === undefined || proc.generation !== ref.generation) return false;
       // Node hears of a child's exit a moment after the kernel: as an event of its own.
-      world.table.onExit(proc, (exit) => {
-        world.later(0, () => world.intoRunner(instance, () => callback(exit)));
-      });
+      const notify = (exit: ExitInfo): void => {
+        world.later(world.latency(latencies.exitNotice), () => world.intoRunner(instance, () => callback(exit)));
+      };
+      if (proc.alive) world.table.onExit(proc, notify);
+      else notify(proc.exit ?? { code: null, signal: null });
       return true;
     },
     generationOf: (pid) => world.table.get(pid)?.generation ?? null,
@@ -99,7 +111,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
   };
   const worktrees: WorktreeHost = {
     add: (repo, name) =>
-      after(world.scenario.world.gitLatencyMs, () => {
+      after(world.latency(world.scenario.world.gitLatencyMs), () => {
         try {
           const path = world.worktrees.add(repo, name);
           world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
@@ -116,7 +128,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         }
       }),
     remove: (repo, path) =>
-      after(world.scenario.world.gitLatencyMs, () => {
+      after(world.latency(world.scenario.world.gitLatencyMs), () => {
         try {
           world.worktrees.remove(repo, path);
         } catch (error) {
@@ -127,7 +139,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         const inside = world.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
         world.oracle.onWorktreeRemoved(path, inside, world.now());
       }),
-    list: (repo) => after(GIT_LIST_LATENCY_MS, () => world.worktrees.list(repo)),
+    list: (repo) => after(world.latency(latencies.gitList), () => world.worktrees.list(repo)),
   };
   return {
     clock: {
@@ -152,17 +164,20 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     worktrees,
     hub: {
       archiveSession: (sessionId) =>
-        after(world.scenario.world.hubLatencyMs, () => {
+        after(world.latency(world.scenario.world.hubLatencyMs), () => {
           if (world.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
           if (world.hub.archive(sessionId)) world.record({ kind: 'hub', atMs: world.now(), op: 'archive', sessionId });
         }),
     },
     state: {
       // The runner's state file survives its crashes: it lives in the world, not the instance.
-      load: async () => world.loadState(),
-      save: async (contents) => {
-        if (instance.alive) world.saveState(contents);
-      },
+      // A write lands when it completes, and only if its runner still lives then: one in flight
+      // at a crash is lost, and writes in flight together may land in either order.
+      load: () => io(latencies.stateLoad, () => world.loadState()),
+      save: (contents) =>
+        io(latencies.stateSave, () => {
+          if (instance.alive) world.saveState(contents);
+        }),
     },
     random: { token: () => world.token() },
     logger: {

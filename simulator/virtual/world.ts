@@ -3,7 +3,7 @@
 // the oracle watch every event. No wall clock, no Math.random, no real I/O.
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
-import type { Signal } from '../../runner/ports.ts';
+import type { Signal, SpawnSpec } from '../../runner/ports.ts';
 import { agentPlanFor, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
@@ -14,6 +14,7 @@ import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
+import { Latencies } from './latency.ts';
 import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { sessionIdOf } from '../../runner/wire.mjs';
@@ -63,6 +64,7 @@ export class VirtualWorld implements World {
   private runnerTouched = false;
   /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
   private readonly entropy: Rng;
+  private readonly latencies: Latencies;
   private readonly runId: string;
 
   constructor(
@@ -72,8 +74,10 @@ export class VirtualWorld implements World {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
     this.config = resolveRunnerConfig({ ownerId: 'virtual-runner', ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
-    this.oracle = new Oracle(this.config, (v) =>
-      this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }),
+    this.oracle = new Oracle(
+      this.config,
+      (v) => this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }),
+      { seesSignals: true },
     );
     this.log = new RequestLog({
       now: () => this.time,
@@ -84,11 +88,13 @@ export class VirtualWorld implements World {
     });
     const rng = new Rng(scenario.seed);
     this.entropy = new Rng(scenario.seed ^ 0x5eed5eed);
+    this.latencies = new Latencies(scenario.seed);
     this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
     this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
     this.table = new ProcessTable(scenario.world.pidMax, {
       now: () => this.time,
       later: (delay, run) => void this.later(delay, run),
+      sigkillDeathMs: () => this.latencies.draw(scenario.world.latency.sigkillDeath),
       started: (p) => this.onProcessStart(p),
       exited: (p) => this.onProcessExit(p),
     });
@@ -327,8 +333,9 @@ export class VirtualWorld implements World {
       now: () => this.time,
       record: (event) => this.record(event),
       later: (delayMs, run) => this.later(delayMs, run),
+      latency: (latency) => this.latencies.draw(latency),
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
-      spawnChild: (instance, args, cwd, env) => this.spawnChild(instance as RunnerInstance, args, cwd, env),
+      spawnChild: (instance, spec) => this.spawnChild(instance as RunnerInstance, spec),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
       saveState: (contents) => {
@@ -338,15 +345,11 @@ export class VirtualWorld implements World {
     };
   }
 
-  private spawnChild(
-    instance: RunnerInstance,
-    args: readonly string[],
-    cwd: string,
-    env: Readonly<Record<string, string>>,
-  ) {
+  private spawnChild(instance: RunnerInstance, spec: SpawnSpec) {
+    const { cwd, env } = spec;
     const index = this.children.length;
-    const resumeAt = args.indexOf('--resume');
-    const resumeKey = resumeAt >= 0 ? args[resumeAt + 1] : undefined;
+    // The session the child resumes is what the runner told the port, never parsed from argv.
+    const resumeKey = spec.resumeSessionId;
     const plan = agentPlanFor(this.scenario, index);
     const root = this.table.spawn({
       parent: instance.process,
@@ -357,6 +360,7 @@ export class VirtualWorld implements World {
       newSession: true,
       ignoresSigterm: plan.ignoresSigterm,
       dieDelayMs: plan.dieDelayMs,
+      sigkillDeath: plan.sigkillDeath,
     });
     const child: ChildRecord<VProcess> = {
       index,
