@@ -1,5 +1,5 @@
 // Progress of a long check on stderr: on a terminal, one line rewritten in place (scenarios done,
-// rate, time left); elsewhere (CI logs), a plain line per invariant finished and every 10 s.
+// rate, time left); elsewhere (CI logs), a plain line per search finished and every 10 s.
 import type { CheckOptions } from '../properties/check.ts';
 
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): NonNullable<CheckOptions['onRun']> {
@@ -8,8 +8,9 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): N
   let started = performance.now();
   let lastDraw = 0;
   let lastLine = 0;
-  return ({ invariant: current, run, of }) => {
+  return ({ judging, run, of }) => {
     const now = performance.now();
+    const current = `judging ${judging.join(' ')}`;
     if (current !== invariant) {
       if (invariant !== '' && tty) stream.write('\n');
       invariant = current;

@@ -7,9 +7,55 @@
 // towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
 import fc from 'fast-check';
 import type { z } from 'zod';
-import type { DescendantPlan, GitFaultSchema, ScenarioInput, Step, AgentOverrides } from '../simulator/scenario.ts';
+import type {
+  DescendantPlan,
+  GitFaultSchema,
+  ScenarioInput,
+  Step,
+  AgentOverrides,
+  Latency,
+  LatencyTableSchema,
+  SigkillDeath,
+} from '../simulator/scenario.ts';
 
 type GitFaultInput = z.input<typeof GitFaultSchema>;
+type LatencyTableInput = z.input<typeof LatencyTableSchema>;
+
+/**
+ * A port operation's latency: often exactly equal for every call (0, 1 or 5 ms, so completions
+ * tie and their order is what is tested), sometimes fixed anywhere up to seconds, sometimes
+ * drawn per call from a range (so calls in flight together complete in any order).
+ */
+export const latencyArb: fc.Arbitrary<Latency> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(0, 1, 5) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 3_000 }) },
+  { weight: 2, arbitrary: fc.record({ min: fc.constant(0), max: fc.integer({ min: 0, max: 50 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ min: fc.integer({ min: 0, max: 1_000 }), max: fc.integer({ min: 1_000, max: 5_000 }) }),
+  },
+);
+
+/** Every port's latency at once; the swarm decides whether the scenario gets them. */
+const latencyTableArb: fc.Arbitrary<LatencyTableInput & { git: Latency; hub: Latency }> = fc.record({
+  stateSave: latencyArb,
+  stateLoad: latencyArb,
+  spawn: latencyArb,
+  exitNotice: latencyArb,
+  sigkillDeath: latencyArb,
+  gitList: latencyArb,
+  git: latencyArb,
+  hub: latencyArb,
+});
+
+/** D state: a process that survives SIGKILL for a while (up to a minute), or for ever. */
+const sigkillDeathArb: fc.Arbitrary<SigkillDeath> = fc.oneof(
+  fc.integer({ min: 0, max: 60_000 }),
+  fc.constant('never' as const),
+);
+
+/** Worktree names as users type them: shared by sessions, long, or holding `/` and `..`. */
+const worktreeNameArb = fc.constantFrom('main', 'feature-x', 'feature/x', '../escape', 'a'.repeat(100), '.');
 
 export const FAULT_KINDS = [
   'resumes',
@@ -30,6 +76,8 @@ export const FAULT_KINDS = [
   'restarts',
   'shutdowns',
   'shuffledTies',
+  'slowIo',
+  'unkillables',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Swarm = Readonly<Record<FaultKind, boolean>>;
@@ -65,6 +113,7 @@ const nodeFields = {
   escape: fc.constantFrom('none' as const, 'own-group' as const, 'setsid' as const, 'double-fork' as const),
   ignoresSigterm: fc.boolean(),
   dieDelayMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 5_000 })),
+  sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 4 }),
 };
 /** A descendant with up to two levels below it: trees are bounded, so generation always ends. */
 const descendantArb: fc.Arbitrary<DescendantPlan> = fc.record({
@@ -86,6 +135,7 @@ export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
     exitCode: fc.integer({ min: 0, max: 255 }),
     ignoresSigterm: fc.boolean(),
     dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
+    sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 2 }),
     tree: fc.array(descendantArb, { maxLength: 2 }),
   });
 }
@@ -107,7 +157,12 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
       weight: 5,
       arbitrary: one(
         fc.record(
-          { op: fc.constant('spawn' as const), resume: fc.constantFrom('conv-a', 'conv-b'), worktree: fc.boolean() },
+          {
+            op: fc.constant('spawn' as const),
+            resume: fc.constantFrom('conv-a', 'conv-b'),
+            worktree: fc.boolean(),
+            worktreeName: worktreeNameArb,
+          },
           { requiredKeys: ['op'] },
         ),
       ),
@@ -186,6 +241,7 @@ interface Draft {
   moves: Step[][];
   gitFaults: GitFaultInput[];
   hub: { latencyMs: number; down: boolean };
+  latency: LatencyTableInput & { git: Latency; hub: Latency };
 }
 
 function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): DescendantPlan[] | undefined {
@@ -195,6 +251,7 @@ function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): De
     if (swarm.escapees && node.escape !== undefined) masked.escape = node.escape;
     if (swarm.sigtermIgnorers && node.ignoresSigterm !== undefined) masked.ignoresSigterm = node.ignoresSigterm;
     if (swarm.slowDeaths && node.dieDelayMs !== undefined) masked.dieDelayMs = node.dieDelayMs;
+    if (swarm.unkillables && node.sigkillDeath !== undefined) masked.sigkillDeath = node.sigkillDeath;
     const children = maskTree(node.children, swarm);
     if (children !== undefined && children.length > 0) masked.children = children;
     return masked;
@@ -213,6 +270,7 @@ function maskAgent(agent: AgentOverrides, swarm: Swarm, timeoutMs: number): Agen
   }
   if (swarm.sigtermIgnorers && agent.ignoresSigterm !== undefined) masked.ignoresSigterm = agent.ignoresSigterm;
   if (swarm.slowDeaths && agent.dieDelayMs !== undefined) masked.dieDelayMs = agent.dieDelayMs;
+  if (swarm.unkillables && agent.sigkillDeath !== undefined) masked.sigkillDeath = agent.sigkillDeath;
   const tree = maskTree(agent.tree, swarm);
   if (tree !== undefined) masked.tree = tree;
   return masked;
@@ -234,7 +292,10 @@ function maskStep(step: Step, swarm: Swarm): Step | undefined {
   if (step.op === 'spawn') {
     const masked: Step = { op: 'spawn' };
     if (swarm.resumes && step.resume !== undefined) masked.resume = step.resume;
-    if (swarm.worktrees && step.worktree === true) masked.worktree = true;
+    if (swarm.worktrees && step.worktree === true) {
+      masked.worktree = true;
+      if (step.worktreeName !== undefined) masked.worktreeName = step.worktreeName;
+    }
     return masked;
   }
   if (!swarm[STEP_GATES[step.op]]) return undefined;
@@ -267,9 +328,19 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
       hub: fc.record({ latencyMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 60_000 })), down: fc.boolean() }),
+      latency: latencyTableArb,
     });
   const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
   return draftArb.map((draft) => toScenario(draft));
+}
+
+/** The world's latencies when I/O is slow: every port's, git's and (unless hub faults set it) the hub's. */
+function slowIo(
+  latency: Draft['latency'],
+  hubFaults: boolean,
+): { latency: LatencyTableInput; gitLatencyMs: Latency; hubLatencyMs?: Latency } {
+  const { git, hub, ...table } = latency;
+  return { latency: table, gitLatencyMs: git, ...(hubFaults ? {} : { hubLatencyMs: hub }) };
 }
 
 function toScenario(draft: Draft): ScenarioInput {
@@ -289,6 +360,7 @@ function toScenario(draft: Draft): ScenarioInput {
       shuffleTies: swarm.shuffledTies,
       gitFaults: swarm.gitFaults ? draft.gitFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
+      ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
     },
     agent: maskAgent(draft.agent, swarm, timeoutMs),
     agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, swarm, timeoutMs))),

@@ -15,7 +15,7 @@ import { judge, type VerdictKind } from '../simulator/verdict.ts';
 import { scenarioArb, type FaultKind } from './arbitraries.ts';
 
 export interface CheckOptions {
-  /** Generated scenarios per invariant (default 1000). */
+  /** Generated scenarios per search (default 1000); each is played once and judged on every invariant asked for. */
   readonly numRuns?: number;
   /** fast-check seed; with `path`, replays one exact run. */
   readonly seed?: number;
@@ -26,20 +26,24 @@ export interface CheckOptions {
   readonly maxSteps?: number;
   /** Fault kinds pinned on or off, e.g. `{ worktrees: false }` for a runner without worktrees. */
   readonly faults?: Partial<Record<FaultKind, boolean>>;
-  /** Stop looking once one invariant fails (what a CI gate wants to know first). */
+  /** Stop looking after the first counterexample (what a CI gate wants to know first). */
   readonly stopAtFirstFailure?: boolean;
   /** Where minimal counterexamples are written as scenario JSON; none written when unset. */
   readonly artifactsDir?: string;
   /** How to name the runner in replay commands: a bundled name or a module path. */
   readonly runnerRef?: string;
   /** Called after every generated scenario, for progress output. */
-  readonly onRun?: (progress: { invariant: InvariantId; run: number; of: number }) => void;
+  readonly onRun?: (progress: { judging: readonly InvariantId[]; run: number; of: number }) => void;
 }
 
 export interface Counterexample {
+  /** The invariant the search kept broken while shrinking: the first cause (CAUSE_ORDER) it broke. */
   readonly invariant: InvariantId;
+  /** Every invariant asked for that the minimal scenario breaks, causes before symptoms. */
+  readonly invariants: readonly InvariantId[];
   /** The shrunk scenario, as JSON that `simulate --scenario` and `parseScenario` accept. */
   readonly scenario: ScenarioInput;
+  /** Its violations of those invariants, causes before symptoms. */
   readonly violations: readonly Violation[];
   readonly timeline: string;
   /** fast-check's seed and path of the failing run. */
@@ -57,11 +61,12 @@ export interface Counterexample {
 export interface InvariantOutcome {
   readonly invariant: InvariantId;
   readonly held: boolean;
-  /** Scenarios run for this invariant (up to and including the first failure). */
+  /** Scenarios judged on this invariant (up to and including the first that broke it). */
   readonly runs: number;
   readonly wallMs: number;
-  /** Time from the start of this invariant's search to its first failing scenario (before shrinking). */
+  /** Time from the start of the search to its first failing scenario (before shrinking). */
   readonly msToFirstFailure?: number;
+  /** The minimal scenario that breaks it; shared by every invariant that scenario breaks. */
   readonly counterexample?: Counterexample;
   /** The harness itself failed (the runner's create() hung, the world overflowed...). */
   readonly error?: string;
@@ -73,6 +78,7 @@ export interface CheckReport {
   readonly outcomes: readonly InvariantOutcome[];
   readonly violated: readonly InvariantId[];
   readonly verdict: VerdictKind;
+  /** Scenarios played (each judged on every invariant still open). */
   readonly scenariosRun: number;
   readonly wallMs: number;
 }
@@ -81,40 +87,64 @@ export class HarnessError extends Error {
   override readonly name = 'HarnessError';
 }
 
-/** Runs one scenario and tells whether `invariant` held; harness failures throw HarnessError. */
-async function holds(runner: RunnerDefinition, input: ScenarioInput, invariant: InvariantId): Promise<boolean> {
-  let result;
+/**
+ * Causes before symptoms: a lie (T1), a request left waiting (L1) or a stop that gave up (L2)
+ * usually explains the ghost, leak or stranger signalled that follows from it, so a
+ * counterexample is shrunk keeping its first cause broken and names it first.
+ */
+export const CAUSE_ORDER: readonly InvariantId[] = ['T1', 'L1', 'L2', 'A2', 'A3', 'A1', 'S1', 'S2', 'S3'];
+
+function byCause(ids: Iterable<InvariantId>): InvariantId[] {
+  return [...new Set(ids)].sort((a, b) => CAUSE_ORDER.indexOf(a) - CAUSE_ORDER.indexOf(b));
+}
+
+/** Plays one scenario; harness failures throw HarnessError. */
+async function play(runner: RunnerDefinition, input: ScenarioInput) {
   try {
-    result = await runScenario(runner, parseScenario(input, 'generated scenario'));
+    return await runScenario(runner, parseScenario(input, 'generated scenario'));
   } catch (error) {
     throw new HarnessError(error instanceof Error ? error.message : String(error));
   }
-  return !result.violated.includes(invariant);
 }
 
-export async function checkInvariant(
+interface SearchOutcome {
+  readonly runs: number;
+  readonly wallMs: number;
+  readonly msToFirstFailure?: number;
+  readonly counterexample?: Counterexample;
+  readonly error?: string;
+}
+
+/**
+ * One fast-check search: each generated scenario is played once and judged on all of `judging`.
+ * The first failure fixes the target, its first cause; shrinking then keeps the target broken.
+ */
+async function search(
   runner: RunnerDefinition,
-  invariant: InvariantId,
-  options: CheckOptions = {},
-): Promise<InvariantOutcome> {
+  judging: readonly InvariantId[],
+  options: CheckOptions,
+): Promise<SearchOutcome> {
   const numRuns = options.numRuns ?? 1_000;
   const started = performance.now();
   let runs = 0;
   let firstFailureAt: number | undefined;
   let firstFailureRuns: number | undefined;
+  let target: InvariantId | undefined;
   const arbitrary = scenarioArb({
     maxSteps: options.maxSteps ?? 10,
     ...(options.faults !== undefined ? { faults: options.faults } : {}),
   });
   const property = fc.asyncProperty(arbitrary, async (input) => {
     runs++;
-    options.onRun?.({ invariant, run: Math.min(runs, numRuns), of: numRuns });
-    const ok = await holds(runner, input, invariant);
-    if (!ok && firstFailureAt === undefined) {
-      firstFailureAt = performance.now() - started;
-      firstFailureRuns = runs;
-    }
-    return ok;
+    options.onRun?.({ judging, run: Math.min(runs, numRuns), of: numRuns });
+    const result = await play(runner, input);
+    const broken = result.violated.filter((id) => judging.includes(id));
+    if (target !== undefined) return !broken.includes(target);
+    if (broken.length === 0) return true;
+    target = byCause(broken)[0];
+    firstFailureAt = performance.now() - started;
+    firstFailureRuns = runs;
+    return false;
   });
   const details = await fc.check(property, {
     numRuns,
@@ -122,15 +152,17 @@ export async function checkInvariant(
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
   const wallMs = performance.now() - started;
-  if (!details.failed) return { invariant, held: true, runs: details.numRuns, wallMs };
+  if (!details.failed) return { runs: details.numRuns, wallMs };
   const cause = details.errorInstance;
-  if (cause instanceof HarnessError) {
-    return { invariant, held: false, runs: firstFailureRuns ?? details.numRuns, wallMs, error: cause.message };
+  if (cause instanceof HarnessError || target === undefined) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return { runs: firstFailureRuns ?? details.numRuns, wallMs, error: message };
   }
-  const scenario = { ...details.counterexample![0], name: `${runner.name}-${invariant}` } as ScenarioInput;
+  const scenario = { ...details.counterexample![0], name: `${runner.name}-${target}` } as ScenarioInput;
   const counterexample = await explain(
     runner,
-    invariant,
+    target,
+    judging,
     scenario,
     details.seed,
     details.counterexamplePath ?? '',
@@ -138,8 +170,6 @@ export async function checkInvariant(
     options,
   );
   return {
-    invariant,
-    held: false,
     runs: firstFailureRuns ?? details.numRuns,
     wallMs,
     ...(firstFailureAt !== undefined ? { msToFirstFailure: firstFailureAt } : {}),
@@ -147,9 +177,20 @@ export async function checkInvariant(
   };
 }
 
-async function explain(
+/** One invariant's outcome: `checkRunner` asked for just that invariant. */
+export async function checkInvariant(
   runner: RunnerDefinition,
   invariant: InvariantId,
+  options: CheckOptions = {},
+): Promise<InvariantOutcome> {
+  const report = await checkRunner(runner, { ...options, invariants: [invariant] });
+  return report.outcomes.find((o) => o.invariant === invariant)!;
+}
+
+async function explain(
+  runner: RunnerDefinition,
+  target: InvariantId,
+  judging: readonly InvariantId[],
   scenario: ScenarioInput,
   seed: number,
   path: string,
@@ -158,21 +199,25 @@ async function explain(
 ): Promise<Counterexample> {
   const described: ScenarioInput = {
     ...scenario,
-    description: `minimal counterexample: runner ${runner.name} breaks ${invariant} (fast-check seed ${seed}, path ${path})`,
+    description: `minimal counterexample: runner ${runner.name} breaks ${target} (fast-check seed ${seed}, path ${path})`,
   };
   const result = await runScenario(runner, parseScenario(described));
+  const invariants = byCause(result.violated.filter((id) => judging.includes(id)));
+  if (!invariants.includes(target)) invariants.unshift(target); // (the search saw it: keep it named)
+  const violations = [...result.violations]
+    .filter((v) => invariants.includes(v.invariant))
+    .sort((a, b) => invariants.indexOf(a.invariant) - invariants.indexOf(b.invariant));
   let file: string | undefined;
   let htmlFile: string | undefined;
   if (options.artifactsDir !== undefined) {
     mkdirSync(options.artifactsDir, { recursive: true });
-    file = join(options.artifactsDir, `${safeName(runner.name)}-${invariant}.json`);
+    file = join(options.artifactsDir, `${safeName(runner.name)}-${target}.json`);
     writeFileSync(file, `${JSON.stringify(described, null, 2)}\n`);
-    htmlFile = join(options.artifactsDir, `${safeName(runner.name)}-${invariant}.html`);
-    const violations = result.violations.filter((v) => v.invariant === invariant);
+    htmlFile = join(options.artifactsDir, `${safeName(runner.name)}-${target}.html`);
     writeFileSync(
       htmlFile,
       renderHtmlTimeline({
-        title: `${runner.name} breaks ${invariant}`,
+        title: `${runner.name} breaks ${invariants.join(', ')}`,
         subtitle: described.description ?? '',
         trace: result.trace,
         violations,
@@ -181,11 +226,12 @@ async function explain(
   }
   const shown =
     file !== undefined && !relative(process.cwd(), file).startsWith('..') ? relative(process.cwd(), file) : file;
-  const replayCommand = replayLine(options.runnerRef, invariant, seed, path, shown);
+  const replayCommand = replayLine(options.runnerRef, target, seed, path, shown);
   return {
-    invariant,
+    invariant: target,
+    invariants,
     scenario: described,
-    violations: result.violations.filter((v) => v.invariant === invariant),
+    violations,
     timeline: renderTimeline(result.trace),
     seed,
     path,
@@ -236,17 +282,46 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-/** Every property against one runner; a known-bad runner's declared invariants are tried first. */
+/**
+ * Every property against one runner. Each generated scenario is played once and judged on every
+ * invariant still open; a counterexample settles every invariant it breaks, and the search goes
+ * on for the rest (unless `stopAtFirstFailure`), so a report names each broken invariant with a
+ * minimal scenario and each held one with the scenarios it held over.
+ */
 export async function checkRunner(runner: RunnerDefinition, options: CheckOptions = {}): Promise<CheckReport> {
   const started = performance.now();
-  const wanted = options.invariants ?? INVARIANTS;
-  const order = [...wanted].sort((a, b) => Number(!runner.declares.includes(a)) - Number(!runner.declares.includes(b)));
+  let open = byCause(options.invariants ?? INVARIANTS);
   const outcomes: InvariantOutcome[] = [];
-  for (const invariant of order) {
-    const outcome = await checkInvariant(runner, invariant, options);
-    outcomes.push(outcome);
-    if (!outcome.held && options.stopAtFirstFailure === true) break;
+  let scenariosRun = 0;
+  let judgedOn = 0;
+  // Each search settles at least one invariant, so this ends within |invariants| searches.
+  for (let searches = 0; open.length > 0 && searches <= INVARIANTS.length; searches++) {
+    const found = await search(runner, open, options);
+    scenariosRun += found.runs;
+    judgedOn += found.runs;
+    const timing = {
+      wallMs: found.wallMs,
+      ...(found.msToFirstFailure !== undefined ? { msToFirstFailure: found.msToFirstFailure } : {}),
+    };
+    if (found.error !== undefined) {
+      for (const invariant of open)
+        outcomes.push({ invariant, held: false, runs: judgedOn, ...timing, error: found.error });
+      open = [];
+      break;
+    }
+    const c = found.counterexample;
+    if (c === undefined) {
+      for (const invariant of open) outcomes.push({ invariant, held: true, runs: judgedOn, ...timing });
+      open = [];
+      break;
+    }
+    const settled = c.invariants.filter((id) => open.includes(id));
+    for (const invariant of settled)
+      outcomes.push({ invariant, held: false, runs: judgedOn, ...timing, counterexample: c });
+    open = open.filter((id) => !settled.includes(id));
+    if (options.stopAtFirstFailure === true || options.path !== undefined) break;
   }
+  outcomes.sort((a, b) => CAUSE_ORDER.indexOf(a.invariant) - CAUSE_ORDER.indexOf(b.invariant));
   const violated = outcomes.filter((o) => !o.held && o.error === undefined).map((o) => o.invariant);
   return {
     runner: runner.name,
@@ -254,7 +329,7 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
     outcomes,
     violated,
     verdict: outcomes.some((o) => o.error !== undefined) ? 'unexpected' : judge(runner.declares, violated),
-    scenariosRun: outcomes.reduce((n, o) => n + o.runs, 0),
+    scenariosRun,
     wallMs: performance.now() - started,
   };
 }
@@ -262,7 +337,7 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
 /** The human-readable failure report: what broke, the timeline, and how to replay it. */
 export function formatCounterexample(runner: string, c: Counterexample): string {
   return [
-    `runner ${runner} breaks ${c.invariant}:`,
+    `runner ${runner} breaks ${c.invariants.join(', ')}${c.invariants.length > 1 ? ` (first cause: ${c.invariant})` : ''}:`,
     ...c.violations.map((v) => `  ${v.message}`),
     '',
     `minimal scenario (${c.scenario.steps.length} steps after ${c.shrinks} shrinks):`,

@@ -5,7 +5,7 @@
 //   runnerProperties(myRunner, { numRuns: 500 });
 import { describe, it } from 'vitest';
 import { INVARIANT_NAMES, INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
-import { checkInvariant, formatCounterexample, type CheckOptions } from './check.ts';
+import { checkRunner, formatCounterexample, type CheckOptions, type CheckReport } from './check.ts';
 
 export interface RunnerPropertiesOptions extends CheckOptions {
   /** vitest timeout per invariant, in ms (default 120 000). */
@@ -13,17 +13,22 @@ export interface RunnerPropertiesOptions extends CheckOptions {
 }
 
 /**
- * Declares one vitest test per invariant. A runner that declares invariants (a known-bad one)
- * gets a test per declared invariant that passes when the suite catches it breaking it.
+ * Declares one vitest test per invariant. The scenarios are generated and played once, judged on
+ * every invariant, by whichever test runs first; the others read the same report. A runner that
+ * declares invariants (a known-bad one) gets a test per declared invariant that passes when the
+ * suite catches it breaking it.
  */
 export function runnerProperties(runner: RunnerDefinition, options: RunnerPropertiesOptions = {}): void {
   const invariants = options.invariants ?? INVARIANTS;
+  let report: Promise<CheckReport> | undefined;
+  const shared = (): Promise<CheckReport> => (report ??= checkRunner(runner, { ...options, invariants }));
   describe(`runner-chaos properties: ${runner.name}`, () => {
     for (const invariant of invariants) {
       const expectBroken = runner.declares.includes(invariant);
       const title = `${invariant} ${INVARIANT_NAMES[invariant]}${expectBroken ? ' (declared broken: must be caught)' : ''}`;
       it(title, { timeout: options.testTimeoutMs ?? 120_000 }, async () => {
-        const outcome = await checkInvariant(runner, invariant, options);
+        const outcome = (await shared()).outcomes.find((o) => o.invariant === invariant);
+        if (outcome === undefined) throw new Error(`the check of ${runner.name} says nothing of ${invariant}`);
         if (outcome.error !== undefined) throw new Error(`the harness could not run ${runner.name}: ${outcome.error}`);
         if (expectBroken && outcome.held) {
           throw new Error(

@@ -63,6 +63,11 @@ export interface OracleOptions {
   readonly seesSignals?: boolean;
   /** How soon a spawn must answer after its child exited before its webhook (default 1 s). */
   readonly exitAnswerBoundMs?: number;
+  /**
+   * Time the world's own I/O may add to an answer (the longest state load and saves, spawn, git
+   * and kill latencies it can draw): added to the spawn and stop bounds (default 0).
+   */
+  readonly ioAllowanceMs?: number;
 }
 const MAX_VIOLATIONS_PER_INVARIANT = 20;
 
@@ -136,6 +141,13 @@ export class Oracle implements GroundTruthObserver {
   /** Ghosts already named by a list answer, so a later list does not name them again. */
   private readonly ghostsNamed = new Set<string>();
   private readonly seesSignals: boolean;
+  /** Stops answered `still_alive` while their session's tree lived: L2 is judged at quiescence. */
+  private readonly stopsToFinish: Array<{
+    label: string;
+    sessionId: string;
+    deadline: number;
+    living: readonly ProcessView[];
+  }> = [];
   readonly spawnBoundMs: number;
   readonly stopBoundMs: number;
   readonly exitAnswerBoundMs: number;
@@ -148,8 +160,9 @@ export class Oracle implements GroundTruthObserver {
     const killDeadline = killDeadlineMs(config);
     // A spawn may first wait for an earlier child of the same session to die.
     const slack = options.answerSlackMs ?? ANSWER_SLACK_MS;
-    this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack;
-    this.stopBoundMs = killDeadline + slack;
+    const io = options.ioAllowanceMs ?? 0;
+    this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack + io;
+    this.stopBoundMs = killDeadline + slack + io;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
     this.seesSignals = options.seesSignals ?? false;
   }
@@ -244,14 +257,17 @@ export class Oracle implements GroundTruthObserver {
       const child = request.child;
       // The child died on its own (not by the runner's hand) and never got its webhook through.
       const root = child?.root;
+      // ...and when the runner could first know it: its exit notice, where the world can tell.
       const exitedAt =
         root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined
-          ? root.exitedAt
+          ? root.exitNoticeAt !== undefined && root.exitedAt !== undefined
+            ? Math.max(root.exitedAt, root.exitNoticeAt)
+            : root.exitedAt
           : undefined;
       if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > this.exitAnswerBoundMs) {
         this.report(
           'L1',
-          `${label} answered ${atMs - exitedAt} ms after its child (pid ${child.root.pid}) exited before its webhook`,
+          `${label} answered ${atMs - exitedAt} ms after it could know its child (pid ${child.root.pid}) exited before its webhook`,
           atMs,
         );
       }
@@ -309,7 +325,7 @@ export class Oracle implements GroundTruthObserver {
         // (An exit at the very instant of the timeout is a tie the runner cannot have seen.)
         this.report(
           'T1',
-          `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited at ${formatMs(exitedAt)}`,
+          `${label} answered "timeout", but its child (pid ${child.root.pid}) had exited, and the runner could know it at ${formatMs(exitedAt)}`,
           atMs,
         );
       }
@@ -321,18 +337,12 @@ export class Oracle implements GroundTruthObserver {
       const sessionId = request.sessionId ?? '';
       const status = answer.result.status;
       if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId)) {
-        // L2: giving up is honest only for what really survived SIGKILL.
+        // L2: what lives on must die by the stop's deadline, or have survived SIGKILL by then.
+        // Judged at quiescence, on the processes as they are now (their records keep changing).
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
-        const spared = live().filter(
-          (p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex) && p.sigkilledAt === undefined,
-        );
-        if (spared.length > 0) {
-          this.report(
-            'L2',
-            `${label} for ${sessionId} answered "still_alive", but ${spared.map(describeProcess).join(', ')} never got SIGKILL: a stop must escalate to SIGKILL before it gives up`,
-            atMs,
-          );
-        }
+        const living = live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        if (living.length > 0)
+          this.stopsToFinish.push({ label, sessionId, deadline: request.issuedAt + this.stopBoundMs, living });
       }
       if (status === 'stopped' || status === 'already_gone') {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
@@ -419,13 +429,35 @@ export class Oracle implements GroundTruthObserver {
       }
     }
     if (world.listed === undefined) this.report('L1', 'the runner did not answer the final list request', at);
+
+    // L2: a stop that gave up left nothing alive past its deadline that it had not SIGKILLed.
+    for (const stop of this.stopsToFinish) {
+      const spared = stop.living.filter(
+        (p) =>
+          (p.alive || (p.exitedAt ?? 0) > stop.deadline) &&
+          (p.sigkilledAt === undefined || p.sigkilledAt > stop.deadline),
+      );
+      if (spared.length > 0) {
+        this.report(
+          'L2',
+          `${stop.label} for ${stop.sessionId} answered "still_alive", and ${spared.map(describeProcess).join(', ')} lived past the stop's deadline (${formatMs(stop.deadline)}) without getting SIGKILL: a stop must kill the tree, escalating to SIGKILL`,
+          at,
+        );
+      }
+    }
     const listed = new Set((world.listed ?? []).map((s) => s.sessionId));
     const allowed = (id: string): boolean => this.granted.has(id) || this.terminal.has(id);
 
     // S1: no ghost session, on the runner's list or on the hub.
     const ghosts = new Set<string>();
     for (const id of listed) if (!allowed(id)) ghosts.add(id);
-    for (const id of world.hubActive) if (!allowed(id)) ghosts.add(id);
+    // A hub row the agent keeps alive after surviving the runner's SIGKILL: the runner did all it could.
+    const survivor = (id: string): boolean =>
+      world.liveProcesses.some(
+        (p) =>
+          p.sigkilledAt !== undefined && world.children.some((c) => c.sessionId === id && c.index === p.spawnIndex),
+      );
+    for (const id of world.hubActive) if (!allowed(id) && !survivor(id)) ghosts.add(id);
     for (const id of [...ghosts].sort()) {
       const onHub = world.hubActive.includes(id);
       // A ghost a list answer already named is named again only for what the list did not show.
@@ -441,7 +473,11 @@ export class Oracle implements GroundTruthObserver {
     const owned = new Set(
       world.children.filter((c) => listed.has(c.sessionId) && allowed(c.sessionId)).map((c) => c.index),
     );
-    const leaked = world.liveProcesses.filter((p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex));
+    // A process that survived the runner's SIGKILL (D state) is the kernel's, not the runner's, to end.
+    const survivedSigkill = (p: ProcessView): boolean => p.sigkilledAt !== undefined;
+    const leaked = world.liveProcesses.filter(
+      (p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex) && !survivedSigkill(p),
+    );
     const byChild = new Map<number, ProcessView[]>();
     for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
     for (const [index, procs] of byChild) {
@@ -456,7 +492,10 @@ export class Oracle implements GroundTruthObserver {
 
     // S3: every worktree the runner made belongs to a session it lists.
     const ownedPaths = new Set(world.children.filter((c) => owned.has(c.index)).map((c) => c.root.cwd));
-    const leakedWorktrees = world.worktrees.filter((path) => !ownedPaths.has(path));
+    // A worktree a SIGKILL survivor still runs in cannot go without breaking A1.
+    const occupied = (path: string): boolean =>
+      world.liveProcesses.some((p) => survivedSigkill(p) && (p.cwd === path || p.cwd.startsWith(`${path}/`)));
+    const leakedWorktrees = world.worktrees.filter((path) => !ownedPaths.has(path) && !occupied(path));
     for (const path of leakedWorktrees)
       this.report('S3', `leaked worktree ${path}: no session the runner lists uses it`, at);
     this.counts.leakedWorktrees = leakedWorktrees.length;

@@ -19,6 +19,11 @@ export interface ProcessView {
    * black-box run): a process alive after that survived SIGKILL.
    */
   readonly sigkilledAt?: number;
+  /**
+   * When the runner hears of the exit through onExit (after the world's exit-notice latency),
+   * where the world can tell: before then, the runner cannot have known the process exited.
+   */
+  readonly exitNoticeAt?: number;
 }
 
 export interface ChildRecord<P extends ProcessView = ProcessView> {

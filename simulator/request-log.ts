@@ -100,6 +100,7 @@ export class RequestLog {
           directory,
           sessionType: worktree ? ('worktree' as const) : ('simple' as const),
           ...(step.resume !== undefined ? { resumeSessionId: step.resume } : {}),
+          ...(step.worktreeName !== undefined ? { worktreeName: step.worktreeName } : {}),
         };
         const detail = `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
         return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), {

@@ -100,6 +100,8 @@ export const StepSchema = z.discriminatedUnion('op', [
     op: z.literal('spawn'),
     resume: z.string().min(1).optional(),
     worktree: z.boolean().optional(),
+    /** The request's worktreeName, as a user typed it: may be shared, long, or hold `/` and `..`. */
+    worktreeName: z.string().min(1).max(300).optional(),
   }),
   z.strictObject({ op: z.literal('stop'), session: SessionRefSchema }),
   z.strictObject({ op: z.literal('list') }),

@@ -7,13 +7,18 @@ import type { RunnerConfig } from '../config.ts';
 import type { ProcessInfo, RunnerPorts } from '../ports.ts';
 import { BOOT_ENV, killMembers, OWNER_ENV, SPAWN_MARKER_ENV } from './kill-tree.ts';
 
+/**
+ * Kills the earlier life's unknown children. Resolves to those that survived SIGKILL (D state):
+ * while any lives, a resume could start a second agent of the same conversation, and a worktree
+ * of the earlier life may still be in use.
+ */
 export async function sweepOrphans(
   ports: RunnerPorts,
   config: RunnerConfig,
   bootStamp: string,
   adoptedMarkers: readonly string[],
   stateWasLost: boolean,
-): Promise<void> {
+): Promise<readonly ProcessInfo[]> {
   const { processes } = ports;
   const ownerId = config.ownerId;
   if (ownerId === undefined) {
@@ -22,7 +27,7 @@ export async function sweepOrphans(
         'error',
         'state file lost and no ownerId configured: children of the earlier life cannot be found',
       );
-    return;
+    return [];
   }
   const orphans = async (): Promise<ProcessInfo[]> => {
     const owned = await processes.findByEnv(OWNER_ENV, ownerId);
@@ -35,7 +40,7 @@ export async function sweepOrphans(
     return owned.filter((p) => !keep.has(`${p.pid}:${p.generation}`));
   };
   const found = await orphans();
-  if (found.length === 0) return;
+  if (found.length === 0) return [];
   ports.logger.log(
     stateWasLost ? 'error' : 'warn',
     'killing children of an earlier life that the state file does not know',
@@ -44,4 +49,5 @@ export async function sweepOrphans(
   const outcome = await killMembers(processes, ports.clock, orphans, config);
   if (outcome.survivors.length > 0)
     ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
+  return outcome.survivors;
 }

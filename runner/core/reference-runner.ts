@@ -10,6 +10,7 @@
 // generation read when the child was spawned.
 import {
   SessionWebhookSchema,
+  type SessionWebhook,
   SpawnRequestSchema,
   type Runner,
   type SessionInfo,
@@ -18,7 +19,14 @@ import {
   type StopResult,
 } from '../contract.ts';
 import type { RunnerConfig } from '../config.ts';
-import { type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
+import {
+  sleep,
+  type ExitInfo,
+  type ProcessInfo,
+  type ProcessRef,
+  type RunnerPorts,
+  type TimerHandle,
+} from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
 import { sweepOrphans } from './orphan-sweep.ts';
@@ -49,21 +57,27 @@ interface TrackedChild {
 }
 
 const MAX_EXTERNAL_SESSIONS = 1_000;
-const MAX_TEARDOWN_RETRIES = 10;
+/**
+ * A tree that survived SIGKILL (D state) is tried again, backing off to once a minute, for a
+ * day: a process stuck on a dead NFS mount may come back after minutes, and only then can its
+ * worktree go. Past that, it is logged and left (bounded, like every loop here).
+ */
+const MAX_TEARDOWN_BACKOFF_MS = 60_000;
+const MAX_TEARDOWN_RETRIES = 24 * 60 + 10;
 
 export class ReferenceRunner implements Runner {
   private readonly children = new Map<number, TrackedChild>();
   private readonly external = new BoundedMap<string, SessionInfo>(MAX_EXTERNAL_SESSIONS);
   private readonly tombstones: BoundedMap<string, ExitInfo | 'stopped'>;
   private readonly inflightByResumeKey = new Map<string, Promise<SpawnResult>>();
+  /** Spawn tokens of children being spawned, and the webhook one of them sent early (else null). */
+  private readonly earlyWebhooks = new Map<string, SessionWebhook | null>();
   private readonly janitor: WorktreeJanitor;
   private nextChildId = 1;
   private boots = 0;
   private bootStamp = '';
   private shuttingDown = false;
   private pollTimer: TimerHandle | undefined;
-  private saveRunning = false;
-  private saveAgain = false;
   private readonly ready: Promise<void>;
   private orphansSwept: Promise<void> = Promise.resolve();
 
@@ -103,6 +117,10 @@ export class ReferenceRunner implements Runner {
   private async spawnFresh(request: ReturnType<typeof SpawnRequestSchema.parse>): Promise<SpawnResult> {
     if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
     const key = request.resumeSessionId;
+    if (key !== undefined && this.orphansLinger()) {
+      // Nothing says which conversation an orphan serves: it may be this one.
+      return { type: 'error', reason: 'busy', message: 'processes of an earlier runner life survived SIGKILL' };
+    }
     if (key !== undefined) {
       const running = [...this.children.values()].find((c) => c.resumeKey === key && c.phase === 'session');
       if (running?.sessionId !== undefined)
@@ -144,6 +162,8 @@ export class ReferenceRunner implements Runner {
       return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
     }
     const token = this.ports.random.token();
+    // Known before the child can post: a webhook that beats spawnDetached's answer is kept.
+    this.earlyWebhooks.set(token, null);
     let ref: ProcessRef;
     try {
       ref = await this.ports.processes.spawnDetached({
@@ -159,6 +179,7 @@ export class ReferenceRunner implements Runner {
         },
       });
     } catch (error) {
+      this.earlyWebhooks.delete(token);
       if (worktree !== undefined) void this.janitor.release(worktree);
       return {
         type: 'error',
@@ -169,13 +190,17 @@ export class ReferenceRunner implements Runner {
 
     const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
     if (key !== undefined) Object.assign(child, { resumeKey: key });
+    this.children.set(id, child);
     if (worktree !== undefined) {
+      // The child's record takes the worktree over from its intent, in the same write.
       Object.assign(child, { worktree });
       this.janitor.handOver(worktree);
     }
-    this.children.set(id, child);
-    this.persist();
+    void this.persist();
     this.ports.logger.log('info', 'spawned child', { pid: ref.pid, marker });
+    // Its webhook may have come before spawnDetached resolved (a fast agent, a slow fork).
+    const early = this.earlyWebhooks.get(token);
+    this.earlyWebhooks.delete(token);
 
     return new Promise<SpawnResult>((resolve) => {
       child.answer = resolve;
@@ -187,6 +212,7 @@ export class ReferenceRunner implements Runner {
       if (!child.watched) this.ensurePolling();
       // A shutdown that came while we were spawning: this child is not wanted any more.
       if (this.shuttingDown) void this.teardown(child);
+      else if (early !== undefined && early !== null) void this.sessionStarted(early);
     });
   }
 
@@ -245,6 +271,12 @@ export class ReferenceRunner implements Runner {
     const { sessionId, metadata } = parsed.data;
     const pid = metadata.hostPid;
     const child = [...this.children.values()].find((c) => c.ref.pid === pid);
+    const token = metadata.spawnToken;
+    if (child === undefined && token !== undefined && this.earlyWebhooks.get(token) === null) {
+      // A child whose spawnDetached has not resolved yet: handled once the runner knows its PID.
+      this.earlyWebhooks.set(token, parsed.data);
+      return;
+    }
     if (child !== undefined) {
       if (this.ports.processes.generationOf(pid) !== child.ref.generation) {
         this.ports.logger.log('warn', 'webhook names a PID that came round; ignored', { pid, sessionId });
@@ -258,7 +290,7 @@ export class ReferenceRunner implements Runner {
       if (child.phase === 'booting') {
         child.phase = 'session';
         child.sessionId = sessionId;
-        this.persist();
+        void this.persist();
         this.settle(child, { type: 'success', sessionId, pid });
         return;
       }
@@ -333,7 +365,7 @@ export class ReferenceRunner implements Runner {
       });
     }
     child.phase = 'dying';
-    this.persist();
+    void this.persist();
     const run = async (): Promise<KillOutcome> => {
       const outcome = await killTree(
         this.ports.processes,
@@ -348,7 +380,9 @@ export class ReferenceRunner implements Runner {
         });
         delete child.teardown;
         if (attempt + 1 < MAX_TEARDOWN_RETRIES) {
-          this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), this.config.killGraceMs);
+          // Backing off: a process in D state may take minutes to leave the kernel.
+          const wait = backoff(this.config.killGraceMs, attempt);
+          this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), wait);
         }
         return outcome;
       }
@@ -366,7 +400,7 @@ export class ReferenceRunner implements Runner {
     // A worktree git will not remove stays with the janitor, persisted for the next start.
     if (child.worktree !== undefined) await this.janitor.release(child.worktree);
     this.children.delete(child.id);
-    this.persist();
+    void this.persist();
   }
 
   // ---- list, shutdown -----------------------------------------------------------------------
@@ -393,8 +427,7 @@ export class ReferenceRunner implements Runner {
     // Shut down means done: the worktrees an earlier life left are removed (or given up on),
     // and the last state write has landed, before the answer.
     await this.janitor.settled();
-    this.persist();
-    await this.saving;
+    await this.persist();
   }
 
   // ---- restart ------------------------------------------------------------------------------
@@ -406,13 +439,43 @@ export class ReferenceRunner implements Runner {
     this.boots = state.boots + 1;
     // Unique even when the state file (and with it the boot count) was lost.
     this.bootStamp = `b${this.boots}-${this.ports.random.token().slice(0, 12)}`;
-    // A crash between "git worktree add" and the spawn, or a removal git refused: finish it.
-    this.janitor.recover(state.worktreeIntents);
+    // A crash between "git worktree add" and the spawn's write, or a removal git refused: finish
+    // it, once no orphan can still run in the worktree. Known now, so every write keeps it.
+    let sweptClean: (clean: boolean) => void = () => {};
+    this.janitor.recover(state.worktreeIntents, new Promise<boolean>((resolve) => (sweptClean = resolve)));
     for (const saved of state.children) this.adopt(saved);
-    this.persist();
+    void this.persist();
     // Spawns wait for the sweep (one live tree per session); stops and lists need not.
     const adopted = [...this.children.values()].map((c) => c.marker);
-    this.orphansSwept = sweepOrphans(this.ports, this.config, this.bootStamp, adopted, problem !== undefined);
+    this.orphansSwept = sweepOrphans(this.ports, this.config, this.bootStamp, adopted, problem !== undefined).then(
+      (survivors) => {
+        this.orphanSurvivors = [...survivors];
+        void this.orphansGone().then(sweptClean);
+      },
+      (error: unknown) => {
+        this.ports.logger.log('error', 'orphan sweep failed', { error: describeError(error) });
+        sweptClean(false);
+      },
+    );
+  }
+
+  /** Orphans of an earlier life that survived SIGKILL: resumes wait (answer busy) while one lives. */
+  private orphanSurvivors: ProcessInfo[] = [];
+
+  /** Waits, backing off, for the orphans that survived SIGKILL to leave the kernel; false if they never do. */
+  private async orphansGone(): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_TEARDOWN_RETRIES; attempt++) {
+      if (!this.orphansLinger()) return true;
+      await sleep(this.ports.clock, backoff(this.config.killGraceMs, attempt));
+    }
+    return !this.orphansLinger();
+  }
+
+  private orphansLinger(): boolean {
+    this.orphanSurvivors = this.orphanSurvivors.filter(
+      (p) => this.ports.processes.generationOf(p.pid) === p.generation,
+    );
+    return this.orphanSurvivors.length > 0;
   }
 
   private adopt(saved: PersistedChild): void {
@@ -474,29 +537,47 @@ export class ReferenceRunner implements Runner {
     return { version: 1, boots: this.boots, children, worktreeIntents: this.janitor.pending() };
   }
 
-  /** Writes the state soon; writes never overlap and a burst of changes coalesces into one. */
-  private persist(): void {
-    if (this.saveRunning) {
-      this.saveAgain = true;
-      return;
+  /**
+   * Writes the state soon; writes never overlap and a burst of changes coalesces into one.
+   * Settles once a write that includes this change has landed (or failed, logged).
+   */
+  private persist(): Promise<void> {
+    const wanted = ++this.changes;
+    if (!this.saveRunning) {
+      this.saveRunning = true;
+      this.saving = (async () => {
+        try {
+          while (this.saved < this.changes) {
+            const upTo = this.changes;
+            await this.ports.state.save(JSON.stringify(this.snapshot()));
+            this.saved = upTo;
+          }
+        } catch (error) {
+          this.saved = this.changes; // nobody waits for ever on a disk that fails
+          this.ports.logger.log('error', 'could not save runner state', { error: describeError(error) });
+        } finally {
+          this.saveRunning = false;
+        }
+      })();
     }
-    this.saveRunning = true;
-    this.saving = (async () => {
-      try {
-        do {
-          this.saveAgain = false;
-          await this.ports.state.save(JSON.stringify(this.snapshot()));
-        } while (this.saveAgain);
-      } catch (error) {
-        this.ports.logger.log('error', 'could not save runner state', { error: describeError(error) });
-      } finally {
-        this.saveRunning = false;
-      }
-    })();
+    // The loop above runs until every change asked for so far, this one included, is written.
+    return this.saving.then(() => {
+      if (this.saved < wanted) throw new Error(`state write ${wanted} was never made`);
+    });
   }
+
+  /** Changes asked to be persisted, and how many of them a landed write covers. */
+  private changes = 0;
+  private saved = 0;
+  private saveRunning = false;
 
   /** Settles when the state writes asked for so far have landed (or failed, logged). */
   private saving: Promise<void> = Promise.resolve();
+}
+
+/** killGrace, doubling per attempt, at most a minute. */
+function backoff(baseMs: number, attempt: number): number {
+  return Math.min(baseMs * 2 ** Math.min(attempt, 16), MAX_TEARDOWN_BACKOFF_MS);
 }
 
 export function createReferenceRunner(ports: RunnerPorts, config: RunnerConfig): Runner {

@@ -28,8 +28,8 @@ export class WorktreeJanitor {
     private readonly worktrees: WorktreeHost,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Called whenever the intents change, to persist them. */
-    private readonly changed: () => void,
+    /** Called whenever the intents change, to persist them; settles once the write has landed. */
+    private readonly changed: () => Promise<void>,
   ) {}
 
   /** What to persist. */
@@ -37,25 +37,30 @@ export class WorktreeJanitor {
     return [...this.intents].map((w) => ({ ...w }));
   }
 
-  /** `git worktree add`, with the intent recorded first. Rejects as git does. */
+  /**
+   * `git worktree add`, with the intent recorded first, and on disk before git starts: a crash
+   * while git works must find the intent on the next start. Rejects as git does.
+   */
   async add(repo: string, name: string): Promise<Worktree> {
     const worktree: Worktree = { repo, name };
     this.intents.add(worktree);
-    this.changed();
+    await this.changed();
     try {
       worktree.path = await this.worktrees.add(repo, name);
       return worktree;
     } catch (error) {
       this.intents.delete(worktree);
-      this.changed();
+      void this.changed();
       throw error;
     }
   }
 
-  /** A child now owns the worktree: it is the child's record that keeps it from now on. */
+  /**
+   * A child now owns the worktree: it is the child's record that keeps it from now on. The
+   * caller records the child first and persists both changes in one write.
+   */
   handOver(worktree: Worktree): void {
     this.intents.delete(worktree);
-    this.changed();
   }
 
   /** Removes a worktree; if git keeps failing, it stays intended for the next start. */
@@ -63,16 +68,28 @@ export class WorktreeJanitor {
     this.intents.add(worktree);
     const removed = await this.removeWithRetries(worktree);
     if (removed) this.intents.delete(worktree);
-    this.changed();
+    void this.changed();
     return removed;
   }
 
-  /** On start: the previous life's intents. Each is looked for a while, then removed. */
-  recover(intents: readonly Worktree[]): void {
+  /**
+   * On start: the previous life's intents. Each is looked for a while, then removed, but only
+   * once `safe` says no process of the earlier life can still run in it (the orphan sweep killed
+   * them all); if it says otherwise, the intents stay persisted for a later start.
+   */
+  recover(intents: readonly Worktree[], safe: Promise<boolean>): void {
     for (const intent of intents) {
       const worktree = { ...intent };
       this.intents.add(worktree);
-      const recovery = this.recoverOne(worktree).finally(() => this.recovering.delete(recovery));
+      const recovery = safe
+        .then((ok) => {
+          if (ok) return this.recoverOne(worktree);
+          this.logger.log('error', 'worktree kept: processes of the earlier life may still run in it', {
+            name: worktree.name,
+          });
+          return undefined;
+        })
+        .finally(() => this.recovering.delete(recovery));
       this.recovering.add(recovery);
     }
   }
@@ -97,7 +114,7 @@ export class WorktreeJanitor {
     }
     // Never made: the previous life's git did not get that far.
     this.intents.delete(worktree);
-    this.changed();
+    void this.changed();
   }
 
   private async removeWithRetries(worktree: Worktree): Promise<boolean> {

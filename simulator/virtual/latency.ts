@@ -23,3 +23,23 @@ export class Latencies {
     return latency === undefined ? undefined : this.draw(latency);
   }
 }
+
+/** The longest one operation of this latency can take. */
+export function maxLatency(latency: Latency | undefined): number {
+  if (latency === undefined) return 0;
+  return typeof latency === 'number' ? latency : latency.max;
+}
+
+/**
+ * How much time the world's own I/O may add to one answer, on top of the runner's deadlines:
+ * twice the longest of every kind of operation (a spawn loads state, saves it around git and the
+ * spawn, and may wait out a kill), so that slow I/O is never taken for a runner that hangs.
+ */
+export function ioAllowanceMs(world: {
+  readonly latency: Readonly<Record<string, Latency | undefined>>;
+  readonly gitLatencyMs: Latency;
+  readonly hubLatencyMs: Latency;
+}): number {
+  const kinds = [...Object.values(world.latency), world.gitLatencyMs, world.hubLatencyMs];
+  return 2 * kinds.reduce<number>((sum, latency) => sum + maxLatency(latency), 0);
+}

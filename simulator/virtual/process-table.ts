@@ -32,6 +32,8 @@ export interface VProcess {
   sigkillDeath?: number | 'never';
   /** When the runner first sent it SIGKILL: a process alive after that survived SIGKILL. */
   sigkilledAt?: number;
+  /** When the runner that spawned it hears of its exit (its onExit callback runs). */
+  exitNoticeAt?: number;
   /** When an exit is already scheduled, its time; a later signal can only bring it forward. */
   exitDueAt?: number;
 }

@@ -93,7 +93,9 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       if (proc === undefined || proc.generation !== ref.generation) return false;
       // Node hears of a child's exit a moment after the kernel: as an event of its own.
       const notify = (exit: ExitInfo): void => {
-        world.later(world.latency(latencies.exitNotice), () => world.intoRunner(instance, () => callback(exit)));
+        const delay = world.latency(latencies.exitNotice);
+        proc.exitNoticeAt ??= world.now() + delay;
+        world.later(delay, () => world.intoRunner(instance, () => callback(exit)));
       };
       if (proc.alive) world.table.onExit(proc, notify);
       else notify(proc.exit ?? { code: null, signal: null });

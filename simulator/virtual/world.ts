@@ -14,7 +14,7 @@ import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
 import { startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
-import { Latencies } from './latency.ts';
+import { ioAllowanceMs, Latencies } from './latency.ts';
 import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { sessionIdOf } from '../../runner/wire.mjs';
@@ -77,7 +77,7 @@ export class VirtualWorld implements World {
     this.oracle = new Oracle(
       this.config,
       (v) => this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }),
-      { seesSignals: true },
+      { seesSignals: true, ioAllowanceMs: ioAllowanceMs(scenario.world) },
     );
     this.log = new RequestLog({
       now: () => this.time,
