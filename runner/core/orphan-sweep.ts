@@ -4,7 +4,7 @@
 // live on unlisted. Their worktrees cannot be found without the state file: that is the one
 // thing a lost state file still leaks.
 import type { RunnerConfig } from '../config.ts';
-import type { ProcessInfo, RunnerPorts } from '../ports.ts';
+import { sleep, type ProcessInfo, type RunnerPorts } from '../ports.ts';
 import { BOOT_ENV, killMembers, OWNER_ENV, SPAWN_MARKER_ENV } from './kill-tree.ts';
 
 /**
@@ -50,4 +50,44 @@ export async function sweepOrphans(
   if (outcome.survivors.length > 0)
     ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
   return outcome.survivors;
+}
+
+/** How long the survivors of a sweep are waited for: backing off to once a minute, for a day. */
+const MAX_WAIT_STEP_MS = 60_000;
+const MAX_LOOKS = 24 * 60 + 10;
+
+/**
+ * The orphans that survived the sweep's SIGKILL (D state), watched until they leave the kernel:
+ * while one lives, a resume must not start (it may serve the same conversation), and no
+ * worktree of the earlier life may be removed (it may still run in one).
+ */
+export class OrphanSurvivors {
+  private left: ProcessInfo[] = [];
+
+  constructor(
+    private readonly ports: RunnerPorts,
+    private readonly baseWaitMs: number,
+  ) {}
+
+  /** Sweeps, remembers who survived, and settles when the sweep is over. */
+  async sweep(
+    ...args: Parameters<typeof sweepOrphans> extends [RunnerPorts, ...infer Rest] ? Rest : never
+  ): Promise<void> {
+    this.left = [...(await sweepOrphans(this.ports, ...args))];
+  }
+
+  /** Whether a survivor still lives (the same process: PID and generation). */
+  linger(): boolean {
+    this.left = this.left.filter((p) => this.ports.processes.generationOf(p.pid) === p.generation);
+    return this.left.length > 0;
+  }
+
+  /** Settles true once every survivor is gone, false if one outlives the wait. */
+  async gone(): Promise<boolean> {
+    for (let look = 0; look < MAX_LOOKS; look++) {
+      if (!this.linger()) return true;
+      await sleep(this.ports.clock, Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS));
+    }
+    return !this.linger();
+  }
 }

@@ -19,17 +19,10 @@ import {
   type StopResult,
 } from '../contract.ts';
 import type { RunnerConfig } from '../config.ts';
-import {
-  sleep,
-  type ExitInfo,
-  type ProcessInfo,
-  type ProcessRef,
-  type RunnerPorts,
-  type TimerHandle,
-} from '../ports.ts';
+import { type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
-import { sweepOrphans } from './orphan-sweep.ts';
+import { OrphanSurvivors } from './orphan-sweep.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
 import { describeError, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
 
@@ -80,12 +73,15 @@ export class ReferenceRunner implements Runner {
   private pollTimer: TimerHandle | undefined;
   private readonly ready: Promise<void>;
   private orphansSwept: Promise<void> = Promise.resolve();
+  /** Orphans of an earlier life that survived SIGKILL: resumes answer busy while one lives. */
+  private readonly orphans: OrphanSurvivors;
 
   constructor(
     private readonly ports: RunnerPorts,
     private readonly config: RunnerConfig,
   ) {
     this.tombstones = new BoundedMap(config.maxTombstones);
+    this.orphans = new OrphanSurvivors(ports, config.killGraceMs);
     this.janitor = new WorktreeJanitor(ports.worktrees, ports.clock, ports.logger, () => this.persist());
     this.ready = this.recover();
   }
@@ -117,7 +113,7 @@ export class ReferenceRunner implements Runner {
   private async spawnFresh(request: ReturnType<typeof SpawnRequestSchema.parse>): Promise<SpawnResult> {
     if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
     const key = request.resumeSessionId;
-    if (key !== undefined && this.orphansLinger()) {
+    if (key !== undefined && this.orphans.linger()) {
       // Nothing says which conversation an orphan serves: it may be this one.
       return { type: 'error', reason: 'busy', message: 'processes of an earlier runner life survived SIGKILL' };
     }
@@ -447,35 +443,13 @@ export class ReferenceRunner implements Runner {
     void this.persist();
     // Spawns wait for the sweep (one live tree per session); stops and lists need not.
     const adopted = [...this.children.values()].map((c) => c.marker);
-    this.orphansSwept = sweepOrphans(this.ports, this.config, this.bootStamp, adopted, problem !== undefined).then(
-      (survivors) => {
-        this.orphanSurvivors = [...survivors];
-        void this.orphansGone().then(sweptClean);
-      },
+    this.orphansSwept = this.orphans.sweep(this.config, this.bootStamp, adopted, problem !== undefined).then(
+      () => void this.orphans.gone().then(sweptClean),
       (error: unknown) => {
         this.ports.logger.log('error', 'orphan sweep failed', { error: describeError(error) });
         sweptClean(false);
       },
     );
-  }
-
-  /** Orphans of an earlier life that survived SIGKILL: resumes wait (answer busy) while one lives. */
-  private orphanSurvivors: ProcessInfo[] = [];
-
-  /** Waits, backing off, for the orphans that survived SIGKILL to leave the kernel; false if they never do. */
-  private async orphansGone(): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_TEARDOWN_RETRIES; attempt++) {
-      if (!this.orphansLinger()) return true;
-      await sleep(this.ports.clock, backoff(this.config.killGraceMs, attempt));
-    }
-    return !this.orphansLinger();
-  }
-
-  private orphansLinger(): boolean {
-    this.orphanSurvivors = this.orphanSurvivors.filter(
-      (p) => this.ports.processes.generationOf(p.pid) === p.generation,
-    );
-    return this.orphanSurvivors.length > 0;
   }
 
   private adopt(saved: PersistedChild): void {
