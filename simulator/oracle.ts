@@ -467,7 +467,8 @@ export class Oracle implements GroundTruthObserver {
         .join(' and ');
       this.report('S1', `ghost session ${id}: ${where}, ${this.ghostReason(id, world.children)}`, at);
     }
-    this.counts.ghostSessions = ghosts.size;
+    // Ghosts a list named mid-run count too, though the final list no longer shows them.
+    this.counts.ghostSessions = new Set([...ghosts, ...this.ghostsNamed]).size;
 
     // S2: every live process of the run belongs to a legitimate session the runner lists.
     const owned = new Set(
