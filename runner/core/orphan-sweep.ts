@@ -84,10 +84,19 @@ export class OrphanSurvivors {
 
   /** Settles true once every survivor is gone, false if one outlives the wait. */
   async gone(): Promise<boolean> {
+    return this.waitFor(async () => !this.linger());
+  }
+
+  /** Settles true once no process carries spawn marker `marker` any more (its tree is gone). */
+  async treeGone(marker: string): Promise<boolean> {
+    return this.waitFor(async () => (await this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker)).length === 0);
+  }
+
+  private async waitFor(done: () => Promise<boolean>): Promise<boolean> {
     for (let look = 0; look < MAX_LOOKS; look++) {
-      if (!this.linger()) return true;
+      if (await done()) return true;
       await sleep(this.ports.clock, Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS));
     }
-    return !this.linger();
+    return done();
   }
 }

@@ -2,7 +2,12 @@
 // every child of its previous life (upstream's #1308 persisted only resume spawns; we keep all).
 import { z } from 'zod';
 
-const WorktreeSchema = z.strictObject({ repo: z.string(), name: z.string(), path: z.string().optional() });
+const WorktreeSchema = z.strictObject({
+  repo: z.string(),
+  name: z.string(),
+  owner: z.string().optional(),
+  path: z.string().optional(),
+});
 
 export const PersistedChildSchema = z.strictObject({
   pid: z.number().int().positive(),

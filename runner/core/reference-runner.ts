@@ -141,7 +141,7 @@ export class ReferenceRunner implements Runner {
     if (request.sessionType === 'worktree') {
       const name = `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}`;
       try {
-        worktree = await this.janitor.add(request.directory, name);
+        worktree = await this.janitor.add(request.directory, name, marker);
       } catch (error) {
         return {
           type: 'error',
@@ -437,17 +437,23 @@ export class ReferenceRunner implements Runner {
     this.bootStamp = `b${this.boots}-${this.ports.random.token().slice(0, 12)}`;
     // A crash between "git worktree add" and the spawn's write, or a removal git refused: finish
     // it, once no orphan can still run in the worktree. Known now, so every write keeps it.
-    let sweptClean: (clean: boolean) => void = () => {};
-    this.janitor.recover(state.worktreeIntents, new Promise<boolean>((resolve) => (sweptClean = resolve)));
+    let swept: (ok: boolean) => void = () => {};
+    const sweepOver = new Promise<boolean>((resolve) => (swept = resolve));
+    this.janitor.recover(state.worktreeIntents, async (worktree) => {
+      if (!(await sweepOver)) return false;
+      // Its owner's tree (the sweep killed it, or it survived SIGKILL) must be gone; an intent
+      // from an older state file names no owner: every survivor must be gone then.
+      return worktree.owner !== undefined ? this.orphans.treeGone(worktree.owner) : this.orphans.gone();
+    });
     for (const saved of state.children) this.adopt(saved);
     void this.persist();
     // Spawns wait for the sweep (one live tree per session); stops and lists need not.
     const adopted = [...this.children.values()].map((c) => c.marker);
     this.orphansSwept = this.orphans.sweep(this.config, this.bootStamp, adopted, problem !== undefined).then(
-      () => void this.orphans.gone().then(sweptClean),
+      () => swept(true),
       (error: unknown) => {
         this.ports.logger.log('error', 'orphan sweep failed', { error: describeError(error) });
-        sweptClean(false);
+        swept(false);
       },
     );
   }

@@ -10,6 +10,8 @@ import { sleep, type Clock, type Logger, type WorktreeHost } from '../ports.ts';
 export interface Worktree {
   readonly repo: string;
   readonly name: string;
+  /** The spawn marker of the child meant to run in it: after a crash, its tree must be gone first. */
+  readonly owner?: string | undefined;
   /** Known once git made it, or once it is found again after a restart. */
   path?: string | undefined;
 }
@@ -41,8 +43,8 @@ export class WorktreeJanitor {
    * `git worktree add`, with the intent recorded first, and on disk before git starts: a crash
    * while git works must find the intent on the next start. Rejects as git does.
    */
-  async add(repo: string, name: string): Promise<Worktree> {
-    const worktree: Worktree = { repo, name };
+  async add(repo: string, name: string, owner?: string): Promise<Worktree> {
+    const worktree: Worktree = { repo, name, ...(owner !== undefined ? { owner } : {}) };
     this.intents.add(worktree);
     await this.changed();
     try {
@@ -75,13 +77,13 @@ export class WorktreeJanitor {
   /**
    * On start: the previous life's intents. Each is looked for a while, then removed, but only
    * once `safe` says no process of the earlier life can still run in it (the orphan sweep killed
-   * them all); if it says otherwise, the intents stay persisted for a later start.
+   * its owner's tree); if it says otherwise, the intent stays persisted for a later start.
    */
-  recover(intents: readonly Worktree[], safe: Promise<boolean>): void {
+  recover(intents: readonly Worktree[], safe: (worktree: Worktree) => Promise<boolean>): void {
     for (const intent of intents) {
       const worktree = { ...intent };
       this.intents.add(worktree);
-      const recovery = safe
+      const recovery = safe(worktree)
         .then((ok) => {
           if (ok) return this.recoverOne(worktree);
           this.logger.log('error', 'worktree kept: processes of the earlier life may still run in it', {
