@@ -90,11 +90,19 @@ export function renderReport(report: CheckReport): string {
     else if (o.held) lines.push(`  ${o.invariant}  held over ${o.runs} scenarios (${Math.round(o.wallMs)} ms)`);
     else
       lines.push(
-        `  ${o.invariant}  VIOLATED after ${o.runs} scenarios (${Math.round(o.msToFirstFailure ?? o.wallMs)} ms)`,
+        `  ${o.invariant}  VIOLATED after ${o.runs} scenarios (${Math.round(o.msToFirstFailure ?? o.wallMs)} ms)${
+          o.counterexample !== undefined && o.counterexample.invariant !== o.invariant
+            ? `, in the counterexample of ${o.counterexample.invariant}`
+            : ''
+        }`,
       );
   }
+  // A counterexample that breaks several invariants is shown once.
+  const shown = new Set<unknown>();
   for (const o of report.outcomes) {
-    if (o.counterexample !== undefined) lines.push('', formatCounterexample(report.runner, o.counterexample));
+    if (o.counterexample === undefined || shown.has(o.counterexample)) continue;
+    shown.add(o.counterexample);
+    lines.push('', formatCounterexample(report.runner, o.counterexample));
   }
   lines.push(
     '',

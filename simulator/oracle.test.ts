@@ -208,4 +208,132 @@ describe('oracle', () => {
     const list = result.trace.find((e) => e.kind === 'answer' && e.answer.op === 'list');
     expect(list).toMatchObject({ answer: { result: [{ sessionId: 'term-1', startedBy: 'terminal' }] } });
   });
+
+  it('S1 fires at a list answer mid-run, not only at the final list', async () => {
+    // Lists every session it ever heard of until a stop, then forgets them: clean at the end.
+    const runner = naiveSpawner('lists-timed-out', (ports) => {
+      const heard = new Set<string>();
+      return {
+        sessionStarted: async (body) => {
+          heard.add(SessionWebhookSchema.parse(body).sessionId);
+        },
+        listSessions: async () => {
+          const shown = [...heard].map((sessionId) => ({ sessionId, pid: 1, startedBy: 'runner' as const }));
+          if (ports.clock.now() > 10_000) heard.clear();
+          return shown;
+        },
+      };
+    });
+    const result = await expectOnly(
+      runner,
+      {
+        runnerConfig: { webhookTimeoutMs: 1_000 },
+        agent: { bootDelayMs: 2_000, ignoresSigterm: true },
+        steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'list' }, { op: 'advance', ms: 20_000 }],
+      },
+      'S1',
+    );
+    expect(result.violations.find((v) => v.invariant === 'S1')?.message).toMatch(
+      /listed by the runner in its answer to list request #2 .* though its spawn request #1 answered error \(timeout\)/,
+    );
+  });
+
+  it('S1 allows a session shown while its spawn is still being answered', async () => {
+    // Lists the session as soon as the webhook lands, and answers the spawn a moment later.
+    const runner = naiveSpawner('lists-early', (ports) => {
+      let seen: string | undefined;
+      return {
+        sessionStarted: async (body) => {
+          seen = SessionWebhookSchema.parse(body).sessionId;
+        },
+        listSessions: async () => (seen === undefined ? [] : [{ sessionId: seen, pid: 102, startedBy: 'runner' }]),
+        spawnSession: async (request) => {
+          const ref = await ports.processes.spawnDetached({
+            command: 'agent',
+            args: [],
+            cwd: request.directory,
+            env: {},
+          });
+          await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 3_000));
+          return seen !== undefined
+            ? { type: 'success', sessionId: seen, pid: ref.pid }
+            : { type: 'error', reason: 'timeout', message: 'no', pid: ref.pid };
+        },
+      };
+    });
+    const result = await play(runner, {
+      agent: { bootDelayMs: 1_000 },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 2_000 }, { op: 'list' }, { op: 'advance', ms: 5_000 }],
+    });
+    expect(result.violations).toEqual([]);
+  });
+
+  it('T1 fires when a resume is answered with another conversation, or with a child not told to resume', async () => {
+    const crossed = naiveSpawner('crossed', {}, (answer) => answer);
+    // The first resume's child answers the second resume too.
+    const joinsAny = scriptedRunner('joins-any', (ports, config) => {
+      const base = crossed.create(ports, config) as Runner;
+      let first: Promise<SpawnResult> | undefined;
+      return { ...base, spawnSession: (request) => (first ??= base.spawnSession(request)) };
+    });
+    const twoResumes: ScenarioInput = {
+      steps: [
+        { op: 'spawn', resume: 'conv-a' },
+        { op: 'spawn', resume: 'conv-b' },
+        { op: 'advance', ms: 5_000 },
+      ],
+    };
+    const r1 = await expectOnly(joinsAny, twoResumes, 'T1');
+    expect(r1.violations.find((v) => v.invariant === 'T1')?.message).toMatch(
+      /asked to resume conv-b, but answered session sess-1 of child #0, a resume of conv-a/,
+    );
+    const dropsKey = scriptedRunner('drops-resume-key', (ports, config) => {
+      const base = crossed.create(ports, config) as Runner;
+      // Passes --resume in argv only: the port is not told.
+      return { ...base, spawnSession: (request) => base.spawnSession({ directory: request.directory }) };
+    });
+    const r2 = await expectOnly(
+      dropsKey,
+      {
+        steps: [
+          { op: 'spawn', resume: 'conv-a' },
+          { op: 'advance', ms: 5_000 },
+        ],
+      },
+      'T1',
+    );
+    expect(r2.violations[0]?.message).toMatch(
+      /asked to resume conv-a, .* a new conversation \(the runner did not pass resumeSessionId/,
+    );
+  });
+
+  it('L2 fires on a stop that gives up without SIGKILL, not on one the kernel defeated', async () => {
+    const polite = naiveSpawner('polite', (ports) => ({
+      stopSession: async () => {
+        ports.processes.signalGroup(102, 'SIGTERM');
+        return { status: 'still_alive', message: 'asked nicely' };
+      },
+    }));
+    const stopIgnorer: ScenarioInput = {
+      agent: { bootDelayMs: 1_000, ignoresSigterm: true },
+      steps: [
+        { op: 'spawn' },
+        { op: 'advance', ms: 2_000 },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 60_000 },
+      ],
+    };
+    const result = await expectOnly(polite, stopIgnorer, 'L2');
+    expect(result.violations.find((v) => v.invariant === 'L2')?.message).toMatch(
+      /answered "still_alive", and pid 102 \(wrapper of child #0\) lived past the stop's deadline .* without getting SIGKILL/,
+    );
+    // In D state for good, the reference's honest still_alive breaks nothing, nor does what lives on.
+    const dState = await play(referenceRunner, {
+      ...stopIgnorer,
+      agent: { ...stopIgnorer.agent, sigkillDeath: 'never' },
+    });
+    expect(dState.violations).toEqual([]);
+    const stop = dState.trace.find((e) => e.kind === 'answer' && e.answer.op === 'stop');
+    expect(stop).toMatchObject({ answer: { result: { status: 'still_alive' } } });
+  });
 });

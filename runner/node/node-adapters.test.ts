@@ -60,6 +60,12 @@ describe.runIf(linux)('NodeProcessHost', () => {
     await until(() => host.generationOf(ref.pid) === null);
     expect(host.signal(ref.pid, 'SIGTERM')).toBe(false);
     expect(host.onExit({ pid: ref.pid, generation: 'other' }, () => {})).toBe(false);
+    // Asked for after the exit, the exit is still delivered (later, not during the call).
+    let late: unknown;
+    expect(host.onExit(ref, (e) => (late = e))).toBe(true);
+    expect(late).toBeUndefined();
+    await until(() => late !== undefined);
+    expect(late).toEqual({ code: 7, signal: null });
   });
 
   it('rejects with the OS error code when the command or the directory is missing', async () => {

@@ -11,6 +11,8 @@ import {
 import { listPids, readEnviron, readStat, type MarkedProcess } from './proc.ts';
 import { statSync } from 'node:fs';
 
+const MAX_REMEMBERED_EXITS = 1_000;
+
 export interface NodeProcessHostOptions {
   /** Added to every child's environment on top of the runner's own (e.g. the harness's run marker). */
   readonly extraEnv?: Readonly<Record<string, string>>;
@@ -18,6 +20,8 @@ export interface NodeProcessHostOptions {
 
 export class NodeProcessHost implements ProcessHost {
   private readonly children = new Map<number, { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo }>();
+  /** Children that exited, newest last, bounded: an onExit after the fact is answered from here. */
+  private readonly exited = new Map<number, { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo }>();
   private scan: MarkedProcess[] | undefined;
 
   constructor(private readonly options: NodeProcessHostOptions = {}) {}
@@ -59,6 +63,9 @@ export class NodeProcessHost implements ProcessHost {
         child.once('exit', (code, signal) => {
           entry.exit = { code, signal: signal === 'SIGTERM' || signal === 'SIGKILL' ? signal : null };
           if (this.children.get(pid) === entry) this.children.delete(pid);
+          // Kept a while, so that an onExit asked for after the exit still hears of it.
+          this.exited.set(pid, entry);
+          if (this.exited.size > MAX_REMEMBERED_EXITS) this.exited.delete(this.exited.keys().next().value!);
         });
         child.unref();
         resolve(ref);
@@ -67,9 +74,12 @@ export class NodeProcessHost implements ProcessHost {
   }
 
   onExit(ref: ProcessRef, callback: (exit: ExitInfo) => void): boolean {
-    const entry = this.children.get(ref.pid);
+    const entry = this.children.get(ref.pid) ?? this.exited.get(ref.pid);
     if (entry === undefined || entry.ref.generation !== ref.generation) return false;
-    entry.child.once('exit', () => callback(entry.exit ?? { code: null, signal: null }));
+    const exit = entry.exit;
+    // Already exited: delivered soon, never synchronously (as the port promises).
+    if (exit !== undefined) setImmediate(() => callback(exit));
+    else entry.child.once('exit', () => callback(entry.exit ?? { code: null, signal: null }));
     return true;
   }
 

@@ -121,4 +121,23 @@ describe('ProcessTable', () => {
     table.terminate(p, { code: 4, signal: null });
     expect(seen).toEqual([{ code: 3, signal: null }]);
   });
+
+  it('keeps a process in D state alive through SIGKILL, for a while or for ever', () => {
+    const { table, advance } = makeTable();
+    const stuck = table.spawn({ parent: table.init, role: 'wrapper', sigkillDeath: 5_000 });
+    const forever = table.spawn({ parent: table.init, role: 'wrapper', sigkillDeath: 'never' });
+    table.signal(stuck.pid, 'SIGKILL');
+    table.signal(forever.pid, 'SIGKILL');
+    advance(4_999);
+    expect([stuck.alive, forever.alive]).toEqual([true, true]);
+    expect(stuck.sigkilledAt).toBe(0);
+    advance(1);
+    expect(stuck.alive).toBe(false);
+    expect(stuck.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    // Nothing reaches a process stuck for good: not SIGKILL again, not SIGTERM.
+    table.signal(forever.pid, 'SIGTERM');
+    table.signal(forever.pid, 'SIGKILL');
+    advance(3_600_000);
+    expect(forever.alive).toBe(true);
+  });
 });

@@ -53,4 +53,100 @@ describe('VirtualWorld', () => {
       result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === role ? [e.pid] : []));
     expect(pidsOf('bystander').at(-1)).toBe(pidsOf('wrapper')[0]);
   });
+
+  it('makes I/O take its generated latency: requests interleave at an await, and a write lands only when it completes', async () => {
+    const seen: string[] = [];
+    const runner = scriptedRunner('saver', (ports) => {
+      let registered = false;
+      return {
+        spawnSession: async () => {
+          const wasRegistered = registered;
+          await ports.state.save(`t=${ports.clock.now()}`);
+          seen.push(`saved at ${ports.clock.now()}, saw registered=${wasRegistered}`);
+          registered = true;
+          return { type: 'error', reason: 'spawn-failed', message: 'done' };
+        },
+      };
+    });
+    // Two spawns at one instant: with a latency, the second checks before the first registers.
+    await play(runner, {
+      world: { latency: { stateSave: 250 } },
+      steps: [{ op: 'spawn' }, { op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+    });
+    expect(seen).toEqual(['saved at 250, saw registered=false', 'saved at 250, saw registered=false']);
+    // Without one (the default), the write completes within the step: no interleaving.
+    seen.length = 0;
+    await play(runner, { steps: [{ op: 'spawn' }, { op: 'spawn' }, { op: 'advance', ms: 1_000 }] });
+    expect(seen).toEqual(['saved at 0, saw registered=false', 'saved at 0, saw registered=true']);
+
+    // A write in flight at a crash is lost: the next life loads the last one that landed.
+    const loaded: Array<string | null> = [];
+    const persister = scriptedRunner('persister', (ports) => {
+      void ports.state.load().then((text) => loaded.push(text));
+      return {
+        spawnSession: async () => {
+          await ports.state.save('first');
+          void ports.state.save('second');
+          return { type: 'error', reason: 'spawn-failed', message: 'done' };
+        },
+      };
+    });
+    await play(persister, {
+      world: { latency: { stateSave: 100 } },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 150 }, { op: 'restart' }],
+    });
+    expect(loaded).toEqual([null, 'first']);
+  });
+
+  it('draws a latency per operation from a range, the same for one seed', async () => {
+    const at: number[] = [];
+    const runner = scriptedRunner('git-timer', (ports) => ({
+      spawnSession: async (request) => {
+        const started = ports.clock.now();
+        await ports.worktrees.add(request.directory, `w${started}-${at.length}-${ports.random.token()}`);
+        at.push(ports.clock.now() - started);
+        return { type: 'error', reason: 'spawn-failed', message: 'done' };
+      },
+    }));
+    const input = {
+      seed: 7,
+      world: { gitLatencyMs: { min: 0, max: 1_000 } },
+      steps: [
+        { op: 'spawn' as const },
+        { op: 'spawn' as const },
+        { op: 'spawn' as const },
+        { op: 'advance' as const, ms: 2_000 },
+      ],
+    };
+    await play(runner, input);
+    const first = [...at];
+    expect(first).toHaveLength(3);
+    expect(first.every((ms) => ms >= 0 && ms <= 1_000)).toBe(true);
+    expect(new Set(first).size).toBeGreaterThan(1);
+    at.length = 0;
+    await play(runner, input);
+    expect(at).toEqual(first);
+  });
+
+  it('delivers an exit to onExit asked for after the child had already exited', async () => {
+    let heard: unknown;
+    const runner = scriptedRunner('late-listener', (ports) => ({
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: [],
+          cwd: request.directory,
+          env: {},
+        });
+        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 500));
+        const watched = ports.processes.onExit(ref, (exit) => (heard = exit));
+        return { type: 'error', reason: 'spawn-failed', message: `watched=${watched}` };
+      },
+    }));
+    await play(runner, {
+      agent: { exitAfterMs: 100, exitCode: 3, tree: [] },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+    });
+    expect(heard).toEqual({ code: 3, signal: null });
+  });
 });
