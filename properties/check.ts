@@ -88,11 +88,25 @@ export class HarnessError extends Error {
 }
 
 /**
- * Causes before symptoms: a lie (T1), a request left waiting (L1) or a stop that gave up (L2)
- * usually explains the ghost, leak or stranger signalled that follows from it, so a
+ * Causes before symptoms: a lie (T1), a request left waiting (L1), a stop that gave up (L2), a
+ * healthy spawn failed (L3) or a tree killed that nobody asked to stop (A4) usually explains the
+ * ghost, leak or stranger signalled that follows from it, so a
  * counterexample is shrunk keeping its first cause broken and names it first.
  */
-export const CAUSE_ORDER: readonly InvariantId[] = ['T1', 'L1', 'L2', 'A2', 'A3', 'A1', 'S1', 'S2', 'S3'];
+export const CAUSE_ORDER: readonly InvariantId[] = [
+  'T1',
+  'L1',
+  'L2',
+  'L3',
+  'A4',
+  'A2',
+  'A3',
+  'A1',
+  'S4',
+  'S1',
+  'S2',
+  'S3',
+];
 
 function byCause(ids: Iterable<InvariantId>): InvariantId[] {
   return [...new Set(ids)].sort((a, b) => CAUSE_ORDER.indexOf(a) - CAUSE_ORDER.indexOf(b));

@@ -95,18 +95,21 @@ export interface Runner {
   shutdown(): Promise<void>;
 }
 
-export const INVARIANTS = ['S1', 'S2', 'S3', 'A1', 'A2', 'A3', 'L1', 'L2', 'T1'] as const;
+export const INVARIANTS = ['S1', 'S2', 'S3', 'S4', 'A1', 'A2', 'A3', 'A4', 'L1', 'L2', 'L3', 'T1'] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
 export const INVARIANT_NAMES: Readonly<Record<InvariantId, string>> = {
   S1: 'no ghost session',
   S2: 'no leaked process',
   S3: 'no leaked worktree',
+  S4: 'shutdown means shut down',
   A1: 'no premature worktree removal',
   A2: 'never signal a stranger',
   A3: 'one child per session',
+  A4: 'no collateral kill',
   L1: 'every request answered',
   L2: 'a stop stops',
+  L3: 'a healthy spawn succeeds',
   T1: 'truthful answers',
 };
 

@@ -68,6 +68,8 @@ export interface OracleOptions {
    * and kill latencies it can draw): added to the spawn and stop bounds (default 0).
    */
   readonly ioAllowanceMs?: number;
+  /** The worktrees that exist now, where the world can tell: S4 checks none is left at shutdown. */
+  readonly worktrees?: () => readonly string[];
 }
 const MAX_VIOLATIONS_PER_INVARIANT = 20;
 
@@ -110,6 +112,10 @@ export interface GroundTruthObserver {
   onTerminalWebhook(sessionId: string): void;
   /** A request was sent to the runner (before any answer): S1 judges lists against it. */
   onRequest(request: RequestRecord): void;
+  /** A runner process started (the first, or one after a restart): a life begins. */
+  onRunnerStart(): void;
+  /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
+  onRunnerAction(what: string, atMs: number): void;
   /** L1 and T1: a request was answered. */
   onAnswer(
     request: RequestRecord,
@@ -148,6 +154,21 @@ export class Oracle implements GroundTruthObserver {
     deadline: number;
     living: readonly ProcessView[];
   }> = [];
+  /** Every child, by spawn index, as the world reported them: A4 asks whose tree a signal hit. */
+  private readonly childByIndex = new Map<number, ChildRecord>();
+  /** Which runner life spawned each child: a restart since may legitimately sweep it. */
+  private readonly lifeOfChild = new Map<number, number>();
+  private life = 0;
+  /** Sessions a stop named (issued, answered or not): the runner may kill their trees. */
+  private readonly stopsIssued = new Set<string>();
+  /** This life's shutdown: when (and as which request) it was asked for, and when answered. */
+  private shutdownIssuedAt: number | undefined;
+  private shutdownRequestId: number | undefined;
+  private shutdownAnsweredAt: number | undefined;
+  private readonly worktreesNow: (() => readonly string[]) | undefined;
+  /** Worktrees a SIGKILL survivor held when the runner's shutdown was answered. */
+  private readonly excusedWorktrees = new Set<string>();
+  private readonly webhookTimeoutMs: number;
   readonly spawnBoundMs: number;
   readonly stopBoundMs: number;
   readonly exitAnswerBoundMs: number;
@@ -165,6 +186,8 @@ export class Oracle implements GroundTruthObserver {
     this.stopBoundMs = killDeadline + slack + io;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
     this.seesSignals = options.seesSignals ?? false;
+    this.worktreesNow = options.worktrees;
+    this.webhookTimeoutMs = config.webhookTimeoutMs;
   }
 
   get violated(): InvariantId[] {
@@ -183,11 +206,36 @@ export class Oracle implements GroundTruthObserver {
 
   /** A2: the runner signals only processes of its own children's trees. */
   onRunnerSignal(targets: readonly ProcessView[], how: string, atMs: number): void {
+    if (targets.length > 0) this.onRunnerAction(`sent ${how}`, atMs);
     for (const target of targets) {
       if (target.spawnIndex === undefined) {
         this.report('A2', `the runner sent ${how} to ${describeProcess(target)}, a process it never spawned`, atMs);
+        continue;
       }
+      const spared = this.collateral(target.spawnIndex, atMs);
+      if (spared !== undefined)
+        this.report('A4', `the runner sent ${how} to ${describeProcess(target)}, ${spared}`, atMs);
     }
+  }
+
+  /**
+   * A4: why a signal to child `index`'s tree is collateral, or undefined when something allows
+   * it: a stop named its session, a shutdown was asked for, a restart came since it was spawned
+   * (the new life may sweep what it does not know), or its wrapper has exited (the rest is
+   * cleanup). Otherwise a granted session's tree, and a booting child within its timeout, are off
+   * limits.
+   */
+  private collateral(index: number, atMs: number): string | undefined {
+    const child = this.childByIndex.get(index);
+    if (child === undefined) return undefined;
+    if (this.stopsIssued.has(child.sessionId) || this.shutdownIssuedAt !== undefined) return undefined;
+    if ((this.lifeOfChild.get(index) ?? this.life) !== this.life || !child.root.alive) return undefined;
+    if (this.granted.has(child.sessionId))
+      return `of session ${child.sessionId}, which the runner granted and no stop or shutdown named`;
+    const deadline = child.spawnedAt + this.webhookTimeoutMs;
+    if (atMs < deadline)
+      return `a child still booting, ${deadline - atMs} ms before its webhook timeout, which no stop or shutdown named`;
+    return undefined;
   }
 
   /** A1: a worktree goes only when no process of the session lives in it. */
@@ -208,6 +256,9 @@ export class Oracle implements GroundTruthObserver {
     live: () => readonly ProcessView[],
     atMs: number,
   ): void {
+    this.childByIndex.set(child.index, child);
+    this.lifeOfChild.set(child.index, this.life);
+    this.onRunnerAction(`started child #${child.index} (pid ${child.root.pid})`, atMs);
     if (child.resumeKey === undefined) return;
     const sameSession = others.filter((o) => o !== child && o.resumeKey === child.resumeKey);
     if (sameSession.length === 0) return;
@@ -230,6 +281,30 @@ export class Oracle implements GroundTruthObserver {
 
   onRequest(request: RequestRecord): void {
     if (request.op === 'spawn') this.openSpawns.add(request);
+    if (request.op === 'stop' && request.sessionId !== undefined) this.stopsIssued.add(request.sessionId);
+    if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
+      this.shutdownIssuedAt = request.issuedAt;
+      this.shutdownRequestId = request.id;
+    }
+  }
+
+  onRunnerStart(): void {
+    this.life++;
+    this.excusedWorktrees.clear();
+    // A new runner process has not been asked to shut down.
+    this.shutdownIssuedAt = undefined;
+    this.shutdownRequestId = undefined;
+    this.shutdownAnsweredAt = undefined;
+  }
+
+  /** S4: after its shutdown answer, a runner does nothing but (at most) a last state write. */
+  onRunnerAction(what: string, atMs: number): void {
+    if (this.shutdownAnsweredAt === undefined) return;
+    this.report(
+      'S4',
+      `the runner ${what} at ${formatMs(atMs)}, after it answered shutdown at ${formatMs(this.shutdownAnsweredAt)}`,
+      atMs,
+    );
   }
 
   // ---- answers -----------------------------------------------------------------------------
@@ -247,6 +322,7 @@ export class Oracle implements GroundTruthObserver {
       this.lastSpawnAnswerAt = atMs;
       this.spawnAnswers.push(request);
     }
+    if (answer.op === 'shutdown' && !('failure' in answer)) this.judgeShutdown(request, live, atMs);
     if (!('result' in answer)) return; // a dropped connection (the runner crashed) is an answer too
     const latency = atMs - request.issuedAt;
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
@@ -320,7 +396,15 @@ export class Oracle implements GroundTruthObserver {
           );
         } else {
           this.granted.add(result.sessionId);
+          if (this.shutdownRequestId !== undefined && request.id > this.shutdownRequestId)
+            this.report(
+              'S4',
+              `${label} was issued after shutdown was asked for (${formatMs(this.shutdownIssuedAt ?? 0)}), and answered success: a runner shutting down refuses spawns`,
+              atMs,
+            );
         }
+      } else if (this.healthyButFailed(request, result, child, children, atMs)) {
+        // (reported inside)
       } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined && exitedAt < atMs) {
         // (An exit at the very instant of the timeout is a tie the runner cannot have seen.)
         this.report(
@@ -363,6 +447,67 @@ export class Oracle implements GroundTruthObserver {
   }
 
   /**
+   * L3: a spawn whose own child posted a valid webhook in time (before the webhook timeout less
+   * the slack) is answered with that child's session, never an error; and "timeout" is never
+   * answered before the timeout could have run out. Reports and returns true when broken.
+   */
+  private healthyButFailed(
+    request: RequestRecord,
+    result: Extract<Answer, { op: 'spawn'; result: unknown }>['result'] & { type: 'error' },
+    child: ChildRecord | undefined,
+    children: readonly ChildRecord[],
+    atMs: number,
+  ): boolean {
+    if (this.shutdownIssuedAt !== undefined || result.reason === 'shutting-down') return false;
+    const label = `spawn request #${request.id} (issued ${formatMs(request.issuedAt)})`;
+    // The timeout runs from the child the answer names (a request that joined an earlier spawn
+    // of its session shares that spawn's timeout), else from the request.
+    const named =
+      result.pid === undefined
+        ? undefined
+        : [...children].reverse().find((c) => c.root.pid === result.pid && c.spawnedAt <= atMs);
+    const from = Math.min(named?.spawnedAt ?? request.issuedAt, request.issuedAt);
+    if (result.reason === 'timeout' && atMs < from + this.webhookTimeoutMs) {
+      this.report(
+        'L3',
+        `${label} answered "timeout" after ${atMs - request.issuedAt} ms, before its webhook timeout of ${this.webhookTimeoutMs} ms could run out`,
+        atMs,
+      );
+      return true;
+    }
+    if (child === undefined || child.webhookAt === undefined || this.stopsIssued.has(child.sessionId)) return false;
+    const valid = child.plan.webhook === 'on-time' || child.plan.webhook === 'twice';
+    const inTime = child.webhookAt <= child.spawnedAt + this.webhookTimeoutMs - ANSWER_SLACK_MS;
+    if (!valid || !inTime || (this.lifeOfChild.get(child.index) ?? this.life) !== this.life) return false;
+    this.report(
+      'L3',
+      `${label} answered error (${result.reason}), though its child #${child.index} (pid ${child.root.pid}) posted a valid webhook for ${child.sessionId} at ${formatMs(child.webhookAt)}, ${child.spawnedAt + this.webhookTimeoutMs - child.webhookAt} ms before its timeout`,
+      atMs,
+    );
+    return true;
+  }
+
+  /** S4: at its shutdown answer, nothing of the runner lives and none of its worktrees is left. */
+  private judgeShutdown(request: RequestRecord, live: () => readonly ProcessView[], atMs: number): void {
+    this.shutdownAnsweredAt = atMs;
+    const survivedSigkill = (p: ProcessView): boolean => p.sigkilledAt !== undefined;
+    const living = live();
+    const left = living.filter((p) => p.spawnIndex !== undefined && !survivedSigkill(p));
+    const label = `shutdown request #${request.id} (issued ${formatMs(request.issuedAt)})`;
+    if (left.length > 0)
+      this.report('S4', `${label} was answered while ${left.map(describeProcess).join(', ')} still lived`, atMs);
+    const occupied = (path: string): boolean =>
+      living.some((p) => survivedSigkill(p) && (p.cwd === path || p.cwd.startsWith(`${path}/`)));
+    const existing = this.worktreesNow?.() ?? [];
+    // Held by a process that survived SIGKILL: the runner cannot remove it, and after this answer
+    // may not act again; S3 does not blame it (unless a later life leaves it too).
+    for (const path of existing.filter(occupied)) this.excusedWorktrees.add(path);
+    const worktrees = existing.filter((path) => !occupied(path));
+    if (worktrees.length > 0)
+      this.report('S4', `${label} was answered while worktree(s) ${worktrees.join(', ')} still existed`, atMs);
+  }
+
+  /**
    * S1 at every list answer, not only the last: a listed session must be granted, started from
    * a terminal, or on its way (its child reported it while a spawn is still open). A session
    * granted or revoked while the list was being answered may be shown either way.
@@ -397,7 +542,11 @@ export class Oracle implements GroundTruthObserver {
     const answers = this.spawnAnswers.filter((r) => r.child === child);
     if (answers.length === 0) {
       const successes = this.spawnAnswers.filter(
-        (r) => r.answer !== undefined && 'result' in r.answer && r.answer.op === 'spawn' && r.answer.result.type === 'success',
+        (r) =>
+          r.answer !== undefined &&
+          'result' in r.answer &&
+          r.answer.op === 'spawn' &&
+          r.answer.result.type === 'success',
       ).length;
       return `though child #${child.index} reported it, no spawn answered with it${successes > 0 ? ` (${successes} spawn(s) answered success with other sessions)` : ''}`;
     }
@@ -496,7 +645,9 @@ export class Oracle implements GroundTruthObserver {
     // A worktree a SIGKILL survivor still runs in cannot go without breaking A1.
     const occupied = (path: string): boolean =>
       world.liveProcesses.some((p) => survivedSigkill(p) && (p.cwd === path || p.cwd.startsWith(`${path}/`)));
-    const leakedWorktrees = world.worktrees.filter((path) => !ownedPaths.has(path) && !occupied(path));
+    const leakedWorktrees = world.worktrees.filter(
+      (path) => !ownedPaths.has(path) && !occupied(path) && !this.excusedWorktrees.has(path),
+    );
     for (const path of leakedWorktrees)
       this.report('S3', `leaked worktree ${path}: no session the runner lists uses it`, at);
     this.counts.leakedWorktrees = leakedWorktrees.length;

@@ -52,6 +52,8 @@ export async function sweepOrphans(
   return outcome.survivors;
 }
 
+const STOPPED = Symbol('stopped');
+
 /** How long the survivors of a sweep are waited for: backing off to once a minute, for a day. */
 const MAX_WAIT_STEP_MS = 60_000;
 const MAX_LOOKS = 24 * 60 + 10;
@@ -92,11 +94,23 @@ export class OrphanSurvivors {
     return this.waitFor(async () => (await this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker)).length === 0);
   }
 
+  /**
+   * The runner is shutting down: every wait looks one last time now and answers, instead of
+   * sleeping on (what still lives then is left to the next start).
+   */
+  stop(): void {
+    this.stopped();
+  }
+
   private async waitFor(done: () => Promise<boolean>): Promise<boolean> {
     for (let look = 0; look < MAX_LOOKS; look++) {
       if (await done()) return true;
-      await sleep(this.ports.clock, Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS));
+      const wait = Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS);
+      if ((await Promise.race([sleep(this.ports.clock, wait), this.stopping])) === STOPPED) break;
     }
     return done();
   }
+
+  private stopped: () => void = () => {};
+  private readonly stopping = new Promise<typeof STOPPED>((resolve) => (this.stopped = () => resolve(STOPPED)));
 }

@@ -19,7 +19,7 @@ import {
   type StopResult,
 } from '../contract.ts';
 import type { RunnerConfig } from '../config.ts';
-import { type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
+import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
 import { OrphanSurvivors } from './orphan-sweep.ts';
@@ -56,6 +56,8 @@ const MAX_EXTERNAL_SESSIONS = 1_000;
  * worktree go. Past that, it is logged and left (bounded, like every loop here).
  */
 const MAX_TEARDOWN_BACKOFF_MS = 60_000;
+/** Extra tries a shutdown gives a tree that survived SIGKILL: 1 + 2 + 4 + 8 + 16 s of waiting. */
+const SHUTDOWN_KILL_RETRIES = 5;
 const MAX_TEARDOWN_RETRIES = 24 * 60 + 10;
 
 export class ReferenceRunner implements Runner {
@@ -70,9 +72,13 @@ export class ReferenceRunner implements Runner {
   private boots = 0;
   private bootStamp = '';
   private shuttingDown = false;
+  /** Shutdown answered: the runner acts no more (exits and timers that come later change nothing). */
+  private halted = false;
   private pollTimer: TimerHandle | undefined;
   private readonly ready: Promise<void>;
   private orphansSwept: Promise<void> = Promise.resolve();
+  /** Spawns that have not yet registered their child (or given up). */
+  private readonly starting = new Set<Promise<void>>();
   /** Orphans of an earlier life that survived SIGKILL: resumes answer busy while one lives. */
   private readonly orphans: OrphanSurvivors;
 
@@ -100,6 +106,8 @@ export class ReferenceRunner implements Runner {
       };
     }
     const request = parsed.data;
+    // Checked before joining a spawn under way: a runner shutting down hands out no session.
+    if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
     const key = request.resumeSessionId;
     if (key === undefined) return this.spawnFresh(request);
     // Rapid resume: every request for one session while a spawn is in flight joins that spawn.
@@ -111,105 +119,115 @@ export class ReferenceRunner implements Runner {
   }
 
   private async spawnFresh(request: ReturnType<typeof SpawnRequestSchema.parse>): Promise<SpawnResult> {
-    if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
-    const key = request.resumeSessionId;
-    if (key !== undefined && this.orphans.linger()) {
-      // Nothing says which conversation an orphan serves: it may be this one.
-      return { type: 'error', reason: 'busy', message: 'processes of an earlier runner life survived SIGKILL' };
-    }
-    if (key !== undefined) {
-      const running = [...this.children.values()].find((c) => c.resumeKey === key && c.phase === 'session');
-      if (running?.sessionId !== undefined)
-        return { type: 'success', sessionId: running.sessionId, pid: running.ref.pid };
-      // A child of the same session still dying: one live tree per session, so wait for it.
-      for (const dying of [...this.children.values()].filter((c) => c.resumeKey === key && c.phase === 'dying')) {
-        const outcome = await this.teardown(dying);
-        if (outcome.survivors.length > 0) {
-          return { type: 'error', reason: 'busy', message: `an earlier child of session ${key} survived SIGKILL` };
+    // Tracked until its child is registered (or it gave up): a shutdown waits for that, so that
+    // no child or worktree of a spawn under way outlives the shutdown's answer.
+    let started: () => void = () => {};
+    const starting = new Promise<void>((resolve) => (started = resolve));
+    this.starting.add(starting);
+    try {
+      if (this.shuttingDown) return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
+      const key = request.resumeSessionId;
+      if (key !== undefined && this.orphans.linger()) {
+        // Nothing says which conversation an orphan serves: it may be this one.
+        return { type: 'error', reason: 'busy', message: 'processes of an earlier runner life survived SIGKILL' };
+      }
+      if (key !== undefined) {
+        const running = [...this.children.values()].find((c) => c.resumeKey === key && c.phase === 'session');
+        if (running?.sessionId !== undefined)
+          return { type: 'success', sessionId: running.sessionId, pid: running.ref.pid };
+        // A child of the same session still dying: one live tree per session, so wait for it.
+        for (const dying of [...this.children.values()].filter((c) => c.resumeKey === key && c.phase === 'dying')) {
+          const outcome = await this.teardown(dying);
+          if (outcome.survivors.length > 0) {
+            return { type: 'error', reason: 'busy', message: `an earlier child of session ${key} survived SIGKILL` };
+          }
         }
       }
-    }
-    const booting = [...this.children.values()].filter((c) => c.phase === 'booting').length;
-    if (booting >= this.config.maxInFlightSpawns) {
-      return { type: 'error', reason: 'busy', message: `${booting} spawns already in flight` };
-    }
+      const booting = [...this.children.values()].filter((c) => c.phase === 'booting').length;
+      if (booting >= this.config.maxInFlightSpawns) {
+        return { type: 'error', reason: 'busy', message: `${booting} spawns already in flight` };
+      }
 
-    const id = this.nextChildId++;
-    const marker = `${this.bootStamp}.${id}`;
-    let cwd = request.directory;
-    let worktree: Worktree | undefined;
-    if (request.sessionType === 'worktree') {
-      const name = `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}`;
+      const id = this.nextChildId++;
+      const marker = `${this.bootStamp}.${id}`;
+      let cwd = request.directory;
+      let worktree: Worktree | undefined;
+      if (request.sessionType === 'worktree') {
+        const name = `${request.worktreeName ?? 'session'}-${marker.replace(/[^A-Za-z0-9]/g, '-')}`;
+        try {
+          worktree = await this.janitor.add(request.directory, name, marker);
+        } catch (error) {
+          return {
+            type: 'error',
+            reason: 'worktree-failed',
+            message: `git worktree add failed: ${describeError(error)}`,
+          };
+        }
+        cwd = worktree.path ?? cwd;
+      }
+
+      if (this.shuttingDown) {
+        // Answer now; git may need retries, and the answer must not wait on them.
+        if (worktree !== undefined) void this.janitor.release(worktree);
+        return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
+      }
+      const token = this.ports.random.token();
+      // Known before the child can post: a webhook that beats spawnDetached's answer is kept.
+      this.earlyWebhooks.set(token, null);
+      let ref: ProcessRef;
       try {
-        worktree = await this.janitor.add(request.directory, name, marker);
+        ref = await this.ports.processes.spawnDetached({
+          command: this.config.agentCommand,
+          args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
+          cwd,
+          ...(key !== undefined ? { resumeSessionId: key } : {}),
+          env: {
+            [SPAWN_MARKER_ENV]: marker,
+            [SPAWN_TOKEN_ENV]: token,
+            [BOOT_ENV]: this.bootStamp,
+            ...(this.config.ownerId !== undefined ? { [OWNER_ENV]: this.config.ownerId } : {}),
+          },
+        });
       } catch (error) {
+        this.earlyWebhooks.delete(token);
+        if (worktree !== undefined) void this.janitor.release(worktree);
         return {
           type: 'error',
-          reason: 'worktree-failed',
-          message: `git worktree add failed: ${describeError(error)}`,
+          reason: 'spawn-failed',
+          message: `could not start ${this.config.agentCommand}: ${describeError(error)}`,
         };
       }
-      cwd = worktree.path ?? cwd;
-    }
 
-    if (this.shuttingDown) {
-      // Answer now; git may need retries, and the answer must not wait on them.
-      if (worktree !== undefined) void this.janitor.release(worktree);
-      return { type: 'error', reason: 'shutting-down', message: 'runner is shutting down' };
-    }
-    const token = this.ports.random.token();
-    // Known before the child can post: a webhook that beats spawnDetached's answer is kept.
-    this.earlyWebhooks.set(token, null);
-    let ref: ProcessRef;
-    try {
-      ref = await this.ports.processes.spawnDetached({
-        command: this.config.agentCommand,
-        args: [...this.config.agentArgs, ...(key !== undefined ? ['--resume', key] : []), '--started-by', 'runner'],
-        cwd,
-        ...(key !== undefined ? { resumeSessionId: key } : {}),
-        env: {
-          [SPAWN_MARKER_ENV]: marker,
-          [SPAWN_TOKEN_ENV]: token,
-          [BOOT_ENV]: this.bootStamp,
-          ...(this.config.ownerId !== undefined ? { [OWNER_ENV]: this.config.ownerId } : {}),
-        },
-      });
-    } catch (error) {
+      const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
+      if (key !== undefined) Object.assign(child, { resumeKey: key });
+      this.children.set(id, child);
+      if (worktree !== undefined) {
+        // The child's record takes the worktree over from its intent, in the same write.
+        Object.assign(child, { worktree });
+        this.janitor.handOver(worktree);
+      }
+      void this.persist();
+      this.ports.logger.log('info', 'spawned child', { pid: ref.pid, marker });
+      // Its webhook may have come before spawnDetached resolved (a fast agent, a slow fork).
+      const early = this.earlyWebhooks.get(token);
       this.earlyWebhooks.delete(token);
-      if (worktree !== undefined) void this.janitor.release(worktree);
-      return {
-        type: 'error',
-        reason: 'spawn-failed',
-        message: `could not start ${this.config.agentCommand}: ${describeError(error)}`,
-      };
-    }
 
-    const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
-    if (key !== undefined) Object.assign(child, { resumeKey: key });
-    this.children.set(id, child);
-    if (worktree !== undefined) {
-      // The child's record takes the worktree over from its intent, in the same write.
-      Object.assign(child, { worktree });
-      this.janitor.handOver(worktree);
+      return new Promise<SpawnResult>((resolve) => {
+        child.answer = resolve;
+        child.webhookTimer = this.ports.clock.setTimeout(
+          () => this.onWebhookTimeout(child),
+          this.config.webhookTimeoutMs,
+        );
+        child.watched = this.ports.processes.onExit(ref, (exit) => this.onRootExit(child, exit));
+        if (!child.watched) this.ensurePolling();
+        // A shutdown that came while we were spawning: this child is not wanted any more.
+        if (this.shuttingDown) void this.teardown(child);
+        else if (early !== undefined && early !== null) void this.sessionStarted(early);
+      });
+    } finally {
+      this.starting.delete(starting);
+      started();
     }
-    void this.persist();
-    this.ports.logger.log('info', 'spawned child', { pid: ref.pid, marker });
-    // Its webhook may have come before spawnDetached resolved (a fast agent, a slow fork).
-    const early = this.earlyWebhooks.get(token);
-    this.earlyWebhooks.delete(token);
-
-    return new Promise<SpawnResult>((resolve) => {
-      child.answer = resolve;
-      child.webhookTimer = this.ports.clock.setTimeout(
-        () => this.onWebhookTimeout(child),
-        this.config.webhookTimeoutMs,
-      );
-      child.watched = this.ports.processes.onExit(ref, (exit) => this.onRootExit(child, exit));
-      if (!child.watched) this.ensurePolling();
-      // A shutdown that came while we were spawning: this child is not wanted any more.
-      if (this.shuttingDown) void this.teardown(child);
-      else if (early !== undefined && early !== null) void this.sessionStarted(early);
-    });
   }
 
   private settle(child: TrackedChild, result: SpawnResult): void {
@@ -274,7 +292,10 @@ export class ReferenceRunner implements Runner {
       return;
     }
     if (child !== undefined) {
-      if (this.ports.processes.generationOf(pid) !== child.ref.generation) {
+      // The child's own token proves the webhook is its own (a reused PID's process cannot know
+      // it), even when the child has exited since; without one, the PID's generation must match.
+      const tokenMatches = child.token !== undefined && metadata.spawnToken === child.token;
+      if (!tokenMatches && this.ports.processes.generationOf(pid) !== child.ref.generation) {
         this.ports.logger.log('warn', 'webhook names a PID that came round; ignored', { pid, sessionId });
         return;
       }
@@ -352,6 +373,11 @@ export class ReferenceRunner implements Runner {
   /** Kills the child's whole tree; removes its worktree only once the tree is verified dead. */
   private teardown(child: TrackedChild, attempt = 0): Promise<KillOutcome> {
     if (child.teardown !== undefined) return child.teardown;
+    if (this.halted) {
+      // Shut down: no more signals. What still lives is reported, not touched.
+      const alive = this.ports.processes.generationOf(child.ref.pid) === child.ref.generation;
+      return Promise.resolve({ survivors: alive ? [{ ...child.ref, ppid: 0, pgid: child.ref.pid }] : [] });
+    }
     if (child.phase === 'booting') {
       this.settle(child, {
         type: 'error',
@@ -375,7 +401,7 @@ export class ReferenceRunner implements Runner {
           survivors: outcome.survivors.length,
         });
         delete child.teardown;
-        if (attempt + 1 < MAX_TEARDOWN_RETRIES) {
+        if (attempt + 1 < MAX_TEARDOWN_RETRIES && !this.shuttingDown) {
           // Backing off: a process in D state may take minutes to leave the kernel.
           const wait = backoff(this.config.killGraceMs, attempt);
           this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), wait);
@@ -415,15 +441,35 @@ export class ReferenceRunner implements Runner {
   async shutdown(): Promise<void> {
     await this.ready;
     this.shuttingDown = true;
+    // The orphans of an earlier life are the runner's too: the sweep finishes first.
+    await this.orphansSwept;
+    // Spawns under way register their child (and tear it down, seeing the flag) or give up.
+    for (let rounds = 0; this.starting.size > 0 && rounds < 1_000; rounds++) await Promise.all([...this.starting]);
     const all = [...this.children.values()];
     for (const child of all) if (child.phase === 'session') child.stopRequested = true;
-    await Promise.all(all.map((child) => this.teardown(child)));
+    let left = await this.teardownAll(all);
+    // A tree that survived SIGKILL may only be slow to leave the kernel: it gets a few more
+    // tries (about half a minute in all) before the answer gives up on it.
+    for (let attempt = 0; left.length > 0 && attempt < SHUTDOWN_KILL_RETRIES; attempt++) {
+      await sleep(this.ports.clock, backoff(this.config.killGraceMs, attempt));
+      left = await this.teardownAll(left);
+    }
     if (this.pollTimer !== undefined) this.ports.clock.clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
-    // Shut down means done: the worktrees an earlier life left are removed (or given up on),
-    // and the last state write has landed, before the answer.
+    // Shut down means done: every worktree removal under way has finished (or been given up
+    // on, persisted for the next start), recoveries waiting for an orphan to die decide now
+    // (one that still lives keeps its worktree for the next start), and the last state write
+    // has landed, before the answer.
+    this.orphans.stop();
     await this.janitor.settled();
     await this.persist();
+    this.halted = true;
+  }
+
+  /** Tears every child down at once; resolves to those whose tree survived SIGKILL. */
+  private async teardownAll(children: readonly TrackedChild[]): Promise<TrackedChild[]> {
+    const outcomes = await Promise.all(children.map((child) => this.teardown(child)));
+    return children.filter((_, i) => outcomes[i]!.survivors.length > 0);
   }
 
   // ---- restart ------------------------------------------------------------------------------

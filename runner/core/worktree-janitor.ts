@@ -23,8 +23,8 @@ const INTENT_LOOKS = 5;
 
 export class WorktreeJanitor {
   private readonly intents = new Set<Worktree>();
-  /** Recoveries of an earlier life's worktrees still under way. */
-  private readonly recovering = new Set<Promise<void>>();
+  /** Recoveries of an earlier life's worktrees, and removals, still under way. */
+  private readonly recovering = new Set<Promise<unknown>>();
 
   constructor(
     private readonly worktrees: WorktreeHost,
@@ -66,12 +66,17 @@ export class WorktreeJanitor {
   }
 
   /** Removes a worktree; if git keeps failing, it stays intended for the next start. */
-  async release(worktree: Worktree): Promise<boolean> {
+  release(worktree: Worktree): Promise<boolean> {
     this.intents.add(worktree);
-    const removed = await this.removeWithRetries(worktree);
-    if (removed) this.intents.delete(worktree);
-    void this.changed();
-    return removed;
+    const release = (async () => {
+      const removed = await this.removeWithRetries(worktree);
+      if (removed) this.intents.delete(worktree);
+      void this.changed();
+      return removed;
+    })();
+    const tracked = release.finally(() => this.recovering.delete(tracked));
+    this.recovering.add(tracked);
+    return release;
   }
 
   /**
@@ -96,7 +101,7 @@ export class WorktreeJanitor {
     }
   }
 
-  /** Settles once every recovery under way has finished (its worktree removed or given up on). */
+  /** Settles once every recovery and removal under way has finished (removed, or given up on). */
   async settled(): Promise<void> {
     while (this.recovering.size > 0) await Promise.all([...this.recovering]);
   }

@@ -155,6 +155,7 @@ export class BlackBoxLauncher {
     const pid = child.pid ?? 0;
     instance.process = { pid, starttime: readStat(pid)?.starttime ?? '' };
     this.world.record({ kind: 'runner', atMs: this.world.now(), op: 'start', pid });
+    this.world.oracle.onRunnerStart();
     const stateFile = target.profile.stateFile(stateDir);
     let reading = readEndpoint(target.profile, stateDir);
     for (let waited = 0; !('endpoint' in reading); waited += 50) {

@@ -128,17 +128,23 @@ export function instrumentedPorts(
     childrenOf: (pid) => fence(host.childrenOf(pid)),
   };
   const git = base.worktrees;
+  const acted = (what: string): void => {
+    if (life.alive) world.oracle.onRunnerAction(what, world.now());
+  };
   const worktrees: WorktreeHost = {
-    add: (repo, name) =>
-      fence(
+    add: (repo, name) => {
+      acted(`ran git worktree add ${name}`);
+      return fence(
         git.add(repo, name).then((path) => {
           world.createdWorktrees.add(path);
           world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
           return path;
         }),
-      ),
-    remove: (repo, path) =>
-      fence(
+      );
+    },
+    remove: (repo, path) => {
+      acted(`ran git worktree remove ${path}`);
+      return fence(
         git.remove(repo, path).then(() => {
           world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path });
           const inside = world.processes
@@ -146,14 +152,20 @@ export function instrumentedPorts(
             .filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`) || p.cwd.startsWith(`${path} (deleted)`));
           world.oracle.onWorktreeRemoved(path, inside, world.now());
         }),
-      ),
+      );
+    },
     list: (repo) => fence(git.list(repo)),
   };
   return {
     ...base,
     processes,
     worktrees,
-    hub: { archiveSession: (id) => fence(base.hub.archiveSession(id)) },
+    hub: {
+      archiveSession: (id) => {
+        acted(`archived ${id} on the hub`);
+        return fence(base.hub.archiveSession(id));
+      },
+    },
     state: { load: () => fence(base.state.load()), save: (c) => (life.alive ? base.state.save(c) : Promise.resolve()) },
   };
 }

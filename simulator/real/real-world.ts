@@ -537,6 +537,7 @@ export class RealWorld implements World {
     const ports = instrumentedPorts(this.instrumented(), instance);
     instance.clock = ports.clock;
     this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid: process.pid });
+    this.oracle.onRunnerStart();
     instance.runner = await this.target.definition.create(ports, this.runnerConfig);
   }
 

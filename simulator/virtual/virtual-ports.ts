@@ -111,9 +111,13 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         .map(info),
     childrenOf: async (pid) => world.table.children(pid).map(info),
   };
+  const acted = (what: string): void => {
+    if (instance.alive) world.oracle.onRunnerAction(what, world.now());
+  };
   const worktrees: WorktreeHost = {
-    add: (repo, name) =>
-      after(world.latency(world.scenario.world.gitLatencyMs), () => {
+    add: (repo, name) => {
+      acted(`ran git worktree add ${name}`);
+      return after(world.latency(world.scenario.world.gitLatencyMs), () => {
         try {
           const path = world.worktrees.add(repo, name);
           world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
@@ -128,9 +132,11 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
           });
           throw error;
         }
-      }),
-    remove: (repo, path) =>
-      after(world.latency(world.scenario.world.gitLatencyMs), () => {
+      });
+    },
+    remove: (repo, path) => {
+      acted(`ran git worktree remove ${path}`);
+      return after(world.latency(world.scenario.world.gitLatencyMs), () => {
         try {
           world.worktrees.remove(repo, path);
         } catch (error) {
@@ -140,7 +146,8 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         world.record({ kind: 'worktree', atMs: world.now(), op: 'remove', path });
         const inside = world.table.live().filter((p) => p.cwd === path || p.cwd.startsWith(`${path}/`));
         world.oracle.onWorktreeRemoved(path, inside, world.now());
-      }),
+      });
+    },
     list: (repo) => after(world.latency(latencies.gitList), () => world.worktrees.list(repo)),
   };
   return {
@@ -165,11 +172,13 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     processes,
     worktrees,
     hub: {
-      archiveSession: (sessionId) =>
-        after(world.latency(world.scenario.world.hubLatencyMs), () => {
+      archiveSession: (sessionId) => {
+        acted(`archived ${sessionId} on the hub`);
+        return after(world.latency(world.scenario.world.hubLatencyMs), () => {
           if (world.scenario.world.hubDown) throw new HostError('ECONNREFUSED', 'the hub is down');
           if (world.hub.archive(sessionId)) world.record({ kind: 'hub', atMs: world.now(), op: 'archive', sessionId });
-        }),
+        });
+      },
     },
     state: {
       // The runner's state file survives its crashes: it lives in the world, not the instance.

@@ -77,7 +77,11 @@ export class VirtualWorld implements World {
     this.oracle = new Oracle(
       this.config,
       (v) => this.record({ kind: 'violation', atMs: this.time, invariant: v.invariant, message: v.message }),
-      { seesSignals: true, ioAllowanceMs: ioAllowanceMs(scenario.world) },
+      {
+        seesSignals: true,
+        ioAllowanceMs: ioAllowanceMs(scenario.world),
+        worktrees: () => this.worktrees.existing(),
+      },
     );
     this.log = new RequestLog({
       now: () => this.time,
@@ -293,6 +297,7 @@ export class VirtualWorld implements World {
     const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
     this.instance = instance;
     this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
+    this.oracle.onRunnerStart();
     const created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
     // create() may be async, but may not wait on virtual time: nothing advances it yet.
     const notYet = Symbol('not yet');
