@@ -336,4 +336,105 @@ describe('oracle', () => {
     const stop = dState.trace.find((e) => e.kind === 'answer' && e.answer.op === 'stop');
     expect(stop).toMatchObject({ answer: { result: { status: 'still_alive' } } });
   });
+
+  it('L3 fires on a spawn answered with an error though its child posted a valid webhook in time', async () => {
+    // Wants a token it never handed out: every webhook is refused, every spawn times out.
+    const deaf = naiveSpawner('deaf', (ports) => ({
+      sessionStarted: async (body) => {
+        const hook = SessionWebhookSchema.parse(body);
+        if (hook.metadata.spawnToken === undefined) ports.logger.log('warn', 'webhook without a token: ignored');
+      },
+    }));
+    const result = await expectOnly(deaf, { agent: { bootDelayMs: 1_000 }, steps: spawnOnce.steps }, 'L3');
+    expect(result.violations.find((v) => v.invariant === 'L3')?.message).toMatch(
+      /spawn request #1 .* answered error \(timeout\), though its child #0 \(pid 102\) posted a valid webhook for sess-1 at 0:00:01.000, 14000 ms before its timeout/,
+    );
+    // "timeout" before the timeout could run out is just as wrong.
+    const hasty = naiveSpawner('hasty', (ports) => ({
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: [],
+          cwd: request.directory,
+          env: {},
+        });
+        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 500));
+        return { type: 'error', reason: 'timeout', message: 'impatient', pid: ref.pid };
+      },
+    }));
+    const early = await expectOnly(hasty, { agent: { bootDelayMs: 1_000 }, steps: spawnOnce.steps }, 'L3');
+    expect(early.violations[0]?.message).toMatch(
+      /answered "timeout" after 500 ms, before its webhook timeout of 15000 ms/,
+    );
+  });
+
+  it('A4 fires on a signal to a granted session that no stop named, and to a child still within its timeout', async () => {
+    // A stop that kills every child it has, not just the one asked for.
+    const wide = naiveSpawner('stops-everyone', (ports) => ({
+      stopSession: async () => {
+        for (const pid of [102, 103]) ports.processes.signalGroup(pid, 'SIGKILL');
+        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 100));
+        return { status: 'stopped' };
+      },
+    }));
+    const result = await expectOnly(
+      wide,
+      {
+        agent: { bootDelayMs: 1_000, tree: [] },
+        steps: [
+          { op: 'spawn' },
+          { op: 'spawn' },
+          { op: 'advance', ms: 2_000 },
+          { op: 'stop', session: { spawn: 0 } },
+          { op: 'advance', ms: 10_000 },
+        ],
+      },
+      'A4',
+    );
+    expect(result.violations.find((v) => v.invariant === 'A4')?.message).toMatch(
+      /SIGKILL to process group 103 reached pid 103 \(wrapper of child #1\), of session sess-2, which the runner granted and no stop or shutdown named/,
+    );
+    const impatient = naiveSpawner('kills-booting', (ports) => ({
+      listSessions: async () => {
+        ports.processes.signal(102, 'SIGTERM');
+        return [];
+      },
+    }));
+    const booting = await expectOnly(
+      impatient,
+      {
+        agent: { bootDelayMs: 5_000 },
+        steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }, { op: 'list' }, { op: 'advance', ms: 20_000 }],
+      },
+      'A4',
+    );
+    expect(booting.violations.find((v) => v.invariant === 'A4')?.message).toMatch(
+      /a child still booting, 14000 ms before its webhook timeout/,
+    );
+  });
+
+  it('S4 fires on a shutdown answered while children live, and on what the runner does after it', async () => {
+    const hasty = naiveSpawner('shutdown-fire-and-forget', (ports) => ({
+      shutdown: async () => {
+        ports.processes.signalGroup(102, 'SIGTERM');
+      },
+    }));
+    const result = await expectOnly(
+      hasty,
+      {
+        agent: { bootDelayMs: 1_000, dieDelayMs: 50 },
+        steps: [
+          { op: 'spawn' },
+          { op: 'advance', ms: 2_000 },
+          { op: 'shutdown' },
+          { op: 'spawn' },
+          { op: 'advance', ms: 20_000 },
+        ],
+      },
+      'S4',
+    );
+    const messages = result.violations.filter((v) => v.invariant === 'S4').map((v) => v.message);
+    expect(messages[0]).toMatch(/shutdown request #2 .* was answered while pid 102 \(wrapper of child #0\)/);
+    expect(messages.some((m) => /the runner started child #1 .* after it answered shutdown/.test(m))).toBe(true);
+  });
 });

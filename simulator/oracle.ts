@@ -209,12 +209,12 @@ export class Oracle implements GroundTruthObserver {
     if (targets.length > 0) this.onRunnerAction(`sent ${how}`, atMs);
     for (const target of targets) {
       if (target.spawnIndex === undefined) {
-        this.report('A2', `the runner sent ${how} to ${describeProcess(target)}, a process it never spawned`, atMs);
+        this.report('A2', `the runner's ${how} reached ${describeProcess(target)}, a process it never spawned`, atMs);
         continue;
       }
       const spared = this.collateral(target.spawnIndex, atMs);
       if (spared !== undefined)
-        this.report('A4', `the runner sent ${how} to ${describeProcess(target)}, ${spared}`, atMs);
+        this.report('A4', `the runner's ${how} reached ${describeProcess(target)}, ${spared}`, atMs);
     }
   }
 
