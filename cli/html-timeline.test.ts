@@ -52,10 +52,12 @@ describe('CI artifacts of a failing check', () => {
       };
       expect(json.steps.length).toBeGreaterThan(0);
       const junit = readFileSync(join(artifacts, 'junit.xml'), 'utf8');
-      expect(junit).toMatch(/<testsuite name="runner-chaos: undeclared-legacy" tests="1" failures="1"/);
+      // One scenario broke S1 and S2 (judged together): a test case each, each with its own message.
+      expect(junit).toMatch(/<testsuite name="runner-chaos: undeclared-legacy" tests="2" failures="2"/);
+      expect(junit).toMatch(/<failure message="leaked process tree [^"]*" type="S2">/);
       expect(junit).toMatch(/<failure message="ghost session sess-1: [^"]*" type="S1">/);
       const html = readFileSync(join(artifacts, 'undeclared-legacy-S1.html'), 'utf8');
-      expect(html).toMatch(/<title>undeclared-legacy breaks S1<\/title>/);
+      expect(html).toMatch(/<title>undeclared-legacy breaks S1, S2<\/title>/);
       expect(html.match(/data-kind="violation"/g)?.length).toBeGreaterThan(0);
       expect(html).toMatch(/<li class="violation"><b>S1<\/b>/);
       expect(html).not.toMatch(/<script|\ssrc=|\shref=|@import|url\(/); // self-contained: nothing runs, nothing fetched

@@ -23,7 +23,7 @@ export function renderJunit(report: CheckReport): string {
     if (!failed) return `${open}</testcase>`;
     const message = declared
       ? `declared broken, but ${o.runs} scenarios found no violation`
-      : (o.counterexample?.violations[0]?.message ?? `${o.invariant} violated`);
+      : (o.counterexample?.violations.find((v) => v.invariant === o.invariant)?.message ?? `${o.invariant} violated`);
     const body = o.counterexample !== undefined ? formatCounterexample(report.runner, o.counterexample) : message;
     return `${open}\n      <failure message="${xml(message)}" type="${o.invariant}">${xml(body)}</failure>\n    </testcase>`;
   });

@@ -63,7 +63,9 @@ describe('known-bad runners', () => {
     const c = outcome.counterexample!;
     expect(c.scenario.steps.length).toBeLessThanOrEqual(4);
     expect(c.scenario.steps[0]).toMatchObject({ op: 'spawn' });
-    expect(c.violations[0]?.message).toMatch(/ghost session .* though its spawn request #\d+ answered error \(timeout\)/);
+    expect(c.violations[0]?.message).toMatch(
+      /ghost session .* though its spawn request #\d+ answered error \(timeout\)/,
+    );
     expect(c.timeline).toMatch(/webhook: session sess-1/);
   });
 });

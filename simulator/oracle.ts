@@ -371,7 +371,11 @@ export class Oracle implements GroundTruthObserver {
             `${label} answered session ${result.sessionId} for pid ${result.pid}, but ${reported}`,
             atMs,
           );
-        } else if (request.resumeKey !== undefined && owner.resumeKey !== request.resumeKey) {
+        } else if (
+          request.resumeKey !== undefined &&
+          owner.resumeKey !== request.resumeKey &&
+          !owner.resumeKeyUnknown
+        ) {
           // A resume must continue the conversation asked for, or fail: never hand over another.
           const what =
             owner.resumeKey === undefined
@@ -382,7 +386,7 @@ export class Oracle implements GroundTruthObserver {
             `${label} asked to resume ${request.resumeKey}, but answered session ${result.sessionId} of child #${owner.index}, ${what}`,
             atMs,
           );
-        } else if (request.resumeKey === undefined && owner.resumeKey !== undefined) {
+        } else if (request.resumeKey === undefined && owner.resumeKey !== undefined && !owner.resumeKeyUnknown) {
           this.report(
             'T1',
             `${label} asked for a new session, but answered session ${result.sessionId} of child #${owner.index}, a resume of ${owner.resumeKey}`,
@@ -611,7 +615,8 @@ export class Oracle implements GroundTruthObserver {
       const onHub = world.hubActive.includes(id);
       // A ghost a list answer already named is named again only for what the list did not show.
       if (this.ghostsNamed.has(id) && !onHub) continue;
-      const where = [listed.has(id) ? 'listed by the runner' : '', onHub ? 'active on the hub' : '']
+      const shownInList = listed.has(id) && !this.ghostsNamed.has(id);
+      const where = [shownInList ? 'listed by the runner' : '', onHub ? 'active on the hub' : '']
         .filter(Boolean)
         .join(' and ');
       this.report('S1', `ghost session ${id}: ${where}, ${this.ghostReason(id, world.children)}`, at);

@@ -36,6 +36,11 @@ export interface ChildRecord<P extends ProcessView = ProcessView> {
    * in a black-box run, as read from the child's command line. Absent: a new conversation.
    */
   readonly resumeKey?: string;
+  /**
+   * True when the world could not tell which session the child resumes (a black-box run whose
+   * agent's command line names none it can read): T1's resume check cannot judge it.
+   */
+  readonly resumeKeyUnknown?: boolean;
   /** The session id this child's agent reports (on the hub and in its webhook). */
   readonly sessionId: string;
   readonly spawnedAt: number;

@@ -292,7 +292,7 @@ export class BlackBoxLauncher {
         plan: agentPlanFor(this.world.scenario, index),
         sessionId: sessionIdOf(index),
         spawnedAt: this.world.now(),
-        ...(resumeKey !== undefined ? { resumeKey } : {}),
+        ...(resumeKey !== undefined ? { resumeKey } : { resumeKeyUnknown: true }),
       };
       this.world.children[index] = child;
       this.world.record({

@@ -44,7 +44,8 @@ export interface VirtualPortsWorld {
   latency(latency: Latency): number;
   /** Calls into the runner, if its life goes on, and notes that its promises must settle. */
   intoRunner(instance: VirtualRunnerLife, call: () => void): void;
-  spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec): ProcessRef;
+  /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
+  spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
   loadState(): string | null;
   saveState(contents: string): void;
@@ -82,11 +83,13 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
           throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
         });
       }
-      // The child exists from the call (fork happens at once); the promise resolves later.
-      const ref = world.spawnChild(instance, spec);
+      // The child exists from the call (fork happens at once); its agent runs, and the promise
+      // resolves, when the spawn completes (exec done: Node's 'spawn' event).
+      const latency = latencies.spawn === undefined ? undefined : world.latency(latencies.spawn);
+      const ref = world.spawnChild(instance, spec, latency ?? 0);
       const proc = world.table.get(ref.pid);
       if (proc !== undefined) spawned.set(ref.pid, proc);
-      return io(latencies.spawn, () => ref);
+      return latency === undefined ? ref : after(latency, () => ref);
     },
     onExit: (ref, callback) => {
       const proc = spawned.get(ref.pid);

@@ -340,7 +340,7 @@ export class VirtualWorld implements World {
       later: (delayMs, run) => this.later(delayMs, run),
       latency: (latency) => this.latencies.draw(latency),
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
-      spawnChild: (instance, spec) => this.spawnChild(instance as RunnerInstance, spec),
+      spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
       saveState: (contents) => {
@@ -350,7 +350,12 @@ export class VirtualWorld implements World {
     };
   }
 
-  private spawnChild(instance: RunnerInstance, spec: SpawnSpec) {
+  /**
+   * Forks the child at once (it exists, and a crash now leaves it behind) and runs its agent
+   * `execAfterMs` later, when the spawn completes, as Node's 'spawn' event: its agent cannot
+   * post a webhook before the runner could know its PID.
+   */
+  private spawnChild(instance: RunnerInstance, spec: SpawnSpec, execAfterMs: number) {
     const { cwd, env } = spec;
     const index = this.children.length;
     // The session the child resumes is what the runner told the port, never parsed from argv.
@@ -378,6 +383,17 @@ export class VirtualWorld implements World {
     this.children.push(child);
     this.log.attribute(child, cwd !== REPO_PATH);
     this.oracle.onChildSpawned(child, this.children, () => this.table.live(), this.time);
+    const exec = (): void => {
+      if (root.alive) this.startAgent(child, root);
+    };
+    if (execAfterMs > 0) this.later(execAfterMs, exec);
+    else exec();
+    return { pid: root.pid, generation: root.generation };
+  }
+
+  /** The child's agent starts: it forks its tree, registers with the hub, posts its webhook... */
+  private startAgent(child: ChildRecord<VProcess>, root: VProcess): void {
+    const plan = child.plan;
     startFakeAgent(
       {
         table: this.table,
@@ -406,7 +422,6 @@ export class VirtualWorld implements World {
       plan,
       child.sessionId,
     );
-    return { pid: root.pid, generation: root.generation };
   }
 
   private runnerSignal(instance: RunnerInstance, id: number, signal: Signal, group: boolean): boolean {
