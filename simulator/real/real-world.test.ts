@@ -35,7 +35,10 @@ describe.runIf(linux)('the real world', { timeout: 60_000 }, () => {
   // A1 instead of S3), which is the real world doing its job.
   const sameAsVirtual = async (result: RealRunResult, definition: RunnerDefinition): Promise<void> => {
     const virtual = await runScenario(definition, seed());
-    expect({ verdict: result.verdict, violations: result.verdict === virtual.verdict ? [] : result.violations }).toEqual({
+    expect({
+      verdict: result.verdict,
+      violations: result.verdict === virtual.verdict ? [] : result.violations,
+    }).toEqual({
       verdict: virtual.verdict,
       violations: [],
     });
