@@ -1,5 +1,6 @@
 // runner-chaos command line. Exit status: 0 every verdict as declared, 1 a verdict is not,
 // 2 bad usage (a flag, a scenario file or a runner module that is wrong).
+import { BrokenAdapterError } from '../simulator/broken-adapter.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { simulate, type SimulateOptions } from './simulate.ts';
 import { check, type CheckCliOptions } from './check.ts';
@@ -108,6 +109,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof UsageError) {
       process.stderr.write(`runner-chaos: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof BrokenAdapterError) {
+      process.stderr.write(`runner-chaos: broken adapter: ${error.message}\n`);
       return 2;
     }
     // One message; the stack only when asked for (it is ours, not the user's, to read).

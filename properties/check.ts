@@ -351,7 +351,7 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
 /** The human-readable failure report: what broke, the timeline, and how to replay it. */
 export function formatCounterexample(runner: string, c: Counterexample): string {
   return [
-    `runner ${runner} breaks ${c.invariants.join(', ')}${c.invariants.length > 1 ? ` (first cause: ${c.invariant})` : ''}:`,
+    `runner ${runner} breaks ${c.invariants.join(', ')}${c.invariants.length > 1 ? ` (first cause: ${c.invariants[0]})` : ''}:`,
     ...c.violations.map((v) => `  ${v.message}`),
     '',
     `minimal scenario (${c.scenario.steps.length} steps after ${c.shrinks} shrinks):`,

@@ -12,6 +12,7 @@ import { sessionNamed } from './records.ts';
 import type { ParsedStep, PidRef, Scenario } from './scenario.ts';
 import type { Trace, TraceEvent } from './trace.ts';
 import { judge, type VerdictKind } from './verdict.ts';
+import { BrokenAdapterError } from './broken-adapter.ts';
 
 /** What a world offers the driver: its clock, its faults, and its view of the ground truth. */
 export interface World {
@@ -87,11 +88,13 @@ export async function quiesce(world: World): Promise<void> {
   world.oracle.atQuiescence({ ...world.groundTruth(), now: world.now(), requests: world.log.requests, listed });
 }
 
-/** The whole scenario: start, every step, quiescence. */
+/** The whole scenario: start, every step, quiescence. A broken adapter stops it (exit 2). */
 export async function playScenario(world: World): Promise<void> {
   await world.start();
   for (const step of world.scenario.steps as ParsedStep[]) await playStep(world, step);
   await quiesce(world);
+  const broken = world.log.brokenAdapter;
+  if (broken !== undefined) throw new BrokenAdapterError(`the runner's adapter broke the contract: ${broken}`);
 }
 
 /** What one scenario against one runner came to, in either world. */

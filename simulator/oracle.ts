@@ -1,7 +1,7 @@
 // The oracle: DESIGN.md section 2, checked on the world's ground truth. The "always" invariants
 // (A1 A2 A3) and the per-answer ones (T1, L1's bounds) are checked the moment the event that
 // could break them happens; S1 S2 S3 and unanswered requests are checked at quiescence.
-import type { InvariantId } from '../runner/contract.ts';
+import { SpawnRequestSchema, type InvariantId } from '../runner/contract.ts';
 import { killDeadlineMs, type RunnerConfig } from '../runner/config.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { AgentPlan } from './scenario.ts';
@@ -116,6 +116,8 @@ export interface GroundTruthObserver {
   onRunnerStart(): void;
   /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
   onRunnerAction(what: string, atMs: number): void;
+  /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
+  onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void;
   /** L1 and T1: a request was answered. */
   onAnswer(
     request: RequestRecord,
@@ -169,6 +171,8 @@ export class Oracle implements GroundTruthObserver {
   /** Worktrees a SIGKILL survivor held when the runner's shutdown was answered. */
   private readonly excusedWorktrees = new Set<string>();
   private readonly webhookTimeoutMs: number;
+  /** When a port last refused a spawn or a worktree: an error answer after that may be truthful. */
+  private readonly lastPortFailure: Record<'spawn' | 'git-add', number> = { spawn: -Infinity, 'git-add': -Infinity };
   readonly spawnBoundMs: number;
   readonly stopBoundMs: number;
   readonly exitAnswerBoundMs: number;
@@ -297,6 +301,10 @@ export class Oracle implements GroundTruthObserver {
     this.shutdownAnsweredAt = undefined;
   }
 
+  onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void {
+    this.lastPortFailure[kind] = atMs;
+  }
+
   /** S4: after its shutdown answer, a runner does nothing but (at most) a last state write. */
   onRunnerAction(what: string, atMs: number): void {
     if (this.shutdownAnsweredAt === undefined) return;
@@ -409,6 +417,8 @@ export class Oracle implements GroundTruthObserver {
         }
       } else if (this.healthyButFailed(request, result, child, children, atMs)) {
         // (reported inside)
+      } else if (this.seesSignals && this.untruthfulError(request, result, children, live, atMs)) {
+        // (reported inside)
       } else if (result.reason === 'timeout' && child !== undefined && exitedAt !== undefined && exitedAt < atMs) {
         // (An exit at the very instant of the timeout is a tie the runner cannot have seen.)
         this.report(
@@ -488,6 +498,70 @@ export class Oracle implements GroundTruthObserver {
       `${label} answered error (${result.reason}), though its child #${child.index} (pid ${child.root.pid}) posted a valid webhook for ${child.sessionId} at ${formatMs(child.webhookAt)}, ${child.spawnedAt + this.webhookTimeoutMs - child.webhookAt} ms before its timeout`,
       atMs,
     );
+    return true;
+  }
+
+  /**
+   * T1 for an error answer: each reason is a claim about the world, true only when the world
+   * shows it. `busy` needs another spawn in flight, a live child of the same session, or a
+   * process that survived SIGKILL; `spawn-failed` and `worktree-failed` a refusal by the OS or
+   * git since the request; `invalid-request` a request the contract's schema rejects; `exited` a
+   * child of the request that exited; `shutting-down` a shutdown asked for. (`timeout`: L3.)
+   * Reports and returns true when the claim is false.
+   */
+  private untruthfulError(
+    request: RequestRecord,
+    result: { readonly reason: string },
+    children: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+    atMs: number,
+  ): boolean {
+    const label = `spawn request #${request.id} (issued ${formatMs(request.issuedAt)})`;
+    // A resume may join a spawn of its session already under way and share its answer: the
+    // claim may be true of that spawn.
+    const joinable = [...this.openSpawns, ...this.spawnAnswers].filter(
+      (r) =>
+        r === request ||
+        (request.resumeKey !== undefined &&
+          r.resumeKey === request.resumeKey &&
+          r.issuedAt <= request.issuedAt &&
+          (r.answeredAt === undefined || r.answeredAt >= request.issuedAt)),
+    );
+    const claimHolds = (r: RequestRecord): boolean => {
+      switch (result.reason) {
+        case 'busy': {
+          const others = [...this.openSpawns].some((o) => o !== request && o !== r);
+          const living = live();
+          const sameSession =
+            r.resumeKey !== undefined &&
+            children.some((c) => c.resumeKey === r.resumeKey && living.some((p) => p.spawnIndex === c.index));
+          const survivor = living.some((p) => p.spawnIndex !== undefined && p.sigkilledAt !== undefined);
+          const answeredMeanwhile = this.spawnAnswers.some(
+            (a) => a !== request && a !== r && (a.answeredAt ?? -Infinity) >= r.issuedAt,
+          );
+          return others || sameSession || survivor || answeredMeanwhile;
+        }
+        case 'spawn-failed':
+          return this.lastPortFailure.spawn >= r.issuedAt;
+        case 'worktree-failed':
+          return r.worktree === true && this.lastPortFailure['git-add'] >= r.issuedAt;
+        case 'invalid-request':
+          return !SpawnRequestSchema.safeParse({
+            directory: '/work/repo',
+            ...(r.resumeKey !== undefined ? { resumeSessionId: r.resumeKey } : {}),
+            ...(r.worktreeName !== undefined ? { worktreeName: r.worktreeName } : {}),
+          }).success;
+        case 'exited':
+          return r.child?.root.alive === false || children.some((c) => c.spawnedAt >= r.issuedAt && !c.root.alive);
+        case 'shutting-down':
+          return this.shutdownIssuedAt !== undefined;
+        default:
+          return true;
+      }
+    };
+    const truthful = joinable.some(claimHolds);
+    if (truthful) return false;
+    this.report('T1', `${label} answered error (${result.reason}), which nothing in the world bears out`, atMs);
     return true;
   }
 

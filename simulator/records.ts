@@ -55,8 +55,9 @@ export interface RequestRecord {
   readonly op: RequestOp;
   readonly issuedAt: number;
   readonly resumeKey?: string;
-  /** For spawn: whether a worktree session was asked for. */
+  /** For spawn: whether a worktree session was asked for, and the worktree name given. */
   readonly worktree?: boolean;
+  readonly worktreeName?: string;
   /** For stop: the session id asked for. */
   readonly sessionId?: string;
   /** For spawn: the child started for this request, when the world could tell which. */

@@ -6,6 +6,7 @@ import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
 import type { Answer, RequestOp, TraceEvent } from './trace.ts';
 import type { ParsedStep, SessionRef } from './scenario.ts';
 import { broken } from './assert.ts';
+import { malformedAnswer } from './broken-adapter.ts';
 
 export type RequestStep = Extract<ParsedStep, { op: 'spawn' | 'stop' | 'list' | 'shutdown' }>;
 
@@ -23,7 +24,7 @@ export interface RunnerHandle {
   readonly runner?: Runner;
 }
 
-export type RequestDetails = Pick<RequestRecord, 'resumeKey' | 'sessionId' | 'worktree'>;
+export type RequestDetails = Pick<RequestRecord, 'resumeKey' | 'sessionId' | 'worktree' | 'worktreeName'>;
 
 export class RequestLog {
   readonly requests: RequestRecord[] = [];
@@ -54,20 +55,30 @@ export class RequestLog {
     } catch (error) {
       pending = Promise.reject(error);
     }
-    // An answer from a runner that has since crashed never reaches anyone.
+    // An answer from a runner that has since crashed never reaches anyone. One that throws, or
+    // is not an answer, is a broken adapter: noted (the run then stops with exit 2).
     pending.then(
       (result) => {
-        if (handle.alive) this.answer(request, { op, result } as Answer);
+        if (!handle.alive) return;
+        const wrong = malformedAnswer(op, result);
+        if (wrong === undefined) this.answer(request, { op, result } as Answer);
+        else this.adapterBroke(request, wrong);
       },
       (error: unknown) => {
-        if (handle.alive)
-          this.answer(request, {
-            op,
-            failure: `the runner threw: ${error instanceof Error ? error.message : String(error)}`,
-          });
+        if (!handle.alive) return;
+        const thrown = error instanceof Error ? error.message : String(error);
+        this.adapterBroke(request, `${op} threw "${thrown}": a runner answers errors, it does not throw them`);
       },
     );
     return request;
+  }
+
+  /** The first way the adapter broke the contract, if it did. */
+  brokenAdapter: string | undefined;
+
+  private adapterBroke(request: RequestRecord, problem: string): void {
+    this.brokenAdapter ??= `${request.op} request #${request.id}: ${problem}`;
+    this.answer(request, { op: request.op, failure: `broken adapter: ${problem}` });
   }
 
   answer(request: RequestRecord, answer: Answer): void {
@@ -106,6 +117,7 @@ export class RequestLog {
         return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), {
           worktree,
           ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
+          ...(step.worktreeName !== undefined ? { worktreeName: step.worktreeName } : {}),
         });
       }
       case 'stop': {

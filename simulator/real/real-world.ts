@@ -5,6 +5,7 @@
 // `timeScale`. Every process of the run carries RUNNER_CHAOS_RUN=<run id>; when the run ends
 // (pass, fail, error or Ctrl-C) every such process still alive is killed, after its start time
 // was checked, and reported. Nothing else is ever signalled.
+import { asRunner } from '../broken-adapter.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { z } from 'zod';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -538,7 +539,10 @@ export class RealWorld implements World {
     instance.clock = ports.clock;
     this.record({ kind: 'runner', atMs: this.now(), op: 'start', pid: process.pid });
     this.oracle.onRunnerStart();
-    instance.runner = await this.target.definition.create(ports, this.runnerConfig);
+    instance.runner = asRunner(
+      this.target.definition.name,
+      await this.target.definition.create(ports, this.runnerConfig),
+    );
   }
 
   /** What the black-box launcher reads and reports to. */

@@ -80,6 +80,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       if (!instance.alive) return new Promise(() => {});
       if (!world.worktrees.directoryExists(spec.cwd)) {
         return io(latencies.spawn, () => {
+          world.oracle.onPortFailure('spawn', world.now());
           throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
         });
       }
@@ -126,6 +127,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
           world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
           return path;
         } catch (error) {
+          world.oracle.onPortFailure('git-add', world.now());
           world.record({
             kind: 'worktree',
             atMs: world.now(),

@@ -149,4 +149,22 @@ describe('VirtualWorld', () => {
     });
     expect(heard).toEqual({ code: 3, signal: null });
   });
+
+  it('stops with a broken-adapter error, never a pass, when the adapter breaks the contract', async () => {
+    const steps = { steps: [{ op: 'spawn' as const }, { op: 'advance' as const, ms: 1_000 }] };
+    const noRunner = { name: 'no-runner', description: '', declares: [], create: () => undefined as never };
+    await expect(play(noRunner, steps)).rejects.toThrow(/create\(\) returned undefined, not a runner/);
+    const throwsInCreate = scriptedRunner('throws-in-create', () => {
+      throw new Error('config missing');
+    });
+    await expect(play(throwsInCreate, steps)).rejects.toThrow(/create\(\) threw: config missing/);
+    const throwing = scriptedRunner('throws', () => ({
+      spawnSession: async () => {
+        throw new Error('boom');
+      },
+    }));
+    await expect(play(throwing, steps)).rejects.toThrow(/spawn request #1: spawn threw "boom"/);
+    const mute = scriptedRunner('answers-nothing', () => ({ spawnSession: async () => undefined as never }));
+    await expect(play(mute, steps)).rejects.toThrow(/spawnSession answered undefined, not/);
+  });
 });

@@ -21,6 +21,7 @@ import { sessionIdOf } from '../../runner/wire.mjs';
 
 import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
 import { broken } from '../assert.ts';
+import { asRunner, BrokenAdapterError } from '../broken-adapter.ts';
 import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
 
 export { RUN_MARKER_ENV };
@@ -41,6 +42,8 @@ interface RunnerInstance extends VirtualRunnerLife {
  * nextTick callback only once the microtask queue is empty, so this resolves after everything
  * the runner had (transitively) queued, without a trip through the event loop.
  */
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 const drain = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 export class VirtualWorld implements World {
@@ -298,13 +301,28 @@ export class VirtualWorld implements World {
     this.instance = instance;
     this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
     this.oracle.onRunnerStart();
-    const created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
+    let created: ReturnType<RunnerDefinition['create']>;
+    try {
+      created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
+    } catch (error) {
+      throw new BrokenAdapterError(`runner "${this.definition.name}": create() threw: ${describe(error)}`);
+    }
+    const failed = Symbol('failed');
+    let failure: unknown;
+    const settled = Promise.resolve(created).catch((error: unknown) => {
+      failure = error;
+      return failed;
+    });
     // create() may be async, but may not wait on virtual time: nothing advances it yet.
     const notYet = Symbol('not yet');
-    const runner = await Promise.race([Promise.resolve(created), drain().then(() => notYet)]);
+    const runner = await Promise.race([settled, drain().then(() => notYet)]);
+    if (runner === failed)
+      throw new BrokenAdapterError(`runner "${this.definition.name}": create() rejected: ${describe(failure)}`);
     if (typeof runner === 'symbol')
-      throw new Error(`runner "${this.definition.name}": create() did not resolve without virtual time passing`);
-    instance.runner = runner;
+      throw new BrokenAdapterError(
+        `runner "${this.definition.name}": create() did not resolve without virtual time passing (load state in the first operation, not in create())`,
+      );
+    instance.runner = asRunner(this.definition.name, runner);
   }
 
   private async restartRunner(): Promise<void> {

@@ -1,0 +1,49 @@
+// A runner adapter that breaks the contract itself (its create() throws, hangs or returns no
+// runner; an operation throws instead of answering, or answers something that is not an
+// answer) cannot be judged: the harness stops with exit 2 and says what is wrong, rather than
+// passing a runner that was never really driven.
+import type { Runner } from '../runner/contract.ts';
+
+export class BrokenAdapterError extends Error {
+  override readonly name = 'BrokenAdapterError';
+}
+
+const OPERATIONS = ['spawnSession', 'sessionStarted', 'stopSession', 'listSessions', 'shutdown'] as const;
+
+/** What `create()` returned, checked to be a Runner: an object with the five operations. */
+export function asRunner(runnerName: string, created: unknown): Runner {
+  if (typeof created !== 'object' || created === null) {
+    throw new BrokenAdapterError(
+      `runner "${runnerName}": create() returned ${created === null ? 'null' : typeof created}, not a runner (an object with ${OPERATIONS.join(', ')})`,
+    );
+  }
+  const missing = OPERATIONS.filter((op) => typeof (created as Record<string, unknown>)[op] !== 'function');
+  if (missing.length > 0) {
+    throw new BrokenAdapterError(`runner "${runnerName}": create() returned an object without ${missing.join(', ')}`);
+  }
+  return created as Runner;
+}
+
+/** Why an operation's answer is not one the contract allows, or undefined when it is. */
+export function malformedAnswer(op: 'spawn' | 'stop' | 'list' | 'shutdown', answer: unknown): string | undefined {
+  const shown = JSON.stringify(answer) ?? String(answer);
+  switch (op) {
+    case 'spawn': {
+      const a = answer as { type?: unknown; sessionId?: unknown; pid?: unknown; reason?: unknown } | null;
+      if (a?.type === 'success' && typeof a.sessionId === 'string' && typeof a.pid === 'number') return undefined;
+      if (a?.type === 'error' && typeof a.reason === 'string') return undefined;
+      return `spawnSession answered ${shown}, not { type: 'success', sessionId, pid } or { type: 'error', reason, message }`;
+    }
+    case 'stop': {
+      const status = (answer as { status?: unknown } | null)?.status;
+      if (status === 'stopped' || status === 'already_gone' || status === 'still_alive') return undefined;
+      return `stopSession answered ${shown}, not { status: 'stopped' | 'already_gone' | 'still_alive' }`;
+    }
+    case 'list':
+      return Array.isArray(answer) && answer.every((s) => typeof (s as { sessionId?: unknown })?.sessionId === 'string')
+        ? undefined
+        : `listSessions answered ${shown}, not an array of { sessionId, pid, startedBy }`;
+    case 'shutdown':
+      return undefined;
+  }
+}
