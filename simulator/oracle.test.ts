@@ -437,4 +437,34 @@ describe('oracle', () => {
     expect(messages[0]).toMatch(/shutdown request #2 .* was answered while pid 102 \(wrapper of child #0\)/);
     expect(messages.some((m) => /the runner started child #1 .* after it answered shutdown/.test(m))).toBe(true);
   });
+
+  it('A4 fires on a restart that kills the sessions its kept state file knew, instead of adopting them', async () => {
+    const base = naiveSpawner('adopter');
+    const killsOnRestart = scriptedRunner('kills-on-restart', (ports, config) => {
+      const inner = base.create(ports, config) as Runner;
+      void ports.state.load().then((text) => {
+        for (const pid of JSON.parse(text ?? '[]') as number[]) ports.processes.signalGroup(pid, 'SIGKILL');
+      });
+      const pids: number[] = [];
+      return {
+        ...inner,
+        sessionStarted: async (body) => {
+          await inner.sessionStarted(body);
+          pids.push(SessionWebhookSchema.parse(body).metadata.hostPid);
+          await ports.state.save(JSON.stringify(pids));
+        },
+      };
+    });
+    const result = await expectOnly(
+      killsOnRestart,
+      {
+        agent: { bootDelayMs: 1_000 },
+        steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }, { op: 'restart' }, { op: 'advance', ms: 5_000 }],
+      },
+      'A4',
+    );
+    expect(result.violations.find((v) => v.invariant === 'A4')?.message).toMatch(
+      /of session sess-1, granted at 0:00:01.000 and kept in the state file across the restart: a restart adopts it/,
+    );
+  });
 });

@@ -112,8 +112,11 @@ export interface GroundTruthObserver {
   onTerminalWebhook(sessionId: string): void;
   /** A request was sent to the runner (before any answer): S1 judges lists against it. */
   onRequest(request: RequestRecord): void;
-  /** A runner process started (the first, or one after a restart): a life begins. */
-  onRunnerStart(): void;
+  /**
+   * A runner process started: the first (`state` undefined), or one after a restart over its
+   * state store as it was kept, corrupted or lost. A life begins.
+   */
+  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs?: number): void;
   /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
   onRunnerAction(what: string, atMs: number): void;
   /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
@@ -161,12 +164,19 @@ export class Oracle implements GroundTruthObserver {
   /** Which runner life spawned each child: a restart since may legitimately sweep it. */
   private readonly lifeOfChild = new Map<number, number>();
   private life = 0;
+  /** Each life's start: after a restart over a kept state file, granted sessions must be adopted. */
+  private readonly lifeStarts: Array<{ life: number; state: 'kept' | 'corrupt' | 'lost' | undefined; atMs: number }> =
+    [];
+  /** When each session was granted (its spawn answered success). */
+  private readonly grantedAt = new Map<string, number>();
+  private readonly persistGraceMs: number;
   /** Sessions a stop named (issued, answered or not): the runner may kill their trees. */
   private readonly stopsIssued = new Set<string>();
   /** This life's shutdown: when (and as which request) it was asked for, and when answered. */
   private shutdownIssuedAt: number | undefined;
   private shutdownRequestId: number | undefined;
   private shutdownAnsweredAt: number | undefined;
+  private shutdownEverIssued = false;
   private readonly worktreesNow: (() => readonly string[]) | undefined;
   /** Worktrees a SIGKILL survivor held when the runner's shutdown was answered. */
   private readonly excusedWorktrees = new Set<string>();
@@ -192,6 +202,8 @@ export class Oracle implements GroundTruthObserver {
     this.seesSignals = options.seesSignals ?? false;
     this.worktreesNow = options.worktrees;
     this.webhookTimeoutMs = config.webhookTimeoutMs;
+    // How long a runner may take to get a grant onto disk: its own I/O, and a second for luck.
+    this.persistGraceMs = io + 1_000;
   }
 
   get violated(): InvariantId[] {
@@ -232,8 +244,24 @@ export class Oracle implements GroundTruthObserver {
   private collateral(index: number, atMs: number): string | undefined {
     const child = this.childByIndex.get(index);
     if (child === undefined) return undefined;
-    if (this.stopsIssued.has(child.sessionId) || this.shutdownIssuedAt !== undefined) return undefined;
-    if ((this.lifeOfChild.get(index) ?? this.life) !== this.life || !child.root.alive) return undefined;
+    // A shutdown of any life names every session (a later life finishes the kills it started).
+    if (this.stopsIssued.has(child.sessionId) || this.shutdownEverIssued) return undefined;
+    if (!child.root.alive) return undefined;
+    const born = this.lifeOfChild.get(index) ?? this.life;
+    if (born !== this.life) {
+      // A later life may sweep what it does not know, but not a session its kept state file
+      // knew: one granted before the restart, with time to write it, must be adopted.
+      const grantedAt = this.grantedAt.get(child.sessionId);
+      const restarts = this.lifeStarts.filter((l) => l.life > born);
+      const knew =
+        this.granted.has(child.sessionId) &&
+        grantedAt !== undefined &&
+        restarts.length > 0 &&
+        restarts.every((l) => l.state === 'kept' && l.atMs >= grantedAt + this.persistGraceMs);
+      return knew
+        ? `of session ${child.sessionId}, granted at ${formatMs(grantedAt)} and kept in the state file across the restart: a restart adopts it, it does not kill it`
+        : undefined;
+    }
     if (this.granted.has(child.sessionId))
       return `of session ${child.sessionId}, which the runner granted and no stop or shutdown named`;
     const deadline = child.spawnedAt + this.webhookTimeoutMs;
@@ -286,14 +314,16 @@ export class Oracle implements GroundTruthObserver {
   onRequest(request: RequestRecord): void {
     if (request.op === 'spawn') this.openSpawns.add(request);
     if (request.op === 'stop' && request.sessionId !== undefined) this.stopsIssued.add(request.sessionId);
+    if (request.op === 'shutdown') this.shutdownEverIssued = true;
     if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
       this.shutdownIssuedAt = request.issuedAt;
       this.shutdownRequestId = request.id;
     }
   }
 
-  onRunnerStart(): void {
+  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs = 0): void {
     this.life++;
+    this.lifeStarts.push({ life: this.life, state, atMs });
     this.excusedWorktrees.clear();
     // A new runner process has not been asked to shut down.
     this.shutdownIssuedAt = undefined;
@@ -408,6 +438,7 @@ export class Oracle implements GroundTruthObserver {
           );
         } else {
           this.granted.add(result.sessionId);
+          this.grantedAt.set(result.sessionId, atMs);
           if (this.shutdownRequestId !== undefined && request.id > this.shutdownRequestId)
             this.report(
               'S4',

@@ -65,6 +65,8 @@ export class VirtualWorld implements World {
   private stranger: VProcess | undefined;
   private stateFile: string | null = null;
   private runnerTouched = false;
+  /** How the state store was left by the last restart (none yet: the first start). */
+  private restartState: 'kept' | 'corrupt' | 'lost' | undefined;
   /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
   private readonly entropy: Rng;
   private readonly latencies: Latencies;
@@ -162,6 +164,7 @@ export class VirtualWorld implements World {
   }
 
   async restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void> {
+    this.restartState = state;
     if (state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
     if (state === 'lost') this.stateFile = null;
     await this.restartRunner();
@@ -300,7 +303,7 @@ export class VirtualWorld implements World {
     const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
     this.instance = instance;
     this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
-    this.oracle.onRunnerStart();
+    this.oracle.onRunnerStart(this.restartState, this.time);
     let created: ReturnType<RunnerDefinition['create']>;
     try {
       created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
