@@ -110,6 +110,18 @@ describe('replay', () => {
   }
 });
 
+describe('regressions', () => {
+  // Scenarios the property suite found against the reference runner (its bugs, fixed) or against
+  // the oracle itself (its false alarms, fixed): each must stay clean, on every invariant.
+  const regressions = new URL('../fixtures/scenarios/regressions/', import.meta.url);
+  for (const file of readdirSync(regressions).filter((f) => f.endsWith('.json'))) {
+    it(`the reference passes ${file}`, async () => {
+      const scenario = parseScenario(JSON.parse(readFileSync(new URL(file, regressions), 'utf8')), file);
+      expect((await runScenario(referenceRunner, scenario)).violations).toEqual([]);
+    });
+  }
+});
+
 describe('generators', () => {
   // What each fault kind puts into a scenario, seen from the parsed scenario alone. A kind
   // pinned off must never show; pinned on, it must show in some scenario (else its detector, or
