@@ -132,7 +132,8 @@ export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
     ),
     hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
     exitAfterMs: fc.option(durationAround(timeoutMs), { nil: undefined, freq: 2 }),
-    exitCode: fc.integer({ min: 0, max: 255 }),
+    // 0 and 1 most: a clean exit before the webhook is the case a runner most easily takes for success.
+    exitCode: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 255 })),
     ignoresSigterm: fc.boolean(),
     dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
     sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 2 }),

@@ -467,4 +467,47 @@ describe('oracle', () => {
       /of session sess-1, granted at 0:00:01.000 and kept in the state file across the restart: a restart adopts it/,
     );
   });
+
+  it('T1 fires on "stopped" for an id no child ever had; S1 on a session listed after every process of it exited', async () => {
+    const claims = naiveSpawner('stops-anything', { stopSession: async () => ({ status: 'stopped' }) });
+    const unknown = await expectOnly(
+      claims,
+      {
+        steps: [
+          { op: 'stop', session: { id: 'no-such-session' } },
+          { op: 'advance', ms: 1_000 },
+        ],
+      },
+      'T1',
+    );
+    expect(unknown.violations[0]?.message).toMatch(
+      /answered "stopped" for no-such-session, which no child of the runner ever reported/,
+    );
+
+    const base = naiveSpawner('lister');
+    const lister = scriptedRunner('lists-the-dead', (ports, config) => {
+      const inner = base.create(ports, config) as Runner;
+      const granted: string[] = [];
+      return {
+        ...inner,
+        spawnSession: async (request) => {
+          const answer = await inner.spawnSession(request);
+          if (answer.type === 'success') granted.push(answer.sessionId);
+          return answer;
+        },
+        listSessions: async () => granted.map((sessionId) => ({ sessionId, pid: 102, startedBy: 'runner' as const })),
+      };
+    });
+    const dead = await expectOnly(
+      lister,
+      {
+        agent: { bootDelayMs: 1_000, exitAfterMs: 5_000, tree: [] },
+        steps: [{ op: 'spawn' }, { op: 'advance', ms: 10_000 }],
+      },
+      'S1',
+    );
+    expect(dead.violations.find((v) => v.invariant === 'S1')?.message).toMatch(
+      /ghost session sess-1: listed by the runner, though every process of it had exited/,
+    );
+  });
 });

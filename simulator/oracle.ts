@@ -483,6 +483,14 @@ export class Oracle implements GroundTruthObserver {
             `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`,
             atMs,
           );
+        } else if (status === 'stopped' && trees.length === 0 && !this.terminal.has(sessionId)) {
+          // "stopped" says a session was killed: never of an id no child ever had (the contract
+          // answers an unknown id still_alive).
+          this.report(
+            'T1',
+            `${label} answered "stopped" for ${sessionId}, which no child of the runner ever reported`,
+            atMs,
+          );
         }
         if (this.granted.delete(sessionId)) this.revokedAt.set(sessionId, atMs);
       }
@@ -537,12 +545,13 @@ export class Oracle implements GroundTruthObserver {
    * shows it. `busy` needs another spawn in flight, a live child of the same session, or a
    * process that survived SIGKILL; `spawn-failed` and `worktree-failed` a refusal by the OS or
    * git since the request; `invalid-request` a request the contract's schema rejects; `exited` a
-   * child of the request that exited; `shutting-down` a shutdown asked for. (`timeout`: L3.)
+   * child of the request that exited; `shutting-down` a shutdown asked for; `timeout` a child of
+   * this spawn (whether its webhook came in time is L3's).
    * Reports and returns true when the claim is false.
    */
   private untruthfulError(
     request: RequestRecord,
-    result: { readonly reason: string },
+    result: { readonly reason: string; readonly pid?: number },
     children: readonly ChildRecord[],
     live: () => readonly ProcessView[],
     atMs: number,
@@ -586,6 +595,12 @@ export class Oracle implements GroundTruthObserver {
           return r.child?.root.alive === false || children.some((c) => c.spawnedAt >= r.issuedAt && !c.root.alive);
         case 'shutting-down':
           return this.shutdownIssuedAt !== undefined;
+        case 'timeout': {
+          // About a child of this spawn (or of one it joined), never a stale one from long ago.
+          if (result.pid === undefined) return true;
+          const named = [...children].reverse().find((c) => c.root.pid === result.pid && c.spawnedAt <= atMs);
+          return named === undefined || named.spawnedAt >= r.issuedAt;
+        }
         default:
           return true;
       }
@@ -716,6 +731,17 @@ export class Oracle implements GroundTruthObserver {
           p.sigkilledAt !== undefined && world.children.some((c) => c.sessionId === id && c.index === p.spawnIndex),
       );
     for (const id of world.hubActive) if (!allowed(id) && !survivor(id)) ghosts.add(id);
+    // A granted session still listed after every process of it has exited (the incident's
+    // ghost: shown as running, with nothing running): the runner never noticed the exit.
+    for (const id of listed) {
+      if (ghosts.has(id) || this.terminal.has(id)) continue;
+      const indices = world.children.filter((c) => c.sessionId === id).map((c) => c.index);
+      if (indices.length === 0) continue;
+      if (world.liveProcesses.some((p) => p.spawnIndex !== undefined && indices.includes(p.spawnIndex))) continue;
+      ghosts.add(id);
+      this.ghostsNamed.add(id); // named here, with its own reason
+      this.report('S1', `ghost session ${id}: listed by the runner, though every process of it had exited`, at);
+    }
     for (const id of [...ghosts].sort()) {
       const onHub = world.hubActive.includes(id);
       // A ghost a list answer already named is named again only for what the list did not show.
