@@ -121,7 +121,9 @@ describe('runner-chaos simulate', () => {
       );
       const plain = await run('simulate', '--runner', module);
       expect(plain.code).toBe(2);
-      expect(plain.stderr).toMatch(/create\(\) failed on purpose \(run again with --debug for the stack\)/);
+      expect(plain.stderr).toMatch(
+        /broken adapter: runner "throws": create\(\) threw: create\(\) failed on purpose \(run again with --debug for its stack\)/,
+      );
       expect(plain.stderr).not.toMatch(/\n\s+at /);
       const debug = await run('--debug', 'simulate', '--runner', module);
       expect(debug.stderr).toMatch(/\n\s+at /);

@@ -112,7 +112,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (error instanceof BrokenAdapterError) {
-      process.stderr.write(`runner-chaos: broken adapter: ${error.message}\n`);
+      // The runner's own error: its stack (the adapter's code) only when asked for.
+      const cause = error.cause instanceof Error ? error.cause : undefined;
+      const stack = argv.includes('--debug') && cause?.stack !== undefined ? `\n${cause.stack}` : '';
+      const hint = cause !== undefined && stack === '' ? ' (run again with --debug for its stack)' : '';
+      process.stderr.write(`runner-chaos: broken adapter: ${error.message}${hint}${stack}\n`);
       return 2;
     }
     // One message; the stack only when asked for (it is ours, not the user's, to read).

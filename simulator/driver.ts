@@ -94,7 +94,7 @@ export async function playScenario(world: World): Promise<void> {
   for (const step of world.scenario.steps as ParsedStep[]) await playStep(world, step);
   await quiesce(world);
   const broken = world.log.brokenAdapter;
-  if (broken !== undefined) throw new BrokenAdapterError(`the runner's adapter broke the contract: ${broken}`);
+  if (broken !== undefined) throw new BrokenAdapterError(`the runner broke the contract: ${broken}`);
 }
 
 /** What one scenario against one runner came to, in either world. */

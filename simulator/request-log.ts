@@ -16,6 +16,11 @@ export interface RequestLogHooks {
   readonly oracle: GroundTruthObserver;
   children(): readonly ChildRecord[];
   live(): readonly ProcessView[];
+  /**
+   * Whether a thrown error is only a failed connection (a black-box runner that cannot be
+   * reached answers nothing, as a crashed one) rather than a broken contract. Default: never.
+   */
+  isConnectionFailure?(error: unknown): boolean;
 }
 
 /** A runner as the world knows it: whether its process still lives, and its operations. */
@@ -67,7 +72,8 @@ export class RequestLog {
       (error: unknown) => {
         if (!handle.alive) return;
         const thrown = error instanceof Error ? error.message : String(error);
-        this.adapterBroke(request, `${op} threw "${thrown}": a runner answers errors, it does not throw them`);
+        if (this.hooks.isConnectionFailure?.(error) === true) this.answer(request, { op, failure: thrown });
+        else this.adapterBroke(request, `${op} threw "${thrown}": a runner answers errors, it does not throw them`);
       },
     );
     return request;

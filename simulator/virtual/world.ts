@@ -308,7 +308,9 @@ export class VirtualWorld implements World {
     try {
       created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
     } catch (error) {
-      throw new BrokenAdapterError(`runner "${this.definition.name}": create() threw: ${describe(error)}`);
+      throw new BrokenAdapterError(`runner "${this.definition.name}": create() threw: ${describe(error)}`, {
+        cause: error,
+      });
     }
     const failed = Symbol('failed');
     let failure: unknown;
@@ -320,7 +322,9 @@ export class VirtualWorld implements World {
     const notYet = Symbol('not yet');
     const runner = await Promise.race([settled, drain().then(() => notYet)]);
     if (runner === failed)
-      throw new BrokenAdapterError(`runner "${this.definition.name}": create() rejected: ${describe(failure)}`);
+      throw new BrokenAdapterError(`runner "${this.definition.name}": create() rejected: ${describe(failure)}`, {
+        cause: failure,
+      });
     if (typeof runner === 'symbol')
       throw new BrokenAdapterError(
         `runner "${this.definition.name}": create() did not resolve without virtual time passing (load state in the first operation, not in create())`,
