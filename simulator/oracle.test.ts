@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceRunner } from '../runner/reference.ts';
 import { SessionWebhookSchema, type Runner, type SpawnResult } from '../runner/contract.ts';
 import type { RunnerPorts } from '../runner/ports.ts';
-import { play, scriptedRunner } from './test-support.ts';
+import { pause, play, scriptedRunner, spawnAgent } from './test-support.ts';
 import type { ScenarioInput } from './scenario.ts';
 
 /** Spawns the agent and waits for its webhook (by PID) or the timeout; nothing else. */
@@ -248,13 +248,8 @@ describe('oracle', () => {
         },
         listSessions: async () => (seen === undefined ? [] : [{ sessionId: seen, pid: 102, startedBy: 'runner' }]),
         spawnSession: async (request) => {
-          const ref = await ports.processes.spawnDetached({
-            command: 'agent',
-            args: [],
-            cwd: request.directory,
-            env: {},
-          });
-          await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 3_000));
+          const ref = await spawnAgent(ports, request.directory);
+          await pause(ports, 3_000);
           return seen !== undefined
             ? { type: 'success', sessionId: seen, pid: ref.pid }
             : { type: 'error', reason: 'timeout', message: 'no', pid: ref.pid };
@@ -352,13 +347,8 @@ describe('oracle', () => {
     // "timeout" before the timeout could run out is just as wrong.
     const hasty = naiveSpawner('hasty', (ports) => ({
       spawnSession: async (request) => {
-        const ref = await ports.processes.spawnDetached({
-          command: 'agent',
-          args: [],
-          cwd: request.directory,
-          env: {},
-        });
-        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 500));
+        const ref = await spawnAgent(ports, request.directory);
+        await pause(ports, 500);
         return { type: 'error', reason: 'timeout', message: 'impatient', pid: ref.pid };
       },
     }));
@@ -373,7 +363,7 @@ describe('oracle', () => {
     const wide = naiveSpawner('stops-everyone', (ports) => ({
       stopSession: async () => {
         for (const pid of [102, 103]) ports.processes.signalGroup(pid, 'SIGKILL');
-        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 100));
+        await pause(ports, 100);
         return { status: 'stopped' };
       },
     }));

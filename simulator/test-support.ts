@@ -1,7 +1,7 @@
 // Helpers for the project's own tests: build a scenario from a few lines, play it, and make
 // tiny runners that misbehave in exactly one way.
 import type { Runner, RunnerDefinition } from '../runner/contract.ts';
-import type { RunnerPorts } from '../runner/ports.ts';
+import type { ProcessRef, RunnerPorts } from '../runner/ports.ts';
 import type { RunnerConfig } from '../runner/config.ts';
 import { runScenario, type RunResult } from './run-scenario.ts';
 import { parseScenario, type ScenarioInput } from './scenario.ts';
@@ -15,6 +15,16 @@ export function play(
   input: Partial<ScenarioInput> & Pick<ScenarioInput, 'steps'>,
 ): Promise<RunResult> {
   return runScenario(runner, scenario(input));
+}
+
+/** Starts the fake agent in `directory` (a new conversation), as the simplest runner would. */
+export function spawnAgent(ports: RunnerPorts, directory: string): Promise<ProcessRef> {
+  return ports.processes.spawnDetached({ command: 'agent', args: [], cwd: directory, env: {} });
+}
+
+/** Waits `ms` on the port clock. */
+export function pause(ports: RunnerPorts, ms: number): Promise<void> {
+  return new Promise((resolve) => ports.clock.setTimeout(resolve, ms));
 }
 
 /** A runner that does nothing unless told: each test overrides the one operation it needs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { play, scriptedRunner } from '../test-support.ts';
+import { pause, play, scriptedRunner, spawnAgent } from '../test-support.ts';
 
 describe('VirtualWorld', () => {
   it("lets a runner's deep promise chains settle before virtual time moves on", async () => {
@@ -10,7 +10,7 @@ describe('VirtualWorld', () => {
         let value = 0;
         for (let i = 0; i < 5_000; i++) value = await Promise.resolve(value + 1);
         const startedAt = ports.clock.now();
-        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 100));
+        await pause(ports, 100);
         seen.push(startedAt, ports.clock.now(), value);
         return { type: 'error', reason: 'spawn-failed', message: 'done' };
       },
@@ -40,7 +40,7 @@ describe('VirtualWorld', () => {
   it('hands a PID that comes round to a stranger at once when the world reuses PIDs', async () => {
     const spawner = scriptedRunner('spawner', (ports) => ({
       spawnSession: async (request) => {
-        await ports.processes.spawnDetached({ command: 'agent', args: [], cwd: request.directory, env: {} });
+        await spawnAgent(ports, request.directory);
         return { type: 'error', reason: 'spawn-failed', message: 'left alone' };
       },
     }));
@@ -132,13 +132,8 @@ describe('VirtualWorld', () => {
     let heard: unknown;
     const runner = scriptedRunner('late-listener', (ports) => ({
       spawnSession: async (request) => {
-        const ref = await ports.processes.spawnDetached({
-          command: 'agent',
-          args: [],
-          cwd: request.directory,
-          env: {},
-        });
-        await new Promise<void>((resolve) => ports.clock.setTimeout(resolve, 500));
+        const ref = await spawnAgent(ports, request.directory);
+        await pause(ports, 500);
         const watched = ports.processes.onExit(ref, (exit) => (heard = exit));
         return { type: 'error', reason: 'spawn-failed', message: `watched=${watched}` };
       },
