@@ -127,7 +127,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     throw new UsageError(`unknown profile "${options.profile}" (known: ${Object.keys(PROFILES).join(', ')})`);
   // A runner whose webhook timeout is fixed (happy's 15 s) needs the scenarios stretched to it.
   const fixed = profile.fixedWebhookTimeoutMs;
-  const timeScale =
+  let timeScale =
     options.timeScale ??
     (fixed !== undefined ? Math.min(1, fixed / resolveRunnerConfig({}).webhookTimeoutMs) : DEFAULT_HTTP_TIME_SCALE);
   const killGraceMs = options.killGrace ?? profile.killGraceMs;
@@ -158,14 +158,45 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
         : 'sandbox: off (--no-sandbox): the runner runs unconfined, and is only ever named processes of the run',
     );
   }
+  // Before any scenario ran: exit 2, said in the form asked for (--json gets JSON too).
+  const harnessError = (message: string): CheckOutcome => ({
+    exitCode: 2,
+    output:
+      options.json === true
+        ? JSON.stringify(
+            { command, profile: profile.name, timeScale, sandbox, results: [], harnessError: message, exitCode: 2 },
+            null,
+            2,
+          )
+        : [
+            ...lines,
+            `  harness error: ${message}`,
+            '',
+            'verdict: HARNESS ERROR: the run proves nothing (see above)',
+          ].join('\n'),
+  });
   // The canary: the harness sees its own agents, and they start well within the runner's timeout.
   let probe;
   try {
     probe = await probeAgent();
   } catch (error) {
-    return { exitCode: 2, output: [...lines, `  harness error: ${(error as Error).message}`].join('\n') };
+    return harnessError((error as Error).message);
   }
-  const timeoutRealMs = fixed ?? resolveRunnerConfig({}).webhookTimeoutMs * timeScale;
+  const defaultTimeoutMs = resolveRunnerConfig({}).webhookTimeoutMs;
+  if (
+    options.timeScale === undefined &&
+    fixed === undefined &&
+    probe.startMs * MIN_STARTS_PER_TIMEOUT > defaultTimeoutMs * timeScale
+  ) {
+    // A slow (or busy) machine: stretch the scenarios until the timeout holds enough start-ups,
+    // rather than judging children before they ran. An explicit --time-scale is never changed.
+    const raised = Math.min(1, Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / defaultTimeoutMs) * 100) / 100);
+    lines.push(
+      `note: agents start in ${probe.startMs} ms here, too slow for time scale ${timeScale}; raised to ${raised} so that the 15 s webhook timeout holds ${MIN_STARTS_PER_TIMEOUT} start-ups (--time-scale sets it yourself)`,
+    );
+    timeScale = raised;
+  }
+  const timeoutRealMs = fixed ?? defaultTimeoutMs * timeScale;
   if (fixed !== undefined && Math.abs(fixed - resolveRunnerConfig({}).webhookTimeoutMs * timeScale) > 1) {
     lines.push(
       `note: ${profile.name}'s webhook timeout is ${fixed} real ms whatever it is told; at time scale ${timeScale} the scenarios' boot delays no longer fall around it as they are meant to`,
@@ -177,10 +208,9 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
       1,
       Math.ceil(((probe.startMs * MIN_STARTS_PER_TIMEOUT) / resolveRunnerConfig({}).webhookTimeoutMs) * 100) / 100,
     );
-    lines.push(
-      `  harness error: at time scale ${timeScale} the 15 s webhook timeout is ${Math.round(timeoutRealMs)} real ms, under ${MIN_STARTS_PER_TIMEOUT} agent start-ups (${probe.startMs} ms each): children would be judged before they ran. Use --time-scale ${needed} or more.`,
+    return harnessError(
+      `at time scale ${timeScale} the 15 s webhook timeout is ${Math.round(timeoutRealMs)} real ms, under ${MIN_STARTS_PER_TIMEOUT} agent start-ups (${probe.startMs} ms each): children would be judged before they ran. Use --time-scale ${needed} or more.`,
     );
-    return { exitCode: 2, output: lines.join('\n') };
   }
   const results = [];
   const started = performance.now();
