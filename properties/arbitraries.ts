@@ -6,6 +6,7 @@
 // combinations that an "everything a little" mix dilutes; and since a disabled kind shrinks
 // towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
 import fc from 'fast-check';
+import { ANCHORS } from '../simulator/anchors.ts';
 import type { z } from 'zod';
 import type {
   DescendantPlan,
@@ -78,6 +79,9 @@ export const FAULT_KINDS = [
   'shuffledTies',
   'slowIo',
   'unkillables',
+  'flakyScans',
+  'configVariants',
+  'anchoredWindows',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Swarm = Readonly<Record<FaultKind, boolean>>;
@@ -215,6 +219,18 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
       ),
     },
     { weight: 1, arbitrary: one(fc.constant({ op: 'shutdown' as const })) },
+    {
+      // Until the runner's next SIGTERM, failed git call, timeout answer...: the move after it
+      // lands in the window that event opens (a restart between SIGTERM and SIGKILL, say).
+      weight: 3,
+      arbitrary: one(
+        fc.record({
+          op: fc.constant('until' as const),
+          event: fc.constantFrom(...ANCHORS),
+          plusMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: timeoutMs })),
+        }),
+      ),
+    },
   );
 }
 
@@ -243,6 +259,8 @@ interface Draft {
   gitFaults: GitFaultInput[];
   hub: { latencyMs: number; down: boolean };
   latency: LatencyTableInput & { git: Latency; hub: Latency };
+  scan: { latency: Latency; misses: number };
+  config: { maxInFlightSpawns: number; maxTombstones: number; ownerless: boolean };
 }
 
 function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): DescendantPlan[] | undefined {
@@ -286,6 +304,7 @@ const STEP_GATES = {
   bystander: 'pidReuse',
   restart: 'restarts',
   shutdown: 'shutdowns',
+  until: 'anchoredWindows',
 } as const satisfies Partial<Record<Step['op'], FaultKind>>;
 
 function maskStep(step: Step, swarm: Swarm): Step | undefined {
@@ -330,6 +349,14 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
       hub: fc.record({ latencyMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 60_000 })), down: fc.boolean() }),
       latency: latencyTableArb,
+      // A scan that takes time (its answer is stale) and misses a process now and then.
+      scan: fc.record({ latency: latencyArb, misses: fc.constantFrom(0, 0.1, 0.3, 0.5) }),
+      // Config the defaults never reach: an in-flight limit and tombstone bound of 1 to 3, no owner id.
+      config: fc.record({
+        maxInFlightSpawns: fc.integer({ min: 1, max: 3 }),
+        maxTombstones: fc.integer({ min: 1, max: 3 }),
+        ownerless: fc.boolean(),
+      }),
     });
   const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
   return draftArb.map((draft) => toScenario(draft));
@@ -346,14 +373,22 @@ function slowIo(
 
 function toScenario(draft: Draft): ScenarioInput {
   const { swarm, timeoutMs } = draft;
+  const ownerless = swarm.configVariants && draft.config.ownerless;
   const steps = draft.moves
     .flat()
     .map((s) => maskStep(s, swarm))
-    .filter((s): s is Step => s !== undefined);
+    .filter((s): s is Step => s !== undefined)
+    // Without an owner id no runner can find the orphans of a lost state file: kept state only.
+    .map((s) => (ownerless && s.op === 'restart' ? { op: 'restart' as const } : s));
   return {
     name: 'generated',
     seed: draft.seed,
-    runnerConfig: { webhookTimeoutMs: timeoutMs },
+    runnerConfig: {
+      webhookTimeoutMs: timeoutMs,
+      ...(swarm.configVariants
+        ? { maxInFlightSpawns: draft.config.maxInFlightSpawns, maxTombstones: draft.config.maxTombstones }
+        : {}),
+    },
     world: {
       pidMax: swarm.pidReuse ? draft.pidMax : 32_768,
       reusePids: swarm.pidReuse,
@@ -362,6 +397,16 @@ function toScenario(draft: Draft): ScenarioInput {
       gitFaults: swarm.gitFaults ? draft.gitFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
       ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
+      ...(swarm.flakyScans
+        ? {
+            scanMisses: draft.scan.misses,
+            latency: {
+              ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults).latency : {}),
+              scan: draft.scan.latency,
+            },
+          }
+        : {}),
+      ...(ownerless ? { ownerId: null } : {}),
     },
     agent: maskAgent(draft.agent, swarm, timeoutMs),
     agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, swarm, timeoutMs))),

@@ -200,6 +200,7 @@ describe('generators', () => {
         'sigterm-ignorer',
         'spawn',
         'stop',
+        'until',
         'wrong-pid',
       ].sort(),
     );

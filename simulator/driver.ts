@@ -13,6 +13,7 @@ import type { ParsedStep, PidRef, Scenario } from './scenario.ts';
 import type { Trace, TraceEvent } from './trace.ts';
 import { judge, type VerdictKind } from './verdict.ts';
 import { BrokenAdapterError } from './broken-adapter.ts';
+import { isAnchor, type Anchor } from './anchors.ts';
 
 /** What a world offers the driver: its clock, its faults, and its view of the ground truth. */
 export interface World {
@@ -33,6 +34,11 @@ export interface World {
   start(): Promise<void>;
   /** Lets `ms` scenario milliseconds pass. */
   advance(ms: number): Promise<void>;
+  /**
+   * Runs the events of the next instant that has any, if it is not past `limit`; false when
+   * there is none. Worlds with an agenda (the virtual one) offer it, for `until` steps.
+   */
+  advanceToNextEvent?(limit: number): Promise<boolean>;
   /** After each step: lets what the step set off settle before the next one. */
   settle(): Promise<void>;
   /** Something outside the runner kills child `spawn` (its wrapper, or its whole tree). */
@@ -75,8 +81,31 @@ export async function playStep(world: World, step: ParsedStep): Promise<void> {
     case 'restart':
       await world.restart(step.state ?? 'kept');
       break;
+    case 'until':
+      await advanceUntil(world, step.event, step.withinMs);
+      if (step.plusMs > 0) await world.advance(step.plusMs);
+      break;
   }
   await world.settle();
+}
+
+/**
+ * Lets time run until `anchor` happens (or `withinMs` passed): in the world's own steps where it
+ * has them (the virtual world, event by event), else in slices of real-world-sized time.
+ */
+async function advanceUntil(world: World, anchor: Anchor, withinMs: number): Promise<void> {
+  const from = world.trace.events.length;
+  const seen = (): boolean => world.trace.events.slice(from).some((e) => isAnchor(anchor, e));
+  if (world.advanceToNextEvent !== undefined) {
+    const deadline = world.now() + withinMs;
+    // Bounded: each pass runs at least one event, and the world caps its events.
+    while (!seen() && world.now() < deadline) {
+      if (!(await world.advanceToNextEvent(deadline))) break;
+    }
+    return;
+  }
+  const slice = 50;
+  for (let waited = 0; waited < withinMs && !seen(); waited += slice) await world.advance(slice);
 }
 
 /** Past every boot, timeout, kill grace and retry; then the final list, and the quiescent invariants. */

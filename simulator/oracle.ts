@@ -384,6 +384,20 @@ export class Oracle implements GroundTruthObserver {
           `${label} answered ${atMs - exitedAt} ms after it could know its child (pid ${child.root.pid}) exited before its webhook`,
           atMs,
         );
+      } else {
+        // Every child started for this request counts (#249): one that died before its webhook
+        // fails the spawn at once, even if the runner quietly started another in its place.
+        const earlier = (request.children ?? []).find(
+          (c) => c !== child && this.knownExitBeforeWebhook(c) !== undefined,
+        );
+        const known = earlier !== undefined ? this.knownExitBeforeWebhook(earlier)! : undefined;
+        if (earlier !== undefined && known !== undefined && atMs - known > this.exitAnswerBoundMs) {
+          this.report(
+            'L1',
+            `${label} answered ${atMs - known} ms after it could know its child #${earlier.index} (pid ${earlier.root.pid}) exited before its webhook (it started child #${child?.index ?? '?'} in its place instead of answering)`,
+            atMs,
+          );
+        }
       }
       if (result.type === 'success') {
         // PIDs come round: any child that ever held the PID may be the one meant.
@@ -497,6 +511,14 @@ export class Oracle implements GroundTruthObserver {
       return;
     }
     if (answer.op === 'list') this.judgeList(request, answer.result, children, atMs);
+  }
+
+  /** When the runner could know `child` exited on its own before its webhook, if it did. */
+  private knownExitBeforeWebhook(child: ChildRecord): number | undefined {
+    const root = child.root;
+    if (root.alive || root.signalledByRunner === true || child.webhookAt !== undefined || root.exitedAt === undefined)
+      return undefined;
+    return Math.max(root.exitedAt, root.exitNoticeAt ?? root.exitedAt);
   }
 
   /**

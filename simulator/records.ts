@@ -62,6 +62,8 @@ export interface RequestRecord {
   readonly sessionId?: string;
   /** For spawn: the child started for this request, when the world could tell which. */
   child?: ChildRecord;
+  /** For spawn: every child started for it (a runner may retry a boot): L1 charges each. */
+  children?: ChildRecord[];
   answeredAt?: number;
   answer?: Answer;
 }

@@ -97,7 +97,16 @@ export class RequestLog {
       const child = [...this.hooks.children()]
         .reverse()
         .find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
-      if (child !== undefined) request.child = child;
+      if (child !== undefined) {
+        request.child = child;
+        (request.children ??= []).includes(child) || request.children.push(child);
+        // The answer says whose child it is: no other request's guess keeps it.
+        for (const other of this.requests) {
+          if (other === request) continue;
+          if (other.child === child) delete other.child;
+          if (other.children?.includes(child) === true) other.children = other.children.filter((c) => c !== child);
+        }
+      }
     }
     this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
     this.hooks.oracle.onAnswer(request, answer, this.hooks.children(), () => this.hooks.live(), now);
@@ -148,15 +157,21 @@ export class RequestLog {
    * kind for the same session. The answer corrects it when it names its child's PID.
    */
   attribute(child: ChildRecord, worktree: boolean): void {
+    // The oldest open spawn of the same kind with no child yet, or whose child already died
+    // before its webhook (a runner retrying the boot quietly starts another for it).
+    const retrying = (r: RequestRecord): boolean =>
+      r.child !== undefined && !r.child.root.alive && r.child.webhookAt === undefined;
     const request = this.requests.find(
       (r) =>
         r.op === 'spawn' &&
         r.answeredAt === undefined &&
-        r.child === undefined &&
+        (r.child === undefined || retrying(r)) &&
         r.resumeKey === child.resumeKey &&
         (r.worktree ?? false) === worktree,
     );
-    if (request !== undefined) request.child = child;
+    if (request === undefined) return;
+    request.child = child;
+    (request.children ??= []).push(child);
   }
 
   /**

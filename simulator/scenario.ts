@@ -3,6 +3,7 @@
 // scenario file is checked against them before it runs.
 import { z } from 'zod';
 import { RunnerConfigOverridesSchema, definedOnly } from '../runner/config.ts';
+import { ANCHORS } from './anchors.ts';
 
 const Millis = z
   .number()
@@ -120,6 +121,16 @@ export const StepSchema = z.discriminatedUnion('op', [
   /** The runner process dies (SIGKILL) and a new one starts over its state store: kept, corrupted, or lost. */
   z.strictObject({ op: z.literal('restart'), state: z.enum(['kept', 'corrupt', 'lost']).optional() }),
   z.strictObject({ op: z.literal('shutdown') }),
+  /**
+   * Time runs until the runner's next `event` (at most `withinMs`), then `plusMs` more: the next
+   * step lands in the window that event opens (simulator/anchors.ts).
+   */
+  z.strictObject({
+    op: z.literal('until'),
+    event: z.enum(ANCHORS),
+    plusMs: Millis.default(0),
+    withinMs: Millis.default(10 * 60_000),
+  }),
 ]);
 export type Step = z.input<typeof StepSchema>;
 export type ParsedStep = z.output<typeof StepSchema>;
@@ -165,6 +176,8 @@ export const LatencyTableSchema = z.strictObject({
   sigkillDeath: LatencySchema.default(1),
   /** WorktreeHost.list. */
   gitList: LatencySchema.default(5),
+  /** ProcessHost.findByEnv and childrenOf: a /proc scan that takes time, so its answer is stale. */
+  scan: LatencySchema.optional(),
 });
 export type LatencyTable = z.output<typeof LatencyTableSchema>;
 
@@ -185,6 +198,21 @@ export const WorldSchema = z.strictObject({
   hubDown: z.boolean().default(false),
   /** The other ports' I/O latencies (see LatencyTableSchema). */
   latency: LatencyTableSchema.default(() => LatencyTableSchema.parse({})),
+  /**
+   * The chance (0 to 1) that a /proc scan leaves out a child's root process in its first 50 ms
+   * (its environ is unreadable while it execs the agent): a runner must not take "not found"
+   * for "dead", nor for "none there".
+   */
+  scanMisses: z.number().min(0).max(1).default(0),
+  /**
+   * The runner's owner id (config.ownerId) unless runnerConfig sets one; null: none, so a runner
+   * that lost its state file cannot find its orphans by it.
+   */
+  ownerId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .nullable()
+    .default('virtual-runner'),
 });
 
 export const ScenarioSchema = z.strictObject({

@@ -39,7 +39,10 @@ export async function treeMembers(processes: ProcessHost, target: TreeTarget): P
 }
 
 function sendOnce(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
-  const groups = new Set(members.map((m) => m.pgid));
+  // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
+  // signalled only while a member seen in it is still that same process (read back just now).
+  const alive = members.filter((m) => processes.generationOf(m.pid) === m.generation);
+  const groups = new Set(alive.map((m) => m.pgid));
   for (const pgid of groups) {
     const key = `g${pgid}`;
     if (sent.has(key)) continue;
@@ -85,8 +88,14 @@ export async function killMembers(
     // Bounded: one pass per poll interval until the deadline, plus the first.
     const maxPasses = Math.ceil(graceMs / timing.pollIntervalMs) + 1;
     for (let pass = 0; pass <= maxPasses; pass++) {
-      const members = await find();
-      if (members.length === 0) return { survivors: [] };
+      let members = await find();
+      if (members.length === 0) {
+        // A scan is a snapshot taken a moment ago, and may miss a process mid-exec: "nothing
+        // left" is believed only when a second look, a poll interval later, agrees.
+        await sleep(clock, timing.pollIntervalMs);
+        members = await find();
+        if (members.length === 0) return { survivors: [] };
+      }
       // Members that appear during the wait (a late fork) are signalled too.
       sendOnce(processes, members, signal, sent);
       const left = deadline - clock.now();

@@ -4,7 +4,7 @@
 // live on unlisted. Their worktrees cannot be found without the state file: that is the one
 // thing a lost state file still leaks.
 import type { RunnerConfig } from '../config.ts';
-import { sleep, type ProcessInfo, type RunnerPorts } from '../ports.ts';
+import { sleep, type ProcessInfo, type ProcessRef, type RunnerPorts } from '../ports.ts';
 import { BOOT_ENV, killMembers, OWNER_ENV, SPAWN_MARKER_ENV } from './kill-tree.ts';
 
 /**
@@ -18,6 +18,8 @@ export async function sweepOrphans(
   bootStamp: string,
   adoptedMarkers: readonly string[],
   stateWasLost: boolean,
+  /** The adopted children's roots: kept by PID and generation even when a scan misses them. */
+  adoptedRoots: readonly ProcessRef[] = [],
 ): Promise<readonly ProcessInfo[]> {
   const { processes } = ports;
   const ownerId = config.ownerId;
@@ -32,7 +34,7 @@ export async function sweepOrphans(
   const orphans = async (): Promise<ProcessInfo[]> => {
     const owned = await processes.findByEnv(OWNER_ENV, ownerId);
     if (owned.length === 0) return [];
-    const keep = new Set<string>();
+    const keep = new Set<string>(adoptedRoots.map((r) => `${r.pid}:${r.generation}`));
     // This life's children (spawned since, even mid-spawn) and the adopted ones are not orphans.
     for (const p of await processes.findByEnv(BOOT_ENV, bootStamp)) keep.add(`${p.pid}:${p.generation}`);
     for (const marker of adoptedMarkers)
@@ -71,11 +73,27 @@ export class OrphanSurvivors {
     private readonly baseWaitMs: number,
   ) {}
 
-  /** Sweeps, remembers who survived, and settles when the sweep is over. */
+  /**
+   * Sweeps, remembers who survived, and settles when the sweep is over. After a restart (an
+   * earlier life wrote a state file) a second sweep follows a moment later: a child the earlier
+   * life had just started can be missing from one scan (its environ unreadable while it execs).
+   * Both run before this life spawns anything, so none of its own children can be taken for an
+   * orphan by a scan that missed them.
+   */
   async sweep(
-    ...args: Parameters<typeof sweepOrphans> extends [RunnerPorts, ...infer Rest] ? Rest : never
+    afterRestart: boolean,
+    config: RunnerConfig,
+    bootStamp: string,
+    adoptedMarkers: readonly string[],
+    stateWasLost: boolean,
+    adoptedRoots: readonly ProcessRef[],
   ): Promise<void> {
-    this.left = [...(await sweepOrphans(this.ports, ...args))];
+    this.left = [...(await sweepOrphans(this.ports, config, bootStamp, adoptedMarkers, stateWasLost, adoptedRoots))];
+    if (!afterRestart) return;
+    await sleep(this.ports.clock, this.baseWaitMs / 10);
+    // What survived the first sweep's SIGKILL is not killed all over again: it is watched.
+    const known = [...adoptedRoots, ...this.left];
+    this.left.push(...(await sweepOrphans(this.ports, config, bootStamp, adoptedMarkers, stateWasLost, known)));
   }
 
   /** Whether a survivor still lives (the same process: PID and generation). */

@@ -28,10 +28,22 @@ export const PersistedStateSchema = z.strictObject({
   children: z.array(PersistedChildSchema).max(100_000),
   /** Worktrees being made when the runner last wrote: removed on restart if no child has them. */
   worktreeIntents: z.array(WorktreeSchema).max(100_000),
+  /**
+   * Spawn markers written before the spawn and dropped once the child's record is written: a
+   * crash in between leaves a child this file names by marker only, found and killed on restart
+   * even without an owner id.
+   */
+  spawnIntents: z.array(z.string()).max(100_000).default([]),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 
-export const EMPTY_STATE: PersistedState = { version: 1, boots: 0, children: [], worktreeIntents: [] };
+export const EMPTY_STATE: PersistedState = {
+  version: 1,
+  boots: 0,
+  children: [],
+  worktreeIntents: [],
+  spawnIntents: [],
+};
 
 /** Parses the store's contents; a missing store is a first start, a corrupt one is an error. */
 export function parsePersistedState(contents: string | null): { state: PersistedState; problem?: string } {

@@ -40,7 +40,9 @@ describe('reference runner', () => {
       steps: [{ op: 'spawn' }, { op: 'advance', ms: 120_000 }, { op: 'list' }],
     });
     expect(result.violations).toEqual([]);
-    expect(answersOf(result)[0]).toMatchObject({ result: { type: 'error', reason: 'timeout' }, atMs: 15_000 });
+    // 15 s after the child started (a cold start first sweeps for orphans of a lost state file).
+    const born = result.trace.find((e) => e.kind === 'process-start' && e.spawnIndex === 0)!.atMs;
+    expect(answersOf(result)[0]).toMatchObject({ result: { type: 'error', reason: 'timeout' }, atMs: born + 15_000 });
     const kills = signalsOf(result).filter((s) => s.signal === 'SIGKILL');
     expect(kills.length).toBeGreaterThan(0);
     // Every process of the child's tree died before the agent would have booted.
@@ -53,11 +55,12 @@ describe('reference runner', () => {
   it('answers "exited" as soon as the child dies before its webhook', async () => {
     const result = await play(referenceRunner, {
       agent: { exitAfterMs: 1_000, exitCode: 3 },
-      steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 2_000 }],
     });
     expect(result.violations).toEqual([]);
+    const died = result.trace.find((e) => e.kind === 'process-exit' && e.spawnIndex === 0)!.atMs;
     expect(answersOf(result)[0]).toMatchObject({
-      atMs: 1_000,
+      atMs: died,
       result: { type: 'error', reason: 'exited', message: expect.stringContaining('code 3') },
     });
   });
@@ -87,7 +90,8 @@ describe('reference runner', () => {
       agents: [null, { bootDelayMs: 1_000, ignoresSigterm: false }],
       steps: [
         { op: 'spawn', resume: 'conv' },
-        { op: 'advance', ms: 15_001 },
+        // Just past the first child's timeout (it started after the cold start's orphan sweep).
+        { op: 'until', event: 'timeout', plusMs: 1 },
         { op: 'spawn', resume: 'conv' },
         { op: 'advance', ms: 20_000 },
       ],

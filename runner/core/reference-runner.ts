@@ -21,7 +21,15 @@ import {
 import type { RunnerConfig } from '../config.ts';
 import { sleep, type ExitInfo, type ProcessRef, type RunnerPorts, type TimerHandle } from '../ports.ts';
 import { BoundedMap } from './bounded-map.ts';
-import { BOOT_ENV, killTree, OWNER_ENV, SPAWN_MARKER_ENV, SPAWN_TOKEN_ENV, type KillOutcome } from './kill-tree.ts';
+import {
+  BOOT_ENV,
+  killMembers,
+  killTree,
+  OWNER_ENV,
+  SPAWN_MARKER_ENV,
+  SPAWN_TOKEN_ENV,
+  type KillOutcome,
+} from './kill-tree.ts';
 import { OrphanSurvivors } from './orphan-sweep.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
 import { describeError, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
@@ -77,6 +85,8 @@ export class ReferenceRunner implements Runner {
   private pollTimer: TimerHandle | undefined;
   private readonly ready: Promise<void>;
   private orphansSwept: Promise<void> = Promise.resolve();
+  /** Markers of spawns under way whose child has no record yet (persisted: spawnIntents). */
+  private readonly spawnIntents = new Set<string>();
   /** Spawns that have not yet registered their child (or given up). */
   private readonly starting = new Set<Promise<void>>();
   /** Orphans of an earlier life that survived SIGKILL: resumes answer busy while one lives. */
@@ -174,6 +184,9 @@ export class ReferenceRunner implements Runner {
       const token = this.ports.random.token();
       // Known before the child can post: a webhook that beats spawnDetached's answer is kept.
       this.earlyWebhooks.set(token, null);
+      // Written ahead: a crash between the spawn and the child's record leaves its marker on disk.
+      this.spawnIntents.add(marker);
+      await this.persist();
       let ref: ProcessRef;
       try {
         ref = await this.ports.processes.spawnDetached({
@@ -190,6 +203,7 @@ export class ReferenceRunner implements Runner {
         });
       } catch (error) {
         this.earlyWebhooks.delete(token);
+        this.spawnIntents.delete(marker);
         if (worktree !== undefined) void this.janitor.release(worktree);
         return {
           type: 'error',
@@ -201,6 +215,7 @@ export class ReferenceRunner implements Runner {
       const child: TrackedChild = { id, ref, marker, token, phase: 'booting', stopRequested: false, watched: false };
       if (key !== undefined) Object.assign(child, { resumeKey: key });
       this.children.set(id, child);
+      this.spawnIntents.delete(marker); // the child's record names it from now on, in the same write
       if (worktree !== undefined) {
         // The child's record takes the worktree over from its intent, in the same write.
         Object.assign(child, { worktree });
@@ -441,7 +456,7 @@ export class ReferenceRunner implements Runner {
   async shutdown(): Promise<void> {
     await this.ready;
     this.shuttingDown = true;
-    // The orphans of an earlier life are the runner's too: the sweep finishes first.
+    // The orphans of an earlier life are the runner's too: the sweeps finish first.
     await this.orphansSwept;
     // Spawns under way register their child (and tear it down, seeing the flag) or give up.
     for (let rounds = 0; this.starting.size > 0 && rounds < 1_000; rounds++) await Promise.all([...this.starting]);
@@ -492,16 +507,44 @@ export class ReferenceRunner implements Runner {
       return worktree.owner !== undefined ? this.orphans.treeGone(worktree.owner) : this.orphans.gone();
     });
     for (const saved of state.children) this.adopt(saved);
+    // The earlier life's spawns under way at its crash: their children (if they started) die.
+    const markerSweeps = state.spawnIntents.map((marker) => this.sweepMarker(marker));
     void this.persist();
     // Spawns wait for the sweep (one live tree per session); stops and lists need not.
-    const adopted = [...this.children.values()].map((c) => c.marker);
-    this.orphansSwept = this.orphans.sweep(this.config, this.bootStamp, adopted, problem !== undefined).then(
+    const adopted = [...this.children.values()];
+    this.orphansSwept = Promise.all([
+      this.orphans.sweep(
+        // Always: a state file that is missing may be a first start, or one that was lost.
+        true,
+        this.config,
+        this.bootStamp,
+        adopted.map((c) => c.marker),
+        problem !== undefined,
+        adopted.map((c) => c.ref),
+      ),
+      ...markerSweeps,
+    ]).then(
       () => swept(true),
       (error: unknown) => {
         this.ports.logger.log('error', 'orphan sweep failed', { error: describeError(error) });
         swept(false);
       },
     );
+  }
+
+  /** Kills whatever carries `marker` (a spawn of an earlier life with no record), as a dying child. */
+  private sweepMarker(marker: string): Promise<void> {
+    this.spawnIntents.add(marker); // until its tree is gone, a restart must still find it
+    return killMembers(
+      this.ports.processes,
+      this.ports.clock,
+      () => this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker),
+      this.config,
+    ).then((outcome) => {
+      if (outcome.survivors.length > 0) return;
+      this.spawnIntents.delete(marker);
+      void this.persist();
+    });
   }
 
   private adopt(saved: PersistedChild): void {
@@ -560,7 +603,13 @@ export class ReferenceRunner implements Runner {
       if (c.worktree !== undefined) saved.worktree = { ...c.worktree };
       children.push(saved);
     }
-    return { version: 1, boots: this.boots, children, worktreeIntents: this.janitor.pending() };
+    return {
+      version: 1,
+      boots: this.boots,
+      children,
+      worktreeIntents: this.janitor.pending(),
+      spawnIntents: [...this.spawnIntents],
+    };
   }
 
   /**

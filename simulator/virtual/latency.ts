@@ -18,6 +18,11 @@ export class Latencies {
     return latency.min === latency.max ? latency.min : this.rng.int(latency.min, latency.max);
   }
 
+  /** True with probability `p` (a scan that misses a process); never draws when p is 0. */
+  chance(p: number): boolean {
+    return p > 0 && this.rng.nextU32() / 0x1_0000_0000 < p;
+  }
+
   /** As `draw`, or undefined for an operation the scenario leaves synchronous. */
   drawOptional(latency: Latency | undefined): number | undefined {
     return latency === undefined ? undefined : this.draw(latency);
@@ -33,7 +38,8 @@ export function maxLatency(latency: Latency | undefined): number {
 /**
  * How much time the world's own I/O may add to one answer, on top of the runner's deadlines:
  * twice the longest of every kind of operation (a spawn loads state, saves it around git and the
- * spawn, and may wait out a kill), so that slow I/O is never taken for a runner that hangs.
+ * spawn, and may wait out a kill), more for writes and scans that queue or repeat, so that slow
+ * I/O is never taken for a runner that hangs.
  */
 export function ioAllowanceMs(world: {
   readonly latency: Readonly<Record<string, Latency | undefined>>;
@@ -41,5 +47,11 @@ export function ioAllowanceMs(world: {
   readonly hubLatencyMs: Latency;
 }): number {
   const kinds = [...Object.values(world.latency), world.gitLatencyMs, world.hubLatencyMs];
-  return 2 * kinds.reduce<number>((sum, latency) => sum + maxLatency(latency), 0);
+  // A tree kill scans /proc at each phase's start and deadline and once more at the end: a slow
+  // scan counts for each of those.
+  const scans = 6 * maxLatency(world.latency.scan);
+  // A careful spawn writes state ahead up to three times (worktree intent, spawn intent, its
+  // record), each waiting behind the write in flight: six writes in all.
+  const writes = 6 * maxLatency(world.latency.stateSave);
+  return 2 * kinds.reduce<number>((sum, latency) => sum + maxLatency(latency), 0) + scans + writes;
 }

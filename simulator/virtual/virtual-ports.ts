@@ -24,6 +24,9 @@ import type { ProcessTable, VProcess } from './process-table.ts';
 import type { WorktreeModel } from './worktree-model.ts';
 import type { Latency } from '../scenario.ts';
 
+/** How long after its start a child's root may be missed by a scan (it is exec'ing the agent). */
+const EXEC_WINDOW_MS = 50;
+
 /** One life of a runner in the virtual world: its process, and whether it still lives. */
 export interface VirtualRunnerLife {
   readonly process: VProcess;
@@ -42,6 +45,8 @@ export interface VirtualPortsWorld {
   later(delayMs: number, run: () => void): EventHandle;
   /** One operation's latency, drawn from the scenario's latency table. */
   latency(latency: Latency): number;
+  /** Whether a scan leaves out the process it is looking at now (the scenario's scanMisses). */
+  scanMisses(): boolean;
   /** Calls into the runner, if its life goes on, and notes that its promises must settle. */
   intoRunner(instance: VirtualRunnerLife, call: () => void): void;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
@@ -73,6 +78,8 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
   const io = async <T>(latency: Latency | undefined, work: () => T): Promise<T> =>
     latency === undefined ? work() : after(world.latency(latency), work);
   const latencies = world.scenario.world.latency;
+  const missed = (p: VProcess): boolean =>
+    p.role === 'wrapper' && world.now() - p.startedAt < EXEC_WINDOW_MS && world.scanMisses();
   /** This life's children, by PID, kept after they exit so that a late onExit still hears of it. */
   const spawned = new Map<number, VProcess>();
   const processes: ProcessHost = {
@@ -108,12 +115,23 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     generationOf: (pid) => world.table.get(pid)?.generation ?? null,
     signal: (pid, signal) => world.runnerSignal(instance, pid, signal, false),
     signalGroup: (pgid, signal) => world.runnerSignal(instance, pgid, signal, true),
-    findByEnv: async (name, value) =>
-      world.table
+    // A scan sees /proc as it was when it started (stale by its latency), and may miss a child's
+    // root while it execs the agent (its first EXEC_WINDOW_MS, when its environ is unreadable):
+    // the runner must not take "not in the scan" for "dead", nor for "none".
+    findByEnv: (name, value) => {
+      const seen = world.table
         .live()
-        .filter((p) => p.env[name] === value)
-        .map(info),
-    childrenOf: async (pid) => world.table.children(pid).map(info),
+        .filter((p) => p.env[name] === value && !missed(p))
+        .map(info);
+      return io(latencies.scan, () => seen);
+    },
+    childrenOf: (pid) => {
+      const seen = world.table
+        .children(pid)
+        .filter((p) => !missed(p))
+        .map(info);
+      return io(latencies.scan, () => seen);
+    },
   };
   const acted = (what: string): void => {
     if (instance.alive) world.oracle.onRunnerAction(what, world.now());

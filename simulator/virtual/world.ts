@@ -77,7 +77,8 @@ export class VirtualWorld implements World {
     private readonly definition: RunnerDefinition,
   ) {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
-    this.config = resolveRunnerConfig({ ownerId: 'virtual-runner', ...scenario.runnerConfig });
+    const owner = scenario.world.ownerId;
+    this.config = resolveRunnerConfig({ ...(owner !== null ? { ownerId: owner } : {}), ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
     this.oracle = new Oracle(
       this.config,
@@ -140,6 +141,17 @@ export class VirtualWorld implements World {
 
   async advance(ms: number): Promise<void> {
     await this.advanceTo(this.time + ms);
+  }
+
+  async advanceToNextEvent(limit: number): Promise<boolean> {
+    await drain();
+    const at = this.queue.peekTime();
+    if (at === undefined || at > limit) {
+      this.time = Math.max(this.time, limit);
+      return false;
+    }
+    await this.advanceTo(at);
+    return true;
   }
 
   /** The runner's promise chains set off by a step run before the next step. */
@@ -364,6 +376,7 @@ export class VirtualWorld implements World {
       record: (event) => this.record(event),
       later: (delayMs, run) => this.later(delayMs, run),
       latency: (latency) => this.latencies.draw(latency),
+      scanMisses: () => this.latencies.chance(this.scenario.world.scanMisses),
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),

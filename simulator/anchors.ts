@@ -1,0 +1,41 @@
+// Windows anchored to the runner's own events: an `until` step lets time run until the runner
+// next does something (sends SIGTERM, fails a git call, answers "timeout"...), so that the step
+// after it lands inside that window, whatever the absolute times are. Rare windows, like a
+// restart in the back-off after a failed `git worktree remove`, are then hit on purpose.
+import type { TraceEvent } from './trace.ts';
+
+export const ANCHORS = [
+  'sigterm',
+  'sigkill',
+  'git-failure',
+  'timeout',
+  'webhook',
+  'child-start',
+  'child-exit',
+] as const;
+export type Anchor = (typeof ANCHORS)[number];
+
+/** Whether trace event `e` is the runner event (or world event the runner caused) `anchor` names. */
+export function isAnchor(anchor: Anchor, e: TraceEvent): boolean {
+  switch (anchor) {
+    case 'sigterm':
+    case 'sigkill':
+      return e.kind === 'signal' && e.from === 'runner' && e.signal === (anchor === 'sigterm' ? 'SIGTERM' : 'SIGKILL');
+    case 'git-failure':
+      return e.kind === 'worktree' && e.error !== undefined;
+    case 'timeout':
+      return (
+        e.kind === 'answer' &&
+        'result' in e.answer &&
+        e.answer.op === 'spawn' &&
+        e.answer.result.type === 'error' &&
+        e.answer.result.reason === 'timeout'
+      );
+    case 'webhook':
+      return e.kind === 'webhook' && !e.forged;
+    case 'child-start':
+      return e.kind === 'process-start' && e.role === 'wrapper';
+    case 'child-exit':
+      return e.kind === 'process-exit' && e.role === 'wrapper';
+  }
+}
