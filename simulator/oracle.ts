@@ -56,9 +56,10 @@ export interface OracleOptions {
   /** Time allowed on top of the runner's own deadlines for an answer to arrive (default 1 s). */
   readonly answerSlackMs?: number;
   /**
-   * The world sees which processes the runner SIGKILLed (ProcessView.sigkilledAt): the virtual
-   * world does, a black-box run does not. Without it, L2 cannot tell a polite stop from an
-   * honest one and says nothing.
+   * The world sees everything exactly: which processes the runner SIGKILLed
+   * (ProcessView.sigkilledAt), when each child was spawned, which ports refused: the virtual
+   * world does, a black-box run does not. Without it, the checks that need those (L2's polite
+   * stop, T1's error reasons, L3's early "timeout") say nothing rather than guess.
    */
   readonly seesSignals?: boolean;
   /** How soon a spawn must answer after its child exited before its webhook (default 1 s). */
@@ -542,7 +543,8 @@ export class Oracle implements GroundTruthObserver {
         ? undefined
         : [...children].reverse().find((c) => c.root.pid === result.pid && c.spawnedAt <= atMs);
     const from = Math.min(named?.spawnedAt ?? request.issuedAt, request.issuedAt);
-    if (result.reason === 'timeout' && atMs < from + this.webhookTimeoutMs) {
+    // (Only where spawn times are exact: a black-box run learns of a child when it finds it.)
+    if (this.seesSignals && result.reason === 'timeout' && atMs < from + this.webhookTimeoutMs) {
       this.report(
         'L3',
         `${label} answered "timeout" after ${atMs - request.issuedAt} ms, before its webhook timeout of ${this.webhookTimeoutMs} ms could run out`,
