@@ -56,6 +56,8 @@ export interface Counterexample {
   /** One command that replays the failure exactly. */
   readonly replayCommand: string;
   readonly shrinks: number;
+  /** The minimal scenario was played twice and gave the same trace both times. */
+  readonly replayedTheSame: boolean;
 }
 
 export interface InvariantOutcome {
@@ -216,6 +218,10 @@ async function explain(
     description: `minimal counterexample: runner ${runner.name} breaks ${target} (fast-check seed ${seed}, path ${path})`,
   };
   const result = await runScenario(runner, parseScenario(described));
+  // Played twice: a runner that escapes the ports (a global it keeps between runs, say) shows
+  // as two different traces of one scenario, and the report says so.
+  const again = await runScenario(runner, parseScenario(described));
+  const replayedTheSame = JSON.stringify(again.trace) === JSON.stringify(result.trace);
   const invariants = byCause(result.violated.filter((id) => judging.includes(id)));
   if (!invariants.includes(target)) invariants.unshift(target); // (the search saw it: keep it named)
   const violations = [...result.violations]
@@ -254,6 +260,7 @@ async function explain(
     ...(htmlFile !== undefined ? { htmlFile } : {}),
     replayCommand,
     shrinks,
+    replayedTheSame,
   };
 }
 
@@ -367,6 +374,9 @@ export function formatCounterexample(runner: string, c: Counterexample): string 
     'timeline:',
     c.timeline,
     '',
+    c.replayedTheSame
+      ? ''
+      : 'WARNING: played twice, this scenario gave two different traces: the runner keeps state outside its ports (a module-level variable, the real clock), so this report may not replay',
     `fast-check seed ${c.seed}, path "${c.path}"`,
     c.file !== undefined ? `saved to ${c.file}${c.htmlFile !== undefined ? ` (timeline: ${c.htmlFile})` : ''}` : '',
     `replay: ${c.replayCommand}`,

@@ -13,9 +13,9 @@ import { createHapiRunner, FIXED } from '../fixtures/runners/hapi-model.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario, type Scenario } from '../simulator/scenario.ts';
 import { scenarioArb, type FaultKind } from './arbitraries.ts';
-import { checkInvariant, checkRunner } from './check.ts';
+import { checkInvariant, checkRunner, formatCounterexample } from './check.ts';
 import { runnerProperties } from './vitest.ts';
-import type { InvariantId } from '../runner/contract.ts';
+import type { InvariantId, RunnerDefinition } from '../runner/contract.ts';
 
 // The suite's own entry point, dogfooded: 8 tests, 1000 scenarios each.
 runnerProperties(referenceRunner, { numRuns: 1_000, seed: 20261125 });
@@ -108,6 +108,36 @@ describe('replay', () => {
       expect((await runScenario(referenceRunner, scenario)).violations).toEqual([]);
     });
   }
+});
+
+describe('determinism', () => {
+  it('plays each counterexample twice and says so when the runner gives two traces', async () => {
+    let lives = 0; // kept between runs: what a runner must not do
+    const keepsGlobal: RunnerDefinition = {
+      name: 'keeps-a-global',
+      description: '',
+      declares: [],
+      create: () => {
+        const life = ++lives;
+        return {
+          spawnSession: async () => ({ type: 'error', reason: 'busy', message: `life ${life}` }),
+          sessionStarted: async () => {},
+          stopSession: async () => ({ status: 'still_alive' }),
+          listSessions: async () => [],
+          shutdown: async () => {},
+        };
+      },
+    };
+    const report = await checkRunner(keepsGlobal, { numRuns: 50, seed: 1, stopAtFirstFailure: true });
+    const c = report.outcomes.find((o) => o.counterexample !== undefined)!.counterexample!;
+    expect(c.replayedTheSame).toBe(false);
+    expect(formatCounterexample('keeps-a-global', c)).toMatch(
+      /WARNING: played twice, this scenario gave two different traces/,
+    );
+    // The reference's counterexample-free run and a known-bad runner's counterexample replay the same.
+    const legacy = await checkInvariant(legacyRunner, 'S1', { numRuns: 200, seed: 1 });
+    expect(legacy.counterexample?.replayedTheSame).toBe(true);
+  });
 });
 
 describe('regressions', () => {

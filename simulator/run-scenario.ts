@@ -4,11 +4,18 @@ import type { RunnerDefinition } from '../runner/contract.ts';
 import { playScenario, resultOf, type RunResult } from './driver.ts';
 import type { Scenario } from './scenario.ts';
 import { VirtualWorld } from './virtual/world.ts';
+import { withDeterminismTrap } from './virtual/determinism-trap.ts';
+import { BrokenAdapterError } from './broken-adapter.ts';
 
 export type { RunResult } from './driver.ts';
 
 export async function runScenario(definition: RunnerDefinition, scenario: Scenario): Promise<RunResult> {
   const world = new VirtualWorld(scenario, definition);
-  await playScenario(world);
+  const { trapped } = await withDeterminismTrap(() => playScenario(world));
+  if (trapped !== undefined) {
+    throw new BrokenAdapterError(
+      `runner "${definition.name}" called ${trapped.what} during a virtual run (at ${trapped.at}): a runner takes time, chance and timers from its ports (clock, random), or the run is no longer reproducible`,
+    );
+  }
   return resultOf(definition, world);
 }

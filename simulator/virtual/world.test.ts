@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunnerDefinition } from '../../runner/contract.ts';
+import { referenceRunner } from '../../runner/reference.ts';
 import { pause, play, scriptedRunner, spawnAgent } from '../test-support.ts';
 
 describe('VirtualWorld', () => {
@@ -161,5 +166,35 @@ describe('VirtualWorld', () => {
     await expect(play(throwing, steps)).rejects.toThrow(/spawn request #1: spawn threw "boom"/);
     const mute = scriptedRunner('answers-nothing', () => ({ spawnSession: async () => undefined as never }));
     await expect(play(mute, steps)).rejects.toThrow(/spawnSession answered undefined, not/);
+  });
+
+  it('ends as a broken adapter when the runner reaches for the real clock, randomness or timers', async () => {
+    // A runner module of a user's (outside this package), which uses Date.now for its timeout.
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-determinism-'));
+    try {
+      const module = join(dir, 'wall-clock-runner.mjs');
+      writeFileSync(
+        module,
+        `export default {
+          name: 'wall-clock', description: '', declares: [],
+          create: () => ({
+            spawnSession: async () => ({ type: 'error', reason: 'busy', message: 'started at ' + Date.now() }),
+            sessionStarted: async () => {}, stopSession: async () => ({ status: 'still_alive' }),
+            listSessions: async () => [], shutdown: async () => {},
+          }),
+        };`,
+      );
+      const runner = ((await import(module)) as { default: RunnerDefinition }).default;
+      await expect(play(runner, { steps: [{ op: 'spawn' }] })).rejects.toThrow(
+        /runner "wall-clock" called Date\.now\(\) during a virtual run \(at .*wall-clock-runner\.mjs/,
+      );
+      // Restored afterwards, and the harness's own libraries are never blamed.
+      expect(typeof Date.now()).toBe('number');
+      expect(
+        (await play(referenceRunner, { steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }] })).violations,
+      ).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
