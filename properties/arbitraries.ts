@@ -209,6 +209,14 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
         fc.oneof(
           { weight: 6, arbitrary: fc.constant({ op: 'restart' as const }) },
           {
+            // Down for a while: children exit, PIDs come round, webhooks are refused and retried.
+            weight: 2,
+            arbitrary: fc.record({
+              op: fc.constant('restart' as const),
+              downMs: fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 51, max: 2 * timeoutMs })),
+            }),
+          },
+          {
             weight: 1,
             arbitrary: fc.record({
               op: fc.constant('restart' as const),
@@ -379,7 +387,11 @@ function toScenario(draft: Draft): ScenarioInput {
     .map((s) => maskStep(s, swarm))
     .filter((s): s is Step => s !== undefined)
     // Without an owner id no runner can find the orphans of a lost state file: kept state only.
-    .map((s) => (ownerless && s.op === 'restart' ? { op: 'restart' as const } : s));
+    .map((s) =>
+      ownerless && s.op === 'restart'
+        ? { op: 'restart' as const, ...(s.downMs !== undefined ? { downMs: s.downMs } : {}) }
+        : s,
+    );
   return {
     name: 'generated',
     seed: draft.seed,

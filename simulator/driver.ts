@@ -47,8 +47,8 @@ export interface World {
   forgeWebhook(pid: PidRef, sessionId: string, startedBy: 'runner' | 'terminal'): Promise<void>;
   /** A stranger starts (taking a dead child's PID where the world can make it). */
   bystander(reusePidOf: number | undefined): Promise<void>;
-  /** The runner is SIGKILLed and started again over its state, kept, corrupted or lost. */
-  restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void>;
+  /** The runner is SIGKILLed and, `downMs` later, started again over its state, kept, corrupted or lost. */
+  restart(state: 'kept' | 'corrupt' | 'lost', downMs: number): Promise<void>;
   /** How long after the last step every boot, timeout, kill grace and retry is over. */
   quiescenceHorizonMs(): number;
   /** How long the final list request may take to answer. */
@@ -79,7 +79,7 @@ export async function playStep(world: World, step: ParsedStep): Promise<void> {
       await world.bystander(step.reusePidOf);
       break;
     case 'restart':
-      await world.restart(step.state ?? 'kept');
+      await world.restart(step.state ?? 'kept', step.downMs ?? 0);
       break;
     case 'until':
       await advanceUntil(world, step.event, step.withinMs);

@@ -112,7 +112,7 @@ export interface GroundTruthObserver {
   /** A session started from a terminal is no ghost. */
   onTerminalWebhook(sessionId: string): void;
   /** A request was sent to the runner (before any answer): S1 judges lists against it. */
-  onRequest(request: RequestRecord): void;
+  onRequest(request: RequestRecord, children: readonly ChildRecord[], live: () => readonly ProcessView[]): void;
   /**
    * A runner process started: the first (`state` undefined), or one after a restart over its
    * state store as it was kept, corrupted or lost. A life begins.
@@ -148,6 +148,8 @@ export class Oracle implements GroundTruthObserver {
   private readonly openSpawns = new Set<RequestRecord>();
   /** When the last spawn answer came: a list issued before it may show that spawn's session. */
   private lastSpawnAnswerAt = -Infinity;
+  /** Resume requests issued while a tree of their session still lived. */
+  private readonly sessionAliveAtIssue = new WeakSet<RequestRecord>();
   /** Every answered spawn, for the reasons given in ghost messages. */
   private readonly spawnAnswers: RequestRecord[] = [];
   /** Ghosts already named by a list answer, so a later list does not name them again. */
@@ -312,8 +314,14 @@ export class Oracle implements GroundTruthObserver {
     this.terminal.add(sessionId);
   }
 
-  onRequest(request: RequestRecord): void {
+  onRequest(request: RequestRecord, children: readonly ChildRecord[], live: () => readonly ProcessView[]): void {
     if (request.op === 'spawn') this.openSpawns.add(request);
+    // A resume issued while a tree of its session still lives may be answered busy (torn down).
+    if (request.op === 'spawn' && request.resumeKey !== undefined) {
+      const indices = children.filter((c) => c.resumeKey === request.resumeKey).map((c) => c.index);
+      if (indices.length > 0 && live().some((p) => p.spawnIndex !== undefined && indices.includes(p.spawnIndex)))
+        this.sessionAliveAtIssue.add(request);
+    }
     if (request.op === 'stop' && request.sessionId !== undefined) this.stopsIssued.add(request.sessionId);
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
     if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
@@ -603,7 +611,7 @@ export class Oracle implements GroundTruthObserver {
           const answeredMeanwhile = this.spawnAnswers.some(
             (a) => a !== request && a !== r && (a.answeredAt ?? -Infinity) >= r.issuedAt,
           );
-          return others || sameSession || survivor || answeredMeanwhile;
+          return others || sameSession || survivor || answeredMeanwhile || this.sessionAliveAtIssue.has(r);
         }
         case 'spawn-failed':
           return this.lastPortFailure.spawn >= r.issuedAt;

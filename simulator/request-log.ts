@@ -48,7 +48,7 @@ export class RequestLog {
     const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: now, ...details };
     this.requests.push(request);
     this.hooks.record({ kind: 'request', atMs: now, requestId: request.id, op, detail });
-    this.hooks.oracle.onRequest(request);
+    this.hooks.oracle.onRequest(request, this.hooks.children(), () => this.hooks.live());
     const runner = handle?.alive === true ? handle.runner : undefined;
     if (handle === undefined || runner === undefined) {
       this.answer(request, { op, failure: 'connection refused: no runner is up' });

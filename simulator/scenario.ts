@@ -119,7 +119,12 @@ export const StepSchema = z.discriminatedUnion('op', [
   /** A process not of the run starts; with reusePidOf it takes that dead child's PID (PID reuse). */
   z.strictObject({ op: z.literal('bystander'), reusePidOf: z.number().int().nonnegative().optional() }),
   /** The runner process dies (SIGKILL) and a new one starts over its state store: kept, corrupted, or lost. */
-  z.strictObject({ op: z.literal('restart'), state: z.enum(['kept', 'corrupt', 'lost']).optional() }),
+  /** With `downMs`, the runner stays down that long first: the world goes on, webhooks are refused (agents retry). */
+  z.strictObject({
+    op: z.literal('restart'),
+    state: z.enum(['kept', 'corrupt', 'lost']).optional(),
+    downMs: Millis.optional(),
+  }),
   z.strictObject({ op: z.literal('shutdown') }),
   /**
    * Time runs until the runner's next `event` (at most `withinMs`), then `plusMs` more: the next

@@ -427,8 +427,8 @@ export class RealWorld implements World {
     await this.spawnBystander();
   }
 
-  async restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void> {
-    await this.restartRunner(state);
+  async restart(state: 'kept' | 'corrupt' | 'lost', downMs = 0): Promise<void> {
+    await this.restartRunner(state, downMs);
   }
 
   quiescenceHorizonMs(): number {
@@ -601,7 +601,7 @@ export class RealWorld implements World {
     return this.children.filter((c): c is ChildRecord<RealRoot> => c !== undefined);
   }
 
-  private async restartRunner(state: 'kept' | 'corrupt' | 'lost' = 'kept'): Promise<void> {
+  private async restartRunner(state: 'kept' | 'corrupt' | 'lost' = 'kept', downMs = 0): Promise<void> {
     const old = this.instance;
     if (old !== undefined) {
       old.alive = false;
@@ -620,6 +620,7 @@ export class RealWorld implements World {
       writeFileSync(stateFile, '{"version": 1, "children": [tru');
     }
     if (state === 'lost' && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
+    if (downMs > 0) await this.advance(downMs); // down for a while: the world goes on without it
     await this.startRunner();
   }
 

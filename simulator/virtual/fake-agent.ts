@@ -12,11 +12,14 @@ export interface AgentEnvironment {
   postWebhook(
     from: VProcess,
     body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner'; spawnToken?: string } },
-  ): void;
+  ): boolean;
 }
 
 const FORK_DELAY_MS = 1;
 const SECOND_WEBHOOK_AFTER_MS = 1_000;
+/** A refused webhook (the runner is down) is tried again this often, this many times. */
+const WEBHOOK_RETRY_MS = 1_000;
+const WEBHOOK_RETRIES = 5;
 
 export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: AgentPlan, sessionId: string): void {
   const descendants: VProcess[] = [];
@@ -32,15 +35,16 @@ export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: A
     });
   }
   if (plan.webhook === 'never') return;
-  const post = (): void => {
+  const post = (retriesLeft = WEBHOOK_RETRIES): void => {
     if (!wrapper.alive) return;
     const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
     // Like a cooperating agent CLI, it echoes the spawn token the runner put in its environment.
     const spawnToken = wrapper.env[SPAWN_TOKEN_ENV];
-    env.postWebhook(wrapper, {
+    const delivered = env.postWebhook(wrapper, {
       sessionId,
       metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) },
     });
+    if (!delivered && retriesLeft > 0) env.later(WEBHOOK_RETRY_MS, () => post(retriesLeft - 1));
   };
   env.later(plan.bootDelayMs, post);
   if (plan.webhook === 'twice') env.later(plan.bootDelayMs + SECOND_WEBHOOK_AFTER_MS, post);

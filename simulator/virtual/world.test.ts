@@ -197,4 +197,28 @@ describe('VirtualWorld', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps a restarted runner down for downMs: the world goes on, webhooks are refused and retried', async () => {
+    const result = await play(referenceRunner, {
+      agent: { bootDelayMs: 1_000, tree: [] },
+      steps: [
+        { op: 'spawn' },
+        { op: 'advance', ms: 500 },
+        { op: 'restart', downMs: 3_000 },
+        { op: 'list' },
+        { op: 'advance', ms: 5_000 },
+      ],
+    });
+    const webhooks = result.trace.filter((e) => e.kind === 'webhook').map((e) => e.atMs);
+    const started = result.trace.find((e) => e.kind === 'process-start' && e.role === 'wrapper')!.atMs;
+    // Refused at boot and each second after while the runner is down (it is back at 3.5 s)...
+    expect(webhooks).toEqual([started + 1_000, started + 2_000, started + 3_000]);
+    const runnerStarts = result.trace.filter((e) => e.kind === 'runner' && e.op === 'start').map((e) => e.atMs);
+    expect(runnerStarts).toEqual([0, 3_500]);
+    // ...and the new life tears down the booting child whose requester died with the old one.
+    const exit = result.trace.find((e) => e.kind === 'process-exit' && e.role === 'wrapper')!;
+    expect(exit.atMs).toBeGreaterThanOrEqual(3_500);
+    expect(exit.atMs).toBeLessThan(started + 4_000);
+    expect(result.violations).toEqual([]);
+  });
 });

@@ -65,6 +65,8 @@ export class VirtualWorld implements World {
   private stranger: VProcess | undefined;
   private stateFile: string | null = null;
   private runnerTouched = false;
+  /** How long the last restart kept the runner down. */
+  private downMs = 0;
   /** How the state store was left by the last restart (none yet: the first start). */
   private restartState: 'kept' | 'corrupt' | 'lost' | undefined;
   /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
@@ -175,8 +177,9 @@ export class VirtualWorld implements World {
     this.stranger = this.spawnStranger(reuse);
   }
 
-  async restart(state: 'kept' | 'corrupt' | 'lost'): Promise<void> {
+  async restart(state: 'kept' | 'corrupt' | 'lost', downMs = 0): Promise<void> {
     this.restartState = state;
+    this.downMs = downMs;
     if (state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
     if (state === 'lost') this.stateFile = null;
     await this.restartRunner();
@@ -352,6 +355,9 @@ export class VirtualWorld implements World {
       this.log.dropOpen('connection reset: the runner crashed');
       this.table.terminate(instance.process, { code: null, signal: 'SIGKILL' });
     }
+    // Down for a while: the world goes on without a runner (children exit, PIDs come round,
+    // webhooks are refused and retried), then the new one starts.
+    if (this.downMs > 0) await this.advanceTo(this.time + this.downMs);
     await this.startRunner();
   }
 
@@ -452,8 +458,10 @@ export class VirtualWorld implements World {
             startedBy: 'runner',
             forged: false,
           });
-          if (this.instance?.alive === true) child.webhookAt ??= this.time;
+          if (this.instance?.alive !== true) return false; // connection refused: the agent retries
+          child.webhookAt ??= this.time;
           this.deliverWebhook(body);
+          return true;
         },
       },
       root,
