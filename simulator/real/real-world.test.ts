@@ -322,10 +322,13 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
         },
       );
       try {
+        // Wait (event by event, bounded) until the run has its processes up; judge that one look,
+        // not a second scan: a double fork's intermediate may exit between two looks.
         const started = Date.now();
-        while (findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length < 4 && Date.now() - started < 20_000)
+        let seen = 0;
+        while ((seen = findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length) < 4 && Date.now() - started < 20_000)
           await new Promise((r) => setTimeout(r, 100));
-        expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length).toBeGreaterThanOrEqual(4);
+        expect(seen).toBeGreaterThanOrEqual(4);
         const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
         cli.kill(signal); // our own child, through its handle
         expect(await exited).toBe(status);
