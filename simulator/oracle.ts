@@ -604,9 +604,16 @@ export class Oracle implements GroundTruthObserver {
         case 'busy': {
           const others = [...this.openSpawns].some((o) => o !== request && o !== r);
           const living = live();
+          // A child of the session alive, or gone so recently that the runner's teardown of it
+          // (its scans a moment stale) may still be running.
           const sameSession =
             r.resumeKey !== undefined &&
-            children.some((c) => c.resumeKey === r.resumeKey && living.some((p) => p.spawnIndex === c.index));
+            children.some(
+              (c) =>
+                c.resumeKey === r.resumeKey &&
+                (living.some((p) => p.spawnIndex === c.index) ||
+                  (c.root.exitedAt ?? -Infinity) >= r.issuedAt - this.stopBoundMs),
+            );
           const survivor = living.some((p) => p.spawnIndex !== undefined && p.sigkilledAt !== undefined);
           const answeredMeanwhile = this.spawnAnswers.some(
             (a) => a !== request && a !== r && (a.answeredAt ?? -Infinity) >= r.issuedAt,

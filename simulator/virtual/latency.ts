@@ -47,9 +47,9 @@ export function ioAllowanceMs(world: {
   readonly hubLatencyMs: Latency;
 }): number {
   const kinds = [...Object.values(world.latency), world.gitLatencyMs, world.hubLatencyMs];
-  // A tree kill scans /proc at each phase's start and deadline and once more at the end: a slow
-  // scan counts for each of those.
-  const scans = 6 * maxLatency(world.latency.scan);
+  // A tree kill scans /proc at each phase's start and deadline, once more at the end, and again
+  // to confirm an empty answer: a slow scan counts for each of those.
+  const scans = 8 * maxLatency(world.latency.scan);
   // A careful spawn writes state ahead up to three times (worktree intent, spawn intent, its
   // record), each waiting behind the write in flight: six writes in all.
   const writes = 6 * maxLatency(world.latency.stateSave);
