@@ -315,7 +315,6 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
   let open = byCause(options.invariants ?? INVARIANTS);
   const outcomes: InvariantOutcome[] = [];
   let scenariosRun = 0;
-  let judgedOn = 0;
   // A known-bad runner is judged first on what it declares (is it caught as declared?), then on
   // the rest; a runner that declares nothing, on everything at once.
   const declaredFirst = open.filter((id) => runner.declares.includes(id));
@@ -326,26 +325,25 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
       : open;
     const found = await search(runner, judging, options);
     scenariosRun += found.runs;
-    judgedOn += found.runs;
     const timing = {
       wallMs: found.wallMs,
       ...(found.msToFirstFailure !== undefined ? { msToFirstFailure: found.msToFirstFailure } : {}),
     };
     if (found.error !== undefined) {
       for (const invariant of open)
-        outcomes.push({ invariant, held: false, runs: judgedOn, ...timing, error: found.error });
+        outcomes.push({ invariant, held: false, runs: scenariosRun, ...timing, error: found.error });
       open = [];
       break;
     }
     const c = found.counterexample;
     if (c === undefined) {
-      for (const invariant of judging) outcomes.push({ invariant, held: true, runs: judgedOn, ...timing });
+      for (const invariant of judging) outcomes.push({ invariant, held: true, runs: scenariosRun, ...timing });
       open = open.filter((id) => !judging.includes(id));
       continue;
     }
     const settled = c.invariants.filter((id) => open.includes(id));
     for (const invariant of settled)
-      outcomes.push({ invariant, held: false, runs: judgedOn, ...timing, counterexample: c });
+      outcomes.push({ invariant, held: false, runs: scenariosRun, ...timing, counterexample: c });
     open = open.filter((id) => !settled.includes(id));
     if (options.stopAtFirstFailure === true || options.path !== undefined) break;
   }

@@ -99,7 +99,8 @@ export class RequestLog {
         .find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
       if (child !== undefined) {
         request.child = child;
-        (request.children ??= []).includes(child) || request.children.push(child);
+        request.children ??= [];
+        if (!request.children.includes(child)) request.children.push(child);
         // The answer says whose child it is: no other request's guess keeps it.
         for (const other of this.requests) {
           if (other === request) continue;

@@ -12,6 +12,7 @@ import { FileStateStore, NodeClock } from './node-ports.ts';
 import { findMarked, readStat, signalIfSame } from './proc.ts';
 import { killTree, SPAWN_MARKER_ENV } from '../core/kill-tree.ts';
 import { HostError } from '../ports.ts';
+import { gitTestEnv } from './test-support.ts';
 
 const linux = process.platform === 'linux';
 const FAKE_AGENT = new URL('../../fixtures/agents/fake-agent.mjs', import.meta.url).pathname;
@@ -144,13 +145,7 @@ describe.runIf(linux)('NodeProcessHost', () => {
 describe.runIf(linux)('GitWorktreeHost', () => {
   it('adds, lists and removes worktrees of a real repository, locked ones too', async () => {
     const repo = join(dir, 'repo');
-    const env = {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    };
+    const env = gitTestEnv();
     execFileSync('git', ['init', '-q', repo], { env });
     writeFileSync(join(repo, 'f'), 'x');
     execFileSync('git', ['-C', repo, 'add', 'f'], { env });

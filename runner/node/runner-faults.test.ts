@@ -12,6 +12,7 @@ import { nodePorts, JsonLinesLogger } from './node-ports.ts';
 import { GitWorktreeHost } from './git-worktree-host.ts';
 import { startControlServer } from './control-server.ts';
 import { findMarked, signalIfSame } from './proc.ts';
+import { gitTestEnv } from './test-support.ts';
 
 const linux = process.platform === 'linux';
 const FAKE_AGENT = new URL('../../fixtures/agents/fake-agent.mjs', import.meta.url).pathname;
@@ -45,13 +46,7 @@ beforeEach(() => {
   runId = `${process.env.RUNNER_CHAOS_RUN_PREFIX ?? 'test'}-faults-${process.pid}-${++counter}`;
   logs = [];
   repo = join(dir, 'repo');
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@t',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@t',
-  };
+  const env = gitTestEnv();
   execFileSync('git', ['init', '-q', repo], { env });
   writeFileSync(join(repo, 'f'), 'x');
   execFileSync('git', ['-C', repo, 'add', 'f'], { env });

@@ -22,11 +22,6 @@ export class Latencies {
   chance(p: number): boolean {
     return p > 0 && this.rng.nextU32() / 0x1_0000_0000 < p;
   }
-
-  /** As `draw`, or undefined for an operation the scenario leaves synchronous. */
-  drawOptional(latency: Latency | undefined): number | undefined {
-    return latency === undefined ? undefined : this.draw(latency);
-  }
 }
 
 /** The longest one operation of this latency can take. */
