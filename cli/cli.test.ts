@@ -132,14 +132,22 @@ describe('runner-chaos simulate', () => {
     }
   });
 
-  it("says when the seed incident does not show a known-bad runner's bug, and names the command that does", async () => {
-    const shown = await run('simulate', '--runner', 'no-dedupe', '--no-timeline');
-    expect(shown.code).toBe(1);
+  it("plays a known-bad runner's recorded counterexample when the seed incident does not show its bug", async () => {
+    const shown = await run('simulate', '--runner', 'no-dedupe');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(
+      /note: the seed incident does not exercise no-dedupe's bug \(A3\); played its recorded counterexample \S+no-dedupe-A3\.json instead/,
+    );
+    expect(shown.stdout).toMatch(/=== no-dedupe \(scenario [^)]+\) ===/);
+    expect(shown.stdout).toMatch(/no-dedupe\s+A3 .* as declared/);
+    // Asked for the seed incident's shape, it plays that, says it missed, and names the command.
+    const asked = await run('simulate', '--runner', 'no-dedupe', '--resumes', '4', '--no-timeline');
+    expect(asked.code).toBe(1);
     const hint =
       /note: no-dedupe breaks A3, which this scenario does not exercise; its recorded counterexample does: pnpm simulate --runner no-dedupe --scenario (\S+)/.exec(
-        shown.stdout,
+        asked.stdout,
       );
-    expect(hint, shown.stdout).not.toBeNull();
+    expect(hint, asked.stdout).not.toBeNull();
     expect(await run('simulate', '--runner', 'no-dedupe', '--scenario', hint![1]!, '--no-timeline')).toMatchObject({
       code: 0,
     });
@@ -167,6 +175,31 @@ describe('runner-chaos simulate', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/"create" must be a function/);
       expect(bad.stderr).toMatch(/unknown invariants: S9/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the world's limit a scenario reaches, and how to raise it, without a stack", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cli-'));
+    try {
+      // 16 x 16 x 16 descendants per agent: far more processes than pid_max 400 allows.
+      const leaf = {};
+      const tree = Array(16).fill({ children: Array(16).fill({ children: Array(16).fill(leaf) }) });
+      writeFileSync(
+        join(dir, 'pids.json'),
+        JSON.stringify({ name: 'pids', agent: { tree }, world: { pidMax: 400 }, steps: [{ op: 'spawn' }] }),
+      );
+      const pids = await run('simulate', '--runner', 'reference', '--scenario', join(dir, 'pids.json'));
+      expect(pids.code).toBe(2);
+      expect(pids.stderr).toMatch(/the world's pid_max limit: no free PID below pid_max 400.*raise world\.pidMax/);
+      expect(pids.stderr).not.toMatch(/internal error|\n\s+at /);
+      // 2,000 spawns of 4,369 processes each: more trace than the world keeps, refused before it runs.
+      const steps = Array.from({ length: 2000 }, () => ({ op: 'spawn' }));
+      writeFileSync(join(dir, 'trace.json'), JSON.stringify({ name: 'trace', agent: { tree }, steps }));
+      const trace = await run('simulate', '--runner', 'reference', '--scenario', join(dir, 'trace.json'));
+      expect(trace.code).toBe(2);
+      expect(trace.stderr).toMatch(/the world's trace limit: .*use fewer spawns or a smaller agent\.tree/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@ import { FAULT_KINDS } from '../properties/arbitraries.ts';
 import { collect, parseCount, parseDuration, parseDurationIn, parseScale, parseSeed } from './parse-options.ts';
 import { packageVersion } from './package-version.ts';
 import { UsageError } from './usage-error.ts';
+import { WorldLimitError } from '../simulator/world-limit.ts';
 
 export function buildProgram(): Command {
   const program = new Command('runner-chaos')
@@ -117,6 +118,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const stack = argv.includes('--debug') && cause?.stack !== undefined ? `\n${cause.stack}` : '';
       const hint = cause !== undefined && stack === '' ? ' (run again with --debug for its stack)' : '';
       process.stderr.write(`runner-chaos: broken adapter: ${error.message}${hint}${stack}\n`);
+      return 2;
+    }
+    if (error instanceof WorldLimitError) {
+      process.stderr.write(`runner-chaos: the world's ${error.limit} limit: ${error.message}\n`);
       return 2;
     }
     // One message; the stack only when asked for (it is ours, not the user's, to read).

@@ -2,7 +2,7 @@
 // runners in the virtual world, side by side.
 import { readFile } from 'node:fs/promises';
 import type { RunnerDefinition } from '../runner/contract.ts';
-import { seedIncidentRunners } from '../fixtures/runners/index.ts';
+import { findBundledRunner, seedIncidentRunners } from '../fixtures/runners/index.ts';
 import { loadRunner } from './load-runner.ts';
 import { runScenario, type RunResult } from '../simulator/run-scenario.ts';
 import { parseScenario, type Scenario } from '../simulator/scenario.ts';
@@ -90,6 +90,9 @@ export async function resolveRunners(names: readonly string[] | undefined): Prom
   return runners;
 }
 
+/** One runner's result, and the scenario it played when that was not the one asked for. */
+type Played = RunResult & { readonly scenarioName?: string };
+
 export interface SimulateOutcome {
   readonly exitCode: 0 | 1 | 2;
   readonly output: string;
@@ -103,13 +106,26 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   if (options.real === true && process.platform !== 'linux')
     throw new UsageError(`--real needs Linux (/proc); this is ${process.platform}`);
   const started = performance.now();
-  const results: RunResult[] = [];
+  const play = (runner: RunnerDefinition, played: Scenario): Promise<RunResult> =>
+    options.real === true
+      ? runReal(runner, played, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE })
+      : runScenario(runner, played);
+  const results: Played[] = [];
+  const notes: string[] = [];
   for (const runner of runners) {
-    results.push(
-      options.real === true
-        ? await runReal(runner, scenario, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE })
-        : await runScenario(runner, scenario),
+    const result = await play(runner, scenario);
+    // A known-bad runner whose bug the seed incident does not show: with nothing asked of the
+    // scenario, play its recorded counterexample instead, and say so.
+    const recorded = isDefaultScenario(options) ? await recordedCounterexample(runner, result) : undefined;
+    if (recorded === undefined) {
+      results.push(result);
+      continue;
+    }
+    notes.push(
+      `note: the seed incident does not exercise ${runner.name}'s bug (${runner.declares.join(' ')}); ` +
+        `played its recorded counterexample ${recorded.file} instead`,
     );
+    results.push({ ...(await play(runner, recorded.scenario)), scenarioName: recorded.scenario.name });
   }
   const wallMs = Math.round((performance.now() - started) * 100) / 100;
   // A real run whose agents could not run as the scenario asked proves nothing: exit 2, said why.
@@ -123,6 +139,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
       ...(options.real === true ? { world: { kind: 'real', timeScale: options.timeScale ?? DEFAULT_TIME_SCALE } } : {}),
       runners: results.map((r) => ({
         runner: r.runner,
+        ...(r.scenarioName !== undefined ? { scenario: r.scenarioName } : {}),
         declared: r.declared,
         violations: r.violations.map((v) => ({ invariant: v.invariant, message: v.message, atMs: v.atMs })),
         counts: r.counts,
@@ -138,10 +155,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   ];
   if (options.timeline !== false) {
     for (const r of results) {
-      sections.push(`\n=== ${r.runner} ===\n${renderTimeline(r.trace, { logs: options.logs === true })}`);
+      const of = r.scenarioName !== undefined ? ` (scenario ${r.scenarioName})` : '';
+      sections.push(`\n=== ${r.runner}${of} ===\n${renderTimeline(r.trace, { logs: options.logs === true })}`);
     }
   }
   sections.push(`\n${renderVerdictTable(results)}`);
+  sections.push(...notes);
   // A known-bad runner whose bug this scenario does not exercise: say so, and which command shows it.
   for (const r of results) {
     if (r.verdict === 'as-declared' || r.declared.length === 0) continue;
@@ -164,4 +183,25 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
         : 'some verdicts are NOT as declared';
   sections.push(`\n${results.length} runner(s) in ${wallMs} ms of wall time; ${summary}`);
   return { exitCode, output: sections.join('\n') };
+}
+
+/** Nothing on the command line shapes the scenario: the seed incident as the README shows it. */
+function isDefaultScenario(options: SimulateOptions): boolean {
+  return (['scenario', 'resumes', 'delay', 'timeout', 'worktree', 'seed'] as const).every(
+    (k) => options[k] === undefined,
+  );
+}
+
+/** The shipped counterexample of a bundled known-bad runner that the seed incident did not catch. */
+async function recordedCounterexample(
+  runner: RunnerDefinition,
+  result: RunResult,
+): Promise<{ file: string; scenario: Scenario } | undefined> {
+  if (result.verdict === 'as-declared' || runner.declares.length === 0) return undefined;
+  if (findBundledRunner(runner.name) !== runner) return undefined;
+  const file = runner.declares
+    .map((id) => packageFile(`fixtures/scenarios/counterexamples/${runner.name}-${id}.json`))
+    .find((f) => f !== undefined);
+  if (file === undefined) return undefined;
+  return { file, scenario: parseScenario(JSON.parse(await readFile(file, 'utf8')), file) };
 }

@@ -1,6 +1,7 @@
 // The trace: what happened in a run, in order, as plain data. The oracle's findings and the
 // timeline are both read from it; a trace is JSON-serialisable and identical for one seed.
 import type { InvariantId, SessionInfo, SpawnResult, StopResult } from '../runner/contract.ts';
+import { WorldLimitError } from './world-limit.ts';
 import type { ExitInfo, LogLevel, Signal } from '../runner/ports.ts';
 import { broken } from './assert.ts';
 
@@ -48,7 +49,11 @@ export class Trace {
     if (!(last === undefined || event.atMs >= last.atMs))
       throw broken(`trace event ${event.kind} at ${event.atMs} ms after one at ${last!.atMs} ms: out of time order`);
     if (this.events.length >= this.capacity) {
-      throw new Error(`trace full (${this.capacity} events): the scenario or the runner does not settle`);
+      throw new WorldLimitError(
+        'trace',
+        `trace full (${this.capacity} events, sized from the scenario): the runner keeps acting and does not settle`,
+        'look at the runner for a loop that signals, logs or spawns without a bound (run with --logs to see it)',
+      );
     }
     this.events.push(event);
   }

@@ -3,6 +3,7 @@
 // links with re-parenting to init, process groups and sessions, and signals with per-process
 // dispositions. Death is never instant: a signalled process exits as a later event, as in life.
 import type { ExitInfo, Signal } from '../../runner/ports.ts';
+import { WorldLimitError } from '../world-limit.ts';
 import type { ProcessRole } from '../trace.ts';
 import { broken } from '../assert.ts';
 
@@ -210,7 +211,11 @@ export class ProcessTable {
       this.lastPid = this.lastPid >= this.pidMax ? FIRST_USER_PID : this.lastPid + 1;
       if (!this.inUse(this.lastPid)) return this.lastPid;
     }
-    throw new Error(`no free PID below pid_max ${this.pidMax}`);
+    throw new WorldLimitError(
+      'pid_max',
+      `no free PID below pid_max ${this.pidMax}: more processes of the scenario were alive at once than the kernel allows`,
+      `raise world.pidMax (up to 4194304) or use a smaller agent.tree`,
+    );
   }
 
   private register(

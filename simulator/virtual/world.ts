@@ -6,6 +6,8 @@ import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../ru
 import type { Signal, SpawnSpec } from '../../runner/ports.ts';
 import { agentPlanFor, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
+import { WorldLimitError } from '../world-limit.ts';
+import { traceCapacityFor } from './world-size.ts';
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
 import type { World } from '../driver.ts';
 import { EventQueue, type EventHandle } from './event-queue.ts';
@@ -26,8 +28,8 @@ import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './
 
 export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
-const MAX_EVENTS = 500_000;
-const MAX_TRACE = 200_000;
+/** Events the world runs per trace event it has room for: timers, deaths, I/O completions. */
+const EVENTS_PER_TRACE_EVENT = 2.5;
 /** Beyond every boot, timeout and kill deadline, how long the world waits for things to settle. */
 export const QUIESCENCE_MARGIN_MS = 10 * 60_000;
 
@@ -47,7 +49,9 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 const drain = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 export class VirtualWorld implements World {
-  readonly trace = new Trace(MAX_TRACE);
+  readonly trace: Trace;
+  /** How many events the world runs before it calls the run unsettled: sized from the scenario. */
+  private readonly maxEvents: number;
   readonly config: RunnerConfig;
   readonly oracle: Oracle;
   readonly table: ProcessTable;
@@ -101,7 +105,10 @@ export class VirtualWorld implements World {
     const rng = new Rng(scenario.seed);
     this.entropy = new Rng(scenario.seed ^ 0x5eed5eed);
     this.latencies = new Latencies(scenario.seed);
-    this.queue = new EventQueue(MAX_EVENTS, scenario.world.shuffleTies ? rng : null);
+    const traceCapacity = traceCapacityFor(scenario);
+    this.trace = new Trace(traceCapacity);
+    this.maxEvents = Math.ceil(traceCapacity * EVENTS_PER_TRACE_EVENT);
+    this.queue = new EventQueue(this.maxEvents, scenario.world.shuffleTies ? rng : null);
     this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
     this.table = new ProcessTable(scenario.world.pidMax, {
       now: () => this.time,
@@ -227,8 +234,12 @@ export class VirtualWorld implements World {
         this.runnerTouched = false;
         await drain();
       }
-      if (++this.eventsRun > MAX_EVENTS)
-        throw new Error(`more than ${MAX_EVENTS} events: the runner or the scenario never settles`);
+      if (++this.eventsRun > this.maxEvents)
+        throw new WorldLimitError(
+          'events',
+          `more than ${this.maxEvents} world events ran (sized from the scenario): the runner keeps scheduling work and never settles`,
+          'look at the runner for a retry or poll loop without a bound (run with --logs to see it)',
+        );
     }
     this.time = Math.max(this.time, t);
   }
