@@ -9,7 +9,8 @@ import { parseScenario, type Scenario } from '../simulator/scenario.ts';
 import { seedIncidentScenario } from '../simulator/seed-incident.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { renderVerdictTable } from './report.ts';
-import { runReal, type RealRunResult } from '../simulator/real/real-world.ts';
+import { runReal, type RealRunInterrupted, type RealRunResult } from '../simulator/real/real-world.ts';
+import { realProgress } from './real-progress.ts';
 
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;
@@ -106,14 +107,22 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   if (options.real === true && process.platform !== 'linux')
     throw new UsageError(`--real needs Linux (/proc); this is ${process.platform}`);
   const started = performance.now();
+  const results: Played[] = [];
+  const progress = realProgress(); // used by --real only: it draws nothing until a runner starts
   const play = (runner: RunnerDefinition, played: Scenario): Promise<RunResult> =>
     options.real === true
-      ? runReal(runner, played, { timeScale: options.timeScale ?? DEFAULT_TIME_SCALE })
+      ? runReal(runner, played, {
+          timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
+          onProgress: progress.forRunner(runner.name, runners.indexOf(runner), runners.length),
+          onInterrupt: (interrupted) => {
+            progress.done();
+            process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
+          },
+        })
       : runScenario(runner, played);
-  const results: Played[] = [];
   const notes: string[] = [];
   for (const runner of runners) {
-    const result = await play(runner, scenario);
+    const result = await play(runner, scenario).finally(() => progress.done());
     // A known-bad runner whose bug the seed incident does not show: with nothing asked of the
     // scenario, play its recorded counterexample instead, and say so.
     const recorded = isDefaultScenario(options) ? await recordedCounterexample(runner, result) : undefined;
@@ -156,7 +165,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   if (options.timeline !== false) {
     for (const r of results) {
       const of = r.scenarioName !== undefined ? ` (scenario ${r.scenarioName})` : '';
-      sections.push(`\n=== ${r.runner}${of} ===\n${renderTimeline(r.trace, { logs: options.logs === true })}`);
+      sections.push(`\n=== ${r.runner}${of} ===\n${timelineOf(r.trace, options)}`);
     }
   }
   sections.push(`\n${renderVerdictTable(results)}`);
@@ -204,4 +213,40 @@ async function recordedCounterexample(
     .find((f) => f !== undefined);
   if (file === undefined) return undefined;
   return { file, scenario: parseScenario(JSON.parse(await readFile(file, 'utf8')), file) };
+}
+
+/**
+ * What a person sees after Ctrl-C on a real run: the timelines and verdicts of the runners that
+ * had finished, the interrupted one's timeline so far, and every process of the run killed.
+ */
+function interruptedReport(
+  interrupted: RealRunInterrupted,
+  finished: readonly Played[],
+  options: SimulateOptions,
+): string {
+  const sections: string[] = [];
+  if (options.timeline !== false) {
+    for (const r of finished) {
+      sections.push(`=== ${r.runner} ===\n${timelineOf(r.trace, options)}`);
+    }
+    sections.push(`=== ${interrupted.runner} (interrupted) ===\n${timelineOf(interrupted.trace, options)}`);
+  }
+  if (finished.length > 0) sections.push(renderVerdictTable(finished));
+  const killed =
+    interrupted.killed.length === 0
+      ? 'no process of the run was left to kill'
+      : `killed ${interrupted.killed.length} process(es) of the run:\n${interrupted.killed.map((p) => `  pid ${p.pid}  ${p.cmd}`).join('\n')}`;
+  sections.push(
+    `interrupted by ${interrupted.signal} while playing ${interrupted.runner}; ${killed}\n` +
+      `the temporary repository, worktrees and state are removed; no verdict for ${interrupted.runner}`,
+  );
+  return sections.join('\n\n');
+}
+
+/** A timeline as the options ask: with logs or without, a real run's durations on one clock. */
+function timelineOf(trace: RunResult['trace'], options: SimulateOptions): string {
+  return renderTimeline(trace, {
+    logs: options.logs === true,
+    ...(options.real === true ? { realTimeScale: options.timeScale ?? DEFAULT_TIME_SCALE } : {}),
+  });
 }

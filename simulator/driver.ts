@@ -117,10 +117,25 @@ export async function quiesce(world: World): Promise<void> {
   world.oracle.atQuiescence({ ...world.groundTruth(), now: world.now(), requests: world.log.requests, listed });
 }
 
-/** The whole scenario: start, every step, quiescence. A broken adapter stops it (exit 2). */
-export async function playScenario(world: World): Promise<void> {
+/** Where a run is: `done` of `of` steps played, then the wait for quiescence. */
+export interface PlayProgress {
+  readonly done: number;
+  readonly of: number;
+  readonly phase: 'steps' | 'quiescence';
+}
+
+/**
+ * The whole scenario: start, every step, quiescence. A broken adapter stops it (exit 2).
+ * `onProgress` hears of every step played (a real run takes minutes; a person wants to know).
+ */
+export async function playScenario(world: World, onProgress?: (progress: PlayProgress) => void): Promise<void> {
   await world.start();
-  for (const step of world.scenario.steps as ParsedStep[]) await playStep(world, step);
+  const steps = world.scenario.steps as ParsedStep[];
+  for (const [index, step] of steps.entries()) {
+    onProgress?.({ done: index, of: steps.length, phase: 'steps' });
+    await playStep(world, step);
+  }
+  onProgress?.({ done: steps.length, of: steps.length, phase: 'quiescence' });
   await quiesce(world);
   const broken = world.log.brokenAdapter;
   if (broken !== undefined) throw new BrokenAdapterError(`the runner broke the contract: ${broken}`);

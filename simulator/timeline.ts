@@ -7,6 +7,20 @@ export interface TimelineOptions {
   readonly logs?: boolean;
   /** At most this many lines; the rest is summarised in one line. */
   readonly maxLines?: number;
+  /**
+   * A real run's time scale (real ms per scenario ms). The clock column is scenario time; the
+   * runner's own words (answers, logs) speak its real milliseconds, so each such duration is
+   * given in scenario time beside it: one unit per clock, and every number read on one clock.
+   */
+  readonly realTimeScale?: number;
+}
+
+/** "within 300 ms" of a runner at scale 0.02 reads "within 300 ms real (15 s scenario)". */
+function inScenarioTime(text: string, timeScale: number): string {
+  return text.replace(/\b(\d+(?:\.\d+)?) ?ms\b/g, (all, ms: string) => {
+    const scenarioMs = Number(ms) / timeScale;
+    return `${all} real (${formatMs(Math.round(scenarioMs))} scenario)`;
+  });
 }
 
 function describeAnswer(answer: Answer): string {
@@ -37,11 +51,18 @@ export function describeEvent(event: TraceEvent): string {
       return `<- #${event.requestId} ${describeAnswer(event.answer)}`;
     case 'process-start': {
       const of = event.spawnIndex !== undefined ? ` of child #${event.spawnIndex}` : '';
-      return `   + pid ${event.pid} ${event.role}${of} (ppid ${event.ppid}, pgid ${event.pgid})`;
+      const seen = event.firstSeen === true ? ', first seen here: it started earlier' : '';
+      return `   + pid ${event.pid} ${event.role}${of} (ppid ${event.ppid}, pgid ${event.pgid}${seen})`;
     }
     case 'process-exit': {
       const of = event.spawnIndex !== undefined ? ` of child #${event.spawnIndex}` : '';
-      const how = event.exit.signal !== null ? event.exit.signal : `code ${event.exit.code}`;
+      // Seen from outside (a process that is not the harness's child), the status is not known.
+      const how =
+        event.exit.signal !== null
+          ? event.exit.signal
+          : event.exit.code !== null
+            ? `code ${event.exit.code}`
+            : 'status not observable: not our child';
       return `   x pid ${event.pid} ${event.role}${of} exited (${how})`;
     }
     case 'signal':
@@ -67,7 +88,12 @@ export function renderTimeline(events: readonly TraceEvent[], options: TimelineO
   let skipped = 0;
   for (const event of events) {
     if (event.kind === 'log' && options.logs !== true) continue;
-    const text = describeEvent(event);
+    const described = describeEvent(event);
+    const runnersWords = event.kind === 'answer' || event.kind === 'log';
+    const text =
+      options.realTimeScale !== undefined && runnersWords
+        ? inScenarioTime(described, options.realTimeScale)
+        : described;
     if (lines.length >= max) {
       skipped++;
       continue;

@@ -29,6 +29,8 @@ export type TraceEvent =
       role: ProcessRole;
       spawnIndex?: number;
       cwd: string;
+      /** A real run learnt of it only now (the runner signalled it): it started earlier. */
+      firstSeen?: boolean;
     }
   | { kind: 'process-exit'; atMs: number; pid: number; role: ProcessRole; spawnIndex?: number; exit: ExitInfo }
   | { kind: 'signal'; atMs: number; from: ProcessRole; target: string; signal: Signal; delivered: boolean }

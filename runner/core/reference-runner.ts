@@ -260,7 +260,7 @@ export class ReferenceRunner implements Runner {
     this.settle(child, {
       type: 'error',
       reason: 'timeout',
-      message: `no session webhook within ${this.config.webhookTimeoutMs} ms; the child was killed`,
+      message: `no session webhook within ${this.config.webhookTimeoutMs} ms; its process tree is being killed`,
       pid: child.ref.pid,
     });
     void this.teardown(child);

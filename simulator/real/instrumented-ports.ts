@@ -31,6 +31,8 @@ export interface InstrumentedWorld {
   readonly createdWorktrees: Set<string>;
   /** The harness's canaries: a runner may signal them (they only write down what they get). */
   readonly bystanders: readonly { pid: number; starttime: string }[];
+  /** Processes the trace has shown starting (`pid:starttime`): a timeline never names a stranger. */
+  readonly announced: Set<string>;
   now(): number;
   record(event: TraceEvent): void;
 }
@@ -82,7 +84,7 @@ export function instrumentedPorts(
       return fence(
         host.spawnDetached({ ...spec, env: { ...spec.env, [SPAWN_INDEX_ENV]: String(index) } }).then((ref) => {
           Object.assign(root, { pid: ref.pid, generation: ref.generation });
-          host.onExit(ref, () => {
+          host.onExit(ref, (exit) => {
             root.alive = false;
             root.exitedAt = world.now();
             world.record({
@@ -91,9 +93,10 @@ export function instrumentedPorts(
               pid: ref.pid,
               role: 'wrapper',
               spawnIndex: index,
-              exit: { code: null, signal: null },
+              exit,
             });
           });
+          world.announced.add(`${ref.pid}:${ref.generation}`);
           world.record({
             kind: 'process-start',
             atMs: world.now(),
@@ -190,6 +193,23 @@ export function admitSignal(
     const spawnIndex = world.processes.spawnIndexOf(pid, stat.starttime);
     const ourBystander = world.bystanders.some((b) => b.pid === pid && b.starttime === stat.starttime);
     if (spawnIndex === undefined && !ourBystander) admit = false;
+    // A descendant the runner found before the harness showed it: show it now, as first seen.
+    const key = `${pid}:${stat.starttime}`;
+    if (spawnIndex !== undefined && !world.announced.has(key)) {
+      world.announced.add(key);
+      world.record({
+        kind: 'process-start',
+        atMs: world.now(),
+        pid,
+        generation: stat.starttime,
+        ppid: stat.ppid,
+        pgid: stat.pgid,
+        role: 'descendant',
+        spawnIndex,
+        cwd: '',
+        firstSeen: true,
+      });
+    }
     views.push({
       pid,
       role: spawnIndex !== undefined ? 'descendant' : 'bystander',

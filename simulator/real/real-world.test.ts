@@ -293,7 +293,7 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)(
-    'on %s: kills every process of the run, removes its temporary directory, and exits %i',
+    'on %s: kills every process of the run, reports them and the timeline so far, removes its temporary directory, and exits %i',
     async (signal, status) => {
       const { spawn } = await import('node:child_process');
       const { readdirSync } = await import('node:fs');
@@ -303,24 +303,17 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
       // legacy leaves its children running: there is something to clean up when the interrupt comes.
       const cli = spawn(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          'cli/bin.ts',
-          'simulate',
-          '--real',
-          '--runner',
-          'legacy',
-          '--delay',
-          '10m',
-          '--no-timeline',
-        ],
+        ['--import', 'tsx', 'cli/bin.ts', 'simulate', '--real', '--runner', 'legacy', '--delay', '10m'],
         {
           cwd: root,
           env: { ...process.env, RUNNER_CHAOS_RUN_PREFIX: prefix },
-          stdio: 'ignore',
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
+      let stdout = '';
+      let stderr = '';
+      cli.stdout.on('data', (chunk) => (stdout += String(chunk)));
+      cli.stderr.on('data', (chunk) => (stderr += String(chunk)));
       try {
         // Wait (event by event, bounded) until the run has its processes up; judge that one look,
         // not a second scan: a double fork's intermediate may exit between two looks.
@@ -329,9 +322,20 @@ describe.runIf(linux)('Ctrl-C or kill in the middle of a real run', { timeout: 9
         while ((seen = findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix).length) < 4 && Date.now() - started < 20_000)
           await new Promise((r) => setTimeout(r, 100));
         expect(seen).toBeGreaterThanOrEqual(4);
-        const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+        // 'close': the exit code, and every byte of both streams read.
+        const exited = new Promise<number | null>((resolve) => cli.once('close', (code) => resolve(code)));
         cli.kill(signal); // our own child, through its handle
         expect(await exited).toBe(status);
+        // Not silent: progress while it ran, then what it killed and the timeline it had.
+        expect(stderr).toMatch(/--real: runner 1\/1 legacy: step \d+\/\d+/);
+        expect(stdout).toMatch(/=== legacy \(interrupted\) ===\n[^]*\+ pid \d+ wrapper of child #0/);
+        const killed =
+          /interrupted by (\w+) while playing legacy; killed (\d+) process\(es\) of the run:\n {2}pid \d+ /.exec(
+            stdout,
+          );
+        expect(killed, stdout).not.toBeNull();
+        expect(killed![1]).toBe(signal);
+        expect(Number(killed![2])).toBeGreaterThanOrEqual(1);
         expect(findMarkedByPrefix('RUNNER_CHAOS_RUN', prefix)).toEqual([]);
         expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`runner-chaos-${prefix}`))).toEqual([]);
       } finally {

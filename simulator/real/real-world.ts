@@ -19,7 +19,7 @@ import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import { agentPlanFor, type DescendantPlan, type PidRef, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
-import { playScenario, resultOf, type RunResult, type World } from '../driver.ts';
+import { playScenario, resultOf, type PlayProgress, type RunResult, type World } from '../driver.ts';
 import { HarnessServer } from './harness-server.ts';
 import { BlackBoxLauncher, safeRead, type BlackBoxWorld, type RunnerInstance } from './black-box-launcher.ts';
 import { instrumentedPorts, type InstrumentedWorld } from './instrumented-ports.ts';
@@ -74,6 +74,23 @@ export interface RealWorldOptions {
    * canary: it can signal nothing outside the run. Black box only.
    */
   readonly sandbox?: boolean;
+  /** Hears of every step played, and of the wait for quiescence. */
+  readonly onProgress?: (progress: PlayProgress) => void;
+  /**
+   * Ctrl-C (or SIGTERM, SIGHUP) in the middle of the run: told what was killed and what the run
+   * had seen, after clean-up and before the process exits as the signal would have.
+   */
+  readonly onInterrupt?: (interrupted: RealRunInterrupted) => void;
+}
+
+/** What an interrupted real run leaves to report. */
+export interface RealRunInterrupted {
+  readonly signal: NodeJS.Signals;
+  readonly runner: string;
+  /** Processes of the run the harness killed on its way out. */
+  readonly killed: readonly { pid: number; cmd: string }[];
+  /** The trace up to the interruption. */
+  readonly trace: readonly TraceEvent[];
 }
 
 export interface RealRunResult extends RunResult {
@@ -111,6 +128,7 @@ export class RealWorld implements World {
   private readonly server = new HarnessServer();
   private readonly runnerConfig: RunnerConfig;
   private readonly createdWorktrees = new Set<string>();
+  private readonly announced = new Set<string>();
   private instance: Instance | undefined;
   private bystanders: Array<{ pid: number; starttime: string; log: string }> = [];
   private started = 0;
@@ -215,7 +233,11 @@ export class RealWorld implements World {
     const wallStart = performance.now();
     // Ctrl-C, a plain `kill`, a closed terminal: clean up, then exit as the signal would have.
     const onSignal = (signal: NodeJS.Signals): void => {
-      void this.cleanUp().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15)));
+      void this.cleanUp()
+        .then((killed) =>
+          this.options.onInterrupt?.({ signal, runner: this.definition.name, killed, trace: this.trace.events }),
+        )
+        .finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15)));
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const signal of signals) process.once(signal, onSignal);
@@ -226,7 +248,7 @@ export class RealWorld implements World {
     let bystanderSignals = 0;
     let runnerOutput: string | undefined;
     try {
-      await playScenario(this);
+      await playScenario(this, this.options.onProgress);
       this.reportRunnerDeath();
       this.reportPid1Signals();
       this.checkExercised();
@@ -591,6 +613,7 @@ export class RealWorld implements World {
       processes: this.processes,
       createdWorktrees: this.createdWorktrees,
       bystanders: this.bystanders,
+      announced: this.announced,
       now: () => this.now(),
       record: (event) => this.record(event),
     };
