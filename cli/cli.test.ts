@@ -1,6 +1,6 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -200,6 +200,25 @@ describe('runner-chaos simulate', () => {
       const trace = await run('simulate', '--runner', 'reference', '--scenario', join(dir, 'trace.json'));
       expect(trace.code).toBe(2);
       expect(trace.stderr).toMatch(/the world's trace limit: .*use fewer spawns or a smaller agent\.tree/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the timeline picture of each runner with --html', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-html-'));
+    try {
+      const { code, stdout } = await run('simulate', '--html', dir, '--no-timeline');
+      expect(code).toBe(0);
+      for (const runner of ['reference', 'legacy', 'pr440-initial']) {
+        expect(stdout).toContain(`timeline picture of ${runner}: ${join(dir, `${runner}.html`)}`);
+        const html = readFileSync(join(dir, `${runner}.html`), 'utf8');
+        expect(html).toMatch(/^<!doctype html>/);
+        expect(html).toContain('class="axis-break"');
+      }
+      expect(readFileSync(join(dir, 'legacy.html'), 'utf8')).toMatch(
+        /<title>legacy breaks A3, S1, S2 in seed-incident<\/title>/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

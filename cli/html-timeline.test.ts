@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunnerDefinition } from '../runner/contract.ts';
 import { main } from './main.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -63,9 +64,13 @@ describe('CI artifacts of a failing check', () => {
       expect(junit).toMatch(/<failure message="ghost session sess-1: [^"]*" type="S1">/);
       const html = readFileSync(join(artifacts, 'undeclared-legacy-S1.html'), 'utf8');
       expect(html).toMatch(/<title>undeclared-legacy breaks S1, S2<\/title>/);
-      expect(html.match(/data-kind="violation"/g)?.length).toBeGreaterThan(0);
-      expect(html).toMatch(/<li class="violation"><b>S1<\/b>/);
-      expect(html).not.toMatch(/<script|\ssrc=|\shref=|@import|url\(/); // self-contained: nothing runs, nothing fetched
+      // Correct counts: every violation drawn is listed, and the heading counts them by invariant.
+      const drawn = html.match(/data-kind="violation"/g)?.length ?? 0;
+      expect(drawn).toBeGreaterThan(1);
+      expect(html.match(/<li class="violation"/g)?.length).toBe(drawn);
+      expect(html).toMatch(new RegExp(`<h2>${drawn} violations \\(S1 ×\\d+, S2 ×\\d+\\)</h2>`));
+      expect(html).toMatch(/<li class="violation" value="1"><b>S1<\/b>/);
+      expect(html).not.toMatch(/<script|\ssrc=|\shref=|@import|url\((?!#)/); // self-contained: nothing runs, nothing fetched
       expect(stdout).toMatch(/timeline: .*undeclared-legacy-S1\.html/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -97,12 +102,13 @@ describe('CI artifacts of a failing check', () => {
           stdio: ['ignore', 'pipe', 'ignore'],
         });
         // What the browser parsed: the lanes, the events, and the violation marked in its lane.
-        for (const lane of ['violations', 'requests', 'child #0', 'runner'])
-          expect(dom).toContain(`data-lane="${lane}"`);
+        for (const lane of ['requests', 'child #0', 'runner']) expect(dom).toContain(`data-lane="${lane}"`);
+        // The ghost's violation sits in its own tree's lane, numbered, with its line on hover.
         expect(dom).toMatch(
-          /<g class="event violation" data-kind="violation" data-lane="violations"><title>[^<]*VIOLATION S1: ghost session sess-1/,
+          /<g class="event violation" data-kind="violation" data-lane="child #0"><title>[^<]*VIOLATION S1: ghost session sess-1/,
         );
         expect(dom).toMatch(/class="violation-band"/);
+        expect(dom).toMatch(/<g class="life" data-ending="alive" data-lane="child #0">/);
         const shot = join(dir, 'timeline.png');
         execFileSync(CHROMIUM!, [...flags, '--window-size=1400,900', `--screenshot=${shot}`, page], {
           timeout: 60_000,
@@ -116,4 +122,39 @@ describe('CI artifacts of a failing check', () => {
       }
     },
   );
+});
+
+describe('the timeline picture of the seed incident', () => {
+  it('cuts the 58 quiet minutes, draws each tree as a life coloured by its end, and marks each violation in its lane', async () => {
+    const { runScenario } = await import('../simulator/run-scenario.ts');
+    const { seedIncidentScenario } = await import('../simulator/seed-incident.ts');
+    const { renderHtmlTimeline } = await import('../simulator/html-timeline.ts');
+    const { seedIncidentRunners } = await import('../fixtures/runners/index.ts');
+    const [referenceRunner, legacyRunner] = seedIncidentRunners as [RunnerDefinition, RunnerDefinition];
+    const scenario = seedIncidentScenario({
+      resumes: 4,
+      delayMs: 3_600_000,
+      timeoutMs: 15_000,
+      worktree: false,
+      seed: 1,
+    });
+    const legacy = await runScenario(legacyRunner, scenario);
+    const html = renderHtmlTimeline({ title: 'legacy', trace: legacy.trace, violations: legacy.violations });
+    // The boot is cut, and the cut says how long it is.
+    const cuts = [...html.matchAll(/class="axis-break" data-hidden-ms="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(Math.max(...cuts)).toBeGreaterThan(50 * 60_000);
+    expect(html).toMatch(/class="break-label"[^>]*>58 min 45 s</);
+    // Four trees, every one still alive at the end; four timeouts drawn as arrows to their trees.
+    expect(html.match(/<g class="life" data-ending="alive"/g)?.length).toBe(4);
+    expect(html.match(/<g class="arrow"><title>[^<]*error timeout/g)?.length).toBe(4);
+    // Violations where they happened: the A3s at the later spawns, the ghosts and leaks in their trees.
+    const lanes = [...html.matchAll(/data-kind="violation" data-lane="([^"]+)"/g)].map((m) => m[1]);
+    expect(lanes.length).toBe(legacy.trace.filter((e) => e.kind === 'violation').length);
+    expect(new Set(lanes)).toEqual(new Set(['child #0', 'child #1', 'child #2', 'child #3']));
+    // The reference: four trees killed by the runner, no violation.
+    const reference = await runScenario(referenceRunner, scenario);
+    const clean = renderHtmlTimeline({ title: 'reference', trace: reference.trace, violations: [] });
+    expect(clean.match(/<g class="life" data-ending="runner"/g)?.length).toBe(4);
+    expect(clean).toContain('<h2>No violations</h2>');
+  });
 });

@@ -45,6 +45,7 @@ export function buildProgram(): Command {
     .option('--real', 'play with real processes, git worktrees and a loopback hub (Linux)')
     .option('--time-scale <factor>', 'with --real: real ms per scenario ms (default 0.02)', parseScale)
     .addOption(new Option('--no-timeline', 'print only the verdict table'))
+    .option('--html <dir>', "write each runner's timeline as a self-contained HTML picture into this directory")
     .action(async (options: SimulateOptions) => {
       const outcome = await simulate(options);
       process.stdout.write(`${outcome.output}\n`);

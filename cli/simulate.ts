@@ -1,6 +1,9 @@
 // `simulate`: one scenario (the seed incident by default, or a file) against one or more
 // runners in the virtual world, side by side.
 import { readFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { renderHtmlTimeline } from '../simulator/html-timeline.ts';
 import type { RunnerDefinition } from '../runner/contract.ts';
 import { findBundledRunner, seedIncidentRunners } from '../fixtures/runners/index.ts';
 import { loadRunner } from './load-runner.ts';
@@ -31,6 +34,7 @@ export interface SimulateOptions {
   timeline?: boolean;
   real?: boolean;
   timeScale?: number;
+  html?: string;
 }
 
 export async function buildScenario(options: SimulateOptions): Promise<Scenario> {
@@ -92,7 +96,7 @@ export async function resolveRunners(names: readonly string[] | undefined): Prom
 }
 
 /** One runner's result, and the scenario it played when that was not the one asked for. */
-type Played = RunResult & { readonly scenarioName?: string };
+type Played = RunResult & { readonly scenarioName?: string; readonly scenarioDescription?: string };
 
 export interface SimulateOutcome {
   readonly exitCode: 0 | 1 | 2;
@@ -134,7 +138,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
       `note: the seed incident does not exercise ${runner.name}'s bug (${runner.declares.join(' ')}); ` +
         `played its recorded counterexample ${recorded.file} instead`,
     );
-    results.push({ ...(await play(runner, recorded.scenario)), scenarioName: recorded.scenario.name });
+    results.push({
+      ...(await play(runner, recorded.scenario)),
+      scenarioName: recorded.scenario.name,
+      ...(recorded.scenario.description !== undefined ? { scenarioDescription: recorded.scenario.description } : {}),
+    });
   }
   const wallMs = Math.round((performance.now() - started) * 100) / 100;
   // A real run whose agents could not run as the scenario asked proves nothing: exit 2, said why.
@@ -166,6 +174,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     for (const r of results) {
       const of = r.scenarioName !== undefined ? ` (scenario ${r.scenarioName})` : '';
       sections.push(`\n=== ${r.runner}${of} ===\n${timelineOf(r.trace, options)}`);
+    }
+  }
+  if (options.html !== undefined) {
+    mkdirSync(options.html, { recursive: true });
+    for (const r of results) {
+      const file = resolve(options.html, `${safeFileName(r.runner)}.html`);
+      const verdict = r.violated.length === 0 ? 'breaks nothing' : `breaks ${r.violated.join(', ')}`;
+      writeFileSync(
+        file,
+        renderHtmlTimeline({
+          title: `${r.runner} ${verdict} in ${r.scenarioName ?? scenario.name}`,
+          subtitle: r.scenarioName !== undefined ? (r.scenarioDescription ?? '') : (scenario.description ?? ''),
+          trace: r.trace,
+          violations: r.violations,
+        }),
+      );
+      sections.push(`timeline picture of ${r.runner}: ${file}`);
     }
   }
   sections.push(`\n${renderVerdictTable(results)}`);
@@ -249,4 +274,9 @@ function timelineOf(trace: RunResult['trace'], options: SimulateOptions): string
     logs: options.logs === true,
     ...(options.real === true ? { realTimeScale: options.timeScale ?? DEFAULT_TIME_SCALE } : {}),
   });
+}
+
+/** A runner's name as a file name: a module path's slashes and dots are not a directory. */
+function safeFileName(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_');
 }

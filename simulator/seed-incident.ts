@@ -2,6 +2,7 @@
 // session, each after the previous one answered its timeout error, with a child that takes
 // `delay` to boot.
 import { parseScenario, type Scenario } from './scenario.ts';
+import { humanDuration } from './time-axis.ts';
 
 export interface SeedIncidentOptions {
   readonly resumes: number;
@@ -22,7 +23,7 @@ export function seedIncidentScenario(options: SeedIncidentOptions): Scenario {
   }
   return parseScenario({
     name: 'seed-incident',
-    description: `${options.resumes} resume clicks on one session; the agent boots in ${options.delayMs} ms; webhook timeout ${options.timeoutMs} ms`,
+    description: `${options.resumes} resume clicks on one session; the agent boots in ${humanDuration(options.delayMs)}; webhook timeout ${humanDuration(options.timeoutMs)}`,
     seed: options.seed,
     runnerConfig: { webhookTimeoutMs: options.timeoutMs },
     agent: { bootDelayMs: options.delayMs },
