@@ -13,7 +13,7 @@ import { seedIncidentScenario } from '../simulator/seed-incident.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { renderVerdictTable } from './report.ts';
 import { runReal, type RealRunInterrupted, type RealRunResult } from '../simulator/real/real-world.ts';
-import { realProgress } from './real-progress.ts';
+import { runProgress } from './run-progress.ts';
 
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;
@@ -112,7 +112,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
     throw new UsageError(`--real needs Linux (/proc); this is ${process.platform}`);
   const started = performance.now();
   const results: Played[] = [];
-  const progress = realProgress(); // used by --real only: it draws nothing until a runner starts
+  const progress = runProgress({ real: options.real === true });
   const play = (runner: RunnerDefinition, played: Scenario): Promise<RunResult> =>
     options.real === true
       ? runReal(runner, played, {
@@ -123,7 +123,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
             process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
           },
         })
-      : runScenario(runner, played);
+      : runScenario(runner, played, progress.forRunner(runner.name, runners.indexOf(runner), runners.length));
   const notes: string[] = [];
   for (const runner of runners) {
     const result = await play(runner, scenario).finally(() => progress.done());
