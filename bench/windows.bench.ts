@@ -10,6 +10,8 @@ import { parseScenario, type ParsedStep } from '../simulator/scenario.ts';
 import { VirtualWorld } from '../simulator/virtual/world.ts';
 import { playStep, quiesce } from '../simulator/driver.ts';
 import { ANCHORS, isAnchor, type Anchor } from '../simulator/anchors.ts';
+import { checkRunner } from '../properties/check.ts';
+import { worktreeRetryInMemoryRunner } from '../fixtures/runners/worktree-retry-in-memory.ts';
 
 const SCENARIOS = 5_000;
 
@@ -41,3 +43,23 @@ for (const [anchor, t] of tally)
   console.log(
     `| ${anchor} | ${t.scenarios} | ${t.steps} | ${t.steps === 0 ? '-' : `${Math.round((100 * t.hit) / t.steps)}%`} |`,
   );
+
+// A bug that takes two faults in one window (a teardown under way, then a restart before the
+// worktree is removed): how many scenarios each of 10 seeds needs to find it (issue #16: within
+// 1,000 on every seed).
+const found: number[] = [];
+for (let seed = 1; seed <= 10; seed++) {
+  const report = await checkRunner(worktreeRetryInMemoryRunner, {
+    numRuns: 1_000,
+    seed,
+    stopAtFirstFailure: true,
+    invariants: ['S3'],
+  });
+  const outcome = report.outcomes.find((o) => o.counterexample !== undefined);
+  found.push(outcome !== undefined ? outcome.runs : Number.POSITIVE_INFINITY);
+}
+const sorted = [...found].sort((a, b) => a - b);
+console.log(
+  `\nworktree-retry-in-memory (S3, two faults in one window), scenarios to find it on seeds 1-10: ${found.map((n) => (Number.isFinite(n) ? n : 'NOT FOUND')).join(', ')}` +
+    `; median ${sorted[4]}-${sorted[5]}, max ${sorted[9]}; ${found.filter((n) => n <= 1_000).length}/10 within 1,000`,
+);

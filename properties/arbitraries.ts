@@ -6,7 +6,7 @@
 // combinations that an "everything a little" mix dilutes; and since a disabled kind shrinks
 // towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
 import fc from 'fast-check';
-import { ANCHORS } from '../simulator/anchors.ts';
+import { ANCHORS, type Anchor } from '../simulator/anchors.ts';
 import type { z } from 'zod';
 import type {
   DescendantPlan,
@@ -228,18 +228,91 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
     },
     { weight: 1, arbitrary: one(fc.constant({ op: 'shutdown' as const })) },
     {
-      // Until the runner's next SIGTERM, failed git call, timeout answer...: the move after it
-      // lands in the window that event opens (a restart between SIGTERM and SIGKILL, say).
+      // A window anchored to a runner event: what sets the event off, time until it happens
+      // (SIGTERM, a failed git call, a timeout answer...), then the move that lands in the window
+      // it opens (a restart between SIGTERM and SIGKILL, say). See windowArb.
       weight: 3,
-      arbitrary: one(
-        fc.record({
-          op: fc.constant('until' as const),
-          event: fc.constantFrom(...ANCHORS),
-          plusMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: timeoutMs })),
-        }),
-      ),
+      arbitrary: windowArb(timeoutMs),
     },
   );
+}
+
+/**
+ * Stands for "the child the latest spawn step started" in a window's steps, resolved to a spawn
+ * index once the scenario's steps are known (`resolveLatestSpawn`).
+ */
+const LATEST_SPAWN = -1;
+
+/**
+ * What sets each anchored event off. A stop needs a session to name, so the child it stops first
+ * reports in (until its webhook, within a timeout); a git failure comes from the removal of a
+ * stopped worktree session meeting the window's git fault (toScenario adds it).
+ */
+function triggerOf(anchor: Anchor, timeoutMs: number): Step[] {
+  const started = (worktree: boolean): Step[] => [
+    { op: 'spawn', ...(worktree ? { worktree: true } : {}) },
+    { op: 'until', event: 'webhook', withinMs: timeoutMs },
+  ];
+  const stopped: Step = { op: 'stop', session: { spawn: LATEST_SPAWN } };
+  switch (anchor) {
+    case 'sigterm':
+    case 'sigkill':
+    case 'child-exit':
+      return [...started(false), stopped];
+    case 'git-failure':
+      return [...started(true), stopped];
+    case 'timeout':
+    case 'webhook':
+    case 'child-start':
+      return [{ op: 'spawn', resume: 'conv-a' }];
+  }
+}
+
+/** A window: its trigger (sometimes left to the moves before it), the wait, and the move in it. */
+function windowArb(timeoutMs: number): fc.Arbitrary<Step[]> {
+  const inWindow: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Step>({ op: 'restart' }) },
+    {
+      weight: 2,
+      arbitrary: fc.integer({ min: 1, max: 2 * timeoutMs }).map<Step>((downMs) => ({ op: 'restart', downMs })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.boolean().map<Step>((tree) => ({ op: 'crash', spawn: LATEST_SPAWN, tree })),
+    },
+    { weight: 2, arbitrary: fc.constant<Step>({ op: 'stop', session: { spawn: LATEST_SPAWN } }) },
+    { weight: 2, arbitrary: fc.constant<Step>({ op: 'spawn', resume: 'conv-a' }) },
+    { weight: 1, arbitrary: fc.constant<Step>({ op: 'list' }) },
+    { weight: 1, arbitrary: fc.constant<Step>({ op: 'shutdown' }) },
+  );
+  return fc
+    .record({
+      event: fc.constantFrom(...ANCHORS),
+      // Mostly set off here; sometimes left to whatever the earlier moves set going. (The
+      // alternatives that say less come first: shrinking goes toward them, dropping the trigger
+      // and the move in the window when the bug needs neither.)
+      triggered: fc.oneof({ weight: 1, arbitrary: fc.constant(false) }, { weight: 4, arbitrary: fc.constant(true) }),
+      plusMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: timeoutMs })),
+      then: fc.option(inWindow, { nil: undefined, freq: 8 }),
+    })
+    .map(({ event, triggered, plusMs, then }) => [
+      ...(triggered ? triggerOf(event, timeoutMs) : []),
+      { op: 'until', event, plusMs },
+      ...(then !== undefined ? [then] : []),
+    ]);
+}
+
+/** Resolves `LATEST_SPAWN` to the index of the child the latest spawn step before it started. */
+function resolveLatestSpawn(steps: readonly Step[]): Step[] {
+  let spawns = 0;
+  return steps.map((step) => {
+    if (step.op === 'spawn') spawns++;
+    const latest = Math.max(spawns - 1, 0);
+    if (step.op === 'stop' && 'spawn' in step.session && step.session.spawn === LATEST_SPAWN)
+      return { ...step, session: { spawn: latest } };
+    if (step.op === 'crash' && step.spawn === LATEST_SPAWN) return { ...step, spawn: latest };
+    return step;
+  });
 }
 
 const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record({
@@ -265,6 +338,8 @@ interface Draft {
   agents: Array<AgentOverrides | null>;
   moves: Step[][];
   gitFaults: GitFaultInput[];
+  /** The git fault a git-failure window brings: a removal git refuses, once to a few times. */
+  windowGitFault: GitFaultInput;
   hub: { latencyMs: number; down: boolean };
   latency: LatencyTableInput & { git: Latency; hub: Latency };
   scan: { latency: Latency; misses: number };
@@ -315,6 +390,9 @@ const STEP_GATES = {
   until: 'anchoredWindows',
 } as const satisfies Partial<Record<Step['op'], FaultKind>>;
 
+/** The fault kinds that only gate steps (the others shape agents and the world). */
+const STEP_KINDS: ReadonlySet<FaultKind> = new Set(Object.values(STEP_GATES));
+
 function maskStep(step: Step, swarm: Swarm): Step | undefined {
   if (step.op === 'advance') return step;
   if (step.op === 'spawn') {
@@ -355,6 +433,12 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 3 }),
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
+      windowGitFault: fc.record({
+        op: fc.constant('remove' as const),
+        nth: fc.integer({ min: 1, max: 2 }),
+        times: fc.integer({ min: 1, max: 4 }),
+        code: fc.constantFrom('EBUSY' as const, 'ELOCKED' as const),
+      }),
       hub: fc.record({ latencyMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 60_000 })), down: fc.boolean() }),
       latency: latencyTableArb,
       // A scan that takes time (its answer is stale) and misses a process now and then.
@@ -367,7 +451,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       }),
     });
   const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
-  return draftArb.map((draft) => toScenario(draft));
+  return draftArb.map((draft) => toScenario(draft, options.faults ?? {}));
 }
 
 /** The world's latencies when I/O is slow: every port's, git's and (unless hub faults set it) the hub's. */
@@ -379,12 +463,26 @@ function slowIo(
   return { latency: table, gitLatencyMs: git, ...(hubFaults ? {} : { hubLatencyMs: hub }) };
 }
 
-function toScenario(draft: Draft): ScenarioInput {
-  const { swarm, timeoutMs } = draft;
+function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): ScenarioInput {
+  const { timeoutMs } = draft;
+  // A git-failure window needs worktrees and a git fault: it brings them, unless the user ruled
+  // either out (--without worktrees, --without gitFaults).
+  const gitWindow =
+    draft.swarm.anchoredWindows &&
+    pinned.worktrees !== false &&
+    pinned.gitFaults !== false &&
+    draft.moves.some((move) => move.some((s) => s.op === 'until' && s.event === 'git-failure'));
+  const swarm: Swarm = gitWindow ? { ...draft.swarm, worktrees: true, gitFaults: true } : draft.swarm;
+  const gitFaults = gitWindow ? [draft.windowGitFault, ...draft.gitFaults] : draft.gitFaults;
   const ownerless = swarm.configVariants && draft.config.ownerless;
-  const steps = draft.moves
-    .flat()
-    .map((s) => maskStep(s, swarm))
+  // A window's own steps are its point: they get in unless the user ruled their kind out.
+  const windowSwarm = { ...swarm };
+  for (const kind of FAULT_KINDS) if (pinned[kind] !== false && STEP_KINDS.has(kind)) windowSwarm[kind] = true;
+  const masked = draft.moves
+    .flatMap((move) => {
+      const isWindow = move.some((s) => s.op === 'until');
+      return move.map((s) => maskStep(s, isWindow ? windowSwarm : swarm));
+    })
     .filter((s): s is Step => s !== undefined)
     // Without an owner id no runner can find the orphans of a lost state file: kept state only.
     .map((s) =>
@@ -392,6 +490,7 @@ function toScenario(draft: Draft): ScenarioInput {
         ? { op: 'restart' as const, ...(s.downMs !== undefined ? { downMs: s.downMs } : {}) }
         : s,
     );
+  const steps = resolveLatestSpawn(masked);
   return {
     name: 'generated',
     seed: draft.seed,
@@ -406,7 +505,7 @@ function toScenario(draft: Draft): ScenarioInput {
       reusePids: swarm.pidReuse,
       bystander: true,
       shuffleTies: swarm.shuffledTies,
-      gitFaults: swarm.gitFaults ? draft.gitFaults : [],
+      gitFaults: swarm.gitFaults ? gitFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
       ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
       ...(swarm.flakyScans

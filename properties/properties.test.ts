@@ -22,10 +22,12 @@ runnerProperties(referenceRunner, { numRuns: 1_000, seed: 20261125 });
 
 describe('the hapi model with every piece fixed', () => {
   // The known-bad runners are this model with one historical piece: it must itself be clean,
-  // so that what they break comes from their piece.
+  // so that what they break comes from their piece. One limit, stated: like hapi, the model
+  // writes no spawn marker ahead of a spawn, so without an owner id (a config variant) a crash
+  // mid-spawn leaves a child it cannot find again (the reference finds it by its marker).
   runnerProperties(
     { name: 'hapi-model (FIXED)', description: '', declares: [], create: (p, c) => createHapiRunner(p, c, FIXED) },
-    { numRuns: 300, seed: 7 },
+    { numRuns: 300, seed: 7, faults: { configVariants: false } },
   );
 });
 
@@ -54,11 +56,12 @@ describe('known-bad runners', () => {
   }
 
   it('shrinks the seed bug (legacy) to at most 4 steps: spawn, past the timeout, late webhook, quiescence', async () => {
-    // Without forged webhooks: legacy also lists any forged PID as a session, a shorter ghost.
+    // Without forged webhooks (legacy lists any forged PID as a session, a shorter ghost) and
+    // restarts and stops (a stop of a SIGTERM-ignorer makes another): the seed bug needs none.
     const outcome = await checkInvariant(legacyRunner, 'S1', {
       numRuns: 1_000,
       seed: 1,
-      faults: { forgedWebhooks: false },
+      faults: { forgedWebhooks: false, restarts: false, stops: false },
     });
     const c = outcome.counterexample!;
     expect(c.scenario.steps.length).toBeLessThanOrEqual(4);

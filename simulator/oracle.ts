@@ -117,7 +117,7 @@ export interface GroundTruthObserver {
    * A runner process started: the first (`state` undefined), or one after a restart over its
    * state store as it was kept, corrupted or lost. A life begins.
    */
-  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs?: number): void;
+  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs?: number, downMs?: number): void;
   /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
   onRunnerAction(what: string, atMs: number): void;
   /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
@@ -168,7 +168,13 @@ export class Oracle implements GroundTruthObserver {
   private readonly lifeOfChild = new Map<number, number>();
   private life = 0;
   /** Each life's start: after a restart over a kept state file, granted sessions must be adopted. */
-  private readonly lifeStarts: Array<{ life: number; state: 'kept' | 'corrupt' | 'lost' | undefined; atMs: number }> =
+  /** Each life of the runner: how its state came through, when it started, and when the one before died. */
+  private readonly lifeStarts: Array<{
+    life: number;
+    state: 'kept' | 'corrupt' | 'lost' | undefined;
+    atMs: number;
+    crashedAt: number;
+  }> =
     [];
   /** When each session was granted (its spawn answered success). */
   private readonly grantedAt = new Map<string, number>();
@@ -187,6 +193,8 @@ export class Oracle implements GroundTruthObserver {
   /** When a port last refused a spawn or a worktree: an error answer after that may be truthful. */
   private readonly lastPortFailure: Record<'spawn' | 'git-add', number> = { spawn: -Infinity, 'git-add': -Infinity };
   readonly spawnBoundMs: number;
+  /** How long a restarted runner's orphan sweep may hold spawns back. */
+  private readonly sweepAllowanceMs: number;
   readonly stopBoundMs: number;
   readonly exitAnswerBoundMs: number;
 
@@ -200,6 +208,7 @@ export class Oracle implements GroundTruthObserver {
     const slack = options.answerSlackMs ?? ANSWER_SLACK_MS;
     const io = options.ioAllowanceMs ?? 0;
     this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack + io;
+    this.sweepAllowanceMs = killDeadline + io;
     this.stopBoundMs = killDeadline + slack + io;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
     this.seesSignals = options.seesSignals ?? false;
@@ -260,7 +269,8 @@ export class Oracle implements GroundTruthObserver {
         this.granted.has(child.sessionId) &&
         grantedAt !== undefined &&
         restarts.length > 0 &&
-        restarts.every((l) => l.state === 'kept' && l.atMs >= grantedAt + this.persistGraceMs);
+        // What counts is when the earlier life died: a grant it had no time to write is not kept.
+        restarts.every((l) => l.state === 'kept' && l.crashedAt >= grantedAt + this.persistGraceMs);
       return knew
         ? `of session ${child.sessionId}, granted at ${formatMs(grantedAt)} and kept in the state file across the restart: a restart adopts it, it does not kill it`
         : undefined;
@@ -330,14 +340,24 @@ export class Oracle implements GroundTruthObserver {
     }
   }
 
-  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs = 0): void {
+  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs = 0, downMs = 0): void {
     this.life++;
-    this.lifeStarts.push({ life: this.life, state, atMs });
+    this.lifeStarts.push({ life: this.life, state, atMs, crashedAt: atMs - downMs });
     this.excusedWorktrees.clear();
     // A new runner process has not been asked to shut down.
     this.shutdownIssuedAt = undefined;
     this.shutdownRequestId = undefined;
     this.shutdownAnsweredAt = undefined;
+  }
+
+  /**
+   * A restarted runner first makes sure its earlier life's orphans are dead (one kill deadline
+   * and its I/O): a spawn issued meanwhile may also wait out what is left of that sweep.
+   */
+  private sweepWaitMs(issuedAt: number): number {
+    const restart = this.lifeStarts.findLast((l) => l.atMs <= issuedAt);
+    if (restart === undefined || restart.state === undefined) return 0;
+    return Math.max(0, restart.atMs + this.sweepAllowanceMs - issuedAt);
   }
 
   onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void {
@@ -375,8 +395,8 @@ export class Oracle implements GroundTruthObserver {
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     if (answer.op === 'spawn') {
       const result = answer.result;
-      if (latency > this.spawnBoundMs)
-        this.report('L1', `${label} took ${latency} ms, over the bound of ${this.spawnBoundMs} ms`, atMs);
+      const bound = this.spawnBoundMs + this.sweepWaitMs(request.issuedAt);
+      if (latency > bound) this.report('L1', `${label} took ${latency} ms, over the bound of ${bound} ms`, atMs);
       const child = request.child;
       // The child died on its own (not by the runner's hand) and never got its webhook through.
       const root = child?.root;

@@ -88,12 +88,18 @@ export class OrphanSurvivors {
     stateWasLost: boolean,
     adoptedRoots: readonly ProcessRef[],
   ): Promise<void> {
-    this.left = [...(await sweepOrphans(this.ports, config, bootStamp, adoptedMarkers, stateWasLost, adoptedRoots))];
+    // Added to, not replaced: the sweeps of an earlier life's spawn markers report here too.
+    this.left.push(...(await sweepOrphans(this.ports, config, bootStamp, adoptedMarkers, stateWasLost, adoptedRoots)));
     if (!afterRestart) return;
     await sleep(this.ports.clock, this.baseWaitMs / 10);
     // What survived the first sweep's SIGKILL is not killed all over again: it is watched.
     const known = [...adoptedRoots, ...this.left];
     this.left.push(...(await sweepOrphans(this.ports, config, bootStamp, adoptedMarkers, stateWasLost, known)));
+  }
+
+  /** Survivors of SIGKILL found by another sweep (an earlier life's spawn marker): watched too. */
+  watch(survivors: readonly ProcessInfo[]): void {
+    this.left.push(...survivors);
   }
 
   /** Whether a survivor still lives (the same process: PID and generation). */

@@ -349,6 +349,11 @@ export class ReferenceRunner implements Runner {
   async stopSession(sessionId: string): Promise<StopResult> {
     await this.ready;
     const child = [...this.children.values()].find((c) => c.sessionId === sessionId);
+    if (child !== undefined && this.halted) {
+      // Shut down: the runner signals nothing and tells the hub nothing more. A child still
+      // tracked now is one whose tree survived SIGKILL through the shutdown.
+      return { status: 'still_alive', message: 'the runner has shut down; this session survived SIGKILL' };
+    }
     if (child !== undefined) {
       const stopping = child.phase === 'session' || child.stopRequested;
       if (child.phase === 'session') child.stopRequested = true;
@@ -541,7 +546,11 @@ export class ReferenceRunner implements Runner {
       () => this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker),
       this.config,
     ).then((outcome) => {
-      if (outcome.survivors.length > 0) return;
+      if (outcome.survivors.length > 0) {
+        // In D state: a resume must not start while it lives (it may serve the same session).
+        this.orphans.watch(outcome.survivors);
+        return;
+      }
       this.spawnIntents.delete(marker);
       void this.persist();
     });

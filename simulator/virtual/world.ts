@@ -329,7 +329,7 @@ export class VirtualWorld implements World {
     const instance: RunnerInstance = { index: ++this.instances, process, alive: true };
     this.instance = instance;
     this.record({ kind: 'runner', atMs: this.time, op: 'start', pid: process.pid });
-    this.oracle.onRunnerStart(this.restartState, this.time);
+    this.oracle.onRunnerStart(this.restartState, this.time, this.restartState === undefined ? 0 : this.downMs);
     let created: ReturnType<RunnerDefinition['create']>;
     try {
       created = this.definition.create(virtualPorts(this.portsWorld(), instance), this.config);
