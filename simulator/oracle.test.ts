@@ -155,6 +155,52 @@ describe('oracle', () => {
     );
   });
 
+  it("L1's exit bound counts from when the runner could know: not before its spawn call gave it the PID", async () => {
+    // A runner that answers as soon as its slow spawn call returns and shows the child gone.
+    const prompt = scriptedRunner('answers-when-it-knows', (ports) => ({
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: [],
+          cwd: request.directory,
+          env: {},
+        });
+        // It looks (by generation, not through onExit) once its slow spawn call has returned.
+        if (ports.processes.generationOf(ref.pid) !== ref.generation)
+          return { type: 'error', reason: 'exited', message: 'exited before its webhook', pid: ref.pid };
+        return new Promise<SpawnResult>(() => {});
+      },
+    }));
+    // The child is forked at the call and crashed at once; the spawn call takes 1,500 ms.
+    const input: ScenarioInput = {
+      world: { latency: { spawn: 1_500 } },
+      steps: [{ op: 'spawn' }, { op: 'crash', spawn: 0, tree: false }, { op: 'advance', ms: 5_000 }],
+    };
+    const result = await play(prompt, input);
+    expect(result.violations.filter((v) => v.invariant === 'L1')).toEqual([]);
+    // A runner that waits a further 2 s after it knew is still caught.
+    const late = scriptedRunner('answers-late', (ports) => ({
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: [],
+          cwd: request.directory,
+          env: {},
+        });
+        return new Promise<SpawnResult>((resolve) => {
+          ports.processes.onExit(ref, () =>
+            ports.clock.setTimeout(
+              () => resolve({ type: 'error', reason: 'exited', message: 'exited', pid: ref.pid }),
+              2_000,
+            ),
+          );
+        });
+      },
+    }));
+    const caught = await play(late, input);
+    expect(caught.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/after it could know its child/);
+  });
+
   it('L1 fires on a request never answered', async () => {
     const runner = scriptedRunner('hangs', () => ({ spawnSession: () => new Promise<SpawnResult>(() => {}) }));
     const result = await expectOnly(runner, spawnOnce, 'L1');

@@ -399,14 +399,7 @@ export class Oracle implements GroundTruthObserver {
       if (latency > bound) this.report('L1', `${label} took ${latency} ms, over the bound of ${bound} ms`, atMs);
       const child = request.child;
       // The child died on its own (not by the runner's hand) and never got its webhook through.
-      const root = child?.root;
-      // ...and when the runner could first know it: its exit notice, where the world can tell.
-      const exitedAt =
-        root !== undefined && !root.alive && root.signalledByRunner !== true && child?.webhookAt === undefined
-          ? root.exitNoticeAt !== undefined && root.exitedAt !== undefined
-            ? Math.max(root.exitedAt, root.exitNoticeAt)
-            : root.exitedAt
-          : undefined;
+      const exitedAt = child !== undefined ? this.knownExitBeforeWebhook(child) : undefined;
       if (child !== undefined && exitedAt !== undefined && atMs - exitedAt > this.exitAnswerBoundMs) {
         this.report(
           'L1',
@@ -547,7 +540,9 @@ export class Oracle implements GroundTruthObserver {
     const root = child.root;
     if (root.alive || root.signalledByRunner === true || child.webhookAt !== undefined || root.exitedAt === undefined)
       return undefined;
-    return Math.max(root.exitedAt, root.exitNoticeAt ?? root.exitedAt);
+    // ...and when the runner could first know it: its exit notice and its spawn's answer (the
+    // PID), where the world can tell.
+    return Math.max(root.exitedAt, root.exitNoticeAt ?? root.exitedAt, child.pidKnownAt ?? root.exitedAt);
   }
 
   /**

@@ -30,6 +30,11 @@ export interface ChildRecord<P extends ProcessView = ProcessView> {
   /** 0 for the first child any runner instance started in this run, 1 for the next... */
   readonly index: number;
   readonly root: P;
+  /**
+   * When the runner's spawn call completed and it had the child's PID, where the world can tell:
+   * before then it cannot have known anything of the child, its exit included.
+   */
+  readonly pidKnownAt?: number;
   readonly plan: AgentPlan;
   /**
    * The session this child resumes, as the runner told the port (SpawnSpec.resumeSessionId);

@@ -433,6 +433,7 @@ export class VirtualWorld implements World {
       plan,
       sessionId: sessionIdOf(index),
       spawnedAt: this.time,
+      pidKnownAt: this.time + execAfterMs,
       ...(resumeKey !== undefined ? { resumeKey } : {}),
     };
     this.children.push(child);
