@@ -24,7 +24,7 @@ export function buildProgram(): Command {
     .option(
       '--resumes <n>',
       'resume clicks on one session, each after the previous error (default 4)',
-      parseCount(1, 1000),
+      parseCount(1, 100_000),
     )
     .option(
       '--delay <duration>',

@@ -56,6 +56,11 @@ export interface OracleOptions {
   /** Time allowed on top of the runner's own deadlines for an answer to arrive (default 1 s). */
   readonly answerSlackMs?: number;
   /**
+   * Whether any process of child `spawnIndex` lives, where the world keeps that count (the
+   * virtual one): asked instead of scanning every live process, so big runs stay linear.
+   */
+  readonly childAlive?: (spawnIndex: number) => boolean;
+  /**
    * The world sees everything exactly: which processes the runner SIGKILLed
    * (ProcessView.sigkilledAt), when each child was spawned, which ports refused: the virtual
    * world does, a black-box run does not. Without it, the checks that need those (L2's polite
@@ -72,6 +77,8 @@ export interface OracleOptions {
   /** The worktrees that exist now, where the world can tell: S4 checks none is left at shutdown. */
   readonly worktrees?: () => readonly string[];
 }
+/** How many children a message names before it says how many more. */
+const MAX_NAMED = 5;
 const MAX_VIOLATIONS_PER_INVARIANT = 20;
 
 export function formatMs(ms: number): string {
@@ -139,6 +146,17 @@ export interface GroundTruthObserver {
 export class Oracle implements GroundTruthObserver {
   readonly violations: Violation[] = [];
   readonly counts: Counts = { ghostSessions: 0, leakedProcesses: 0, leakedWorktrees: 0 };
+  /** Violations kept per invariant (at most MAX_VIOLATIONS_PER_INVARIANT each). */
+  private readonly reported = new Map<InvariantId, number>();
+  private readonly childAlive: ((spawnIndex: number) => boolean) | undefined;
+  /** The newest child with each PID. */
+  private readonly childByPid = new Map<number, ChildRecord>();
+  /** For each resume, the spawns of its session that were still open when it was issued. */
+  private readonly openAtIssue = new Map<RequestRecord, RequestRecord[]>();
+  /** The children of each requested session not yet seen dead (see livingOfKey). */
+  private readonly maybeAliveOfKey = new Map<string, ChildRecord[]>();
+  /** The children started for each requested session, in order: A3 looks only at these. */
+  private readonly childrenOfKey = new Map<string, ChildRecord[]>();
   /** Sessions the runner may show: answered by a successful spawn and not stopped since. */
   private readonly granted = new Set<string>();
   /** When a granted session was taken back by a stop's answer: a list issued before may show it. */
@@ -174,8 +192,7 @@ export class Oracle implements GroundTruthObserver {
     state: 'kept' | 'corrupt' | 'lost' | undefined;
     atMs: number;
     crashedAt: number;
-  }> =
-    [];
+  }> = [];
   /** When each session was granted (its spawn answered success). */
   private readonly grantedAt = new Map<string, number>();
   private readonly persistGraceMs: number;
@@ -212,6 +229,7 @@ export class Oracle implements GroundTruthObserver {
     this.stopBoundMs = killDeadline + slack + io;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
     this.seesSignals = options.seesSignals ?? false;
+    this.childAlive = options.childAlive;
     this.worktreesNow = options.worktrees;
     this.webhookTimeoutMs = config.webhookTimeoutMs;
     // How long a runner may take to get a grant onto disk: its own I/O, and a second for luck.
@@ -223,8 +241,8 @@ export class Oracle implements GroundTruthObserver {
   }
 
   report(invariant: InvariantId, message: string, atMs: number): void {
-    const already = this.violations.filter((v) => v.invariant === invariant).length;
-    if (already >= MAX_VIOLATIONS_PER_INVARIANT) return;
+    if (this.full(invariant)) return;
+    this.reported.set(invariant, (this.reported.get(invariant) ?? 0) + 1);
     const violation = { invariant, message, atMs };
     this.violations.push(violation);
     this.onViolation(violation);
@@ -302,22 +320,83 @@ export class Oracle implements GroundTruthObserver {
     atMs: number,
   ): void {
     this.childByIndex.set(child.index, child);
+    this.childByPid.set(child.root.pid, child);
     this.lifeOfChild.set(child.index, this.life);
     this.onRunnerAction(`started child #${child.index} (pid ${child.root.pid})`, atMs);
     if (child.resumeKey === undefined) return;
-    const sameSession = others.filter((o) => o !== child && o.resumeKey === child.resumeKey);
-    if (sameSession.length === 0) return;
+    // Indexed by session, so that a thousand resumes of one session cost linear time, not cubic.
+    let sameSession = this.childrenOfKey.get(child.resumeKey);
+    if (sameSession === undefined) this.childrenOfKey.set(child.resumeKey, (sameSession = []));
+    sameSession.push(child);
     // Only now look at the processes: a scan of /proc, in the real world.
-    const living = live();
-    const rivals = sameSession.filter((o) => living.some((p) => p.spawnIndex === o.index));
+    const rivalLives = this.someLivingOfKey(child.resumeKey, live);
+    this.maybeAliveOfKey.get(child.resumeKey)!.push(child);
+    if (!rivalLives || this.full('A3')) return;
+    const alive = this.aliveTest(live);
+    const rivals = sameSession.filter((o) => o !== child && alive(o.index));
     if (rivals.length > 0) {
+      const named = rivals.slice(0, MAX_NAMED).map((r) => `child #${r.index}`);
+      const more = rivals.length > MAX_NAMED ? ` and ${rivals.length - MAX_NAMED} more` : '';
       this.report(
         'A3',
         `child #${child.index} (pid ${child.root.pid}) was started for session ${child.resumeKey} while ` +
-          `${rivals.map((r) => `child #${r.index}`).join(', ')} of the same session still lived`,
+          `${named.join(', ')}${more} of the same session still lived`,
         atMs,
       );
     }
+  }
+
+  /** The newest child with `pid` (children are started in time order, so it is the last one). */
+  private childWithPid(pid: number, children: readonly ChildRecord[]): ChildRecord | undefined {
+    const indexed = this.childByPid.get(pid);
+    if (indexed !== undefined) return indexed;
+    for (let i = children.length - 1; i >= 0; i--) if (children[i]!.root.pid === pid) return children[i];
+    return undefined;
+  }
+
+  /** Whether a child started at or after `since` has died: looked for from the newest back. */
+  private childDiedSince(children: readonly ChildRecord[], since: number): boolean {
+    for (let i = children.length - 1; i >= 0; i--) {
+      const c = children[i]!;
+      if (c.spawnedAt < since) return false;
+      if (!c.root.alive) return true;
+    }
+    return false;
+  }
+
+  /** A test of "some process of child n lives": the world's count, else one scan of `live`. */
+  private aliveTest(live: () => readonly ProcessView[]): (spawnIndex: number) => boolean {
+    if (this.childAlive !== undefined) return this.childAlive;
+    const living = new Set(live().map((p) => p.spawnIndex));
+    return (index) => living.has(index);
+  }
+
+  /**
+   * Whether a child of requested session `key` has a live process. Where the world keeps exact
+   * counts, a child found dead is dropped from the candidates for good (a tree never revives):
+   * a session resumed ten thousand times costs linear time in all, live or dead.
+   */
+  private someLivingOfKey(key: string, live: () => readonly ProcessView[]): boolean {
+    let candidates = this.maybeAliveOfKey.get(key);
+    if (candidates === undefined) this.maybeAliveOfKey.set(key, (candidates = []));
+    const alive = this.aliveTest(live);
+    const prune = this.childAlive !== undefined;
+    // Bounded by the candidates: each pass either finds a live one or removes a dead one.
+    for (let i = 0; i < candidates.length;) {
+      if (alive(candidates[i]!.index)) return true;
+      if (!prune) {
+        i++;
+        continue;
+      }
+      candidates[i] = candidates[candidates.length - 1]!;
+      candidates.pop();
+    }
+    return false;
+  }
+
+  /** Whether `invariant` has as many violations as are kept: checks need not look further. */
+  private full(invariant: InvariantId): boolean {
+    return (this.reported.get(invariant) ?? 0) >= MAX_VIOLATIONS_PER_INVARIANT;
   }
 
   onTerminalWebhook(sessionId: string): void {
@@ -325,12 +404,23 @@ export class Oracle implements GroundTruthObserver {
   }
 
   onRequest(request: RequestRecord, children: readonly ChildRecord[], live: () => readonly ProcessView[]): void {
+    // The spawns of the same session open as this one is issued (or answered, or issued, at that
+    // very instant): it may join one of them and share its answer.
+    if (request.op === 'spawn' && request.resumeKey !== undefined) {
+      const key = request.resumeKey;
+      const now = request.issuedAt;
+      const sameInstant: RequestRecord[] = [];
+      // Answers are kept in the order given: those of this instant are at the end.
+      for (let i = this.spawnAnswers.length - 1; i >= 0 && this.spawnAnswers[i]!.answeredAt === now; i--)
+        if (this.spawnAnswers[i]!.resumeKey === key) sameInstant.push(this.spawnAnswers[i]!);
+      const open = [...this.openSpawns].filter((r) => r.resumeKey === key);
+      this.openAtIssue.set(request, [...open, ...sameInstant]);
+      for (const r of open) if (r.issuedAt === now) this.openAtIssue.get(r)?.push(request);
+    }
     if (request.op === 'spawn') this.openSpawns.add(request);
     // A resume issued while a tree of its session still lives may be answered busy (torn down).
     if (request.op === 'spawn' && request.resumeKey !== undefined) {
-      const indices = children.filter((c) => c.resumeKey === request.resumeKey).map((c) => c.index);
-      if (indices.length > 0 && live().some((p) => p.spawnIndex !== undefined && indices.includes(p.spawnIndex)))
-        this.sessionAliveAtIssue.add(request);
+      if (this.someLivingOfKey(request.resumeKey, live)) this.sessionAliveAtIssue.add(request);
     }
     if (request.op === 'stop' && request.sessionId !== undefined) this.stopsIssued.add(request.sessionId);
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
@@ -561,10 +651,7 @@ export class Oracle implements GroundTruthObserver {
     const label = `spawn request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     // The timeout runs from the child the answer names (a request that joined an earlier spawn
     // of its session shares that spawn's timeout), else from the request.
-    const named =
-      result.pid === undefined
-        ? undefined
-        : [...children].reverse().find((c) => c.root.pid === result.pid && c.spawnedAt <= atMs);
+    const named = result.pid === undefined ? undefined : this.childWithPid(result.pid, children);
     const from = Math.min(named?.spawnedAt ?? request.issuedAt, request.issuedAt);
     // (Only where spawn times are exact: a black-box run learns of a child when it finds it.)
     if (this.seesSignals && result.reason === 'timeout' && atMs < from + this.webhookTimeoutMs) {
@@ -606,33 +693,28 @@ export class Oracle implements GroundTruthObserver {
     const label = `spawn request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     // A resume may join a spawn of its session already under way and share its answer: the
     // claim may be true of that spawn.
-    const joinable = [...this.openSpawns, ...this.spawnAnswers].filter(
-      (r) =>
-        r === request ||
-        (request.resumeKey !== undefined &&
-          r.resumeKey === request.resumeKey &&
-          r.issuedAt <= request.issuedAt &&
-          (r.answeredAt === undefined || r.answeredAt >= request.issuedAt)),
-    );
+    const joinable = [request, ...(this.openAtIssue.get(request) ?? [])];
     const claimHolds = (r: RequestRecord): boolean => {
       switch (result.reason) {
         case 'busy': {
           const others = [...this.openSpawns].some((o) => o !== request && o !== r);
           const living = live();
+          const livingIndices = new Set(living.map((p) => p.spawnIndex));
           // A child of the session alive, or gone so recently that the runner's teardown of it
           // (its scans a moment stale) may still be running.
           const sameSession =
             r.resumeKey !== undefined &&
-            children.some(
-              (c) =>
-                c.resumeKey === r.resumeKey &&
-                (living.some((p) => p.spawnIndex === c.index) ||
-                  (c.root.exitedAt ?? -Infinity) >= r.issuedAt - this.stopBoundMs),
+            (this.childrenOfKey.get(r.resumeKey) ?? []).some(
+              (c) => livingIndices.has(c.index) || (c.root.exitedAt ?? -Infinity) >= r.issuedAt - this.stopBoundMs,
             );
           const survivor = living.some((p) => p.spawnIndex !== undefined && p.sigkilledAt !== undefined);
-          const answeredMeanwhile = this.spawnAnswers.some(
-            (a) => a !== request && a !== r && (a.answeredAt ?? -Infinity) >= r.issuedAt,
-          );
+          // Spawn answers are kept in the order given: look back only as far as r was issued.
+          let answeredMeanwhile = false;
+          for (let i = this.spawnAnswers.length - 1; i >= 0 && !answeredMeanwhile; i--) {
+            const a = this.spawnAnswers[i]!;
+            if ((a.answeredAt ?? -Infinity) < r.issuedAt) break;
+            answeredMeanwhile = a !== request && a !== r;
+          }
           return others || sameSession || survivor || answeredMeanwhile || this.sessionAliveAtIssue.has(r);
         }
         case 'spawn-failed':
@@ -646,13 +728,13 @@ export class Oracle implements GroundTruthObserver {
             ...(r.worktreeName !== undefined ? { worktreeName: r.worktreeName } : {}),
           }).success;
         case 'exited':
-          return r.child?.root.alive === false || children.some((c) => c.spawnedAt >= r.issuedAt && !c.root.alive);
+          return r.child?.root.alive === false || this.childDiedSince(children, r.issuedAt);
         case 'shutting-down':
           return this.shutdownIssuedAt !== undefined;
         case 'timeout': {
           // About a child of this spawn (or of one it joined), never a stale one from long ago.
           if (result.pid === undefined) return true;
-          const named = [...children].reverse().find((c) => c.root.pid === result.pid && c.spawnedAt <= atMs);
+          const named = this.childWithPid(result.pid, children);
           return named === undefined || named.spawnedAt >= r.issuedAt;
         }
         default:
@@ -696,13 +778,16 @@ export class Oracle implements GroundTruthObserver {
     children: readonly ChildRecord[],
     atMs: number,
   ): void {
+    const spawnStillOpen = this.openSpawns.size > 0 || this.lastSpawnAnswerAt >= request.issuedAt;
+    // Looked up by session, built once per list: a list of thousands is judged in linear time.
+    let reporters: Set<string> | undefined;
     for (const { sessionId } of listed) {
       if (this.granted.has(sessionId) || this.terminal.has(sessionId) || this.ghostsNamed.has(sessionId)) continue;
       if ((this.revokedAt.get(sessionId) ?? -Infinity) >= request.issuedAt) continue;
-      const reporter = children.find((c) => c.sessionId === sessionId && c.webhookAt !== undefined);
-      const spawnStillOpen = this.openSpawns.size > 0 || this.lastSpawnAnswerAt >= request.issuedAt;
-      if (reporter !== undefined && spawnStillOpen) continue;
+      reporters ??= new Set(children.filter((c) => c.webhookAt !== undefined).map((c) => c.sessionId));
+      if (reporters.has(sessionId) && spawnStillOpen) continue;
       this.ghostsNamed.add(sessionId);
+      if (this.full('S1')) continue;
       this.report(
         'S1',
         `ghost session ${sessionId}: listed by the runner in its answer to list request #${request.id} (issued ${formatMs(request.issuedAt)}), ${this.ghostReason(sessionId, children)}`,
@@ -778,26 +863,32 @@ export class Oracle implements GroundTruthObserver {
     // S1: no ghost session, on the runner's list or on the hub.
     const ghosts = new Set<string>();
     for (const id of listed) if (!allowed(id)) ghosts.add(id);
+    // Indexes built once, so that quiescence costs linear time in children and processes.
+    const childByIndex = new Map(world.children.map((c) => [c.index, c]));
+    const sessionsWithChildren = new Set(world.children.map((c) => c.sessionId));
+    const livingSessions = new Set<string>();
+    const survivingSigkill = new Set<string>();
+    for (const p of world.liveProcesses) {
+      const child = p.spawnIndex !== undefined ? childByIndex.get(p.spawnIndex) : undefined;
+      if (child === undefined) continue;
+      livingSessions.add(child.sessionId);
+      if (p.sigkilledAt !== undefined) survivingSigkill.add(child.sessionId);
+    }
+    const hubActive = new Set(world.hubActive);
     // A hub row the agent keeps alive after surviving the runner's SIGKILL: the runner did all it could.
-    const survivor = (id: string): boolean =>
-      world.liveProcesses.some(
-        (p) =>
-          p.sigkilledAt !== undefined && world.children.some((c) => c.sessionId === id && c.index === p.spawnIndex),
-      );
-    for (const id of world.hubActive) if (!allowed(id) && !survivor(id)) ghosts.add(id);
+    for (const id of hubActive) if (!allowed(id) && !survivingSigkill.has(id)) ghosts.add(id);
     // A granted session still listed after every process of it has exited (the incident's
     // ghost: shown as running, with nothing running): the runner never noticed the exit.
     for (const id of listed) {
       if (ghosts.has(id) || this.terminal.has(id)) continue;
-      const indices = world.children.filter((c) => c.sessionId === id).map((c) => c.index);
-      if (indices.length === 0) continue;
-      if (world.liveProcesses.some((p) => p.spawnIndex !== undefined && indices.includes(p.spawnIndex))) continue;
+      if (!sessionsWithChildren.has(id) || livingSessions.has(id)) continue;
       ghosts.add(id);
       this.ghostsNamed.add(id); // named here, with its own reason
       this.report('S1', `ghost session ${id}: listed by the runner, though every process of it had exited`, at);
     }
     for (const id of [...ghosts].sort()) {
-      const onHub = world.hubActive.includes(id);
+      if (this.full('S1')) break; // counted below; no more messages are kept
+      const onHub = hubActive.has(id);
       // A ghost a list answer already named is named again only for what the list did not show.
       if (this.ghostsNamed.has(id) && !onHub) continue;
       const shownInList = listed.has(id) && !this.ghostsNamed.has(id);
@@ -819,9 +910,14 @@ export class Oracle implements GroundTruthObserver {
       (p) => p.spawnIndex !== undefined && !owned.has(p.spawnIndex) && !survivedSigkill(p),
     );
     const byChild = new Map<number, ProcessView[]>();
-    for (const p of leaked) byChild.set(p.spawnIndex!, [...(byChild.get(p.spawnIndex!) ?? []), p]);
+    for (const p of leaked) {
+      const procs = byChild.get(p.spawnIndex!);
+      if (procs === undefined) byChild.set(p.spawnIndex!, [p]);
+      else procs.push(p);
+    }
     for (const [index, procs] of byChild) {
-      const child = world.children.find((c) => c.index === index);
+      if (this.full('S2')) break;
+      const child = childByIndex.get(index);
       this.report(
         'S2',
         `leaked process tree of child #${index}${child ? ` (session ${child.sessionId})` : ''}: ${procs.map(describeProcess).join(', ')} alive and not part of any session the runner lists`,
@@ -833,8 +929,8 @@ export class Oracle implements GroundTruthObserver {
     // S3: every worktree the runner made belongs to a session it lists.
     const ownedPaths = new Set(world.children.filter((c) => owned.has(c.index)).map((c) => c.root.cwd));
     // A worktree a SIGKILL survivor still runs in cannot go without breaking A1.
-    const occupied = (path: string): boolean =>
-      world.liveProcesses.some((p) => survivedSigkill(p) && (p.cwd === path || p.cwd.startsWith(`${path}/`)));
+    const survivorCwds = world.liveProcesses.filter(survivedSigkill).map((p) => p.cwd);
+    const occupied = (path: string): boolean => survivorCwds.some((cwd) => cwd === path || cwd.startsWith(`${path}/`));
     const leakedWorktrees = world.worktrees.filter(
       (path) => !ownedPaths.has(path) && !occupied(path) && !this.excusedWorktrees.has(path),
     );

@@ -47,6 +47,7 @@ export class RequestLog {
     const now = this.hooks.now();
     const request: RequestRecord = { id: this.requests.length + 1, op, issuedAt: now, ...details };
     this.requests.push(request);
+    if (op === 'spawn') this.openSpawns.add(request);
     this.hooks.record({ kind: 'request', atMs: now, requestId: request.id, op, detail });
     this.hooks.oracle.onRequest(request, this.hooks.children(), () => this.hooks.live());
     const runner = handle?.alive === true ? handle.runner : undefined;
@@ -79,6 +80,13 @@ export class RequestLog {
     return request;
   }
 
+  /** Spawn requests not yet answered, in the order issued (a child is attributed to the oldest). */
+  private readonly openSpawns = new Set<RequestRecord>();
+  /** The newest child with each PID, as children start. */
+  private readonly childByPid = new Map<number, ChildRecord>();
+  /** The requests that took each child for theirs, until an answer names it. */
+  private readonly claims = new Map<ChildRecord, Set<RequestRecord>>();
+
   /** The first way the adapter broke the contract, if it did. */
   brokenAdapter: string | undefined;
 
@@ -92,21 +100,24 @@ export class RequestLog {
     const now = this.hooks.now();
     request.answeredAt = now;
     request.answer = answer;
+    this.openSpawns.delete(request);
     if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
       const named = answer.result.pid;
-      const child = [...this.hooks.children()]
-        .reverse()
-        .find((c) => c.root.pid === named && c.spawnedAt >= request.issuedAt);
+      // The newest child with that PID (indexed as children start; a black-box world's are found by a scan).
+      const latest =
+        this.childByPid.get(named) ?? [...this.hooks.children()].reverse().find((c) => c.root.pid === named);
+      const child = latest !== undefined && latest.spawnedAt >= request.issuedAt ? latest : undefined;
       if (child !== undefined) {
         request.child = child;
         request.children ??= [];
         if (!request.children.includes(child)) request.children.push(child);
         // The answer says whose child it is: no other request's guess keeps it.
-        for (const other of this.requests) {
+        for (const other of this.claims.get(child) ?? []) {
           if (other === request) continue;
           if (other.child === child) delete other.child;
           if (other.children?.includes(child) === true) other.children = other.children.filter((c) => c !== child);
         }
+        this.claims.set(child, new Set([request]));
       }
     }
     this.hooks.record({ kind: 'answer', atMs: now, requestId: request.id, answer });
@@ -162,9 +173,9 @@ export class RequestLog {
     // before its webhook (a runner retrying the boot quietly starts another for it).
     const retrying = (r: RequestRecord): boolean =>
       r.child !== undefined && !r.child.root.alive && r.child.webhookAt === undefined;
-    const request = this.requests.find(
+    this.childByPid.set(child.root.pid, child);
+    const request = [...this.openSpawns].find(
       (r) =>
-        r.op === 'spawn' &&
         r.answeredAt === undefined &&
         (r.child === undefined || retrying(r)) &&
         r.resumeKey === child.resumeKey &&
@@ -173,6 +184,9 @@ export class RequestLog {
     if (request === undefined) return;
     request.child = child;
     (request.children ??= []).push(child);
+    let claimants = this.claims.get(child);
+    if (claimants === undefined) this.claims.set(child, (claimants = new Set()));
+    claimants.add(request);
   }
 
   /**

@@ -230,7 +230,7 @@ export const ScenarioSchema = z.strictObject({
   agent: AgentOverridesSchema.default({}),
   /** Per-child overrides over `agent`, by spawn order (0 = the first child the runner starts). */
   agents: z.array(AgentOverridesSchema.nullable()).max(1_000).default([]),
-  steps: z.array(StepSchema).max(10_000),
+  steps: z.array(StepSchema).max(200_000),
 });
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

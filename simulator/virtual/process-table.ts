@@ -70,6 +70,11 @@ export class ProcessTable {
   private readonly byPid = new Map<number, VProcess>();
   /** Live processes, and how many live processes name each group and session id (kept, not scanned). */
   private readonly alive = new Set<VProcess>();
+  /** Live processes by parent and by group, kept as they start and exit: no scan of the table. */
+  private readonly byParent = new Map<number, Set<VProcess>>();
+  private readonly byGroup = new Map<number, Set<VProcess>>();
+  /** How many live processes each child's tree has, by spawn index. */
+  private readonly liveOfChild = new Map<number, number>();
   private readonly idsInUse = new Map<number, number>();
   private readonly exitListeners = new Map<VProcess, Array<(exit: ExitInfo) => void>>();
   private lastPid = FIRST_USER_PID - 1;
@@ -87,6 +92,11 @@ export class ProcessTable {
   get(pid: number): VProcess | undefined {
     const p = this.byPid.get(pid);
     return p?.alive === true ? p : undefined;
+  }
+
+  /** Whether any process of child `spawnIndex`'s tree lives. */
+  hasLiveOf(spawnIndex: number): boolean {
+    return (this.liveOfChild.get(spawnIndex) ?? 0) > 0;
   }
 
   /** The live processes, oldest first. */
@@ -115,16 +125,20 @@ export class ProcessTable {
     return proc;
   }
 
+  /** The live children of `pid`, oldest first. */
   children(pid: number): VProcess[] {
-    const found: VProcess[] = [];
-    for (const p of this.alive) if (p.ppid === pid) found.push(p);
-    return found;
+    if (pid === INIT_PID) {
+      // Orphans join init as their parents exit: in start order, as a scan of /proc lists them.
+      const found: VProcess[] = [];
+      for (const p of this.alive) if (p.ppid === pid) found.push(p);
+      return found;
+    }
+    return [...(this.byParent.get(pid) ?? [])];
   }
 
+  /** The live members of group `pgid`, oldest first. */
   groupMembers(pgid: number): VProcess[] {
-    const found: VProcess[] = [];
-    for (const p of this.alive) if (p.pgid === pgid) found.push(p);
-    return found;
+    return [...(this.byGroup.get(pgid) ?? [])];
   }
 
   onExit(proc: VProcess, listener: (exit: ExitInfo) => void): void {
@@ -156,7 +170,18 @@ export class ProcessTable {
     proc.exitedAt = this.hooks.now();
     this.alive.delete(proc);
     this.release(proc);
-    for (const child of this.children(proc.pid)) child.ppid = INIT_PID;
+    if (proc.spawnIndex !== undefined) {
+      const left = (this.liveOfChild.get(proc.spawnIndex) ?? 0) - 1;
+      if (left > 0) this.liveOfChild.set(proc.spawnIndex, left);
+      else this.liveOfChild.delete(proc.spawnIndex);
+    }
+    this.unindex(this.byParent, proc.ppid, proc);
+    this.unindex(this.byGroup, proc.pgid, proc);
+    for (const child of this.children(proc.pid)) {
+      child.ppid = INIT_PID;
+      this.index(this.byParent, INIT_PID, child);
+    }
+    this.byParent.delete(proc.pid);
     this.hooks.exited(proc);
     const listeners = this.exitListeners.get(proc) ?? [];
     this.exitListeners.delete(proc);
@@ -181,6 +206,19 @@ export class ProcessTable {
     this.hooks.later(delay, () => {
       if (target.exitDueAt === dueAt) this.terminate(target, { code: null, signal });
     });
+  }
+
+  private index(map: Map<number, Set<VProcess>>, key: number, proc: VProcess): void {
+    let set = map.get(key);
+    if (set === undefined) map.set(key, (set = new Set()));
+    set.add(proc);
+  }
+
+  private unindex(map: Map<number, Set<VProcess>>, key: number, proc: VProcess): void {
+    const set = map.get(key);
+    if (set === undefined) return;
+    set.delete(proc);
+    if (set.size === 0) map.delete(key);
   }
 
   /** A PID is taken while a live process holds it or still names a live group or session (as in Linux). */
@@ -234,6 +272,10 @@ export class ProcessTable {
     };
     this.byPid.set(pid, proc);
     this.alive.add(proc);
+    this.index(this.byParent, proc.ppid, proc);
+    this.index(this.byGroup, proc.pgid, proc);
+    if (proc.spawnIndex !== undefined)
+      this.liveOfChild.set(proc.spawnIndex, (this.liveOfChild.get(proc.spawnIndex) ?? 0) + 1);
     this.claim(proc);
     this.hooks.started(proc);
     return proc;

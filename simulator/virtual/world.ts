@@ -92,6 +92,7 @@ export class VirtualWorld implements World {
       {
         seesSignals: true,
         ioAllowanceMs: ioAllowanceMs(scenario.world),
+        childAlive: (index) => this.table.hasLiveOf(index),
         worktrees: () => this.worktrees.existing(),
       },
     );
