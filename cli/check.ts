@@ -15,7 +15,7 @@ import { renderHttpJunit } from './junit.ts';
 import { resolveRunnerConfig } from '../runner/config.ts';
 import { PROFILES } from '../simulator/real/http-runner.ts';
 import { blackBoxScenarios } from '../simulator/real/black-box-scenarios.ts';
-import { FAULT_KINDS } from '../properties/arbitraries.ts';
+import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface CheckCliOptions {

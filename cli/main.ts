@@ -2,9 +2,9 @@
 // 2 bad usage (a flag, a scenario file or a runner module that is wrong).
 import { BrokenAdapterError } from '../simulator/broken-adapter.ts';
 import { Command, CommanderError, Option } from 'commander';
-import { simulate, type SimulateOptions } from './simulate.ts';
-import { check, type CheckCliOptions } from './check.ts';
-import { FAULT_KINDS } from '../properties/arbitraries.ts';
+import type { SimulateOptions } from './simulate.ts';
+import type { CheckCliOptions } from './check.ts';
+import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { collect, parseCount, parseDuration, parseDurationIn, parseScale, parseSeed } from './parse-options.ts';
 import { packageVersion } from './package-version.ts';
 import { UsageError } from './usage-error.ts';
@@ -47,6 +47,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-timeline', 'print only the verdict table'))
     .option('--html <dir>', "write each runner's timeline as a self-contained HTML picture into this directory")
     .action(async (options: SimulateOptions) => {
+      // Loaded when used: a command starts without loading the other's dependencies.
+      const { simulate } = await import('./simulate.ts');
       const outcome = await simulate(options);
       process.stdout.write(`${outcome.output}\n`);
       process.exitCode = outcome.exitCode;
@@ -92,6 +94,7 @@ export function buildProgram(): Command {
     .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {
+      const { check } = await import('./check.ts');
       const outcome = await check(options);
       process.stdout.write(`${outcome.output}\n`);
       process.exitCode = outcome.exitCode;

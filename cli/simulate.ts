@@ -12,14 +12,14 @@ import { parseScenario, type Scenario } from '../simulator/scenario.ts';
 import { seedIncidentScenario } from '../simulator/seed-incident.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { renderVerdictTable } from './report.ts';
-import { runReal, type RealRunInterrupted, type RealRunResult } from '../simulator/real/real-world.ts';
+import type { RealRunInterrupted, RealRunResult } from '../simulator/real/real-world.ts';
 import { runProgress } from './run-progress.ts';
 
 /** Real milliseconds per scenario millisecond: the 15 s timeout takes 300 ms, a 60 min boot 72 s. */
 export const DEFAULT_TIME_SCALE = 0.02;
 import { UsageError } from './usage-error.ts';
 import { packageFile } from './package-version.ts';
-import { cliCommand } from '../properties/check.ts';
+import { cliCommand } from '../properties/cli-command.ts';
 
 export interface SimulateOptions {
   resumes?: number;
@@ -115,14 +115,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   const progress = runProgress({ real: options.real === true });
   const play = (runner: RunnerDefinition, played: Scenario): Promise<RunResult> =>
     options.real === true
-      ? runReal(runner, played, {
-          timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
-          onProgress: progress.forRunner(runner.name, runners.indexOf(runner), runners.length),
-          onInterrupt: (interrupted) => {
-            progress.done();
-            process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
-          },
-        })
+      ? // The real world (msw, undici, git) is loaded only for a real run.
+        import('../simulator/real/real-world.ts').then(({ runReal }) =>
+          runReal(runner, played, {
+            timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
+            onProgress: progress.forRunner(runner.name, runners.indexOf(runner), runners.length),
+            onInterrupt: (interrupted) => {
+              progress.done();
+              process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
+            },
+          }),
+        )
       : runScenario(runner, played, progress.forRunner(runner.name, runners.indexOf(runner), runners.length));
   const notes: string[] = [];
   for (const runner of runners) {

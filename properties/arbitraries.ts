@@ -6,6 +6,7 @@
 // combinations that an "everything a little" mix dilutes; and since a disabled kind shrinks
 // towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
 import fc from 'fast-check';
+import { FAULT_KINDS, type FaultKind } from './fault-kinds.ts';
 import { ANCHORS, type Anchor } from '../simulator/anchors.ts';
 import type { z } from 'zod';
 import type {
@@ -58,32 +59,7 @@ const sigkillDeathArb: fc.Arbitrary<SigkillDeath> = fc.oneof(
 /** Worktree names as users type them: shared by sessions, long, or holding `/` and `..`. */
 const worktreeNameArb = fc.constantFrom('main', 'feature-x', 'feature/x', '../escape', 'a'.repeat(100), '.');
 
-export const FAULT_KINDS = [
-  'resumes',
-  'worktrees',
-  'stops',
-  'lateBoots',
-  'earlyExits',
-  'webhookOddities',
-  'earlyHubRows',
-  'sigtermIgnorers',
-  'escapees',
-  'slowDeaths',
-  'crashes',
-  'forgedWebhooks',
-  'pidReuse',
-  'gitFaults',
-  'hubFaults',
-  'restarts',
-  'shutdowns',
-  'shuffledTies',
-  'slowIo',
-  'unkillables',
-  'flakyScans',
-  'configVariants',
-  'anchoredWindows',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind } from './fault-kinds.ts';
 export type Swarm = Readonly<Record<FaultKind, boolean>>;
 
 /** Which fault kinds a run may use; `fixed` pins some on or off (e.g. no worktrees for a runner without them). */

@@ -3,8 +3,8 @@
 // with its timeline, the fast-check seed and path, and one command that replays it.
 import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, relative } from 'node:path';
+import { cliCommand } from './cli-command.ts';
 import { INVARIANTS, type InvariantId, type RunnerDefinition } from '../runner/contract.ts';
 import type { Violation } from '../simulator/oracle.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
@@ -264,16 +264,7 @@ async function explain(
   };
 }
 
-/**
- * How to run a runner-chaos command where it is printed: `npx runner-chaos <command>` where the
- * package is installed, `pnpm <command>` (the package script) in this repository.
- */
-export function cliCommand(command: 'simulate' | 'check'): string {
-  const installed = fileURLToPath(import.meta.url)
-    .split(sep)
-    .includes('node_modules');
-  return installed ? `npx runner-chaos ${command}` : `pnpm ${command}`;
-}
+export { cliCommand } from './cli-command.ts';
 
 /**
  * One line that replays the failure where it is printed. From the command line, the command (as
