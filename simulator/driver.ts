@@ -51,6 +51,12 @@ export interface World {
   restart(state: 'kept' | 'corrupt' | 'lost', downMs: number): Promise<void>;
   /** How long after the last step every boot, timeout, kill grace and retry is over. */
   quiescenceHorizonMs(): number;
+  /**
+   * Lets up to `ms` pass, ending as soon as the world can tell nothing more will happen (every
+   * request answered, no runner timer or port call pending, every agent's plan played out).
+   * Worlds whose time costs real time offer it; the others let the whole horizon pass.
+   */
+  advanceUntilQuiet?(ms: number): Promise<void>;
   /** How long the final list request may take to answer. */
   awaitFinalList(): Promise<void>;
   /** The ground truth the quiescent invariants are judged on (all but the list and the requests). */
@@ -110,7 +116,9 @@ async function advanceUntil(world: World, anchor: Anchor, withinMs: number): Pro
 
 /** Past every boot, timeout, kill grace and retry; then the final list, and the quiescent invariants. */
 export async function quiesce(world: World): Promise<void> {
-  await world.advance(world.quiescenceHorizonMs());
+  const horizon = world.quiescenceHorizonMs();
+  if (world.advanceUntilQuiet !== undefined) await world.advanceUntilQuiet(horizon);
+  else await world.advance(horizon);
   const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), () =>
     world.awaitFinalList(),
   );

@@ -33,6 +33,11 @@ export class NodeClock implements Clock {
     this.timers.delete(handle.timerId);
   }
 
+  /** How many timers are pending (a harness asks whether the runner still has work scheduled). */
+  pending(): number {
+    return this.timers.size;
+  }
+
   /** Cancels every pending timer (a runner instance that is being thrown away). */
   clearAll(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);

@@ -37,7 +37,9 @@ const LAUNCH_TIMEOUT_MS = 20_000;
 export interface RunnerInstance {
   alive: boolean;
   runner?: Runner;
-  clock?: { clearAll(): void };
+  clock?: { clearAll(): void; pending(): number };
+  /** An in-process runner's port calls under way. */
+  inFlight?: number;
   /** A launched runner command: its process (the leader of its own group). */
   process?: { pid: number; starttime: string };
   /** A launched runner's own PID, from its state file, checked to be a process of the run. */

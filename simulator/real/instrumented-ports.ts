@@ -40,13 +40,15 @@ export interface InstrumentedWorld {
 /** One life of the runner: when it "crashes", its ports go quiet. */
 export interface RunnerLife {
   alive: boolean;
+  /** Port calls of this life still under way (a git call, a state write, a scan): it is not quiet. */
+  inFlight?: number;
 }
 
 /** Node ports for one life of an in-process runner, watched by the oracle and fenced at its end. */
 export function instrumentedPorts(
   world: InstrumentedWorld,
   life: RunnerLife,
-): RunnerPorts & { clock: { clearAll(): void } } {
+): RunnerPorts & { clock: { clearAll(): void; pending(): number } } {
   const base = nodePorts({
     statePath: world.statePath,
     hubUrl: `${world.hubUrl}/hub`,
@@ -60,8 +62,13 @@ export function instrumentedPorts(
   });
   const host = base.processes;
   // A promise of a life that has ended never settles: the runner's later code never runs.
+  // Counted while under way: the world ends a run early only when no port call is in flight.
+  const counted = <T>(promise: Promise<T>): Promise<T> => {
+    life.inFlight = (life.inFlight ?? 0) + 1;
+    return promise.finally(() => (life.inFlight = (life.inFlight ?? 1) - 1));
+  };
   const fence = <T>(promise: Promise<T>): Promise<T> =>
-    promise.then(
+    counted(promise).then(
       (value) => (life.alive ? value : new Promise<T>(() => {})),
       (error: unknown) => (life.alive ? Promise.reject(error) : new Promise<T>(() => {})),
     );
@@ -169,7 +176,10 @@ export function instrumentedPorts(
         return fence(base.hub.archiveSession(id));
       },
     },
-    state: { load: () => fence(base.state.load()), save: (c) => (life.alive ? base.state.save(c) : Promise.resolve()) },
+    state: {
+      load: () => fence(base.state.load()),
+      save: (c) => (life.alive ? counted(base.state.save(c)) : Promise.resolve()),
+    },
   };
 }
 

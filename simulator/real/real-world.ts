@@ -115,6 +115,11 @@ let runs = 0;
 
 type Instance = RunnerInstance;
 
+/** How often (real ms) the wait for quiescence looks whether the run is quiet. */
+const QUIET_POLL_MS = 100;
+/** An agent retries a refused webhook every second, five times (scenario ms, with a margin). */
+const AGENT_RETRIES_MS = 6_000;
+
 export class RealWorld implements World {
   readonly trace = new Trace(200_000);
   readonly oracle: Oracle;
@@ -399,6 +404,39 @@ export class RealWorld implements World {
 
   async advance(ms: number): Promise<void> {
     await sleep(this.real(ms));
+  }
+
+  /**
+   * The wait for quiescence, ended early once the run is quiet on two looks a poll apart: an
+   * in-process runner with every request answered, no timer and no port call pending, and every
+   * live child's agent done with its plan (boot, webhook, a second webhook, its own exit, and
+   * the retries of a refused webhook). A black-box runner's timers cannot be seen: it waits out
+   * the horizon.
+   */
+  async advanceUntilQuiet(ms: number): Promise<void> {
+    const until = performance.now() + this.real(ms);
+    let quietLooks = 0;
+    // Bounded by the horizon: one poll at a time.
+    while (performance.now() < until) {
+      await sleep(Math.max(1, Math.min(QUIET_POLL_MS, until - performance.now())));
+      quietLooks = this.isQuiet() ? quietLooks + 1 : 0;
+      if (quietLooks >= 2) return;
+    }
+  }
+
+  private isQuiet(): boolean {
+    const instance = this.instance;
+    if (this.target.kind !== 'in-process' || instance?.alive !== true || instance.clock === undefined) return false;
+    if (instance.clock.pending() > 0 || (instance.inFlight ?? 0) > 0) return false;
+    if (this.log.requests.some((r) => r.answeredAt === undefined)) return false;
+    const living = new Set(this.processes.live().map((p) => p.spawnIndex));
+    const now = this.now();
+    return this.knownChildren().every((child) => {
+      if (!living.has(child.index)) return true;
+      const plan = child.plan;
+      const webhooks = plan.bootDelayMs + (plan.webhook === 'twice' ? 1_000 : 0);
+      return now >= child.spawnedAt + Math.max(webhooks, plan.exitAfterMs ?? 0) + AGENT_RETRIES_MS;
+    });
   }
 
   /** A moment for what a step set off to reach the OS before the next step. */
