@@ -4,7 +4,8 @@ import { checkRunner, formatCounterexample, type CheckReport } from '../properti
 import { loadRunner } from './load-runner.ts';
 import { renderJunit } from './junit.ts';
 import { progressReporter } from './progress.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mergeReports, parseShard, shardRuns, shardSeed, shardSuffix, type Shard } from './campaign.ts';
 import { join } from 'node:path';
 import { runRealCommand, type RealRunResult } from '../simulator/real/real-world.ts';
 import { probeAgent } from '../simulator/real/agent-probe.ts';
@@ -35,6 +36,8 @@ export interface CheckCliOptions {
   killGrace?: number;
   only?: string[];
   sandbox?: boolean;
+  shard?: string;
+  minutes?: number;
 }
 
 export interface CheckOutcome {
@@ -59,26 +62,118 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const report = await checkRunner(runner, {
-    numRuns: options.runs ?? 1_000,
-    runnerRef: options.runner,
-    artifactsDir: options.artifacts ?? 'runner-chaos-artifacts',
-    ...(process.stderr.isTTY === true || options.progress === true ? { onRun: progressReporter() } : {}),
-    stopAtFirstFailure: options.all !== true,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.path !== undefined ? { path: options.path } : {}),
-    ...(options.invariant !== undefined ? { invariants: options.invariant as InvariantId[] } : {}),
-    ...(options.without !== undefined
-      ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) }
-      : {}),
-  });
-  // JUnit XML for CI dashboards, on every run, beside any counterexamples.
+  const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  if (shard !== undefined && options.path !== undefined)
+    throw new UsageError('--path replays one run of one seed: give it without --shard');
+  if (options.minutes !== undefined && (options.path !== undefined || shard !== undefined))
+    throw new UsageError('--minutes runs seed after seed: give it without --path or --shard');
+  const runs = options.runs ?? 1_000;
+  // A matrix's jobs must agree on the seed they split: without --seed, shards split seed 0.
+  const baseSeed = options.seed ?? (shard !== undefined ? 0 : undefined);
+  const play = (seed: number | undefined, numRuns: number): ReturnType<typeof checkRunner> =>
+    checkRunner(runner, {
+      numRuns,
+      runnerRef: options.runner!,
+      artifactsDir: options.artifacts ?? 'runner-chaos-artifacts',
+      ...(process.stderr.isTTY === true || options.progress === true ? { onRun: progressReporter() } : {}),
+      stopAtFirstFailure: options.all !== true,
+      ...(seed !== undefined ? { seed } : {}),
+      ...(options.path !== undefined ? { path: options.path } : {}),
+      ...(options.invariant !== undefined ? { invariants: options.invariant as InvariantId[] } : {}),
+      ...(options.without !== undefined
+        ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) }
+        : {}),
+    });
+  let report: CheckReport;
+  const notes: string[] = [];
+  if (options.minutes !== undefined) {
+    // Round after round of `runs` scenarios, seed after seed, until the budget is spent or a
+    // round is not as declared.
+    const first = baseSeed ?? (Math.random() * 0x7fffffff) | 0;
+    const budgetMs = options.minutes * 60_000;
+    const started = performance.now();
+    const rounds: CheckReport[] = [];
+    // Bounded by the budget: each round takes time.
+    for (let round = 0; rounds.length === 0 || performance.now() - started < budgetMs; round++) {
+      const r = await play(first + round, runs);
+      rounds.push(r);
+      if (r.verdict !== 'as-declared' || r.outcomes.some((o) => o.error !== undefined)) break;
+    }
+    report = mergeReports(rounds, true);
+    const seconds = (performance.now() - started) / 1000;
+    notes.push(
+      `campaign: ${rounds.length} round(s) of up to ${runs} scenarios, seeds ${first} to ${first + rounds.length - 1}, ` +
+        `${report.scenariosRun} scenarios in ${seconds.toFixed(1)} s (${Math.round(report.scenariosRun / Math.max(seconds, 1e-3))} scenarios/s)`,
+    );
+  } else if (shard !== undefined) {
+    const seed = shardSeed(baseSeed!, shard);
+    report = await play(seed, shardRuns(runs, shard));
+    notes.push(
+      `shard ${shard.index}/${shard.count}: ${shardRuns(runs, shard)} of ${runs} scenarios, fast-check seed ${seed} (from --seed ${baseSeed}); join the shards' reports with: runner-chaos merge DIR...`,
+    );
+  } else {
+    report = await play(baseSeed, runs);
+  }
+  return finishVirtualCheck(report, options, shard, notes);
+}
+
+/** Writes JUnit and the JSON report (for `merge`) into the artifacts, and says the verdict. */
+export function finishVirtualCheck(
+  report: CheckReport,
+  options: Pick<CheckCliOptions, 'artifacts' | 'json'>,
+  shard: Shard | undefined,
+  notes: readonly string[] = [],
+): CheckOutcome {
+  // JUnit XML for CI dashboards, on every run, beside any counterexamples; the report as JSON,
+  // which `merge` joins across shards.
   const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
   mkdirSync(artifacts, { recursive: true });
-  writeFileSync(join(artifacts, 'junit.xml'), renderJunit(report));
+  const suffix = shardSuffix(shard);
+  writeFileSync(join(artifacts, `junit${suffix}.xml`), renderJunit(report));
+  writeFileSync(join(artifacts, `runner-chaos-report${suffix}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const broken = report.outcomes.some((o) => o.error !== undefined);
   const exitCode = broken ? 2 : report.verdict === 'as-declared' ? 0 : 1;
-  return { exitCode, output: options.json === true ? JSON.stringify(report, null, 2) : renderReport(report) };
+  const text = [renderReport(report), ...notes].join('\n');
+  return { exitCode, output: options.json === true ? JSON.stringify(report, null, 2) : text };
+}
+
+/** `merge`: the reports of a campaign's shards (files, or directories holding them) as one. */
+export async function merge(
+  paths: readonly string[],
+  options: Pick<CheckCliOptions, 'artifacts' | 'json'>,
+): Promise<CheckOutcome> {
+  const files: string[] = [];
+  for (const path of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      throw new UsageError(`cannot read ${path}: no such file or directory`);
+    }
+    if (!isDir) files.push(path);
+    else
+      files.push(
+        ...readdirSync(path)
+          .filter((name) => /^runner-chaos-report.*\.json$/.test(name))
+          .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+          .map((name) => join(path, name)),
+      );
+  }
+  if (files.length === 0)
+    throw new UsageError(
+      `no runner-chaos-report*.json in ${paths.join(', ')}: give the artifacts of check --shard runs`,
+    );
+  const reports = files.map((file) => {
+    try {
+      const report = JSON.parse(readFileSync(file, 'utf8')) as CheckReport;
+      if (typeof report.runner !== 'string' || !Array.isArray(report.outcomes)) throw new Error('not a check report');
+      return report;
+    } catch (error) {
+      throw new UsageError(`${file} is not a runner-chaos check report: ${(error as Error).message}`);
+    }
+  });
+  const merged = mergeReports(reports);
+  return finishVirtualCheck(merged, options, undefined, [`merged ${reports.length} report(s): ${files.join(', ')}`]);
 }
 
 export function renderReport(report: CheckReport): string {

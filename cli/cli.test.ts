@@ -224,6 +224,104 @@ describe('runner-chaos simulate', () => {
     }
   });
 
+  it('splits a campaign into shards that a merge joins, and keeps going for --minutes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-shards-'));
+    try {
+      const seeds: string[] = [];
+      for (const i of [1, 2, 3]) {
+        const shard = await run(
+          'check',
+          '--runner',
+          'reference',
+          '--runs',
+          '90',
+          '--seed',
+          '5',
+          '--shard',
+          `${i}/3`,
+          '--artifacts',
+          join(dir, `s${i}`),
+        );
+        expect(shard.code).toBe(0);
+        const said = new RegExp(`shard ${i}/3: 30 of 90 scenarios, fast-check seed (-?\\d+)`).exec(shard.stdout);
+        expect(said, shard.stdout).not.toBeNull();
+        seeds.push(said![1]!);
+      }
+      // Each shard plays its own part of the seed space, the same one on a rerun.
+      expect(new Set(seeds).size).toBe(3);
+      const again = await run(
+        'check',
+        '--runner',
+        'reference',
+        '--runs',
+        '90',
+        '--seed',
+        '5',
+        '--shard',
+        '2/3',
+        '--artifacts',
+        join(dir, 'again'),
+      );
+      expect(again.stdout).toContain(`fast-check seed ${seeds[1]}`);
+      const merged = await run(
+        'merge',
+        join(dir, 's1'),
+        join(dir, 's2'),
+        join(dir, 's3'),
+        '--artifacts',
+        join(dir, 'merged'),
+      );
+      expect(merged.code).toBe(0);
+      expect(merged.stdout).toMatch(/^90 scenarios in \d+ ms; verdict: as declared$/m);
+      expect(readFileSync(join(dir, 'merged', 'junit.xml'), 'utf8')).toMatch(/failures="0"/);
+      // A shard that catches an undeclared runner fails the merge, with its counterexample.
+      const caught = await run(
+        'check',
+        '--runner',
+        'legacy',
+        '--runs',
+        '30',
+        '--seed',
+        '1',
+        '--shard',
+        '1/2',
+        '--artifacts',
+        join(dir, 'bad'),
+      );
+      expect(caught.code).toBe(0); // legacy declares what it breaks: as declared
+      expect((await run('merge', join(dir, 'bad'), join(dir, 's1'))).stderr).toMatch(
+        /different runners \(legacy, reference\)/,
+      );
+      expect(await run('merge', join(dir, 'nothing-here'))).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/cannot read/),
+      });
+      expect(await run('check', '--runner', 'reference', '--shard', '4/3')).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/--shard "4\/3" is not i\/n/),
+      });
+      const campaign = await run(
+        'check',
+        '--runner',
+        'reference',
+        '--runs',
+        '20',
+        '--seed',
+        '9',
+        '--minutes',
+        '0.01',
+        '--artifacts',
+        join(dir, 'minutes'),
+      );
+      expect(campaign.code).toBe(0);
+      expect(campaign.stdout).toMatch(
+        /campaign: \d+ round\(s\) of up to 20 scenarios, seeds 9 to \d+, \d+ scenarios in [\d.]+ s \(\d+ scenarios\/s\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads a runner from a module path', async () => {
     const { code, stdout } = await run('simulate', '--runner', 'runner/reference.ts', '--json');
     expect(code).toBe(0);

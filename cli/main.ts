@@ -5,7 +5,15 @@ import { Command, CommanderError, Option } from 'commander';
 import type { SimulateOptions } from './simulate.ts';
 import type { CheckCliOptions } from './check.ts';
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
-import { collect, parseCount, parseDuration, parseDurationIn, parseScale, parseSeed } from './parse-options.ts';
+import {
+  collect,
+  parseCount,
+  parseDuration,
+  parseDurationIn,
+  parseMinutes,
+  parseScale,
+  parseSeed,
+} from './parse-options.ts';
 import { packageVersion } from './package-version.ts';
 import { UsageError } from './usage-error.ts';
 import { WorldLimitError } from '../simulator/world-limit.ts';
@@ -91,11 +99,30 @@ export function buildProgram(): Command {
     )
     .option('--without <fault>', `a fault kind never to generate; repeatable (${FAULT_KINDS.join(', ')})`, collect)
     .option('--all', 'keep checking the other invariants after the first violation')
+    .option(
+      '--shard <i/n>',
+      "play the i-th of n deterministic parts of the campaign (--runs split between them, seeds mixed from --seed, default 0); join the parts' artifacts with merge",
+    )
+    .option('--minutes <m>', 'keep playing rounds of --runs scenarios, seed after seed, for this long', parseMinutes)
     .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {
       const { check } = await import('./check.ts');
       const outcome = await check(options);
+      process.stdout.write(`${outcome.output}\n`);
+      process.exitCode = outcome.exitCode;
+    });
+  program
+    .command('merge')
+    .description(
+      'join the reports of check --shard runs (their artifacts directories, or report files) into one verdict',
+    )
+    .argument('<paths...>', 'artifacts directories holding runner-chaos-report*.json, or those files')
+    .option('--artifacts <dir>', 'where the merged JUnit and report are written (default runner-chaos-artifacts)')
+    .option('--json', 'print the merged report as one JSON document')
+    .action(async (paths: string[], options: { artifacts?: string; json?: boolean }) => {
+      const { merge } = await import('./check.ts');
+      const outcome = await merge(paths, options);
       process.stdout.write(`${outcome.output}\n`);
       process.exitCode = outcome.exitCode;
     });

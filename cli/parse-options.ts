@@ -52,3 +52,11 @@ export function parseScale(value: string): number {
     throw new InvalidArgumentError(`"${value}" is not a time scale (a number in (0, 1], e.g. 0.02)`);
   return n;
 }
+
+/** A time budget in minutes: more than 0, at most a week. */
+export function parseMinutes(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60)
+    throw new InvalidArgumentError(`"${value}" is not a number of minutes (more than 0, at most a week: 10080)`);
+  return n;
+}
