@@ -9,13 +9,14 @@ import { mergeReports, parseShard, shardRuns, shardSeed, shardSuffix, type Shard
 import { join } from 'node:path';
 import { runRealCommand, type RealRunResult } from '../simulator/real/real-world.ts';
 import { probeAgent } from '../simulator/real/agent-probe.ts';
+import { coverageOf } from '../simulator/real/coverage.ts';
 import { sandboxAvailability } from '../simulator/real/sandbox.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { renderHtmlTimeline } from '../simulator/html-timeline.ts';
 import { renderHttpJunit } from './junit.ts';
 import { resolveRunnerConfig } from '../runner/config.ts';
 import { PROFILES } from '../simulator/real/http-runner.ts';
-import { blackBoxScenarios } from '../simulator/real/black-box-scenarios.ts';
+import { blackBoxScenarios, EXERCISES } from '../simulator/real/black-box-scenarios.ts';
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -36,6 +37,7 @@ export interface CheckCliOptions {
   killGrace?: number;
   only?: string[];
   sandbox?: boolean;
+  acceptUnexercised?: boolean;
   shard?: string;
   minutes?: number;
 }
@@ -310,6 +312,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   const results = [];
   const started = performance.now();
   let harnessFailed = false;
+  let unexercised = false;
   for (const [index, scenario] of scenarios.entries()) {
     // Each real scenario takes seconds: say which one runs, and how long is left, as we go.
     const elapsed = (performance.now() - started) / 1000;
@@ -325,6 +328,16 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     }
     const errored = result.harnessErrors.length > 0;
     harnessFailed ||= errored;
+    // Did the run reach what the scenario is for? Not reached is never "held".
+    const coverage = coverageOf(
+      EXERCISES[scenario.name] ?? [],
+      result.trace,
+      scenario.runnerConfig.webhookTimeoutMs ?? resolveRunnerConfig({}).webhookTimeoutMs,
+      scenario.steps.filter((s) => s.op === 'forge-webhook').length,
+    );
+    const missed = coverage.filter((c) => !c.exercised).map((c) => `${c.text} (${c.why})`);
+    if (!errored && result.violations.length === 0 && missed.length > 0 && options.acceptUnexercised !== true)
+      unexercised = true;
     results.push({
       scenario: scenario.name,
       violations: result.violations,
@@ -333,13 +346,21 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
       harnessErrors: result.harnessErrors,
       notes: result.notes,
       forged: result.forged,
+      coverage,
+      ...(options.acceptUnexercised !== true ? { notExercised: missed } : {}),
     });
     const verdict = errored
       ? 'HARNESS ERROR (proves nothing)'
-      : result.violations.length === 0
-        ? 'held'
-        : `VIOLATED ${result.violated.join(' ')}`;
+      : result.violations.length > 0
+        ? `VIOLATED ${result.violated.join(' ')}`
+        : missed.length === 0
+          ? 'held'
+          : options.acceptUnexercised === true
+            ? 'no violation, NOT EXERCISED (accepted with --accept-unexercised)'
+            : 'NOT EXERCISED (proves nothing)';
     lines.push(`  ${scenario.name}: ${verdict} (${Math.round(result.wallMs)} ms)`);
+    for (const c of coverage)
+      lines.push(`    ${c.exercised ? 'exercised' : 'NOT exercised'}: ${c.text}${c.exercised ? '' : ` (${c.why})`}`);
     for (const e of result.harnessErrors) lines.push(`    harness error: ${e}`);
     for (const n of result.notes) lines.push(`    note: ${n}`);
     for (const v of result.violations) lines.push(`    ${v.invariant}: ${v.message}`);
@@ -348,7 +369,7 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
         `    the harness killed the ${result.killedAtEnd.length} process(es) of the run still alive at the end (${result.counts.leakedProcesses} of them leaked, the rest in sessions the runner lists)`,
       );
     }
-    if (errored || result.violations.length > 0) {
+    if (errored || result.violations.length > 0 || missed.length > 0) {
       if (result.runnerOutput !== undefined && result.runnerOutput !== '')
         lines.push("    the runner's last output:", ...result.runnerOutput.split('\n').map((l) => `      ${l}`));
       mkdirSync(artifacts, { recursive: true });
@@ -375,10 +396,19 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(join(artifacts, 'junit.xml'), renderHttpJunit(command, results));
   const failed = results.some((r) => r.violations.length > 0);
-  const exitCode = harnessFailed ? 2 : failed ? 1 : 0;
+  // A violation stands whatever else happened; a scenario that reached nothing it is for proves nothing.
+  const exitCode = harnessFailed ? 2 : failed ? 1 : unexercised ? 2 : 0;
   lines.push(
     '',
-    `verdict: ${harnessFailed ? 'HARNESS ERROR: the run proves nothing (see above)' : failed ? 'NOT as declared' : 'as declared'}`,
+    `verdict: ${
+      harnessFailed
+        ? 'HARNESS ERROR: the run proves nothing (see above)'
+        : failed
+          ? 'NOT as declared'
+          : unexercised
+            ? 'NOT EXERCISED: some scenarios did not reach what they test, so they prove nothing (see above; --accept-unexercised takes the rest as held)'
+            : 'as declared'
+    }`,
   );
   return {
     exitCode,

@@ -46,12 +46,17 @@ export function renderHttpJunit(
     scenario: string;
     violations: readonly { invariant: string; message: string }[];
     harnessErrors: readonly string[];
+    /** What the scenario is for and did not reach (unless the user accepted that). */
+    notExercised?: readonly string[];
   }[],
 ): string {
   const cases = results.map((r) => {
     const open = `    <testcase classname="runner-chaos.http" name="${xml(r.scenario)}">`;
     if (r.harnessErrors.length > 0)
       return `${open}\n      <error message="${xml(r.harnessErrors[0]!)}" type="harness">${xml(r.harnessErrors.join('\n'))}</error>\n    </testcase>`;
+    const unexercised = r.notExercised ?? [];
+    if (r.violations.length === 0 && unexercised.length > 0)
+      return `${open}\n      <error message="not exercised: ${xml(unexercised[0]!)}" type="not-exercised">${xml(unexercised.join('\n'))}</error>\n    </testcase>`;
     if (r.violations.length === 0) return `${open}</testcase>`;
     const body = r.violations.map((v) => `${v.invariant}: ${v.message}`).join('\n');
     return `${open}\n      <failure message="${xml(r.violations[0]!.message)}" type="${xml(r.violations[0]!.invariant)}">${xml(body)}</failure>\n    </testcase>`;

@@ -93,6 +93,10 @@ export function buildProgram(): Command {
     )
     .option('--no-sandbox', 'with --http: run the runner unconfined')
     .option(
+      '--accept-unexercised',
+      'with --http: a scenario that did not reach what it tests is reported, but does not make the run exit 2',
+    )
+    .option(
       '--kill-grace <duration>',
       "with --http: the runner's own kill grace per process, in real time (default: the profile's; hapi 3s)",
       parseDuration,

@@ -7,7 +7,7 @@
 // towards `false`, a shrunk counterexample keeps exactly the kinds the bug needs.
 import fc from 'fast-check';
 import { FAULT_KINDS, type FaultKind } from './fault-kinds.ts';
-import { ANCHORS, type Anchor } from '../simulator/anchors.ts';
+import { GENERATED_ANCHORS, type Anchor } from '../simulator/anchors.ts';
 import type { z } from 'zod';
 import type {
   DescendantPlan,
@@ -239,6 +239,7 @@ function triggerOf(anchor: Anchor, timeoutMs: number): Step[] {
       return [...started(true), stopped];
     case 'timeout':
     case 'webhook':
+    case 'reported':
     case 'child-start':
       return [{ op: 'spawn', resume: 'conv-a' }];
   }
@@ -263,7 +264,7 @@ function windowArb(timeoutMs: number): fc.Arbitrary<Step[]> {
   );
   return fc
     .record({
-      event: fc.constantFrom(...ANCHORS),
+      event: fc.constantFrom(...GENERATED_ANCHORS),
       // Mostly set off here; sometimes left to whatever the earlier moves set going. (The
       // alternatives that say less come first: shrinking goes toward them, dropping the trigger
       // and the move in the window when the bug needs neither.)

@@ -10,10 +10,18 @@ export const ANCHORS = [
   'git-failure',
   'timeout',
   'webhook',
+  'reported',
   'child-start',
   'child-exit',
 ] as const;
 export type Anchor = (typeof ANCHORS)[number];
+
+/**
+ * The anchors the generators draw. `reported` (an agent reported in: its hub row or its
+ * webhook) is for scenarios paced by observation in the real world, where a black-box runner's
+ * webhooks go straight to it and only the hub row is seen; generated windows use `webhook`.
+ */
+export const GENERATED_ANCHORS: readonly Anchor[] = ANCHORS.filter((a) => a !== 'reported');
 
 /** Whether trace event `e` is the runner event (or world event the runner caused) `anchor` names. */
 export function isAnchor(anchor: Anchor, e: TraceEvent): boolean {
@@ -33,6 +41,8 @@ export function isAnchor(anchor: Anchor, e: TraceEvent): boolean {
       );
     case 'webhook':
       return e.kind === 'webhook' && !e.forged;
+    case 'reported':
+      return (e.kind === 'webhook' && !e.forged) || (e.kind === 'hub' && e.op === 'register');
     case 'child-start':
       return e.kind === 'process-start' && e.role === 'wrapper';
     case 'child-exit':

@@ -2,6 +2,19 @@
 // incident and the bug classes a black box can show (each one a few seconds of real time).
 import { parseScenario, type Scenario } from '../scenario.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
+import type { Exercise } from './coverage.ts';
+
+/**
+ * What each scenario is for: the states it must reach for its verdict to mean anything. A run
+ * that did not reach one says so ("not exercised", and why), never "held".
+ */
+export const EXERCISES: Readonly<Record<string, readonly Exercise[]>> = {
+  'seed-incident': ['booting-at-timeout'],
+  'rapid-resume': ['second-spawn-while-first-lives', 'stop-of-live-session'],
+  'escapees-and-sigterm-ignorers': ['stop-after-tree-up', 'booting-at-timeout'],
+  'forged-webhooks': ['forged-webhooks-delivered'],
+  'restart-mid-spawn': ['restart-with-live-child', 'stop-of-live-session'],
+};
 
 export function blackBoxScenarios(): Scenario[] {
   return [
@@ -9,16 +22,20 @@ export function blackBoxScenarios(): Scenario[] {
       ...seedIncidentScenario({ resumes: 4, delayMs: 60_000, timeoutMs: 15_000, worktree: true, seed: 1 }),
       name: 'seed-incident',
     },
+    // Paced by observation, not by fixed delays: a real process takes its own time to start and
+    // report in, and a step meant for a live session waits until there is one.
     parseScenario({
       name: 'rapid-resume',
-      description: 'three resume clicks on one session within 100 ms, then a stop',
+      description: "three resume clicks on one session while the first click's child boots, then a stop of the session",
       steps: [
         { op: 'spawn', resume: 'conv' },
-        { op: 'advance', ms: 50 },
+        { op: 'until', event: 'child-start', withinMs: 60_000 },
         { op: 'spawn', resume: 'conv' },
         { op: 'spawn', resume: 'conv' },
-        { op: 'advance', ms: 5_000 },
+        { op: 'until', event: 'reported', withinMs: 60_000 },
+        { op: 'advance', ms: 1_000 },
         { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 5_000 },
       ],
     }),
     parseScenario({
@@ -29,7 +46,8 @@ export function blackBoxScenarios(): Scenario[] {
       agents: [null, { bootDelayMs: 60_000 }],
       steps: [
         { op: 'spawn', worktree: true },
-        { op: 'advance', ms: 5_000 },
+        { op: 'until', event: 'reported', withinMs: 60_000 },
+        { op: 'advance', ms: 1_000 },
         { op: 'stop', session: { spawn: 0 } },
         { op: 'spawn' },
         { op: 'advance', ms: 20_000 },
@@ -52,9 +70,10 @@ export function blackBoxScenarios(): Scenario[] {
       agents: [null, { bootDelayMs: 60_000 }],
       steps: [
         { op: 'spawn', worktree: true },
-        { op: 'advance', ms: 5_000 },
-        { op: 'spawn', worktree: true },
+        { op: 'until', event: 'reported', withinMs: 60_000 },
         { op: 'advance', ms: 1_000 },
+        { op: 'spawn', worktree: true },
+        { op: 'until', event: 'child-start', withinMs: 60_000 },
         { op: 'restart' },
         { op: 'advance', ms: 5_000 },
         { op: 'stop', session: { spawn: 0 } },

@@ -1,0 +1,112 @@
+// A black-box scenario that did not reach what it tests says so, and why; one that did, says that.
+import { describe, expect, it } from 'vitest';
+import { coverageOf } from './coverage.ts';
+import type { TraceEvent } from '../trace.ts';
+
+const start = (atMs: number, pid: number, spawnIndex: number): TraceEvent => ({
+  kind: 'process-start',
+  atMs,
+  pid,
+  generation: 'g',
+  ppid: 1,
+  pgid: pid,
+  role: 'wrapper',
+  spawnIndex,
+  cwd: '/',
+});
+const exit = (atMs: number, pid: number, spawnIndex: number): TraceEvent => ({
+  kind: 'process-exit',
+  atMs,
+  pid,
+  role: 'wrapper',
+  spawnIndex,
+  exit: { code: 0, signal: null },
+});
+const request = (atMs: number, requestId: number, op: 'spawn' | 'stop', detail: string): TraceEvent => ({
+  kind: 'request',
+  atMs,
+  requestId,
+  op,
+  detail,
+});
+const granted = (atMs: number, requestId: number, sessionId: string, pid: number): TraceEvent => ({
+  kind: 'answer',
+  atMs,
+  requestId,
+  answer: { op: 'spawn', result: { type: 'success', sessionId, pid } },
+});
+const reported = (atMs: number, sessionId: string): TraceEvent => ({ kind: 'hub', atMs, op: 'register', sessionId });
+
+describe('what a black-box scenario exercised', () => {
+  it('a stop of a live granted session, after its agent reported in: exercised', () => {
+    const trace = [
+      request(0, 1, 'spawn', 'spawn new session'),
+      start(100, 102, 0),
+      reported(2_000, 'sess-1'),
+      granted(2_050, 1, 'sess-1', 102),
+      request(3_000, 2, 'stop', 'stop sess-1'),
+      exit(3_100, 102, 0),
+    ];
+    const [live, up] = coverageOf(['stop-of-live-session', 'stop-after-tree-up'], trace, 15_000);
+    expect(live).toMatchObject({ exercised: true });
+    expect(up).toMatchObject({ exercised: true });
+  });
+
+  it('a stop that named a child never seen, or one already dead: not exercised, and why', () => {
+    const unseen = coverageOf(
+      ['stop-of-live-session'],
+      [
+        request(0, 1, 'spawn', 'spawn new session'),
+        request(50, 2, 'stop', 'stop unseen-session-0'),
+        start(300, 102, 0),
+      ],
+      15_000,
+    );
+    expect(unseen[0]).toMatchObject({ exercised: false, why: expect.stringMatching(/stops named: unseen-session-0/) });
+    const dead = coverageOf(
+      ['stop-of-live-session'],
+      [
+        start(0, 102, 0),
+        reported(10, 'sess-1'),
+        granted(20, 1, 'sess-1', 102),
+        exit(30, 102, 0),
+        request(40, 2, 'stop', 'stop sess-1'),
+      ],
+      15_000,
+    );
+    expect(dead[0]).toMatchObject({ exercised: false });
+  });
+
+  it('a child still booting at its timeout, a repeated spawn while a child lives, a restart over a live child', () => {
+    const trace: TraceEvent[] = [
+      { kind: 'runner', atMs: 0, op: 'start', pid: 50 },
+      request(0, 1, 'spawn', 'spawn resume conv'),
+      start(100, 102, 0),
+      request(200, 2, 'spawn', 'spawn resume conv'),
+      { kind: 'runner', atMs: 500, op: 'crash', pid: 50 },
+      { kind: 'runner', atMs: 600, op: 'start', pid: 51 },
+      exit(15_000, 102, 0),
+    ];
+    const got = coverageOf(
+      ['booting-at-timeout', 'second-spawn-while-first-lives', 'restart-with-live-child'],
+      trace,
+      15_000,
+    );
+    expect(got.map((c) => c.exercised)).toEqual([true, true, true]);
+    // The same with a child that reported in at once and died: none of them.
+    const quick: TraceEvent[] = [
+      request(0, 1, 'spawn', 'spawn resume conv'),
+      start(100, 102, 0),
+      reported(150, 'sess-1'),
+      exit(190, 102, 0),
+      request(200, 2, 'spawn', 'spawn resume conv'),
+    ];
+    const none = coverageOf(
+      ['booting-at-timeout', 'second-spawn-while-first-lives', 'restart-with-live-child'],
+      quick,
+      15_000,
+    );
+    expect(none.map((c) => c.exercised)).toEqual([false, false, false]);
+    expect(none[2]!.why).toBe('the runner was never restarted');
+  });
+});

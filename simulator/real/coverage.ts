@@ -1,0 +1,164 @@
+// What a black-box scenario is for, and whether the run did it. A scenario that never reached
+// the state it exists to test (no child still booting when its timeout came, a stop that named
+// no live session, a restart with nothing alive) proves nothing about that state: it is "not
+// exercised", with the reason read from the trace, and never "held". Pure: a trace in, a list out.
+import type { TraceEvent } from '../trace.ts';
+
+/** A state a scenario must reach for its verdict to mean anything. */
+export type Exercise =
+  | 'booting-at-timeout'
+  | 'second-spawn-while-first-lives'
+  | 'stop-of-live-session'
+  | 'stop-after-tree-up'
+  | 'restart-with-live-child'
+  | 'forged-webhooks-delivered';
+
+export const EXERCISE_TEXT: Record<Exercise, string> = {
+  'booting-at-timeout': 'a child still booting when its webhook timeout came',
+  'second-spawn-while-first-lives': "a repeated spawn of a session while the first spawn's child lived",
+  'stop-of-live-session': 'a stop naming a session a spawn had granted, while its child lived',
+  'stop-after-tree-up': 'a stop of a session whose agent had forked its tree and reported in',
+  'restart-with-live-child': 'a restart of the runner while a child lived',
+  'forged-webhooks-delivered': 'every forged webhook of the scenario delivered',
+};
+
+export interface Coverage {
+  readonly what: Exercise;
+  readonly text: string;
+  readonly exercised: boolean;
+  /** Why not, when it was not. */
+  readonly why?: string;
+}
+
+interface Life {
+  readonly pid: number;
+  readonly start: number;
+  exit?: number;
+  webhookAt?: number;
+  /** The session its agent reported (its own webhook, as the harness saw it). */
+  sessionId?: string;
+}
+
+/** Each child's wrapper: when it started, exited and reported in. */
+function lives(trace: readonly TraceEvent[]): Map<number, Life> {
+  const byIndex = new Map<number, Life>();
+  const byPid = new Map<number, Life>();
+  for (const e of trace) {
+    if (e.kind === 'process-start' && e.role === 'wrapper' && e.spawnIndex !== undefined) {
+      const life: Life = { pid: e.pid, start: e.atMs };
+      byIndex.set(e.spawnIndex, life);
+      byPid.set(e.pid, life);
+    } else if (e.kind === 'process-exit' && e.role === 'wrapper' && e.spawnIndex !== undefined) {
+      const life = byIndex.get(e.spawnIndex);
+      if (life !== undefined) life.exit ??= e.atMs;
+    } else if (e.kind === 'hub' && e.op === 'register') {
+      // The agent's hub row, just before its webhook: all a black-box run sees of it reporting in.
+      const index = /^sess-(\d+)$/.exec(e.sessionId)?.[1];
+      const life = index !== undefined ? byIndex.get(Number(index) - 1) : undefined;
+      if (life !== undefined && life.webhookAt === undefined) {
+        life.webhookAt = e.atMs;
+        life.sessionId = e.sessionId;
+      }
+    } else if (e.kind === 'webhook' && !e.forged) {
+      const life = byPid.get(e.pid);
+      if (life !== undefined && life.webhookAt === undefined) {
+        life.webhookAt = e.atMs;
+        life.sessionId = e.sessionId;
+      }
+    }
+  }
+  return byIndex;
+}
+
+const aliveAt = (life: Life, t: number): boolean => life.start <= t && (life.exit === undefined || life.exit > t);
+
+/**
+ * Which of `exercises` the run reached. `timeoutMs` is the runner's webhook timeout in scenario
+ * ms; `forgeSteps` how many forged webhooks the scenario asked for.
+ */
+export function coverageOf(
+  exercises: readonly Exercise[],
+  trace: readonly TraceEvent[],
+  timeoutMs: number,
+  forgeSteps = 0,
+): Coverage[] {
+  const children = [...lives(trace).values()];
+  const requests = trace.filter((e): e is Extract<TraceEvent, { kind: 'request' }> => e.kind === 'request');
+  // Sessions a spawn answered with success (by id: a sandboxed runner's PIDs are its own).
+  const granted = new Set<string>();
+  for (const e of trace)
+    if (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'success')
+      granted.add(e.answer.result.sessionId);
+  const result = (what: Exercise, exercised: boolean, why: string): Coverage => ({
+    what,
+    text: EXERCISE_TEXT[what],
+    exercised,
+    ...(exercised ? {} : { why }),
+  });
+  // A stop of a granted session, the child its spawn named still alive when the stop was sent.
+  const liveStops = (): { atMs: number; life: Life }[] =>
+    requests.flatMap((r) => {
+      if (r.op !== 'stop') return [];
+      const sessionId = r.detail.replace(/^stop /, '');
+      if (!granted.has(sessionId)) return [];
+      const life = children.find((c) => c.sessionId === sessionId && aliveAt(c, r.atMs));
+      return life !== undefined ? [{ atMs: r.atMs, life }] : [];
+    });
+  return exercises.map((what) => {
+    switch (what) {
+      case 'booting-at-timeout': {
+        // Still alive, and not yet reported in, at 90% of its timeout.
+        const near = (c: Life): number => c.start + 0.9 * timeoutMs;
+        const hit = children.some((c) => aliveAt(c, near(c)) && (c.webhookAt === undefined || c.webhookAt > near(c)));
+        return result(
+          what,
+          hit,
+          children.length === 0
+            ? 'no child started'
+            : 'every child had exited or reported in before its timeout came near (the agents boot too fast for this time scale, or the runner ended them early)',
+        );
+      }
+      case 'second-spawn-while-first-lives': {
+        const seen = new Set<string>();
+        let hit = false;
+        for (const r of requests) {
+          if (r.op !== 'spawn') continue;
+          if (seen.has(r.detail) && children.some((c) => aliveAt(c, r.atMs))) hit = true;
+          seen.add(r.detail);
+        }
+        return result(what, hit, 'no child of the run was alive when a spawn of the same session was repeated');
+      }
+      case 'stop-of-live-session': {
+        const stops = requests.filter((r) => r.op === 'stop').map((r) => r.detail.replace(/^stop /, ''));
+        return result(
+          what,
+          liveStops().length > 0,
+          stops.length === 0
+            ? 'no stop was sent'
+            : `no stop named a granted session whose child still lived (stops named: ${stops.join(', ')})`,
+        );
+      }
+      case 'stop-after-tree-up': {
+        const hit = liveStops().some(({ atMs, life }) => life.webhookAt !== undefined && life.webhookAt <= atMs);
+        return result(what, hit, 'no live session was stopped after its agent reported in (its tree up)');
+      }
+      case 'restart-with-live-child': {
+        const starts = trace.filter((e) => e.kind === 'runner' && e.op === 'start').slice(1);
+        const hit = starts.some((s) => children.some((c) => c.start < s.atMs && aliveAt(c, s.atMs)));
+        return result(
+          what,
+          hit,
+          starts.length === 0 ? 'the runner was never restarted' : 'no child was alive when the runner restarted',
+        );
+      }
+      case 'forged-webhooks-delivered': {
+        const forged = trace.filter((e) => e.kind === 'webhook' && e.forged).length;
+        return result(
+          what,
+          forged >= forgeSteps && forgeSteps > 0,
+          `${forged} of ${forgeSteps} forged webhooks were sent (the rest named no process of the run)`,
+        );
+      }
+    }
+  });
+}
