@@ -24,11 +24,11 @@ import type { TraceEvent } from '../trace.ts';
 import { fakeAgentPath } from './fake-agent-path.ts';
 import { HarnessError } from './harness-error.ts';
 import { httpRunner, readEndpoint, UnreachableRunnerError, type ControlProfile } from './http-runner.ts';
-import { readCmd, type RealRoot, type RunProcesses } from './run-processes.ts';
+import type { RealRoot, RunProcesses } from './run-processes.ts';
 import type { PidSpace, Sandbox } from './sandbox.ts';
 
 /** What a fake agent writes when it claims its spawn index. */
-const ClaimSchema = z.looseObject({ pid: z.number().int().positive() });
+const ClaimSchema = z.looseObject({ pid: z.number().int().positive(), args: z.array(z.string()).optional() });
 
 /** How long a runner command may take to write its state file and answer. */
 const LAUNCH_TIMEOUT_MS = 20_000;
@@ -258,7 +258,7 @@ export class BlackBoxLauncher {
 
   /** A black-box runner's children, found in /proc: the fake agent's wrappers, and their exits. */
   discoverChildren(): void {
-    const claims = new Map<number, number>();
+    const claims = new Map<number, { index: number; args?: readonly string[] }>();
     const claimDir = join(this.world.dir, 'agent', 'claims');
     // One /proc scan per pass: the run's processes, and from them the sandbox's PID translation.
     const all = this.world.processes.all();
@@ -269,17 +269,23 @@ export class BlackBoxLauncher {
         const claim = ClaimSchema.safeParse(JSON.parse(readFileSync(join(claimDir, name), 'utf8')));
         if (!claim.success) continue;
         const claimed = space.toHost(claim.data.pid);
-        if (claimed !== undefined) claims.set(claimed, Number(name));
+        if (claimed !== undefined)
+          claims.set(claimed, {
+            index: Number(name),
+            ...(claim.data.args !== undefined ? { args: claim.data.args } : {}),
+          });
       } catch {
         // being written
       }
     }
     for (const p of all) {
-      const index = claims.get(p.pid);
-      if (index === undefined || this.world.children[index] !== undefined) continue;
-      const cmd = readCmd(p.pid);
-      const resumeAt = cmd.split(' ').indexOf('--resume');
-      const resumeKey = resumeAt >= 0 ? cmd.split(' ')[resumeAt + 1] : undefined;
+      const claim = claims.get(p.pid);
+      if (claim === undefined || this.world.children[claim.index] !== undefined) continue;
+      const index = claim.index;
+      // The session it resumes, from its own arguments as it wrote them (never a cut command line).
+      const args = claim.args ?? fullArgs(p.pid);
+      const resumeAt = args.indexOf('--resume');
+      const resumeKey = resumeAt >= 0 ? args[resumeAt + 1] : undefined;
       const root: RealRoot = {
         pid: p.pid,
         generation: p.starttime,
@@ -363,4 +369,13 @@ export function safeRead(file: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A process's arguments after the program and script, whole, from /proc (empty if gone). */
+function fullArgs(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(2);
+  } catch {
+    return [];
+  }
 }
