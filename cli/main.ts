@@ -84,7 +84,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--only <scenario>',
-      'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn)',
+      'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn exit-before-webhook)',
       collect,
     )
     .option(
@@ -92,6 +92,7 @@ export function buildProgram(): Command {
       'with --http: run the runner in a PID namespace of its own, or fail (default: do so where one can be made)',
     )
     .option('--no-sandbox', 'with --http: run the runner unconfined')
+    .option('--scenario <file>', 'with --http: play this scenario JSON instead of the built-in ones')
     .option(
       '--accept-unexercised',
       'with --http: a scenario that did not reach what it tests is reported, but does not make the run exit 2',

@@ -71,6 +71,8 @@ export interface BlackBoxWorld {
   /** PIDs as the runner sees them, as this machine knows them (`processes`: a scan just made). */
   pidSpace(processes?: readonly { pid: number }[]): PidSpace;
   knownChildren(): ChildRecord<RealRoot>[];
+  /** Tells the request log which spawn a child found in /proc serves (the oldest open one). */
+  attribute(child: ChildRecord<RealRoot>): void;
   now(): number;
   record(event: TraceEvent): void;
   harnessError(message: string): void;
@@ -303,6 +305,9 @@ export class BlackBoxLauncher {
         ...(resumeKey !== undefined ? { resumeKey } : { resumeKeyUnknown: true }),
       };
       this.world.children[index] = child;
+      // Its spawn is known too (hapi's answers name no PID): an exit before its webhook then
+      // counts against that spawn's answer (L1), as in the other worlds.
+      this.world.attribute(child);
       this.world.record({
         kind: 'process-start',
         atMs: this.world.now(),

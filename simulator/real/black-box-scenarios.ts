@@ -14,6 +14,7 @@ export const EXERCISES: Readonly<Record<string, readonly Exercise[]>> = {
   'escapees-and-sigterm-ignorers': ['stop-after-tree-up', 'booting-at-timeout'],
   'forged-webhooks': ['forged-webhooks-delivered'],
   'restart-mid-spawn': ['restart-with-live-child', 'stop-of-live-session'],
+  'exit-before-webhook': ['exit-before-report', 'list-during-boot'],
 };
 
 export function blackBoxScenarios(): Scenario[] {
@@ -77,6 +78,18 @@ export function blackBoxScenarios(): Scenario[] {
         { op: 'restart' },
         { op: 'advance', ms: 5_000 },
         { op: 'stop', session: { spawn: 0 } },
+      ],
+    }),
+    parseScenario({
+      name: 'exit-before-webhook',
+      description:
+        'an agent that exits a second after it starts, long before its webhook: its spawn must be answered soon after; a list while it boots',
+      agent: { bootDelayMs: 10_000, exitAfterMs: 1_000 },
+      steps: [
+        { op: 'spawn' },
+        { op: 'until', event: 'child-start', withinMs: 60_000 },
+        { op: 'list' },
+        { op: 'advance', ms: 15_000 },
       ],
     }),
   ];

@@ -11,7 +11,9 @@ export type Exercise =
   | 'stop-of-live-session'
   | 'stop-after-tree-up'
   | 'restart-with-live-child'
-  | 'forged-webhooks-delivered';
+  | 'forged-webhooks-delivered'
+  | 'exit-before-report'
+  | 'list-during-boot';
 
 export const EXERCISE_TEXT: Record<Exercise, string> = {
   'booting-at-timeout': 'a child still booting when its webhook timeout came',
@@ -20,6 +22,8 @@ export const EXERCISE_TEXT: Record<Exercise, string> = {
   'stop-after-tree-up': 'a stop of a session whose agent had forked its tree and reported in',
   'restart-with-live-child': 'a restart of the runner while a child lived',
   'forged-webhooks-delivered': 'every forged webhook of the scenario delivered',
+  'exit-before-report': 'a child that exited before it reported in, its spawn not yet answered',
+  'list-during-boot': 'a list answered while a child was still booting',
 };
 
 export interface Coverage {
@@ -149,6 +153,28 @@ export function coverageOf(
           what,
           hit,
           starts.length === 0 ? 'the runner was never restarted' : 'no child was alive when the runner restarted',
+        );
+      }
+      case 'exit-before-report': {
+        const answeredAt = (requestId: number): number =>
+          trace.find((e) => e.kind === 'answer' && e.requestId === requestId)?.atMs ?? Infinity;
+        const spawns = requests.filter((r) => r.op === 'spawn');
+        const hit = children.some(
+          (c) =>
+            c.exit !== undefined &&
+            (c.webhookAt === undefined || c.webhookAt > c.exit) &&
+            spawns.some((r) => r.atMs <= c.start && answeredAt(r.requestId) >= c.exit!),
+        );
+        return result(what, hit, 'no child exited before reporting in while its spawn was still open');
+      }
+      case 'list-during-boot': {
+        const lists = trace.filter((e) => e.kind === 'answer' && e.answer.op === 'list');
+        const booting = (t: number): boolean =>
+          children.some((c) => aliveAt(c, t) && (c.webhookAt === undefined || c.webhookAt > t));
+        return result(
+          what,
+          lists.some((l) => booting(l.atMs)),
+          lists.length === 0 ? 'no list was answered' : 'no list was answered while a child was still booting',
         );
       }
       case 'forged-webhooks-delivered': {

@@ -630,6 +630,7 @@ export class RealWorld implements World {
       sandbox: () => this.sandbox,
       pidSpace: (processes) => this.pidSpace(processes),
       knownChildren: () => this.knownChildren(),
+      attribute: (child) => this.log.attribute(child, child.root.cwd !== this.repo),
       now: () => this.now(),
       record: (event) => this.record(event),
       harnessError: (message) => void this.harnessErrors.add(message),
