@@ -265,8 +265,21 @@ export class RealWorld implements World {
         this.launcher !== undefined ? this.launcher.outputTail().replace(/^\n(its last output:\n)?/, '') : undefined;
       killedAtEnd = await this.cleanUp();
     }
+    // The run's temporary directory is gone now: messages name paths inside it as <run-dir>/...
+    const tidy = (text: string): string => text.replaceAll(this.dir, '<run-dir>');
+    const result = resultOf(this.definition, this);
     return {
-      ...resultOf(this.definition, this),
+      ...result,
+      violations: result.violations.map((v) => ({ ...v, message: tidy(v.message) })),
+      trace: result.trace.map((e) =>
+        e.kind === 'violation'
+          ? { ...e, message: tidy(e.message) }
+          : e.kind === 'worktree'
+            ? { ...e, path: tidy(e.path) }
+            : e.kind === 'process-start'
+              ? { ...e, cwd: tidy(e.cwd) }
+              : e,
+      ),
       killedAtEnd,
       bystanderSignals,
       wallMs: performance.now() - wallStart,
@@ -514,8 +527,21 @@ export class RealWorld implements World {
       children: this.knownChildren(),
       liveProcesses: this.processes.live(),
       hubActive: this.server.active().map((r) => r.sessionId),
-      worktrees: [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
+      worktrees:
+        this.target.kind === 'command'
+          ? this.gitWorktrees() // a black box makes its worktrees itself: git knows them all
+          : [...this.createdWorktrees].filter((path) => existsSync(path) || this.gitKnows(path)),
     };
+  }
+
+  /** Every worktree of the run's repository but the repository itself, as `git worktree list` has them. */
+  private gitWorktrees(): string[] {
+    try {
+      const listed = execFileSync('git', ['-C', this.repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' });
+      return [...listed.matchAll(/^worktree (.+)$/gm)].map((m) => m[1]!).filter((path) => path !== this.repo);
+    } catch {
+      return [];
+    }
   }
 
   /**
