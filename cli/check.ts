@@ -9,7 +9,7 @@ import { mergeReports, parseShard, shardRuns, shardSeed, shardSuffix, type Shard
 import { join } from 'node:path';
 import { runRealCommand, type RealRunResult } from '../simulator/real/real-world.ts';
 import { probeAgent } from '../simulator/real/agent-probe.ts';
-import { coverageOf } from '../simulator/real/coverage.ts';
+import { coverageOf, stopTimings } from '../simulator/real/coverage.ts';
 import { buildScenario } from './simulate.ts';
 import { sandboxAvailability } from '../simulator/real/sandbox.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
@@ -375,6 +375,13 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     lines.push(`  ${scenario.name}: ${verdict} (${Math.round(result.wallMs)} ms)`);
     for (const c of coverage)
       lines.push(`    ${c.exercised ? 'exercised' : 'NOT exercised'}: ${c.text}${c.exercised ? '' : ` (${c.why})`}`);
+    // The runner's kill timing as it behaved (a black box never says it), in real time.
+    const real = (scenarioMs: number | undefined): string =>
+      scenarioMs === undefined ? 'never' : `${((scenarioMs * timeScale) / 1000).toFixed(2)} s`;
+    for (const t of stopTimings(result.trace))
+      lines.push(
+        `    measured: stopping ${t.sessionId} took the runner ${real(t.treeGoneAfterMs)} until its child was gone, ${real(t.answeredAfterMs)} until it answered (real time; the stop bound allows ${real(result.stopBoundMs)})`,
+      );
     for (const e of result.harnessErrors) lines.push(`    harness error: ${e}`);
     for (const n of result.notes) lines.push(`    note: ${n}`);
     for (const v of result.violations) lines.push(`    ${v.invariant}: ${v.message}`);

@@ -1,6 +1,6 @@
 // A black-box scenario that did not reach what it tests says so, and why; one that did, says that.
 import { describe, expect, it } from 'vitest';
-import { coverageOf } from './coverage.ts';
+import { coverageOf, stopTimings } from './coverage.ts';
 import type { TraceEvent } from '../trace.ts';
 
 const start = (atMs: number, pid: number, spawnIndex: number): TraceEvent => ({
@@ -108,5 +108,23 @@ describe('what a black-box scenario exercised', () => {
     );
     expect(none.map((c) => c.exercised)).toEqual([false, false, false]);
     expect(none[2]!.why).toBe('the runner was never restarted');
+  });
+
+  it("learns the runner's kill timing from its stops: until the child was gone, and until the answer", () => {
+    const trace = [
+      request(0, 1, 'spawn', 'spawn new session'),
+      start(100, 102, 0),
+      reported(2_000, 'sess-1'),
+      granted(2_050, 1, 'sess-1', 102),
+      request(3_000, 2, 'stop', 'stop sess-1'),
+      exit(33_000, 102, 0),
+      {
+        kind: 'answer',
+        atMs: 34_000,
+        requestId: 2,
+        answer: { op: 'stop', result: { status: 'stopped' } },
+      } as TraceEvent,
+    ];
+    expect(stopTimings(trace)).toEqual([{ sessionId: 'sess-1', treeGoneAfterMs: 30_000, answeredAfterMs: 31_000 }]);
   });
 });

@@ -188,3 +188,39 @@ export function coverageOf(
     }
   });
 }
+
+/** How long a runner took to stop a live session: until its child's last seen process exited, and until it answered. */
+export interface StopTiming {
+  readonly sessionId: string;
+  /** Scenario ms from the stop request to the exit of the session's child (undefined: it outlived the run). */
+  readonly treeGoneAfterMs?: number;
+  /** Scenario ms from the stop request to its answer (undefined: never answered). */
+  readonly answeredAfterMs?: number;
+}
+
+/**
+ * The runner's own kill timing, learnt from the run: for every stop of a granted session whose
+ * child lived, how long until the child was gone and until the answer came. A black box never
+ * says its kill grace; this is what it did.
+ */
+export function stopTimings(trace: readonly TraceEvent[]): StopTiming[] {
+  const children = [...lives(trace).values()];
+  const granted = new Set<string>();
+  for (const e of trace)
+    if (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'success')
+      granted.add(e.answer.result.sessionId);
+  return trace.flatMap((e) => {
+    if (e.kind !== 'request' || e.op !== 'stop') return [];
+    const sessionId = e.detail.replace(/^stop /, '');
+    const life = children.find((c) => c.sessionId === sessionId && aliveAt(c, e.atMs));
+    if (!granted.has(sessionId) || life === undefined) return [];
+    const answer = trace.find((a) => a.kind === 'answer' && a.requestId === e.requestId);
+    return [
+      {
+        sessionId,
+        ...(life.exit !== undefined ? { treeGoneAfterMs: life.exit - e.atMs } : {}),
+        ...(answer !== undefined ? { answeredAfterMs: answer.atMs - e.atMs } : {}),
+      },
+    ];
+  });
+}

@@ -103,6 +103,8 @@ export interface RealRunResult extends RunResult {
    * a child killed before its agent started): the verdict proves nothing while any is set.
    */
   readonly harnessErrors: readonly string[];
+  /** How long (scenario ms) a stop may take to be answered here: the L1 bound it was judged by. */
+  readonly stopBoundMs: number;
   /** Steps the run could not play as written, and why. */
   readonly notes: readonly string[];
   /** Every PID a forged webhook named, and what it was (always a process of the run). */
@@ -281,6 +283,7 @@ export class RealWorld implements World {
               : e,
       ),
       killedAtEnd,
+      stopBoundMs: this.oracle.stopBoundMs,
       bystanderSignals,
       wallMs: performance.now() - wallStart,
       harnessErrors: [...this.harnessErrors],
