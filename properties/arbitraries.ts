@@ -240,6 +240,7 @@ function triggerOf(anchor: Anchor, timeoutMs: number): Step[] {
     case 'timeout':
     case 'webhook':
     case 'reported':
+    case 'granted':
     case 'child-start':
       return [{ op: 'spawn', resume: 'conv-a' }];
   }

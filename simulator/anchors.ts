@@ -11,6 +11,7 @@ export const ANCHORS = [
   'timeout',
   'webhook',
   'reported',
+  'granted',
   'child-start',
   'child-exit',
 ] as const;
@@ -18,10 +19,11 @@ export type Anchor = (typeof ANCHORS)[number];
 
 /**
  * The anchors the generators draw. `reported` (an agent reported in: its hub row or its
- * webhook) is for scenarios paced by observation in the real world, where a black-box runner's
- * webhooks go straight to it and only the hub row is seen; generated windows use `webhook`.
+ * webhook) and `granted` (a spawn answered with a session) are for scenarios paced by observation
+ * in the real world, where a black-box runner's webhooks go straight to it and only the hub row
+ * is seen; generated windows use `webhook`.
  */
-export const GENERATED_ANCHORS: readonly Anchor[] = ANCHORS.filter((a) => a !== 'reported');
+export const GENERATED_ANCHORS: readonly Anchor[] = ANCHORS.filter((a) => a !== 'reported' && a !== 'granted');
 
 /** Whether trace event `e` is the runner event (or world event the runner caused) `anchor` names. */
 export function isAnchor(anchor: Anchor, e: TraceEvent): boolean {
@@ -43,6 +45,10 @@ export function isAnchor(anchor: Anchor, e: TraceEvent): boolean {
       return e.kind === 'webhook' && !e.forged;
     case 'reported':
       return (e.kind === 'webhook' && !e.forged) || (e.kind === 'hub' && e.op === 'register');
+    case 'granted':
+      return (
+        e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'success'
+      );
     case 'child-start':
       return e.kind === 'process-start' && e.role === 'wrapper';
     case 'child-exit':

@@ -13,6 +13,7 @@ import {
   AGENT_DIR_ENV,
   CLI_EXECUTABLE_ENV,
   RUN_MARKER_ENV,
+  SPAWN_INDEX_ENV,
   STATE_DIR_ENV,
   WEBHOOK_TIMEOUT_ENV,
   sessionIdOf,
@@ -29,6 +30,11 @@ import type { PidSpace, Sandbox } from './sandbox.ts';
 
 /** What a fake agent writes when it claims its spawn index. */
 const ClaimSchema = z.looseObject({ pid: z.number().int().positive(), args: z.array(z.string()).optional() });
+
+/** Working directories are read every fifth discovery pass (100 ms): A1's windows last longer. */
+const CWD_EVERY_PASSES = 5;
+/** What Linux appends to /proc/PID/cwd when the directory was removed. */
+const DELETED = ' (deleted)';
 
 /** How long a runner command may take to write its state file and answer. */
 const LAUNCH_TIMEOUT_MS = 20_000;
@@ -80,6 +86,10 @@ export interface BlackBoxWorld {
 
 export class BlackBoxLauncher {
   private launches = 0;
+  /** Discovery passes so far (every CWD_EVERY_PASSES-th also reads working directories). */
+  private passes = 0;
+  /** Directories already judged removed under a live process. */
+  private readonly removedCwds = new Set<string>();
   private readonly logs: string[] = [];
   private poller: NodeJS.Timeout | undefined;
 
@@ -258,6 +268,41 @@ export class BlackBoxLauncher {
     return tail === '' ? '\n(it printed nothing)' : `\nits last output:\n${tail}`;
   }
 
+  /**
+   * A1 over HTTP: a directory removed while a process of a child still runs in it shows in /proc
+   * as that process's working directory, "(deleted)". Each such directory is judged once.
+   */
+  private lookForRemovedCwds(
+    all: readonly { pid: number; starttime: string; env: ReadonlyMap<string, string> }[],
+  ): void {
+    const inside = new Map<string, { pid: number; spawnIndex: number }[]>();
+    for (const p of all) {
+      // A descendant carries its child's index; a wrapper (the runner started it) is known by PID.
+      const index =
+        p.env.get(SPAWN_INDEX_ENV) ??
+        this.world.knownChildren().find((c) => c.root.pid === p.pid && c.root.generation === p.starttime)?.index;
+      const cwd = index !== undefined ? readCwd(p.pid) : undefined;
+      if (cwd === undefined || !cwd.endsWith(DELETED)) continue;
+      const path = cwd.slice(0, -DELETED.length);
+      if (this.removedCwds.has(path)) continue;
+      inside.set(path, [...(inside.get(path) ?? []), { pid: p.pid, spawnIndex: Number(index) }]);
+    }
+    for (const [path, procs] of inside) {
+      this.removedCwds.add(path);
+      this.world.oracle.onWorktreeRemoved(
+        path,
+        procs.map((p) => ({
+          pid: p.pid,
+          role: 'descendant' as const,
+          spawnIndex: p.spawnIndex,
+          cwd: path,
+          alive: true,
+        })),
+        this.world.now(),
+      );
+    }
+  }
+
   /** A black-box runner's children, found in /proc: the fake agent's wrappers, and their exits. */
   discoverChildren(): void {
     const claims = new Map<number, { index: number; args?: readonly string[] }>();
@@ -265,6 +310,7 @@ export class BlackBoxLauncher {
     // One /proc scan per pass: the run's processes, and from them the sandbox's PID translation.
     const all = this.world.processes.all();
     const space = this.world.pidSpace(all);
+    if (++this.passes % CWD_EVERY_PASSES === 0) this.lookForRemovedCwds(all);
     for (const name of existsSync(claimDir) ? readdirSync(claimDir) : []) {
       if (!/^\d+$/.test(name)) continue; // .up, .exited, .error: what the agent said, not a claim
       try {

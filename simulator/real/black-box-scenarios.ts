@@ -71,8 +71,10 @@ export function blackBoxScenarios(): Scenario[] {
       agents: [null, { bootDelayMs: 60_000 }],
       steps: [
         { op: 'spawn', worktree: true },
-        { op: 'until', event: 'reported', withinMs: 60_000 },
-        { op: 'advance', ms: 1_000 },
+        // Granted, and then time for the runner to write it down: a restart before that may
+        // rightly sweep the child instead of adopting it, and the stop below would hit nothing.
+        { op: 'until', event: 'granted', withinMs: 60_000 },
+        { op: 'advance', ms: 5_000 },
         { op: 'spawn', worktree: true },
         { op: 'until', event: 'child-start', withinMs: 60_000 },
         { op: 'restart' },

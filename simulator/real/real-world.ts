@@ -447,11 +447,15 @@ export class RealWorld implements World {
     if (this.log.requests.some((r) => r.answeredAt === undefined)) return false;
     const living = new Set(this.processes.live().map((p) => p.spawnIndex));
     const now = this.now();
+    // Judged on what each agent did, not on when it was spawned: a loaded machine starts an
+    // agent late, and its plan's clock starts only then.
     return this.knownChildren().every((child) => {
       if (!living.has(child.index)) return true;
       const plan = child.plan;
-      const webhooks = plan.bootDelayMs + (plan.webhook === 'twice' ? 1_000 : 0);
-      return now >= child.spawnedAt + Math.max(webhooks, plan.exitAfterMs ?? 0) + AGENT_RETRIES_MS;
+      if (plan.exitAfterMs !== undefined) return false; // it will exit by itself: not over yet
+      if (plan.webhook === 'never') return true; // it lives on and says nothing more
+      if (child.reportedAt === undefined) return false;
+      return now >= child.reportedAt + (plan.webhook === 'twice' ? 1_000 : 0) + AGENT_RETRIES_MS;
     });
   }
 
