@@ -84,7 +84,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--only <scenario>',
-      'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn exit-before-webhook)',
+      'with --http: play only this built-in scenario; repeatable (seed-incident rapid-resume escapees-and-sigterm-ignorers forged-webhooks restart-mid-spawn exit-before-webhook wrapper-crash)',
       collect,
     )
     .option(

@@ -15,6 +15,7 @@ export const EXERCISES: Readonly<Record<string, readonly Exercise[]>> = {
   'forged-webhooks': ['forged-webhooks-delivered'],
   'restart-mid-spawn': ['restart-with-live-child', 'stop-of-live-session'],
   'exit-before-webhook': ['exit-before-report', 'list-during-boot'],
+  'wrapper-crash': ['wrapper-died-agent-lives'],
 };
 
 export function blackBoxScenarios(): Scenario[] {
@@ -92,6 +93,20 @@ export function blackBoxScenarios(): Scenario[] {
         { op: 'until', event: 'child-start', withinMs: 60_000 },
         { op: 'list' },
         { op: 'advance', ms: 15_000 },
+      ],
+    }),
+    parseScenario({
+      name: 'wrapper-crash',
+      description:
+        'a worktree session whose wrapper is killed from outside while its agent runs on: its worktree must outlive the agent (A1), its tree must not leak (S2), and a stop of it must still stop it',
+      steps: [
+        { op: 'spawn', worktree: true },
+        { op: 'until', event: 'granted', withinMs: 60_000 },
+        { op: 'advance', ms: 1_000 },
+        { op: 'crash', spawn: 0, tree: false },
+        { op: 'advance', ms: 2_000 },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 10_000 },
       ],
     }),
   ];

@@ -13,7 +13,8 @@ export type Exercise =
   | 'restart-with-live-child'
   | 'forged-webhooks-delivered'
   | 'exit-before-report'
-  | 'list-during-boot';
+  | 'list-during-boot'
+  | 'wrapper-died-agent-lives';
 
 export const EXERCISE_TEXT: Record<Exercise, string> = {
   'booting-at-timeout': 'a child still booting when its webhook timeout came',
@@ -24,7 +25,11 @@ export const EXERCISE_TEXT: Record<Exercise, string> = {
   'forged-webhooks-delivered': 'every forged webhook of the scenario delivered',
   'exit-before-report': 'a child that exited before it reported in, its spawn not yet answered',
   'list-during-boot': 'a list answered while a child was still booting',
+  'wrapper-died-agent-lives': "a child's wrapper killed while its agent's processes lived on",
 };
+
+/** The harness's own line in the trace when it crashes a wrapper (see RealWorld.crash). */
+const CRASHED = /^harness: crashed the wrapper of child #\d+, (\d+) descendant\(s\) alive$/;
 
 export interface Coverage {
   readonly what: Exercise;
@@ -175,6 +180,16 @@ export function coverageOf(
           what,
           lists.some((l) => booting(l.atMs)),
           lists.length === 0 ? 'no list was answered' : 'no list was answered while a child was still booting',
+        );
+      }
+      case 'wrapper-died-agent-lives': {
+        const crashes = trace
+          .flatMap((e) => (e.kind === 'log' ? [CRASHED.exec(e.message)] : []))
+          .filter((m) => m !== null);
+        return result(
+          what,
+          crashes.some((m) => Number(m[1]) > 0),
+          crashes.length === 0 ? 'no wrapper was crashed' : "every crashed wrapper's agent had no process left",
         );
       }
       case 'forged-webhooks-delivered': {

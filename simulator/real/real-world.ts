@@ -117,6 +117,9 @@ let runs = 0;
 
 type Instance = RunnerInstance;
 
+/** How the trace says the harness crashed a child (coverage.ts reads it). */
+export const CRASH_LOG = 'harness: crashed the wrapper of';
+
 /** How often (real ms) the wait for quiescence looks whether the run is quiet. */
 const QUIET_POLL_MS = 100;
 /** An agent retries a refused webhook every second, five times (scenario ms, with a margin). */
@@ -467,8 +470,17 @@ export class RealWorld implements World {
   async crash(spawn: number, wholeTree: boolean): Promise<void> {
     const child = this.children[spawn];
     if (child === undefined) return;
-    const victims = wholeTree ? this.processes.live().filter((p) => p.spawnIndex === child.index) : [];
+    const tree = this.processes.live().filter((p) => p.spawnIndex === child.index);
+    const victims = wholeTree ? tree : [];
     child.root.crashedByWorld = true;
+    // Said in the trace, so that a scenario can tell it crashed a wrapper with an agent running on.
+    const descendants = tree.filter((p) => p.pid !== child.root.pid).length;
+    this.record({
+      kind: 'log',
+      atMs: this.now(),
+      level: 'info',
+      message: `${CRASH_LOG} child #${child.index}${wholeTree ? ' (whole tree)' : ''}, ${descendants} descendant(s) alive`,
+    });
     if (child.root.alive) signalIfSame(child.root.pid, child.root.generation, 'SIGKILL');
     for (const v of victims) signalIfSame(v.pid, v.starttime, 'SIGKILL');
   }
