@@ -75,7 +75,9 @@ export function blackBoxScenarios(): Scenario[] {
         // Granted, and then time for the runner to write it down: a restart before that may
         // rightly sweep the child instead of adopting it, and the stop below would hit nothing.
         { op: 'until', event: 'granted', withinMs: 60_000 },
-        { op: 'advance', ms: 5_000 },
+        // Generous: on a loaded machine (two cores, a test suite beside it) a write can take a
+        // real second; 20 s of scenario time is 2 real seconds at the default time scale.
+        { op: 'advance', ms: 20_000 },
         { op: 'spawn', worktree: true },
         { op: 'until', event: 'child-start', withinMs: 60_000 },
         { op: 'restart' },
