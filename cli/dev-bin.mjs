@@ -40,7 +40,9 @@ const built = (() => {
   }
 })();
 if (built < newestSource()) {
-  process.stderr.write('(sources changed since the last build: building first)\n');
+  process.stderr.write(
+    built < 0 ? '(first run: building first)\n' : '(sources changed since the last build: building first)\n',
+  );
   execFileSync(
     process.execPath,
     [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
