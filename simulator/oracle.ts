@@ -225,7 +225,8 @@ export class Oracle implements GroundTruthObserver {
     const slack = options.answerSlackMs ?? ANSWER_SLACK_MS;
     const io = options.ioAllowanceMs ?? 0;
     this.spawnBoundMs = config.webhookTimeoutMs + killDeadline + slack + io;
-    this.sweepAllowanceMs = killDeadline + io;
+    // Two sweeps (the second because a scan may miss a process mid-exec), each up to a kill deadline.
+    this.sweepAllowanceMs = 2 * (killDeadline + io);
     this.stopBoundMs = killDeadline + slack + io;
     this.exitAnswerBoundMs = options.exitAnswerBoundMs ?? EXIT_ANSWER_BOUND_MS;
     this.seesSignals = options.seesSignals ?? false;
@@ -441,8 +442,8 @@ export class Oracle implements GroundTruthObserver {
   }
 
   /**
-   * A restarted runner first makes sure its earlier life's orphans are dead (one kill deadline
-   * and its I/O): a spawn issued meanwhile may also wait out what is left of that sweep.
+   * A restarted runner first makes sure its earlier life's orphans are dead (two sweeps, each a
+   * kill deadline and its I/O): a spawn issued meanwhile may also wait out what is left of them.
    */
   private sweepWaitMs(issuedAt: number): number {
     const restart = this.lifeStarts.findLast((l) => l.atMs <= issuedAt);

@@ -511,7 +511,14 @@ export class ReferenceRunner implements Runner {
       // from an older state file names no owner: every survivor must be gone then.
       return worktree.owner !== undefined ? this.orphans.treeGone(worktree.owner) : this.orphans.gone();
     });
-    for (const saved of state.children) this.adopt(saved);
+    // The earlier life's spawn markers are this life's first, before anything is written: an
+    // adoption writes the state at once, and a write without them, followed by a crash, would
+    // leave the next life nothing to sweep (found with two restarts 5 ms apart).
+    for (const marker of state.spawnIntents) this.spawnIntents.add(marker);
+    // Every child known before any is torn down: a teardown writes the state at once, and a
+    // write naming only some of them, followed by a crash, would lose the rest.
+    const toTearDown = state.children.map((saved) => this.adopt(saved)).filter((c) => c !== undefined);
+    for (const child of toTearDown) void this.teardown(child);
     // The earlier life's spawns under way at its crash: their children (if they started) die.
     const markerSweeps = state.spawnIntents.map((marker) => this.sweepMarker(marker));
     void this.persist();
@@ -556,7 +563,8 @@ export class ReferenceRunner implements Runner {
     });
   }
 
-  private adopt(saved: PersistedChild): void {
+  /** Tracks a child of the earlier life; returns it when it must be torn down (the caller does). */
+  private adopt(saved: PersistedChild): TrackedChild | undefined {
     const child: TrackedChild = {
       id: this.nextChildId++,
       ref: { pid: saved.pid, generation: saved.generation },
@@ -574,11 +582,11 @@ export class ReferenceRunner implements Runner {
     if (saved.phase === 'session' && alive) {
       // Not our child any more (we are a new process): its exit is found by polling.
       this.ensurePolling();
-      return;
+      return undefined;
     }
     // A booting child lost its requester; a dead root may have left descendants: tear down.
     child.phase = 'dying';
-    void this.teardown(child);
+    return child;
   }
 
   private ensurePolling(): void {

@@ -21,22 +21,28 @@ const SECOND_WEBHOOK_AFTER_MS = 1_000;
 const WEBHOOK_RETRY_MS = 1_000;
 const WEBHOOK_RETRIES = 5;
 
+/**
+ * Whether the process still runs its own code: alive, and no SIGKILL pending. One that got
+ * SIGKILL but has not left the kernel yet (D state) forks, registers and posts nothing more.
+ */
+export const runsCode = (p: VProcess): boolean => p.alive && p.sigkilledAt === undefined;
+
 export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: AgentPlan, sessionId: string): void {
   const descendants: VProcess[] = [];
   env.later(FORK_DELAY_MS, () => {
-    if (wrapper.alive) forkTree(env, wrapper, plan.tree, descendants);
+    if (runsCode(wrapper)) forkTree(env, wrapper, plan.tree, descendants);
   });
   if (plan.exitAfterMs !== undefined) {
     env.later(plan.exitAfterMs, () => env.table.terminate(wrapper, { code: plan.exitCode, signal: null }));
   }
   if (plan.hubRegistration === 'before-webhook') {
     env.later(Math.max(0, plan.bootDelayMs - plan.hubLeadMs), () => {
-      if (wrapper.alive) env.registerWithHub(sessionId, wrapper);
+      if (runsCode(wrapper)) env.registerWithHub(sessionId, wrapper);
     });
   }
   if (plan.webhook === 'never') return;
   const post = (retriesLeft = WEBHOOK_RETRIES): void => {
-    if (!wrapper.alive) return;
+    if (!runsCode(wrapper)) return;
     const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
     // Like a cooperating agent CLI, it echoes the spawn token the runner put in its environment.
     const spawnToken = wrapper.env[SPAWN_TOKEN_ENV];

@@ -14,7 +14,7 @@ import { EventQueue, type EventHandle } from './event-queue.ts';
 import { ProcessTable, type VProcess } from './process-table.ts';
 import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
-import { startFakeAgent } from './fake-agent.ts';
+import { runsCode, startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
 import { ioAllowanceMs, Latencies } from './latency.ts';
 import type { ChildRecord } from '../records.ts';
@@ -441,7 +441,8 @@ export class VirtualWorld implements World {
     this.log.attribute(child, cwd !== REPO_PATH);
     this.oracle.onChildSpawned(child, this.children, () => this.table.live(), this.time);
     const exec = (): void => {
-      if (root.alive) this.startAgent(child, root);
+      // A wrapper SIGKILLed before its exec completed never runs its agent, even in D state.
+      if (runsCode(root)) this.startAgent(child, root);
     };
     if (execAfterMs > 0) this.later(execAfterMs, exec);
     else exec();
