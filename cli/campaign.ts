@@ -2,8 +2,7 @@
 // seed space, `--minutes M` keeps going seed after seed until a time budget is spent, and
 // `merge` joins the reports the parts wrote into one verdict. Pure: the I/O is in check.ts.
 import type { InvariantId } from '../runner/contract.ts';
-import type { CheckReport, InvariantOutcome } from '../properties/check.ts';
-import { judge } from '../simulator/verdict.ts';
+import { verdictOf, type CheckReport, type InvariantOutcome } from '../properties/check.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface Shard {
@@ -78,13 +77,11 @@ export function mergeReports(reports: readonly CheckReport[], sequential = false
       ...(error !== undefined ? { error } : {}),
     };
   });
-  const violated = outcomes.filter((o) => !o.held && o.error === undefined).map((o) => o.invariant);
   return {
     runner: first.runner,
     declared: first.declared,
     outcomes,
-    violated,
-    verdict: judge(first.declared, violated),
+    ...verdictOf(first.declared, outcomes),
     scenariosRun: reports.reduce((sum, r) => sum + r.scenariosRun, 0),
     wallMs: sequential ? reports.reduce((sum, r) => sum + r.wallMs, 0) : Math.max(...reports.map((r) => r.wallMs)),
   };

@@ -126,7 +126,7 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
 }
 
 /** Writes JUnit and the JSON report (for `merge`) into the artifacts, and says the verdict. */
-export function finishVirtualCheck(
+function finishVirtualCheck(
   report: CheckReport,
   options: Pick<CheckCliOptions, 'artifacts' | 'json'>,
   shard: Shard | undefined,

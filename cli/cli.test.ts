@@ -227,9 +227,8 @@ describe('runner-chaos simulate', () => {
   it('splits a campaign into shards that a merge joins, and keeps going for --minutes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-shards-'));
     try {
-      const seeds: string[] = [];
-      for (const i of [1, 2, 3]) {
-        const shard = await run(
+      const shardOf = (i: number, artifacts: string) =>
+        run(
           'check',
           '--runner',
           'reference',
@@ -240,8 +239,11 @@ describe('runner-chaos simulate', () => {
           '--shard',
           `${i}/3`,
           '--artifacts',
-          join(dir, `s${i}`),
+          join(dir, artifacts),
         );
+      const seeds: string[] = [];
+      for (const i of [1, 2, 3]) {
+        const shard = await shardOf(i, `s${i}`);
         expect(shard.code).toBe(0);
         const said = new RegExp(`shard ${i}/3: 30 of 90 scenarios, fast-check seed (-?\\d+)`).exec(shard.stdout);
         expect(said, shard.stdout).not.toBeNull();
@@ -249,19 +251,7 @@ describe('runner-chaos simulate', () => {
       }
       // Each shard plays its own part of the seed space, the same one on a rerun.
       expect(new Set(seeds).size).toBe(3);
-      const again = await run(
-        'check',
-        '--runner',
-        'reference',
-        '--runs',
-        '90',
-        '--seed',
-        '5',
-        '--shard',
-        '2/3',
-        '--artifacts',
-        join(dir, 'again'),
-      );
+      const again = await shardOf(2, 'again');
       expect(again.stdout).toContain(`fast-check seed ${seeds[1]}`);
       const merged = await run(
         'merge',

@@ -85,6 +85,18 @@ export interface CheckReport {
   readonly wallMs: number;
 }
 
+/** What the outcomes add up to: the invariants broken, and the verdict (a harness error is never as declared). */
+export function verdictOf(
+  declared: readonly InvariantId[],
+  outcomes: readonly InvariantOutcome[],
+): Pick<CheckReport, 'violated' | 'verdict'> {
+  const violated = outcomes.filter((o) => !o.held && o.error === undefined).map((o) => o.invariant);
+  return {
+    violated,
+    verdict: outcomes.some((o) => o.error !== undefined) ? 'unexpected' : judge(declared, violated),
+  };
+}
+
 export class HarnessError extends Error {
   override readonly name = 'HarnessError';
 }
@@ -339,13 +351,11 @@ export async function checkRunner(runner: RunnerDefinition, options: CheckOption
     if (options.stopAtFirstFailure === true || options.path !== undefined) break;
   }
   outcomes.sort((a, b) => CAUSE_ORDER.indexOf(a.invariant) - CAUSE_ORDER.indexOf(b.invariant));
-  const violated = outcomes.filter((o) => !o.held && o.error === undefined).map((o) => o.invariant);
   return {
     runner: runner.name,
     declared: runner.declares,
     outcomes,
-    violated,
-    verdict: outcomes.some((o) => o.error !== undefined) ? 'unexpected' : judge(runner.declares, violated),
+    ...verdictOf(runner.declares, outcomes),
     scenariosRun,
     wallMs: performance.now() - started,
   };

@@ -220,7 +220,8 @@ export function renderHtmlTimeline(input: HtmlTimelineInput): string {
   };
   if (violationEvents.some((v) => laneOfViolation(v) === 'violations')) lanes.push('violations');
   const laneY = (lane: string): number => TOP + lanes.indexOf(lane) * LANE + LANE / 2;
-  const end = Math.max(0, ...input.trace.map((e) => e.atMs));
+  // The trace is in time order: its last event is its end (no spread over a trace of millions).
+  const end = input.trace.at(-1)?.atMs ?? 0;
   // Numbered violation marks stack sideways: an instant with many in one lane needs room.
   const roomFor = (from: number, to: number): number => {
     const perLane = new Map<string, number>();

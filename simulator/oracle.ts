@@ -149,7 +149,7 @@ export class Oracle implements GroundTruthObserver {
   /** Violations kept per invariant (at most MAX_VIOLATIONS_PER_INVARIANT each). */
   private readonly reported = new Map<InvariantId, number>();
   private readonly childAlive: ((spawnIndex: number) => boolean) | undefined;
-  /** The newest child with each PID. */
+  /** The newest child with each PID (every world announces each child through onChildSpawned). */
   private readonly childByPid = new Map<number, ChildRecord>();
   /** For each resume, the spawns of its session that were still open when it was issued. */
   private readonly openAtIssue = new Map<RequestRecord, RequestRecord[]>();
@@ -345,14 +345,6 @@ export class Oracle implements GroundTruthObserver {
         atMs,
       );
     }
-  }
-
-  /** The newest child with `pid` (children are started in time order, so it is the last one). */
-  private childWithPid(pid: number, children: readonly ChildRecord[]): ChildRecord | undefined {
-    const indexed = this.childByPid.get(pid);
-    if (indexed !== undefined) return indexed;
-    for (let i = children.length - 1; i >= 0; i--) if (children[i]!.root.pid === pid) return children[i];
-    return undefined;
   }
 
   /** Whether a child started at or after `since` has died: looked for from the newest back. */
@@ -652,7 +644,7 @@ export class Oracle implements GroundTruthObserver {
     const label = `spawn request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     // The timeout runs from the child the answer names (a request that joined an earlier spawn
     // of its session shares that spawn's timeout), else from the request.
-    const named = result.pid === undefined ? undefined : this.childWithPid(result.pid, children);
+    const named = result.pid === undefined ? undefined : this.childByPid.get(result.pid);
     const from = Math.min(named?.spawnedAt ?? request.issuedAt, request.issuedAt);
     // (Only where spawn times are exact: a black-box run learns of a child when it finds it.)
     if (this.seesSignals && result.reason === 'timeout' && atMs < from + this.webhookTimeoutMs) {
@@ -735,7 +727,7 @@ export class Oracle implements GroundTruthObserver {
         case 'timeout': {
           // About a child of this spawn (or of one it joined), never a stale one from long ago.
           if (result.pid === undefined) return true;
-          const named = this.childWithPid(result.pid, children);
+          const named = this.childByPid.get(result.pid);
           return named === undefined || named.spawnedAt >= r.issuedAt;
         }
         default:

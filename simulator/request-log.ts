@@ -103,9 +103,8 @@ export class RequestLog {
     this.openSpawns.delete(request);
     if ('result' in answer && answer.op === 'spawn' && answer.result.pid !== undefined) {
       const named = answer.result.pid;
-      // The newest child with that PID (indexed as children start; a black-box world's are found by a scan).
-      const latest =
-        this.childByPid.get(named) ?? [...this.hooks.children()].reverse().find((c) => c.root.pid === named);
+      // The newest child with that PID (every world attributes each child as it starts).
+      const latest = this.childByPid.get(named);
       const child = latest !== undefined && latest.spawnedAt >= request.issuedAt ? latest : undefined;
       if (child !== undefined) {
         request.child = child;

@@ -37,16 +37,19 @@ const granted = (atMs: number, requestId: number, sessionId: string, pid: number
 });
 const reported = (atMs: number, sessionId: string): TraceEvent => ({ kind: 'hub', atMs, op: 'register', sessionId });
 
+/** A session granted and reported in, then a stop of it while its child lives; the child exits at `exitAt`. */
+const grantedThenStopped = (exitAt: number): TraceEvent[] => [
+  request(0, 1, 'spawn', 'spawn new session'),
+  start(100, 102, 0),
+  reported(2_000, 'sess-1'),
+  granted(2_050, 1, 'sess-1', 102),
+  request(3_000, 2, 'stop', 'stop sess-1'),
+  exit(exitAt, 102, 0),
+];
+
 describe('what a black-box scenario exercised', () => {
   it('a stop of a live granted session, after its agent reported in: exercised', () => {
-    const trace = [
-      request(0, 1, 'spawn', 'spawn new session'),
-      start(100, 102, 0),
-      reported(2_000, 'sess-1'),
-      granted(2_050, 1, 'sess-1', 102),
-      request(3_000, 2, 'stop', 'stop sess-1'),
-      exit(3_100, 102, 0),
-    ];
+    const trace = grantedThenStopped(3_100);
     const [live, up] = coverageOf(['stop-of-live-session', 'stop-after-tree-up'], trace, 15_000);
     expect(live).toMatchObject({ exercised: true });
     expect(up).toMatchObject({ exercised: true });
@@ -112,12 +115,7 @@ describe('what a black-box scenario exercised', () => {
 
   it("learns the runner's kill timing from its stops: until the child was gone, and until the answer", () => {
     const trace = [
-      request(0, 1, 'spawn', 'spawn new session'),
-      start(100, 102, 0),
-      reported(2_000, 'sess-1'),
-      granted(2_050, 1, 'sess-1', 102),
-      request(3_000, 2, 'stop', 'stop sess-1'),
-      exit(33_000, 102, 0),
+      ...grantedThenStopped(33_000),
       {
         kind: 'answer',
         atMs: 34_000,

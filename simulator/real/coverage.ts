@@ -93,26 +93,13 @@ export function coverageOf(
 ): Coverage[] {
   const children = [...lives(trace).values()];
   const requests = trace.filter((e): e is Extract<TraceEvent, { kind: 'request' }> => e.kind === 'request');
-  // Sessions a spawn answered with success (by id: a sandboxed runner's PIDs are its own).
-  const granted = new Set<string>();
-  for (const e of trace)
-    if (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'success')
-      granted.add(e.answer.result.sessionId);
   const result = (what: Exercise, exercised: boolean, why: string): Coverage => ({
     what,
     text: EXERCISE_TEXT[what],
     exercised,
     ...(exercised ? {} : { why }),
   });
-  // A stop of a granted session, the child its spawn named still alive when the stop was sent.
-  const liveStops = (): { atMs: number; life: Life }[] =>
-    requests.flatMap((r) => {
-      if (r.op !== 'stop') return [];
-      const sessionId = r.detail.replace(/^stop /, '');
-      if (!granted.has(sessionId)) return [];
-      const life = children.find((c) => c.sessionId === sessionId && aliveAt(c, r.atMs));
-      return life !== undefined ? [{ atMs: r.atMs, life }] : [];
-    });
+  const stops = liveStops(trace, children);
   return exercises.map((what) => {
     switch (what) {
       case 'booting-at-timeout': {
@@ -141,14 +128,14 @@ export function coverageOf(
         const stops = requests.filter((r) => r.op === 'stop').map((r) => r.detail.replace(/^stop /, ''));
         return result(
           what,
-          liveStops().length > 0,
+          stops.length > 0,
           stops.length === 0
             ? 'no stop was sent'
             : `no stop named a granted session whose child still lived (stops named: ${stops.join(', ')})`,
         );
       }
       case 'stop-after-tree-up': {
-        const hit = liveStops().some(({ atMs, life }) => life.webhookAt !== undefined && life.webhookAt <= atMs);
+        const hit = stops.some(({ atMs, life }) => life.webhookAt !== undefined && life.webhookAt <= atMs);
         return result(what, hit, 'no live session was stopped after its agent reported in (its tree up)');
       }
       case 'restart-with-live-child': {
@@ -219,7 +206,24 @@ export interface StopTiming {
  * says its kill grace; this is what it did.
  */
 export function stopTimings(trace: readonly TraceEvent[]): StopTiming[] {
-  const children = [...lives(trace).values()];
+  return liveStops(trace, [...lives(trace).values()]).map(({ atMs, requestId, sessionId, life }) => {
+    const answer = trace.find((a) => a.kind === 'answer' && a.requestId === requestId);
+    return {
+      sessionId,
+      ...(life.exit !== undefined ? { treeGoneAfterMs: life.exit - atMs } : {}),
+      ...(answer !== undefined ? { answeredAfterMs: answer.atMs - atMs } : {}),
+    };
+  });
+}
+
+/**
+ * Every stop of a session a spawn granted (by id: a sandboxed runner's PIDs are its own) whose
+ * child still lived when the stop was sent.
+ */
+function liveStops(
+  trace: readonly TraceEvent[],
+  children: readonly Life[],
+): { atMs: number; requestId: number; sessionId: string; life: Life }[] {
   const granted = new Set<string>();
   for (const e of trace)
     if (e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'success')
@@ -227,15 +231,9 @@ export function stopTimings(trace: readonly TraceEvent[]): StopTiming[] {
   return trace.flatMap((e) => {
     if (e.kind !== 'request' || e.op !== 'stop') return [];
     const sessionId = e.detail.replace(/^stop /, '');
-    const life = children.find((c) => c.sessionId === sessionId && aliveAt(c, e.atMs));
-    if (!granted.has(sessionId) || life === undefined) return [];
-    const answer = trace.find((a) => a.kind === 'answer' && a.requestId === e.requestId);
-    return [
-      {
-        sessionId,
-        ...(life.exit !== undefined ? { treeGoneAfterMs: life.exit - e.atMs } : {}),
-        ...(answer !== undefined ? { answeredAfterMs: answer.atMs - e.atMs } : {}),
-      },
-    ];
+    const life = granted.has(sessionId)
+      ? children.find((c) => c.sessionId === sessionId && aliveAt(c, e.atMs))
+      : undefined;
+    return life !== undefined ? [{ atMs: e.atMs, requestId: e.requestId, sessionId, life }] : [];
   });
 }

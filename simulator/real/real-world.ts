@@ -448,7 +448,8 @@ export class RealWorld implements World {
     if (this.target.kind !== 'in-process' || instance?.alive !== true || instance.clock === undefined) return false;
     if (instance.clock.pending() > 0 || (instance.inFlight ?? 0) > 0) return false;
     if (this.log.requests.some((r) => r.answeredAt === undefined)) return false;
-    const living = new Set(this.processes.live().map((p) => p.spawnIndex));
+    // One /proc scan, by environment only (every in-process child carries its index): no cwd reads in a poll.
+    const living = new Set(this.processes.all().map((p) => Number(p.env.get(SPAWN_INDEX_ENV) ?? -1)));
     const now = this.now();
     // Judged on what each agent did, not on when it was spawned: a loaded machine starts an
     // agent late, and its plan's clock starts only then.

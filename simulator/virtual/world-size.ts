@@ -32,14 +32,12 @@ function processesPerChild(scenario: Scenario): number {
  */
 export function traceCapacityFor(scenario: Scenario): number {
   const spawns = Math.max(scenario.steps.filter((s) => s.op === 'spawn').length, scenario.agents.length);
-  const wanted =
-    BASE_TRACE_EVENTS +
-    spawns * processesPerChild(scenario) * EVENTS_PER_PROCESS +
-    scenario.steps.length * EVENTS_PER_STEP;
+  const perChild = processesPerChild(scenario);
+  const wanted = BASE_TRACE_EVENTS + spawns * perChild * EVENTS_PER_PROCESS + scenario.steps.length * EVENTS_PER_STEP;
   if (wanted > MAX_TRACE_EVENTS) {
     throw new WorldLimitError(
       'trace',
-      `the scenario needs room for about ${wanted} trace events (${spawns} spawns of up to ${processesPerChild(scenario)} processes each), more than the ${MAX_TRACE_EVENTS} the world keeps`,
+      `the scenario needs room for about ${wanted} trace events (${spawns} spawns of up to ${perChild} processes each), more than the ${MAX_TRACE_EVENTS} the world keeps`,
       'use fewer spawns or a smaller agent.tree',
     );
   }
