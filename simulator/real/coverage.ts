@@ -99,7 +99,7 @@ export function coverageOf(
     exercised,
     ...(exercised ? {} : { why }),
   });
-  const stops = liveStops(trace, children);
+  const stopsOfLive = liveStops(trace, children);
   return exercises.map((what) => {
     switch (what) {
       case 'booting-at-timeout': {
@@ -125,17 +125,17 @@ export function coverageOf(
         return result(what, hit, 'no child of the run was alive when a spawn of the same session was repeated');
       }
       case 'stop-of-live-session': {
-        const stops = requests.filter((r) => r.op === 'stop').map((r) => r.detail.replace(/^stop /, ''));
+        const named = requests.filter((r) => r.op === 'stop').map((r) => r.detail.replace(/^stop /, ''));
         return result(
           what,
-          stops.length > 0,
-          stops.length === 0
+          stopsOfLive.length > 0,
+          named.length === 0
             ? 'no stop was sent'
-            : `no stop named a granted session whose child still lived (stops named: ${stops.join(', ')})`,
+            : `no stop named a granted session whose child still lived (stops named: ${named.join(', ')})`,
         );
       }
       case 'stop-after-tree-up': {
-        const hit = stops.some(({ atMs, life }) => life.webhookAt !== undefined && life.webhookAt <= atMs);
+        const hit = stopsOfLive.some(({ atMs, life }) => life.webhookAt !== undefined && life.webhookAt <= atMs);
         return result(what, hit, 'no live session was stopped after its agent reported in (its tree up)');
       }
       case 'restart-with-live-child': {
