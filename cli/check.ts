@@ -4,6 +4,7 @@ import { checkRunner, formatCounterexample, type CheckReport } from '../properti
 import { loadRunner } from './load-runner.ts';
 import { renderJunit } from './junit.ts';
 import { progressReporter } from './progress.ts';
+import { checkPool, defaultWorkers } from './check-pool.ts';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mergeReports, parseShard, shardRuns, shardSeed, shardSuffix, type Shard } from './campaign.ts';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ export interface CheckCliOptions {
   scenario?: string;
   shard?: string;
   minutes?: number;
+  workers?: number;
 }
 
 export interface CheckOutcome {
@@ -78,12 +80,21 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   const runs = options.runs ?? 1_000;
   // A matrix's jobs must agree on the seed they split: without --seed, shards split seed 0.
   const baseSeed = options.seed ?? (shard !== undefined ? 0 : undefined);
+  const onRun = process.stderr.isTTY === true || options.progress === true ? progressReporter() : undefined;
+  // Threads pay off past a few hundred runs each (a thread takes a few hundred ms to load);
+  // a replay (--path) is one run.
+  const workers =
+    options.path !== undefined
+      ? 1
+      : (options.workers ?? Math.max(1, Math.min(defaultWorkers(), Math.floor(runs / 500))));
+  const pool = workers > 1 ? checkPool(options.runner, workers, onRun) : undefined;
   const play = (seed: number | undefined, numRuns: number): ReturnType<typeof checkRunner> =>
     checkRunner(runner, {
       numRuns,
       runnerRef: options.runner!,
       artifactsDir: options.artifacts ?? 'runner-chaos-artifacts',
-      ...(process.stderr.isTTY === true || options.progress === true ? { onRun: progressReporter() } : {}),
+      ...(onRun !== undefined ? { onRun } : {}),
+      ...(pool !== undefined ? { parallel: pool.search } : {}),
       stopAtFirstFailure: options.all !== true,
       ...(seed !== undefined ? { seed } : {}),
       ...(options.path !== undefined ? { path: options.path } : {}),
@@ -92,8 +103,24 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
         ? { faults: Object.fromEntries(options.without.map((kind) => [kind, false])) }
         : {}),
     });
+  try {
+    return await playCampaign(options, runs, baseSeed, shard, play, workers);
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** One check, a shard of one, or rounds of them for `--minutes`. */
+async function playCampaign(
+  options: CheckCliOptions,
+  runs: number,
+  baseSeed: number | undefined,
+  shard: Shard | undefined,
+  play: (seed: number | undefined, numRuns: number) => Promise<CheckReport>,
+  workers: number,
+): Promise<CheckOutcome> {
   let report: CheckReport;
-  const notes: string[] = [];
+  const notes: string[] = workers > 1 ? [`${workers} worker threads`] : [];
   if (options.minutes !== undefined) {
     // Round after round of `runs` scenarios, seed after seed, until the budget is spent or a
     // round is not as declared.

@@ -312,6 +312,44 @@ describe('runner-chaos simulate', () => {
     }
   });
 
+  it('gives the same report on any number of worker threads, for a seed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-workers-'));
+    try {
+      // Timing and file names aside, the report of one thread and of three is the same document:
+      // every outcome, run count, counterexample and fast-check path.
+      const stable = (json: string) =>
+        JSON.stringify(JSON.parse(json), (key, value) =>
+          /^(wallMs|msToFirstFailure|file|htmlFile|replayCommand)$/.test(key) ? undefined : value,
+        );
+      const reportOn = async (runner: string, workers: number) => {
+        const out = await run(
+          'check',
+          '--runner',
+          runner,
+          '--runs',
+          '300',
+          '--seed',
+          '5',
+          '--all',
+          '--workers',
+          String(workers),
+          '--json',
+          '--artifacts',
+          join(dir, `${runner}-${workers}`),
+        );
+        expect(out.code, out.stderr).toBe(0);
+        return stable(out.stdout);
+      };
+      const caught = await reportOn('no-dedupe', 1);
+      expect(await reportOn('no-dedupe', 3)).toBe(caught);
+      // It was caught: the comparison is not of two empty reports.
+      expect(JSON.parse(caught).violated).toContain('A3');
+      expect(await reportOn('reference', 2)).toBe(await reportOn('reference', 1));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads a runner from a module path', async () => {
     const { code, stdout } = await run('simulate', '--runner', 'runner/reference.ts', '--json');
     expect(code).toBe(0);

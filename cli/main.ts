@@ -109,6 +109,11 @@ export function buildProgram(): Command {
       "play the i-th of n deterministic parts of the campaign (--runs split between them, seeds mixed from --seed, default 0); join the parts' artifacts with merge",
     )
     .option('--minutes <m>', 'keep playing rounds of --runs scenarios, seed after seed, for this long', parseMinutes)
+    .option(
+      '--workers <n>',
+      'worker threads to play scenarios on; the report is the same for any number (default: the cores, one per 500 runs)',
+      parseCount(1, 256),
+    )
     .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {

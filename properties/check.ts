@@ -34,6 +34,29 @@ export interface CheckOptions {
   readonly runnerRef?: string;
   /** Called after every generated scenario, for progress output. */
   readonly onRun?: (progress: { judging: readonly InvariantId[]; run: number; of: number }) => void;
+  /**
+   * Plays the search's runs elsewhere (worker threads: see properties/scout.ts) and says which
+   * run failed first; the search then shrinks from exactly that run, so the report is the one a
+   * single thread gives for the same seed. Unset: one thread plays every run.
+   */
+  readonly parallel?: ParallelSearch;
+}
+
+/** One search, as handed to `CheckOptions.parallel`. */
+export interface ParallelSearchTask {
+  readonly judging: readonly InvariantId[];
+  readonly seed: number;
+  readonly numRuns: number;
+  readonly maxSteps: number;
+  readonly faults?: Partial<Record<FaultKind, boolean>>;
+}
+
+/** Plays a search's runs and returns the first (lowest) run that broke one of `judging`, if any. */
+export type ParallelSearch = (task: ParallelSearchTask) => Promise<{ readonly firstFailure?: number }>;
+
+/** A fresh fast-check seed, as fast-check draws one when none is given. */
+function freshSeed(): number {
+  return Date.now() ^ (Math.random() * 0x100000000);
 }
 
 export interface Counterexample {
@@ -154,7 +177,24 @@ async function search(
 ): Promise<SearchOutcome> {
   const numRuns = options.numRuns ?? 1_000;
   const started = performance.now();
-  let runs = 0;
+  let seed = options.seed;
+  let path = options.path;
+  // Runs the parallel scouts played before the one replayed here (counted as this thread's).
+  let runsBefore = 0;
+  if (options.parallel !== undefined && path === undefined) {
+    seed ??= freshSeed();
+    const scouted = await options.parallel({
+      judging,
+      seed,
+      numRuns,
+      maxSteps: options.maxSteps ?? 10,
+      ...(options.faults !== undefined ? { faults: options.faults } : {}),
+    });
+    if (scouted.firstFailure === undefined) return { runs: numRuns, wallMs: performance.now() - started };
+    path = String(scouted.firstFailure);
+    runsBefore = scouted.firstFailure;
+  }
+  let runs = runsBefore;
   let firstFailureAt: number | undefined;
   let firstFailureRuns: number | undefined;
   let target: InvariantId | undefined;
@@ -176,15 +216,22 @@ async function search(
   });
   const details = await fc.check(property, {
     numRuns,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(path !== undefined ? { path } : {}),
   });
   const wallMs = performance.now() - started;
-  if (!details.failed) return { runs: details.numRuns, wallMs };
+  if (!details.failed && path !== options.path)
+    // Fail closed: a worker saw this run fail, and here it passed.
+    return {
+      runs: runsBefore + 1,
+      wallMs,
+      error: `run ${path} (seed ${seed}) failed in a worker thread but passed when replayed here: the runner is not deterministic (state kept between runs, wall-clock time?); check it with --workers 1`,
+    };
+  if (!details.failed) return { runs: runsBefore + details.numRuns, wallMs };
   const cause = details.errorInstance;
   if (cause instanceof HarnessError || target === undefined) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    return { runs: firstFailureRuns ?? details.numRuns, wallMs, error: message };
+    return { runs: firstFailureRuns ?? runsBefore + details.numRuns, wallMs, error: message };
   }
   const scenario = { ...details.counterexample![0], name: `${runner.name}-${target}` } as ScenarioInput;
   const counterexample = await explain(
@@ -198,7 +245,7 @@ async function search(
     options,
   );
   return {
-    runs: firstFailureRuns ?? details.numRuns,
+    runs: firstFailureRuns ?? runsBefore + details.numRuns,
     wallMs,
     ...(firstFailureAt !== undefined ? { msToFirstFailure: firstFailureAt } : {}),
     counterexample,

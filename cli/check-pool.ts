@@ -1,0 +1,54 @@
+// `check --workers N`: the worker threads a search is split between (tinypool, which vitest
+// uses too), kept for every search of the run and closed at its end.
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Tinypool from 'tinypool';
+import type { CheckOptions, ParallelSearch } from '../properties/check.ts';
+import { scoutProgress, scoutShared } from '../properties/scout.ts';
+
+/** The default: one worker per core the process may use. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+export interface CheckPool {
+  readonly search: ParallelSearch;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool of `workers` threads that play searches of the runner `runnerRef` (a bundled name or a
+ * module path: the threads load it themselves). `onRun` hears the runs played so far, four times a second.
+ */
+export function checkPool(runnerRef: string, workers: number, onRun?: CheckOptions['onRun']): CheckPool {
+  // Built, the worker is JavaScript beside this file; from the sources, a shim that registers
+  // tsx in the thread (threads do not inherit the loader) and loads the TypeScript worker.
+  const built = new URL('./check-worker.js', import.meta.url);
+  const filename = existsSync(fileURLToPath(built)) ? built : new URL('./check-worker-source.mjs', import.meta.url);
+  const pool = new Tinypool({ filename: filename.href, minThreads: workers, maxThreads: workers });
+  return {
+    async search(task) {
+      const shared = scoutShared();
+      const ticker =
+        onRun !== undefined
+          ? setInterval(
+              () => onRun({ judging: task.judging, run: scoutProgress(shared).played, of: task.numRuns }),
+              250,
+            )
+          : undefined;
+      try {
+        await Promise.all(
+          Array.from({ length: workers }, (_, worker) =>
+            pool.run({ ...task, judging: [...task.judging], runnerRef, worker, workers, shared }),
+          ),
+        );
+      } finally {
+        if (ticker !== undefined) clearInterval(ticker);
+      }
+      const { firstFailure } = scoutProgress(shared);
+      return firstFailure !== undefined ? { firstFailure } : {};
+    },
+    close: () => pool.destroy(),
+  };
+}
