@@ -16,6 +16,7 @@ export const EXERCISES: Readonly<Record<string, readonly Exercise[]>> = {
   'restart-mid-spawn': ['restart-with-live-child', 'stop-of-live-session'],
   'exit-before-webhook': ['exit-before-report', 'list-during-boot'],
   'wrapper-crash': ['wrapper-died-agent-lives'],
+  'stop-during-boot': ['stop-during-boot'],
 };
 
 export function blackBoxScenarios(): Scenario[] {
@@ -88,8 +89,10 @@ export function blackBoxScenarios(): Scenario[] {
     parseScenario({
       name: 'exit-before-webhook',
       description:
-        'an agent that exits a second after it starts, long before its webhook: its spawn must be answered soon after; a list while it boots',
-      agent: { bootDelayMs: 10_000, exitAfterMs: 1_000 },
+        'an agent that exits four seconds after it starts, long before its webhook: its spawn must be answered soon after; a list while it boots',
+      // Four seconds (400 real ms at the default scale): the list must be answered while the
+      // child still lives, on a loaded machine too (one second was missed under load).
+      agent: { bootDelayMs: 10_000, exitAfterMs: 4_000 },
       steps: [
         { op: 'spawn' },
         { op: 'until', event: 'child-start', withinMs: 60_000 },
@@ -109,6 +112,19 @@ export function blackBoxScenarios(): Scenario[] {
         { op: 'advance', ms: 2_000 },
         { op: 'stop', session: { spawn: 0 } },
         { op: 'advance', ms: 10_000 },
+      ],
+    }),
+    parseScenario({
+      name: 'stop-during-boot',
+      description:
+        'a stop naming a session while its resume still boots: the answer must be true of the booting child (it is not gone), and nothing may leak or be left open',
+      agent: { bootDelayMs: 8_000 },
+      steps: [
+        { op: 'spawn', resume: 'conv-b' },
+        { op: 'until', event: 'child-start', withinMs: 60_000 },
+        { op: 'stop', session: { id: 'conv-b' } },
+        { op: 'advance', ms: 15_000 },
+        { op: 'list' },
       ],
     }),
   ];

@@ -113,6 +113,29 @@ describe('what a black-box scenario exercised', () => {
     expect(none[2]!.why).toBe('the runner was never restarted');
   });
 
+  it('a stop of a resumed session while its spawn is open and its child boots: exercised; after the grant, not', () => {
+    const during: TraceEvent[] = [
+      request(0, 1, 'spawn', 'spawn resume conv-b'),
+      start(100, 102, 0),
+      request(500, 2, 'stop', 'stop conv-b'),
+      reported(8_000, 'sess-1'),
+      granted(8_050, 1, 'sess-1', 102),
+    ];
+    expect(coverageOf(['stop-during-boot'], during, 15_000)[0]).toMatchObject({ exercised: true });
+    // The same stop after the spawn was answered, or naming another session: not exercised.
+    const after = during.map((e) => (e.kind === 'request' && e.requestId === 2 ? { ...e, atMs: 9_000 } : e));
+    expect(coverageOf(['stop-during-boot'], after, 15_000)[0]).toMatchObject({
+      exercised: false,
+      why: expect.stringMatching(/no stop went out while a spawn resuming its session was open/),
+    });
+    const other = during.map((e) => (e.kind === 'request' && e.requestId === 2 ? { ...e, detail: 'stop conv-z' } : e));
+    expect(coverageOf(['stop-during-boot'], other, 15_000)[0]).toMatchObject({ exercised: false });
+    expect(coverageOf(['stop-during-boot'], during.slice(0, 2), 15_000)[0]).toMatchObject({
+      exercised: false,
+      why: 'no stop was sent',
+    });
+  });
+
   it("learns the runner's kill timing from its stops: until the child was gone, and until the answer", () => {
     const trace = [
       ...grantedThenStopped(33_000),

@@ -14,7 +14,8 @@ export type Exercise =
   | 'forged-webhooks-delivered'
   | 'exit-before-report'
   | 'list-during-boot'
-  | 'wrapper-died-agent-lives';
+  | 'wrapper-died-agent-lives'
+  | 'stop-during-boot';
 
 export const EXERCISE_TEXT: Record<Exercise, string> = {
   'booting-at-timeout': 'a child still booting when its webhook timeout came',
@@ -26,6 +27,7 @@ export const EXERCISE_TEXT: Record<Exercise, string> = {
   'exit-before-report': 'a child that exited before it reported in, its spawn not yet answered',
   'list-during-boot': 'a list answered while a child was still booting',
   'wrapper-died-agent-lives': "a child's wrapper killed while its agent's processes lived on",
+  'stop-during-boot': 'a stop naming a session while a spawn resuming it was open and its child still booting',
 };
 
 /** The harness's own line in the trace when it crashes a wrapper (see RealWorld.crash). */
@@ -177,6 +179,32 @@ export function coverageOf(
           what,
           crashes.some((m) => Number(m[1]) > 0),
           crashes.length === 0 ? 'no wrapper was crashed' : "every crashed wrapper's agent had no process left",
+        );
+      }
+      case 'stop-during-boot': {
+        // The session's id is known before its child reports only when the spawn resumes it.
+        const answeredAt = (requestId: number): number =>
+          trace.find((e) => e.kind === 'answer' && e.requestId === requestId)?.atMs ?? Infinity;
+        const booting = (t: number): boolean =>
+          children.some((c) => aliveAt(c, t) && (c.webhookAt === undefined || c.webhookAt > t));
+        const stops = requests.filter((r) => r.op === 'stop');
+        const hit = stops.some((stop) => {
+          const named = stop.detail.replace(/^stop /, '');
+          return requests.some(
+            (r) =>
+              r.op === 'spawn' &&
+              r.detail.startsWith(`spawn resume ${named}`) &&
+              r.atMs <= stop.atMs &&
+              answeredAt(r.requestId) > stop.atMs &&
+              booting(stop.atMs),
+          );
+        });
+        return result(
+          what,
+          hit,
+          stops.length === 0
+            ? 'no stop was sent'
+            : 'no stop went out while a spawn resuming its session was open with its child booting',
         );
       }
       case 'forged-webhooks-delivered': {
