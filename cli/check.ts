@@ -44,6 +44,13 @@ export interface CheckCliOptions {
   shard?: string;
   minutes?: number;
   workers?: number;
+  exhaustive?: boolean;
+  depth?: number;
+  sessions?: number;
+  yes?: boolean;
+  maxStates?: number;
+  hashing?: boolean;
+  symmetry?: boolean;
 }
 
 export interface CheckOutcome {
@@ -72,6 +79,22 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (options.exhaustive === true) {
+    const clash = (['runs', 'seed', 'path', 'minutes', 'without', 'invariant'] as const).filter(
+      (k) => options[k] !== undefined,
+    );
+    if (clash.length > 0)
+      throw new UsageError(
+        `--exhaustive explores every scenario up to --depth: it takes no ${clash.map((k) => `--${k}`).join(', ')}`,
+      );
+    const { checkExhaustive } = await import('./check-exhaustive.ts');
+    const { shard: shardText, ...rest } = options;
+    const shard = shardText !== undefined ? parseShard(shardText) : undefined;
+    return checkExhaustive(runner, options.runner, { ...rest, ...(shard !== undefined ? { shard } : {}) });
+  }
+  for (const flag of ['depth', 'sessions', 'maxStates'] as const)
+    if (options[flag] !== undefined)
+      throw new UsageError(`--${flag === 'maxStates' ? 'max-states' : flag} is for --exhaustive`);
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   if (shard !== undefined && options.path !== undefined)
     throw new UsageError('--path replays one run of one seed: give it without --shard');

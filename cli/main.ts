@@ -114,6 +114,17 @@ export function buildProgram(): Command {
       'worker threads to play scenarios on; the report is the same for any number (default: the cores, one per 500 runs)',
       parseCount(1, 256),
     )
+    .option('--exhaustive', 'explore every scenario up to --depth moves (a bounded proof) instead of sampling')
+    .option('--depth <k>', 'with --exhaustive: moves per scenario, at most (default 3)', parseCount(1, 8))
+    .option('--sessions <s>', 'with --exhaustive: session ids a spawn may resume (default 2)', parseCount(1, 4))
+    .option('--yes', 'with --exhaustive: run a bound estimated to take over 10 minutes')
+    .option(
+      '--max-states <n>',
+      'with --exhaustive: distinct states kept in memory, at most (default 2000000)',
+      parseCount(1, 100_000_000),
+    )
+    .option('--no-hashing', 'with --exhaustive: extend every scenario, even one reaching a state seen before')
+    .option('--no-symmetry', 'with --exhaustive: do not treat session ids as interchangeable names')
     .option('--progress', 'report progress on stderr even when it is not a terminal (line by line)')
     .option('--json', 'print the report as one JSON document')
     .action(async (options: CheckCliOptions) => {

@@ -113,6 +113,21 @@ describe('what a black-box scenario exercised', () => {
     expect(none[2]!.why).toBe('the runner was never restarted');
   });
 
+  it('a child seen late under load, killed at its timeout: still booting when the timeout came', () => {
+    // Spawn asked for at 0; the harness saw the child only at 4 s; the runner killed it at its
+    // 15 s timeout and it died at 16 s. From its late start alone, 90% of a timeout never passed.
+    const trace: TraceEvent[] = [
+      request(0, 1, 'spawn', 'spawn new session'),
+      start(4_000, 102, 0),
+      exit(16_000, 102, 0),
+    ];
+    expect(coverageOf(['booting-at-timeout'], trace, 15_000)[0]).toMatchObject({ exercised: true });
+    // Reported in before the timeout: not.
+    expect(
+      coverageOf(['booting-at-timeout'], [...trace.slice(0, 2), reported(9_000, 'sess-1'), trace[2]!], 15_000)[0],
+    ).toMatchObject({ exercised: false });
+  });
+
   it('a stop of a resumed session while its spawn is open and its child boots: exercised; after the grant, not', () => {
     const during: TraceEvent[] = [
       request(0, 1, 'spawn', 'spawn resume conv-b'),

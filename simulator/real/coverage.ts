@@ -105,8 +105,13 @@ export function coverageOf(
   return exercises.map((what) => {
     switch (what) {
       case 'booting-at-timeout': {
-        // Still alive, and not yet reported in, at 90% of its timeout.
-        const near = (c: Life): number => c.start + 0.9 * timeoutMs;
+        // Still alive, and not yet reported in, at 90% of its timeout from when it was seen to
+        // start, or at a full timeout after the spawn request it answers: a loaded machine sees
+        // a child late (a second, say), and no runner's timeout can come before its request's.
+        const issuedBefore = (t: number): number | undefined =>
+          requests.findLast((r) => r.op === 'spawn' && r.atMs <= t)?.atMs;
+        const near = (c: Life): number =>
+          Math.min(c.start + 0.9 * timeoutMs, (issuedBefore(c.start) ?? Infinity) + timeoutMs);
         const hit = children.some((c) => aliveAt(c, near(c)) && (c.webhookAt === undefined || c.webhookAt > near(c)));
         return result(
           what,

@@ -49,6 +49,14 @@ export class EventQueue {
     return this.heap[0]?.at;
   }
 
+  /** The times of every live pending event, earliest first (for a state's fingerprint). */
+  pendingTimes(): number[] {
+    return this.heap
+      .filter((e) => !e.cancelled)
+      .map((e) => e.at)
+      .sort((a, b) => a - b);
+  }
+
   /** Removes and returns the next live event. */
   pop(): { at: number; run: () => void } | undefined {
     this.dropCancelled();

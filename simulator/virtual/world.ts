@@ -164,6 +164,27 @@ export class VirtualWorld implements World {
     return true;
   }
 
+  /**
+   * What the future of this world depends on beyond its trace: when its pending events fall
+   * (relative to now), the plans of the agents its spawns will run (asked for, forked or not
+   * yet), and its state store as the runner will read it next (a restart may have corrupted or
+   * lost it, which the trace does not show). With the trace (the whole history the runner was
+   * given and did), two worlds with equal `pendingState()` play on alike.
+   */
+  pendingState(): {
+    readonly pendingInMs: readonly number[];
+    readonly plans: readonly unknown[];
+    readonly store: string | null;
+    readonly restartState: string | undefined;
+  } {
+    return {
+      pendingInMs: this.queue.pendingTimes().map((at) => at - this.time),
+      plans: this.scenario.agents,
+      store: this.stateFile,
+      restartState: this.restartState,
+    };
+  }
+
   /** The runner's promise chains set off by a step run before the next step. */
   async settle(): Promise<void> {
     await drain();

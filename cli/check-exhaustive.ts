@@ -1,0 +1,134 @@
+// `check --exhaustive`: the bounded proof. Says up front how big the bound is (and refuses one
+// that would not finish, without --yes), shows progress, and ends with either the bounds of
+// what it proved or a shortest counterexample with its timeline and replay line.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunnerDefinition } from '../runner/contract.ts';
+import { cliCommand } from '../properties/cli-command.ts';
+import { exploreRunner, upperBound, type ExhaustiveReport } from '../properties/exhaustive/explore.ts';
+import { PLAN_CLASS_NAMES } from '../properties/exhaustive/alphabet.ts';
+import { runScenario } from '../simulator/run-scenario.ts';
+import { parseScenario } from '../simulator/scenario.ts';
+import { renderTimeline } from '../simulator/timeline.ts';
+import { UsageError } from './usage-error.ts';
+
+/** Measured on a 2-core machine (bench/RESULTS.md): a scenario of 3-4 moves, played and judged. */
+const MS_PER_SCENARIO = 2;
+/** A bound estimated to take longer than this needs --yes. */
+const REFUSE_PAST_MS = 10 * 60_000;
+
+export interface ExhaustiveCliOptions {
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly depth?: number;
+  readonly sessions?: number;
+  readonly yes?: boolean;
+  readonly maxStates?: number;
+  readonly hashing?: boolean;
+  readonly symmetry?: boolean;
+  readonly json?: boolean;
+  readonly artifacts?: string;
+  readonly progress?: boolean;
+}
+
+const minutes = (ms: number): string => (ms < 60_000 ? `${Math.ceil(ms / 1000)} s` : `${(ms / 60_000).toFixed(1)} min`);
+
+export async function checkExhaustive(
+  runner: RunnerDefinition,
+  runnerRef: string,
+  options: ExhaustiveCliOptions,
+): Promise<{ exitCode: 0 | 1 | 2; output: string }> {
+  const depth = options.depth ?? 3;
+  const sessions = options.sessions ?? 2;
+  if (!Number.isInteger(depth) || depth < 1 || depth > 8)
+    throw new UsageError(`--depth ${depth}: give 1 to 8 moves (each level multiplies the scenarios by about 50)`);
+  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 4)
+    throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
+  const bound = upperBound(depth, sessions, options.symmetry ?? true);
+  const estimateMs = bound * MS_PER_SCENARIO;
+  if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
+    throw new UsageError(
+      `--depth ${depth} --sessions ${sessions} is up to ${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
+        `lower --depth, or give --yes to run it anyway`,
+    );
+  const tell = (line: string): void => {
+    if (process.stderr.isTTY === true || options.progress === true) process.stderr.write(`${line}\n`);
+  };
+  tell(
+    `exhaustive: up to ${bound.toLocaleString('en')} scenarios (depth ${depth}, ${sessions} session(s)), about ${minutes(estimateMs)} at most`,
+  );
+  let lastTold = performance.now();
+  const report = await exploreRunner(runner, {
+    depth,
+    sessions,
+    ...(options.hashing !== undefined ? { hashing: options.hashing } : {}),
+    ...(options.symmetry !== undefined ? { symmetry: options.symmetry } : {}),
+    ...(options.maxStates !== undefined ? { maxStates: options.maxStates } : {}),
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
+    ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
+    onProgress: (p) => {
+      if (performance.now() - lastTold < 5_000) return;
+      lastTold = performance.now();
+      tell(
+        `exhaustive: depth ${p.depth}, ${p.scenarios.toLocaleString('en')} scenarios, ${p.states.toLocaleString('en')} states, at most ${minutes(p.msLeftAtMost)} left`,
+      );
+    },
+  });
+  if (options.json === true) return { exitCode: exitCodeOf(runner, report), output: JSON.stringify(report, null, 2) };
+  return { exitCode: exitCodeOf(runner, report), output: await render(runner, runnerRef, report, options) };
+}
+
+function exitCodeOf(runner: RunnerDefinition, report: ExhaustiveReport): 0 | 1 | 2 {
+  if (report.incomplete !== undefined) return 2;
+  const found = report.counterexample !== undefined;
+  // A known-bad runner must be caught breaking what it declares; any other must hold.
+  return runner.declares.length > 0 ? (found ? 0 : 1) : found ? 1 : 0;
+}
+
+async function render(
+  runner: RunnerDefinition,
+  runnerRef: string,
+  report: ExhaustiveReport,
+  options: ExhaustiveCliOptions,
+): Promise<string> {
+  const lines = [
+    `exhaustive check of ${runner.name}${runner.declares.length > 0 ? ` (declares it breaks ${runner.declares.join(' ')}; judged on those)` : ''}: ` +
+      `every scenario of up to ${report.depth} moves, ${report.sessions} session id(s), ${PLAN_CLASS_NAMES.length} agent classes` +
+      `${report.hashing ? '' : ', no state hashing'}${report.symmetry ? '' : ', no symmetry'}` +
+      `${options.shard !== undefined ? `; shard ${options.shard.index}/${options.shard.count} (the first moves of index ${options.shard.index - 1} mod ${options.shard.count}: every shard must hold)` : ''}`,
+  ];
+  for (const level of report.levels)
+    lines.push(
+      `  depth ${level.depth}: ${level.scenarios.toLocaleString('en')} scenarios, ${level.newStates.toLocaleString('en')} new states`,
+    );
+  const seconds = (report.wallMs / 1000).toFixed(1);
+  if (report.incomplete !== undefined) {
+    lines.push(`INCOMPLETE, proves nothing: ${report.incomplete} (${seconds} s)`);
+    return lines.join('\n');
+  }
+  const c = report.counterexample;
+  if (c === undefined) {
+    lines.push(
+      runner.declares.length > 0
+        ? `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth}: NOT caught breaking ${runner.declares.join(' ')} (${seconds} s)`
+        : `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth} with ${report.sessions} session(s): every invariant held (${seconds} s)`,
+      'what this bound covers and what it does not: README, "A bounded proof"',
+    );
+    return lines.join('\n');
+  }
+  const artifacts = options.artifacts ?? 'runner-chaos-artifacts';
+  mkdirSync(artifacts, { recursive: true });
+  const file = join(artifacts, `${runner.name.replace(/[^A-Za-z0-9._-]/g, '_')}-exhaustive-${c.invariants[0]}.json`);
+  writeFileSync(file, `${JSON.stringify(c.scenario, null, 2)}\n`);
+  const played = await runScenario(runner, parseScenario(c.scenario, file));
+  lines.push(
+    `shortest counterexample (${c.moves.length} move(s), found after ${report.scenarios.toLocaleString('en')} scenarios, ${seconds} s): ${c.invariants.join(', ')}`,
+    ...c.moves.map((m, i) => `  ${i + 1}. ${m}`),
+    ...c.violations.map((v) => `  ${v.invariant}: ${v.message}`),
+    '',
+    'timeline:',
+    renderTimeline(played.trace),
+    `saved to ${file}`,
+    `replay: ${cliCommand('simulate')} --runner ${runnerRef} --scenario ${file}`,
+  );
+  return lines.join('\n');
+}

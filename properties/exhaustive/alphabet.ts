@@ -1,0 +1,139 @@
+// The finite alphabet of `check --exhaustive`: every step a scenario may take next, given what
+// the steps so far made (how many children, which sessions named), and the classes an agent's
+// continuous timing is reduced to.
+import type { AgentOverrides, ScenarioInput, Step } from '../../simulator/scenario.ts';
+
+/** The webhook timeout every explored scenario runs with (the runner's default). */
+export const EXPLORED_TIMEOUT_MS = 15_000;
+
+/**
+ * What an agent does, reduced to classes. A runner sees an agent's timing only against its own
+ * webhook timeout, so a boot is before it, exactly at it, or after it (or never reported);
+ * everything else an agent can do to a runner is one class each.
+ */
+export const PLAN_CLASSES = {
+  'in-time': { bootDelayMs: 5_000 },
+  'at-timeout': { bootDelayMs: EXPLORED_TIMEOUT_MS },
+  'after-timeout': { bootDelayMs: EXPLORED_TIMEOUT_MS + 5_000 },
+  never: { bootDelayMs: 5_000, webhook: 'never' },
+  twice: { bootDelayMs: 5_000, webhook: 'twice' },
+  'wrong-pid': { bootDelayMs: 5_000, webhook: 'wrong-pid' },
+  'exits-early': { bootDelayMs: 5_000, exitAfterMs: 2_000 },
+  'sigterm-ignorer': { bootDelayMs: 5_000, ignoresSigterm: true },
+  escapee: {
+    bootDelayMs: 5_000,
+    tree: [{ escape: 'setsid', ignoresSigterm: true }, { escape: 'double-fork' }],
+  },
+} as const satisfies Record<string, AgentOverrides>;
+export type PlanClass = keyof typeof PLAN_CLASSES;
+export const PLAN_CLASS_NAMES = Object.keys(PLAN_CLASSES) as PlanClass[];
+
+/** A step of the alphabet: a scenario step, and for a spawn, its agent's class. */
+export interface Move {
+  readonly step: Step;
+  readonly plan?: PlanClass;
+}
+
+/** What the moves so far made, which decides what may come next. */
+export interface Position {
+  readonly spawns: number;
+  /** Session ids resumed so far (`s1`, `s2`...: in order of first use). */
+  readonly sessionsUsed: number;
+  readonly shutDown: boolean;
+  /** Whether a worktree session was asked for (then a restart keeps its state: see movesFrom). */
+  readonly worktrees?: boolean;
+  /** Milliseconds to the world's next pending event after the last move, if any. */
+  readonly nextEventInMs?: number;
+}
+
+export interface AlphabetOptions {
+  readonly sessions: number;
+  /**
+   * Session ids are names: a scenario that resumes s2 before s1 is the same as one that resumes
+   * s1 first, renamed. With symmetry, a move may resume a session only if every lower one was
+   * used before it. (Sound for runners that treat session ids as opaque names.)
+   */
+  readonly symmetry: boolean;
+}
+
+export const sessionName = (i: number): string => `s${i + 1}`;
+
+/** Every move possible from `at`, in a fixed order (the exploration is deterministic). */
+export function movesFrom(at: Position, options: AlphabetOptions): Move[] {
+  const moves: Move[] = [];
+  if (!at.shutDown) {
+    const resumable = options.symmetry ? Math.min(options.sessions, at.sessionsUsed + 1) : options.sessions;
+    const spawns: Step[] = [
+      { op: 'spawn' },
+      { op: 'spawn', worktree: true },
+      ...Array.from({ length: resumable }, (_, i): Step => ({ op: 'spawn', resume: sessionName(i) })),
+    ];
+    for (const step of spawns) for (const plan of PLAN_CLASS_NAMES) moves.push({ step, plan });
+  }
+  for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'stop', session: { spawn } } });
+  moves.push({ step: { op: 'stop', session: { id: 'never-spawned' } } });
+  moves.push({ step: { op: 'list' } });
+  if (at.nextEventInMs !== undefined) moves.push({ step: { op: 'advance', ms: at.nextEventInMs } });
+  moves.push({ step: { op: 'advance', ms: EXPLORED_TIMEOUT_MS + 1 } });
+  for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'crash', spawn, tree: false } });
+  // A stranger takes a dead child's PID (PID reuse): a runner that signals by stale PID hits it.
+  for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'bystander', reusePidOf: spawn } });
+  // Without its state file no runner can know which worktrees it made (it does not know the
+  // repositories): as in the generators, a corrupt or lost state only while there are none.
+  for (const state of at.worktrees === true ? (['kept'] as const) : (['kept', 'corrupt', 'lost'] as const))
+    moves.push({ step: { op: 'restart', state } });
+  const forged = (pid: Extract<Step, { op: 'forge-webhook' }>['pid']): Move => ({
+    step: { op: 'forge-webhook', pid, sessionId: 'forged', startedBy: 'runner' },
+  });
+  for (let spawn = 0; spawn < at.spawns; spawn++) moves.push(forged({ spawn }));
+  moves.push(forged({ bystander: true }), forged({ runner: true }));
+  if (!at.shutDown) moves.push({ step: { op: 'shutdown' } });
+  return moves;
+}
+
+/** Where a move leads, before it is played (the next event's time comes from playing it). */
+export function positionAfter(at: Position, move: Move): Omit<Position, 'nextEventInMs'> {
+  const step = move.step;
+  const resumed = step.op === 'spawn' && step.resume !== undefined ? Number(step.resume.slice(1)) : 0;
+  return {
+    spawns: at.spawns + (step.op === 'spawn' ? 1 : 0),
+    sessionsUsed: Math.max(at.sessionsUsed, resumed),
+    shutDown: at.shutDown || step.op === 'shutdown',
+    worktrees: at.worktrees === true || (step.op === 'spawn' && step.worktree === true),
+  };
+}
+
+/** The scenario a sequence of moves is. */
+export function scenarioOf(moves: readonly Move[], name = 'exhaustive'): ScenarioInput {
+  return {
+    name,
+    seed: 0,
+    runnerConfig: { webhookTimeoutMs: EXPLORED_TIMEOUT_MS },
+    world: { bystander: true },
+    agents: moves.flatMap((m) => (m.plan !== undefined ? [PLAN_CLASSES[m.plan] as AgentOverrides] : [])),
+    steps: moves.map((m) => m.step),
+  };
+}
+
+/** A move as a person reads it. */
+export function describeMove(move: Move): string {
+  const s = move.step;
+  switch (s.op) {
+    case 'spawn':
+      return `spawn ${s.resume !== undefined ? `resume ${s.resume}` : s.worktree === true ? 'new (worktree)' : 'new'} [${move.plan}]`;
+    case 'stop':
+      return `stop ${'spawn' in s.session ? `child #${s.session.spawn}` : s.session.id}`;
+    case 'advance':
+      return `advance ${s.ms} ms`;
+    case 'crash':
+      return `crash child #${s.spawn}`;
+    case 'bystander':
+      return `a stranger takes child #${s.reusePidOf}'s PID`;
+    case 'restart':
+      return `restart (state ${s.state})`;
+    case 'forge-webhook':
+      return `forged webhook naming ${'spawn' in s.pid ? `child #${s.pid.spawn}` : 'bystander' in s.pid ? 'the bystander' : 'the runner'}`;
+    default:
+      return s.op;
+  }
+}

@@ -1,0 +1,78 @@
+// The bounded proof: it plays every scenario of the bound, finds a shortest counterexample, and
+// merges two sequences only when their futures are the same.
+import { describe, expect, it } from 'vitest';
+import { referenceRunner } from '../../runner/reference.ts';
+import { legacyRunner } from '../../fixtures/runners/legacy.ts';
+import { noDedupeRunner } from '../../fixtures/runners/no-dedupe.ts';
+import { restartForgetsChildrenRunner } from '../../fixtures/runners/restart-forgets-children.ts';
+import { parseScenario } from '../../simulator/scenario.ts';
+import { playNode } from '../../simulator/virtual/explore-node.ts';
+import { movesFrom, scenarioOf, type Move } from './alphabet.ts';
+import { exploreRunner, upperBound } from './explore.ts';
+
+const fingerprint = async (moves: Move[]) =>
+  (await playNode(referenceRunner, parseScenario(scenarioOf(moves)))).fingerprint;
+
+describe('check --exhaustive', () => {
+  it('plays every scenario of depth 1, and the reference holds on all of them', async () => {
+    const report = await exploreRunner(referenceRunner, { depth: 1, sessions: 2 });
+    expect(report.counterexample).toBeUndefined();
+    expect(report.incomplete).toBeUndefined();
+    // The start, then every move of the alphabet from it (no state reached twice at depth 1).
+    expect(report.levels).toEqual([{ depth: 1, scenarios: upperBound(1, 2, true), newStates: upperBound(1, 2, true) }]);
+    expect(report.scenarios).toBe(upperBound(1, 2, true) + 1);
+  });
+
+  it('finds a shortest counterexample of what a known-bad runner declares', async () => {
+    const legacy = await exploreRunner(legacyRunner, { depth: 3, invariants: legacyRunner.declares });
+    expect(legacy.counterexample?.moves).toEqual(['spawn new [after-timeout]']);
+    expect(legacy.counterexample?.invariants).toEqual(expect.arrayContaining(['S1']));
+    const dedupe = await exploreRunner(noDedupeRunner, { depth: 3, invariants: ['A3'] });
+    expect(dedupe.counterexample?.moves).toHaveLength(2);
+    expect(dedupe.levels.map((l) => l.depth)).toEqual([1, 2]); // stopped at the first depth that broke it
+    const forgets = await exploreRunner(restartForgetsChildrenRunner, {
+      depth: 3,
+      invariants: restartForgetsChildrenRunner.declares,
+    });
+    expect(forgets.counterexample?.moves).toEqual(['spawn new [in-time]', 'restart (state kept)']);
+  });
+
+  it('merges two sequences only when what follows cannot differ', async () => {
+    const [spawnInTime, spawnNever] = movesFrom(
+      { spawns: 0, sessionsUsed: 0, shutDown: false },
+      { sessions: 1, symmetry: true },
+    ).filter((m) => m.step.op === 'spawn' && m.step.worktree === undefined && m.step.resume === undefined);
+    expect([spawnInTime!.plan, spawnNever!.plan]).toEqual(['in-time', 'at-timeout']);
+    // Two agents that differ only in what they will do later: not the same state.
+    expect(await fingerprint([spawnInTime!])).not.toBe(await fingerprint([spawnNever!]));
+    // A restart that keeps the store and one that loses it, after a spawn: not the same state.
+    const restart = (state: 'kept' | 'lost'): Move => ({ step: { op: 'restart', state } });
+    expect(await fingerprint([spawnInTime!, restart('kept')])).not.toBe(
+      await fingerprint([spawnInTime!, restart('lost')]),
+    );
+    // Crashing a child that has already gone changes nothing: the same state.
+    const crash: Move = { step: { op: 'crash', spawn: 0, tree: true } };
+    expect(await fingerprint([spawnInTime!, crash, crash])).toBe(await fingerprint([spawnInTime!, crash]));
+    // And the same moves give the same fingerprint (a run is a function of its moves).
+    expect(await fingerprint([spawnInTime!, restart('kept')])).toBe(await fingerprint([spawnInTime!, restart('kept')]));
+  });
+
+  it('counts what each reduction saves, and shards cover the space between them', async () => {
+    // Depth 3 under the first move only (one shard of 37): a state reached twice at depth 2 is
+    // extended once with hashing, twice without.
+    const firstMove = { index: 1, count: upperBound(1, 2, true) };
+    const merged = await exploreRunner(referenceRunner, { depth: 3, shard: firstMove });
+    const unmerged = await exploreRunner(referenceRunner, { depth: 3, shard: firstMove, hashing: false });
+    expect(merged.levels[1]!.newStates).toBeLessThan(merged.levels[1]!.scenarios);
+    expect(unmerged.levels[1]!.scenarios).toBe(merged.levels[1]!.scenarios);
+    expect(unmerged.levels[2]!.scenarios).toBeGreaterThan(merged.levels[2]!.scenarios);
+    // Without symmetry, resuming s2 before s1 is explored too.
+    const symmetric = await exploreRunner(referenceRunner, { depth: 1 });
+    const asymmetric = await exploreRunner(referenceRunner, { depth: 1, symmetry: false });
+    expect(asymmetric.scenarios - symmetric.scenarios).toBe(9); // resume s2, in each agent class
+    const shards = await Promise.all(
+      [1, 2, 3].map((index) => exploreRunner(referenceRunner, { depth: 1, shard: { index, count: 3 } })),
+    );
+    expect(shards.reduce((n, r) => n + r.levels[0]!.scenarios, 0)).toBe(upperBound(1, 2, true));
+  });
+});

@@ -1,0 +1,221 @@
+// `check --exhaustive`: every scenario of up to `depth` moves over the finite alphabet
+// (alphabet.ts), breadth first, so that the first counterexample found is a shortest one. Each
+// scenario is played from its start in a fresh virtual world (worlds are not copied), judged on
+// every invariant, and fingerprinted after its last move (simulator/virtual/explore-node.ts): a
+// sequence that reaches a state already reached is judged but not extended, since its futures
+// are the other's (state hashing, as TLC does).
+import type { InvariantId, RunnerDefinition } from '../../runner/contract.ts';
+import type { Violation } from '../../simulator/oracle.ts';
+import { parseScenario, type ScenarioInput } from '../../simulator/scenario.ts';
+import { playNode } from '../../simulator/virtual/explore-node.ts';
+import { describeMove, movesFrom, positionAfter, scenarioOf, type Move, type Position } from './alphabet.ts';
+
+export interface ExhaustiveOptions {
+  /** Moves per scenario, at most (default 3). */
+  readonly depth?: number;
+  /** Session ids a spawn may resume (default 2). */
+  readonly sessions?: number;
+  /** Merge sequences that reach the same state (default true; off only to measure it). */
+  readonly hashing?: boolean;
+  /** Treat session ids as interchangeable names (default true; see alphabet.ts). */
+  readonly symmetry?: boolean;
+  /** Distinct states kept in memory, at most (default 2,000,000, about 200 MB): past it, the run stops and says so. */
+  readonly maxStates?: number;
+  /**
+   * Explore only part of the space: the subtrees under the first moves whose index (in the
+   * alphabet's order) is `index - 1` modulo `count`. Shards together cover every scenario; each
+   * merges states within itself only.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Which invariants count (default: all); a known-bad runner is judged on what it declares. */
+  readonly invariants?: readonly InvariantId[];
+  /** Called every 500 scenarios with where the exploration is. */
+  readonly onProgress?: (progress: ExhaustiveProgress) => void;
+}
+
+export interface ExhaustiveProgress {
+  readonly depth: number;
+  readonly scenarios: number;
+  readonly states: number;
+  /** Scenarios left at most (without merging), and at the rate so far, how long. */
+  readonly upperBoundLeft: number;
+  readonly msLeftAtMost: number;
+}
+
+export interface ExhaustiveLevel {
+  readonly depth: number;
+  /** Scenarios of exactly this many moves played (and judged). */
+  readonly scenarios: number;
+  /** Of them, those that reached a state not reached before (extended to the next depth). */
+  readonly newStates: number;
+}
+
+export interface ExhaustiveCounterexample {
+  readonly moves: readonly string[];
+  readonly scenario: ScenarioInput;
+  readonly invariants: readonly InvariantId[];
+  readonly violations: readonly Violation[];
+}
+
+export interface ExhaustiveReport {
+  readonly runner: string;
+  readonly depth: number;
+  readonly sessions: number;
+  readonly hashing: boolean;
+  readonly symmetry: boolean;
+  /** Scenarios played and judged, over all depths. */
+  readonly scenarios: number;
+  /** Distinct states reached (fingerprints), the start included. */
+  readonly states: number;
+  readonly levels: readonly ExhaustiveLevel[];
+  /** The first (so a shortest) scenario that broke an invariant, if any. */
+  readonly counterexample?: ExhaustiveCounterexample;
+  /** Why the exploration stopped before its bound (the memory budget, the runner broke the contract). */
+  readonly incomplete?: string;
+  readonly wallMs: number;
+}
+
+/**
+ * How many scenarios of up to `depth` moves the alphabet has, at most (no two merged): the
+ * estimate given before a run, and the bound progress counts down from.
+ */
+export function upperBound(depth: number, sessions: number, symmetry: boolean): number {
+  // Memoised on what decides the alphabet: children so far, sessions used, shut down.
+  const memo = new Map<string, number>();
+  const count = (at: Position, left: number): number => {
+    if (left === 0) return 0;
+    const key = `${at.spawns}/${at.sessionsUsed}/${at.shutDown}/${at.worktrees === true}/${left}`;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let total = 0;
+    // With a pending event (an upper bound: there may be none).
+    for (const move of movesFrom({ ...at, nextEventInMs: 1 }, { sessions, symmetry }))
+      total += 1 + count({ ...positionAfter(at, move), nextEventInMs: 1 }, left - 1);
+    memo.set(key, total);
+    return total;
+  };
+  return count({ spawns: 0, sessionsUsed: 0, shutDown: false }, depth);
+}
+
+interface Node {
+  readonly moves: readonly Move[];
+  readonly at: Position;
+}
+
+/** Explores every scenario of `runner` up to the depth; see ExhaustiveReport. */
+export async function exploreRunner(
+  runner: RunnerDefinition,
+  options: ExhaustiveOptions = {},
+): Promise<ExhaustiveReport> {
+  const depth = options.depth ?? 3;
+  const sessions = options.sessions ?? 2;
+  const hashing = options.hashing ?? true;
+  const symmetry = options.symmetry ?? true;
+  const maxStates = options.maxStates ?? 2_000_000;
+  const alphabet = { sessions, symmetry };
+  const broken = (violated: readonly InvariantId[]): InvariantId[] =>
+    violated.filter((id) => options.invariants === undefined || options.invariants.includes(id));
+  const started = performance.now();
+  const bound = upperBound(depth, sessions, symmetry);
+  const seen = new Set<string>();
+  const levels: ExhaustiveLevel[] = [];
+  let scenarios = 0;
+  let counterexample: ExhaustiveCounterexample | undefined;
+  let incomplete: string | undefined;
+
+  const play = async (moves: readonly Move[]) => {
+    const scenario = parseScenario(scenarioOf(moves), 'explored scenario');
+    scenarios++;
+    if (scenarios % 500 === 0 && options.onProgress !== undefined) {
+      const rate = scenarios / Math.max(performance.now() - started, 1);
+      options.onProgress({
+        depth: moves.length,
+        scenarios,
+        states: seen.size,
+        upperBoundLeft: Math.max(0, bound - scenarios),
+        msLeftAtMost: Math.max(0, bound - scenarios) / rate,
+      });
+    }
+    return playNode(runner, scenario);
+  };
+
+  // The start: no moves. A runner that breaks an invariant with nothing asked of it is caught here.
+  const root = await play([]);
+  seen.add(root.fingerprint);
+  if (broken(root.result.violated).length > 0)
+    counterexample = {
+      moves: [],
+      scenario: { ...scenarioOf([], `${runner.name}-exhaustive`), description: 'no moves at all: the runner alone' },
+      invariants: broken(root.result.violated),
+      violations: root.result.violations.filter((v) => broken([v.invariant]).length > 0),
+    };
+  let frontier: Node[] = [
+    {
+      moves: [],
+      at: {
+        spawns: 0,
+        sessionsUsed: 0,
+        shutDown: false,
+        ...(root.nextEventInMs !== undefined ? { nextEventInMs: root.nextEventInMs } : {}),
+      },
+    },
+  ];
+  // Bounded: depth levels, each over a finite frontier and a finite alphabet.
+  for (let level = 1; level <= depth && counterexample === undefined && incomplete === undefined; level++) {
+    const next: Node[] = [];
+    let played = 0;
+    let fresh = 0;
+    explore: for (const node of frontier) {
+      for (const [index, move] of movesFrom(node.at, alphabet).entries()) {
+        if (level === 1 && options.shard !== undefined && index % options.shard.count !== options.shard.index - 1)
+          continue;
+        const moves = [...node.moves, move];
+        const outcome = await play(moves);
+        played++;
+        const invariants = broken(outcome.result.violated);
+        if (invariants.length > 0) {
+          counterexample = {
+            moves: moves.map(describeMove),
+            scenario: {
+              ...scenarioOf(moves, `${runner.name}-exhaustive`),
+              description: `shortest counterexample found by check --exhaustive (depth ${level})`,
+            },
+            invariants,
+            violations: outcome.result.violations.filter((v) => invariants.includes(v.invariant)),
+          };
+          break explore;
+        }
+        if (hashing && seen.has(outcome.fingerprint)) continue;
+        seen.add(outcome.fingerprint);
+        fresh++;
+        if (seen.size > maxStates) {
+          incomplete = `the memory budget of ${maxStates} states was reached at depth ${level}: lower --depth or --sessions, or raise --max-states`;
+          break explore;
+        }
+        if (level < depth)
+          next.push({
+            moves,
+            at: {
+              ...positionAfter(node.at, move),
+              ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
+            },
+          });
+      }
+    }
+    levels.push({ depth: level, scenarios: played, newStates: fresh });
+    frontier = next;
+  }
+  return {
+    runner: runner.name,
+    depth,
+    sessions,
+    hashing,
+    symmetry,
+    scenarios,
+    states: seen.size,
+    levels,
+    ...(counterexample !== undefined ? { counterexample } : {}),
+    ...(incomplete !== undefined ? { incomplete } : {}),
+    wallMs: performance.now() - started,
+  };
+}
