@@ -13,6 +13,13 @@ export {
   type InvariantOutcome,
 } from './check.ts';
 export { scenarioArb, swarmArb, movesArb, agentArb, FAULT_KINDS, type Swarm, type FaultKind } from './arbitraries.ts';
+export {
+  exploreRunner,
+  upperBound,
+  type ExhaustiveOptions,
+  type ExhaustiveReport,
+  type ExhaustiveCounterexample,
+} from './exhaustive/explore.ts';
 export { runScenario, type RunResult } from '../simulator/run-scenario.ts';
 export { parseScenario, type Scenario, type ScenarioInput, type Step } from '../simulator/scenario.ts';
 export { renderTimeline } from '../simulator/timeline.ts';
