@@ -58,12 +58,18 @@ export function blackBoxScenarios(): Scenario[] {
     }),
     parseScenario({
       name: 'forged-webhooks',
-      description: 'webhooks naming a bystander and the runner itself, as runner and as terminal',
+      description:
+        'webhooks naming a bystander, the runner itself, and a child (while it boots, and after it reported in)',
       steps: [
         { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'forged', startedBy: 'runner' },
         { op: 'forge-webhook', pid: { runner: true }, sessionId: 'forged-2', startedBy: 'runner' },
         { op: 'spawn' },
         { op: 'forge-webhook', pid: { spawn: 0 }, sessionId: 'hijack', startedBy: 'runner' },
+        // Once more after the child reported in: a runner that lets a reporting PID rename its
+        // session (a "reconnect") gives the session away to whoever names the PID.
+        { op: 'until', event: 'reported', withinMs: 60_000 },
+        { op: 'advance', ms: 1_000 },
+        { op: 'forge-webhook', pid: { spawn: 0 }, sessionId: 'hijack-late', startedBy: 'runner' },
         { op: 'advance', ms: 5_000 },
       ],
     }),
