@@ -38,6 +38,8 @@ const DELETED = ' (deleted)';
 
 /** How long a runner command may take to write its state file and answer. */
 const LAUNCH_TIMEOUT_MS = 20_000;
+/** How long a runner may take to write its state file after writing a near-miss of it (a rename under way). */
+const NEAR_MISS_GRACE_MS = 1_000;
 
 /** One life of the runner under test, as the real world tracks it. */
 export interface RunnerInstance {
@@ -178,6 +180,13 @@ export class BlackBoxLauncher {
           `the runner command exited before writing ${stateFile}: ${target.command}${this.outputTail()}`,
         );
       }
+      // A state file under another name (runner.state.json against runner.json, say) is said at
+      // once, not after the launch timeout: a runner that wrote its port elsewhere will not move it.
+      const misnamed = waited >= NEAR_MISS_GRACE_MS && waited % 500 === 0 ? nearMisses(stateDir, stateFile) : '';
+      if (misnamed !== '')
+        throw new HarnessError(
+          `the runner command wrote no ${stateFile} (${reading.problem})${misnamed}: ${target.command}${this.outputTail()}`,
+        );
       if (waited >= (this.world.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS)) {
         throw new HarnessError(
           `the runner command wrote no usable ${stateFile} within ${(this.world.options.launchTimeoutMs ?? LAUNCH_TIMEOUT_MS) / 1000} s (${reading.problem})${nearMisses(stateDir, stateFile)}: ${target.command}${this.outputTail()}`,
