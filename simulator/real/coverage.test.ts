@@ -128,6 +128,24 @@ describe('what a black-box scenario exercised', () => {
     ).toMatchObject({ exercised: false });
   });
 
+  it('an exit before reporting in, answered "exited" a moment before the harness saw the exit: exercised', () => {
+    const exited = (atMs: number, reason: 'exited' | 'timeout'): TraceEvent => ({
+      kind: 'answer',
+      atMs,
+      requestId: 1,
+      answer: { op: 'spawn', result: { type: 'error', reason, message: 'child exited before webhook' } },
+    });
+    const base: TraceEvent[] = [request(0, 1, 'spawn', 'spawn new session'), start(2_800, 102, 0)];
+    // The runner heard of the exit at once; the harness's /proc poll 300 ms later.
+    expect(
+      coverageOf(['exit-before-report'], [...base, exited(7_200, 'exited'), exit(7_500, 102, 0)], 15_000)[0],
+    ).toMatchObject({ exercised: true });
+    // Any other answer before the exit closed the spawn first: not exercised.
+    expect(
+      coverageOf(['exit-before-report'], [...base, exited(7_200, 'timeout'), exit(7_500, 102, 0)], 15_000)[0],
+    ).toMatchObject({ exercised: false });
+  });
+
   it('a stop of a resumed session while its spawn is open and its child boots: exercised; after the grant, not', () => {
     const during: TraceEvent[] = [
       request(0, 1, 'spawn', 'spawn resume conv-b'),

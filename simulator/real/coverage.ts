@@ -155,14 +155,30 @@ export function coverageOf(
         );
       }
       case 'exit-before-report': {
-        const answeredAt = (requestId: number): number =>
-          trace.find((e) => e.kind === 'answer' && e.requestId === requestId)?.atMs ?? Infinity;
+        const answerOf = (requestId: number) =>
+          trace.find(
+            (e): e is Extract<TraceEvent, { kind: 'answer' }> => e.kind === 'answer' && e.requestId === requestId,
+          );
+        // Open at the exit: answered after it as the harness saw it, or answered "exited" (the
+        // runner hears of its child's exit at once; the harness, polling /proc, a moment later).
+        const openAtExit = (requestId: number, c: Life): boolean => {
+          const answer = answerOf(requestId);
+          if (answer === undefined || answer.atMs >= c.exit!) return true;
+          const result = 'result' in answer.answer ? answer.answer.result : undefined;
+          return (
+            answer.atMs >= c.start &&
+            result !== undefined &&
+            'type' in result &&
+            result.type === 'error' &&
+            result.reason === 'exited'
+          );
+        };
         const spawns = requests.filter((r) => r.op === 'spawn');
         const hit = children.some(
           (c) =>
             c.exit !== undefined &&
             (c.webhookAt === undefined || c.webhookAt > c.exit) &&
-            spawns.some((r) => r.atMs <= c.start && answeredAt(r.requestId) >= c.exit!),
+            spawns.some((r) => r.atMs <= c.start && openAtExit(r.requestId, c)),
         );
         return result(what, hit, 'no child exited before reporting in while its spawn was still open');
       }
