@@ -43,11 +43,12 @@ export async function checkExhaustive(
     throw new UsageError(`--depth ${depth}: give 1 to 8 moves (each level multiplies the scenarios by about 50)`);
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 4)
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
-  const bound = upperBound(depth, sessions, options.symmetry ?? true);
+  // A shard takes the subtrees under every n-th first move: about its share of the whole.
+  const bound = Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
   const estimateMs = bound * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
     throw new UsageError(
-      `--depth ${depth} --sessions ${sessions} is up to ${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
+      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
         `lower --depth, or give --yes to run it anyway`,
     );
   const tell = (line: string): void => {
