@@ -141,9 +141,11 @@ describe.runIf(linuxX64)('the installed package', () => {
     node24Dir = dirname(node);
   }, SETUP_TIMEOUT_MS);
 
+  // Two installed trees of node_modules: on a loaded machine removing them takes longer than
+  // vitest's 10 s default for a hook (seen: a flake of the cleanup, not of a test).
   afterAll(() => {
     if (work !== '') rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('ships what the real modes need, built, and no tests', async () => {
     const files = (await must(work, 'tar', ['-tzf', tarball])).split('\n');

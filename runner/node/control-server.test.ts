@@ -72,12 +72,13 @@ beforeEach(async () => {
     },
   );
   const stateFile = join(dir, 'state', 'runner.state.json');
-  for (let i = 0; i < 300 && !existsSync(stateFile); i++) await sleep(50);
+  // The daemon starts through tsx: seconds on a loaded machine. Bounded generously (60 s).
+  for (let i = 0; i < 1_200 && !existsSync(stateFile); i++) await sleep(50);
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { httpPort: number; token: string; pid: number };
   expect(state.pid).toBe(daemon.pid);
   base = `http://127.0.0.1:${state.httpPort}`;
   token = state.token;
-});
+}, 90_000);
 
 afterEach(async () => {
   // Also after a failed test: the daemon and all it spawned carry runId; identity checked first.
@@ -88,9 +89,9 @@ afterEach(async () => {
     await sleep(50);
   }
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
-describe.runIf(linux)('the runner daemon and its control server', { timeout: 30_000 }, () => {
+describe.runIf(linux)('the runner daemon and its control server', { timeout: 90_000 }, () => {
   it('spawns, lists and stops a session over HTTP, and stops itself cleanly', async () => {
     const spawned = await call('/spawn-session', { directory: dir });
     expect(spawned).toMatchObject({ status: 200, body: { type: 'success', sessionId: 'sess-1' } });

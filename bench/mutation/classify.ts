@@ -1,0 +1,134 @@
+// Classifies every mutant `pnpm mutation` left alive, from StrykerJS's JSON report
+// (reports/mutation/mutation.json, mutation-testing-report-schema), and writes the per-file
+// scores and the classification as Markdown: bench/mutation/SURVIVORS.md.
+//
+// The classes, each a rule with its argument:
+//  - logging: the mutant lies inside a `logger.log(...)` call. What a runner logs is for people;
+//    the contract and the invariants never read it. Killing these would need a check on log
+//    wording, which would gate nothing a runner's users rely on.
+//  - message: a string literal of a human-readable `message`/`errorMessage` in an answer, or of
+//    an Error's text. The contract fixes reasons and statuses, not wording (T1 reads `reason`).
+//  - gap: everything else: behaviour the suite did not catch. Each is listed with its place and
+//    replacement; a gap gets a check or fault kind, or a sentence saying why not (the notes
+//    column, kept by hand in bench/mutation/gap-notes.json, keyed by file:line:mutator).
+// Run: node --import tsx bench/mutation/classify.ts [report.json]
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+interface FileResult {
+  source: string;
+  mutants: Mutant[];
+}
+interface Report {
+  files: Record<string, FileResult>;
+}
+
+const reportPath = process.argv[2] ?? 'reports/mutation/mutation.json';
+const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+const notesPath = new URL('./gap-notes.json', import.meta.url);
+const notes = existsSync(notesPath)
+  ? (JSON.parse(readFileSync(notesPath, 'utf8')) as Record<string, string>)
+  : ({} as Record<string, string>);
+
+/** Offsets of [start, end) spans of calls `name(` ... `)` in `source`, by paren matching. */
+function callSpans(source: string, pattern: RegExp): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  for (const match of source.matchAll(pattern)) {
+    const open = match.index! + match[0].length - 1;
+    let depth = 0;
+    for (let i = open; i < source.length; i++) {
+      if (source[i] === '(') depth++;
+      else if (source[i] === ')' && --depth === 0) {
+        spans.push([match.index!, i + 1]);
+        break;
+      }
+    }
+  }
+  return spans;
+}
+
+function offsetOf(source: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) offset = source.indexOf('\n', offset) + 1;
+  return offset + column - 1;
+}
+
+type Class = 'logging' | 'message' | 'gap';
+
+function classify(file: FileResult, m: Mutant): Class {
+  const start = offsetOf(file.source, m.location.start.line, m.location.start.column);
+  const end = offsetOf(file.source, m.location.end.line, m.location.end.column);
+  const inside = (spans: Array<[number, number]>) => spans.some(([a, b]) => a <= start && end <= b);
+  if (inside(callSpans(file.source, /\blogger\.log\(/g)) || inside(callSpans(file.source, /\blog\(/g)))
+    return 'logging';
+  if (m.mutatorName === 'StringLiteral' || m.mutatorName === 'ObjectLiteral' || m.mutatorName === 'ArrayDeclaration') {
+    const line = file.source.split('\n')[m.location.start.line - 1] ?? '';
+    if (/\b(message|errorMessage)\s*:|new \w*Error\(/.test(line)) return 'message';
+  }
+  return 'gap';
+}
+
+const rows: string[] = [];
+const gaps: string[] = [];
+let totals = { mutants: 0, killed: 0, survived: 0, logging: 0, message: 0, gap: 0 };
+const detected = new Set(['Killed', 'Timeout']);
+for (const [name, file] of Object.entries(report.files).sort()) {
+  const counted = file.mutants.filter((m) => m.status !== 'CompileError' && m.status !== 'Ignored');
+  const killed = counted.filter((m) => detected.has(m.status)).length;
+  const survivors = counted.filter((m) => !detected.has(m.status));
+  const classes = { logging: 0, message: 0, gap: 0 };
+  for (const m of survivors) {
+    const c = classify(file, m);
+    classes[c]++;
+    if (c === 'gap') {
+      const key = `${name}:${m.location.start.line}:${m.mutatorName}`;
+      const line = (file.source.split('\n')[m.location.start.line - 1] ?? '').trim().slice(0, 90);
+      gaps.push(
+        `| ${name}:${m.location.start.line} | ${m.mutatorName} | \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 50).replace(/\|/g, '\\|')}\` | \`${line.replace(/\|/g, '\\|')}\` | ${notes[key] ?? ''} |`,
+      );
+    }
+  }
+  const equivalent = classes.logging + classes.message;
+  const score = (100 * killed) / counted.length;
+  const scoreWithout = (100 * killed) / Math.max(1, counted.length - equivalent);
+  rows.push(
+    `| ${name} | ${counted.length} | ${killed} | ${score.toFixed(1)}% | ${classes.logging} | ${classes.message} | ${classes.gap} | ${scoreWithout.toFixed(1)}% |`,
+  );
+  totals = {
+    mutants: totals.mutants + counted.length,
+    killed: totals.killed + killed,
+    survived: totals.survived + survivors.length,
+    logging: totals.logging + classes.logging,
+    message: totals.message + classes.message,
+    gap: totals.gap + classes.gap,
+  };
+}
+const all = `| **all** | ${totals.mutants} | ${totals.killed} | ${((100 * totals.killed) / totals.mutants).toFixed(1)}% | ${totals.logging} | ${totals.message} | ${totals.gap} | ${((100 * totals.killed) / (totals.mutants - totals.logging - totals.message)).toFixed(1)}% |`;
+const text = [
+  '# Surviving mutants of runner/core (`pnpm mutation`)',
+  '',
+  'Generated by `node --import tsx bench/mutation/classify.ts` from the last `pnpm mutation` run; the',
+  'rules are in that file. "killed" counts Stryker\'s killed and timed-out mutants; the last column',
+  'is the score over the mutants that are not logging or message text.',
+  '',
+  '| file | mutants | killed | score | logging | message | gaps | score without logging and messages |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows,
+  all,
+  '',
+  `## Gaps (${gaps.length}): behaviour the suite did not catch`,
+  '',
+  '| where | mutator | replacement | line | note |',
+  '|---|---|---|---|---|',
+  ...gaps,
+  '',
+].join('\n');
+writeFileSync(new URL('./SURVIVORS.md', import.meta.url), text);
+console.log(rows.join('\n'));
+console.log(all);
