@@ -57,8 +57,8 @@ export interface World {
    * Worlds whose time costs real time offer it; the others let the whole horizon pass.
    */
   advanceUntilQuiet?(ms: number): Promise<void>;
-  /** How long the final list request may take to answer. */
-  awaitFinalList(): Promise<void>;
+  /** Lets the final list request be answered: until `answered()` says so, or the world's bound. */
+  awaitFinalList(answered: () => boolean): Promise<void>;
   /** The ground truth the quiescent invariants are judged on (all but the list and the requests). */
   groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'>;
 }
@@ -119,8 +119,8 @@ export async function quiesce(world: World): Promise<void> {
   const horizon = world.quiescenceHorizonMs();
   if (world.advanceUntilQuiet !== undefined) await world.advanceUntilQuiet(horizon);
   else await world.advance(horizon);
-  const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), () =>
-    world.awaitFinalList(),
+  const listed: readonly SessionInfo[] | undefined = await world.log.finalList(world.runner(), (answered) =>
+    world.awaitFinalList(answered),
   );
   world.oracle.atQuiescence({ ...world.groundTruth(), now: world.now(), requests: world.log.requests, listed });
 }

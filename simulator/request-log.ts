@@ -195,11 +195,11 @@ export class RequestLog {
    */
   async finalList(
     handle: RunnerHandle | undefined,
-    wait: () => Promise<void>,
+    wait: (answered: () => boolean) => Promise<void>,
   ): Promise<readonly SessionInfo[] | undefined> {
     if (handle?.alive !== true || handle.runner === undefined) return [];
     const request = this.issue(handle, 'list', 'final list (quiescence)', (r) => r.listSessions());
-    await wait();
+    await wait(() => request.answeredAt !== undefined);
     this.withdraw(request);
     const answer = request.answer;
     return answer !== undefined && answer.op === 'list' && 'result' in answer ? answer.result : undefined;

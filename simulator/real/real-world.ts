@@ -43,6 +43,8 @@ import {
 
 export { RUN_MARKER, BYSTANDER_MARKER };
 
+/** How long (real ms) a runner may take to answer the final list before it counts as unanswered (L1). */
+const FINAL_LIST_BOUND_MS = 10_000;
 const QUIESCENCE_MARGIN_MS = 60_000;
 /** An agent's webhook as the harness relays it to an in-process runner: each field if present. */
 const RelayedWebhookSchema = z.looseObject({
@@ -538,8 +540,13 @@ export class RealWorld implements World {
   }
 
   /** A real answer crosses processes and HTTP on a loaded machine: at least 200 real ms. */
-  async awaitFinalList(): Promise<void> {
-    await sleep(Math.max(200, this.real(1_000)));
+  /**
+   * Until the final list is answered, polled every 20 ms, or FINAL_LIST_BOUND_MS of real time:
+   * a loaded machine can stall a runner's event loop for most of a second (a fixed 200 ms
+   * made a correct runner "not answer" under load: a false L1).
+   */
+  async awaitFinalList(answered: () => boolean): Promise<void> {
+    for (let waited = 0; !answered() && waited < FINAL_LIST_BOUND_MS; waited += 20) await sleep(20);
   }
 
   groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'> {
