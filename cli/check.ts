@@ -80,7 +80,8 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     throw new UsageError((error as Error).message);
   }
   if (options.exhaustive === true) {
-    const clash = (['runs', 'seed', 'path', 'minutes', 'without', 'invariant'] as const).filter(
+    // (--workers too: the exploration runs on one thread for now; shards split it between machines.)
+    const clash = (['runs', 'seed', 'path', 'minutes', 'without', 'invariant', 'workers'] as const).filter(
       (k) => options[k] !== undefined,
     );
     if (clash.length > 0)
