@@ -66,7 +66,9 @@ describe.runIf(linuxX64)('tiann/hapi 0.30.7 from the registry, as a black box', 
       ).toBe(true);
       // Every forged webhook named a process of the run (the bystander canary, the runner, a child), never PID 1.
       const named = report.results.flatMap((r) => r.forged);
-      expect(named.map((f) => f.names).sort()).toEqual(['bystander', 'runner', 'spawn']);
+      // (The child twice: while it boots, and once more later, if it is still there to be named.)
+      expect([...new Set(named.map((f) => f.names))].sort()).toEqual(['bystander', 'runner', 'spawn']);
+      expect(named.length).toBeLessThanOrEqual(4);
       for (const f of named) expect(f.pid).toBeGreaterThan(1);
       // The sandbox's PID 1 is a canary: nothing signalled it.
       expect(report.results.flatMap((r) => r.violations).filter((v) => /PID 1/.test(v.message))).toEqual([]);

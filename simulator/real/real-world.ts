@@ -814,9 +814,10 @@ export class RealWorld implements World {
     const spawns = this.log.requests.filter((r) => r.op === 'spawn');
     // A runner that died on its own is the finding (reportRunnerDeath: A2 or L1), and what it then
     // refused is explained by it: not the harness's failure to run the scenario.
-    const diedFirst = (r: (typeof spawns)[number]): boolean =>
-      this.instance?.exitedOnItsOwn !== undefined && this.instance.exitedOnItsOwn.atMs <= (r.answeredAt ?? Infinity);
-    if (spawns.length > 0 && this.knownChildren().length === 0 && !spawns.every(diedFirst)) {
+    // (The harness learns of the death when the command's process is reaped, which can come after
+    // a refused request: any death on its own explains the refusals.)
+    const diedOnItsOwn = this.instance?.exitedOnItsOwn !== undefined;
+    if (spawns.length > 0 && this.knownChildren().length === 0 && !diedOnItsOwn) {
       const first = spawns.find((r) => r.answer !== undefined)?.answer;
       this.harnessErrors.add(
         `the runner started no agent for ${spawns.length} spawn request(s)${first !== undefined ? `; the first answer was ${JSON.stringify('result' in first ? first.result : 'failure' in first ? first.failure : first).slice(0, 300)}` : ''}`,
