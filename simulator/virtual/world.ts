@@ -216,15 +216,21 @@ export class VirtualWorld implements World {
 
   /** Virtual time is free: the margin leaves room for a runner's retries with backoff too. */
   quiescenceHorizonMs(): number {
-    return quiescenceHorizonMs(
-      this.children.map((c) => c.plan),
-      agentPlanFor(this.scenario, this.children.length),
-      {
-        webhookTimeoutMs: this.config.webhookTimeoutMs,
-        killDeadlineMs: killDeadlineMs(this.config),
-        marginMs: QUIESCENCE_MARGIN_MS,
-      },
-    );
+    // Every spawn asked for counts, forked or not yet: a runner that waits out slow scans before
+    // it spawns forks a child after the last step, and that child's plan (an exit ten minutes in,
+    // say) must fit in the horizon too. Its start comes late by up to the world's I/O allowance.
+    const asked = this.scenario.steps.filter((s) => s.op === 'spawn').length;
+    const plans = [
+      ...this.children.map((c) => c.plan),
+      ...Array.from({ length: Math.max(0, asked - this.children.length) }, (_, i) =>
+        agentPlanFor(this.scenario, this.children.length + i),
+      ),
+    ];
+    return quiescenceHorizonMs(plans, agentPlanFor(this.scenario, Math.max(asked, this.children.length)), {
+      webhookTimeoutMs: this.config.webhookTimeoutMs,
+      killDeadlineMs: killDeadlineMs(this.config),
+      marginMs: QUIESCENCE_MARGIN_MS + ioAllowanceMs(this.scenario.world),
+    });
   }
 
   async awaitFinalList(_answered: () => boolean): Promise<void> {
