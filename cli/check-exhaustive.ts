@@ -5,7 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunnerDefinition } from '../runner/contract.ts';
 import { cliCommand } from '../properties/cli-command.ts';
-import { exploreRunner, upperBound, type ExhaustiveReport } from '../properties/exhaustive/explore.ts';
+import {
+  exploreRunner,
+  upperBound,
+  type ExhaustiveOptions,
+  type ExhaustiveReport,
+} from '../properties/exhaustive/explore.ts';
 import { PLAN_CLASS_NAMES } from '../properties/exhaustive/alphabet.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario } from '../simulator/scenario.ts';
@@ -19,6 +24,8 @@ const REFUSE_PAST_MS = 10 * 60_000;
 
 export interface ExhaustiveCliOptions {
   readonly shard?: { readonly index: number; readonly count: number };
+  readonly parallel?: ExhaustiveOptions['parallel'];
+  readonly workers?: number;
   readonly depth?: number;
   readonly sessions?: number;
   readonly yes?: boolean;
@@ -45,10 +52,10 @@ export async function checkExhaustive(
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
   // A shard takes the subtrees under every n-th first move: about its share of the whole.
   const bound = Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
-  const estimateMs = bound * MS_PER_SCENARIO;
+  const estimateMs = (bound * MS_PER_SCENARIO) / (options.workers ?? 1);
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
     throw new UsageError(
-      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
+      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on ${options.workers ?? 1} core(s) of a small machine; ` +
         `lower --depth, or give --yes to run it anyway`,
     );
   const tell = (line: string): void => {
@@ -65,6 +72,7 @@ export async function checkExhaustive(
     ...(options.symmetry !== undefined ? { symmetry: options.symmetry } : {}),
     ...(options.maxStates !== undefined ? { maxStates: options.maxStates } : {}),
     ...(options.shard !== undefined ? { shard: options.shard } : {}),
+    ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
     ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
     onProgress: (p) => {
       if (performance.now() - lastTold < 5_000) return;
@@ -95,6 +103,7 @@ async function render(
     `exhaustive check of ${runner.name}${runner.declares.length > 0 ? ` (declares it breaks ${runner.declares.join(' ')}; judged on those)` : ''}: ` +
       `every scenario of up to ${report.depth} moves, ${report.sessions} session id(s), ${PLAN_CLASS_NAMES.length} agent classes` +
       `${report.hashing ? '' : ', no state hashing'}${report.symmetry ? '' : ', no symmetry'}` +
+      `${options.workers !== undefined && options.workers > 1 ? `, ${options.workers} worker threads` : ''}` +
       `${options.shard !== undefined ? `; shard ${options.shard.index}/${options.shard.count} (the first moves of index ${options.shard.index - 1} mod ${options.shard.count}: every shard must hold)` : ''}`,
   ];
   for (const level of report.levels)

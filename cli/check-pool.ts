@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { CheckOptions, ParallelSearch } from '../properties/check.ts';
+import type { PlayedNode } from '../properties/exhaustive/explore.ts';
+import type { Move } from '../properties/exhaustive/alphabet.ts';
 import { scoutProgress, scoutShared } from '../properties/scout.ts';
 
 /** The default: one worker per core the process may use. */
@@ -14,6 +16,8 @@ export function defaultWorkers(): number {
 
 export interface CheckPool {
   readonly search: ParallelSearch;
+  /** `check --exhaustive`: plays a batch of move sequences split between the threads; verdicts in order. */
+  explore(batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]>;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,15 @@ export function checkPool(runnerRef: string, workers: number, onRun?: CheckOptio
       }
       const { firstFailure } = scoutProgress(shared);
       return firstFailure !== undefined ? { firstFailure } : {};
+    },
+    async explore(batch) {
+      const share = Math.ceil(batch.length / workers);
+      const parts = await Promise.all(
+        Array.from({ length: workers }, (_, w) => batch.slice(w * share, (w + 1) * share))
+          .filter((part) => part.length > 0)
+          .map((part) => pool.run({ runnerRef, batch: part }, { name: 'explore' }) as Promise<PlayedNode[]>),
+      );
+      return parts.flat();
     },
     close: () => pool.destroy(),
   };

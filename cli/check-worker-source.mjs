@@ -4,5 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { default: scout } = await import('./check-worker.ts');
+const { default: scout, explore } = await import('./check-worker.ts');
 export default scout;
+export { explore };

@@ -1,9 +1,23 @@
 // A worker thread of `check --workers N` (tinypool runs this module): loads the runner by the
-// name or path it was given and plays its share of one search (properties/scout.ts).
+// name or path it was given and plays its share of one search (properties/scout.ts), or, for
+// `check --exhaustive`, a batch of move sequences (properties/exhaustive/explore.ts).
 import { scoutShare, type ScoutTask } from '../properties/scout.ts';
+import { playMoves, type PlayedNode } from '../properties/exhaustive/explore.ts';
+import type { Move } from '../properties/exhaustive/alphabet.ts';
 import { loadRunner } from './load-runner.ts';
 
 /** One worker's share of a search, with the runner named as on the command line. */
 export default async function scout(task: ScoutTask & { readonly runnerRef: string }): Promise<number | undefined> {
   return scoutShare(await loadRunner(task.runnerRef), task);
+}
+
+/** Plays each move sequence of the batch, in order. */
+export async function explore(task: {
+  readonly runnerRef: string;
+  readonly batch: readonly (readonly Move[])[];
+}): Promise<PlayedNode[]> {
+  const runner = await loadRunner(task.runnerRef);
+  const played: PlayedNode[] = [];
+  for (const moves of task.batch) played.push(await playMoves(runner, moves));
+  return played;
 }

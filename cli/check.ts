@@ -80,8 +80,7 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     throw new UsageError((error as Error).message);
   }
   if (options.exhaustive === true) {
-    // (--workers too: the exploration runs on one thread for now; shards split it between machines.)
-    const clash = (['runs', 'seed', 'path', 'minutes', 'without', 'invariant', 'workers'] as const).filter(
+    const clash = (['runs', 'seed', 'path', 'minutes', 'without', 'invariant'] as const).filter(
       (k) => options[k] !== undefined,
     );
     if (clash.length > 0)
@@ -91,7 +90,17 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
     const { checkExhaustive } = await import('./check-exhaustive.ts');
     const { shard: shardText, ...rest } = options;
     const shard = shardText !== undefined ? parseShard(shardText) : undefined;
-    return checkExhaustive(runner, options.runner, { ...rest, ...(shard !== undefined ? { shard } : {}) });
+    const workers = options.workers ?? defaultWorkers();
+    const pool = workers > 1 ? checkPool(options.runner, workers) : undefined;
+    try {
+      return await checkExhaustive(runner, options.runner, {
+        ...rest,
+        ...(shard !== undefined ? { shard } : {}),
+        ...(pool !== undefined ? { parallel: (batch) => pool.explore(batch), workers } : {}),
+      });
+    } finally {
+      await pool?.close();
+    }
   }
   for (const flag of ['depth', 'sessions', 'maxStates'] as const)
     if (options[flag] !== undefined)

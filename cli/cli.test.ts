@@ -351,38 +351,57 @@ describe('runner-chaos simulate', () => {
     }
   });
 
-  it('proves within bounds with --exhaustive, and refuses a bound that would not finish', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-exhaustive-'));
-    try {
-      const held = await run('check', '--runner', 'reference', '--exhaustive', '--depth', '1', '--artifacts', dir);
-      expect(held.code).toBe(0);
-      expect(held.stdout).toMatch(
-        /^38 distinct scenarios \(38 states\) up to depth 1 with 2 session\(s\): every invariant held/m,
-      );
-      const caught = await run('check', '--runner', 'legacy', '--exhaustive', '--artifacts', dir);
-      expect(caught.code).toBe(0); // legacy declares S1 S2: caught as declared
-      expect(caught.stdout).toMatch(
-        /shortest counterexample \(1 move\(s\), .*\): S1, S2\n  1\. spawn new \[after-timeout\]/,
-      );
-      expect(caught.stdout).toMatch(/replay: .*simulate --runner legacy --scenario .*legacy-exhaustive-S1\.json/);
-      expect(await run('check', '--runner', 'reference', '--exhaustive', '--depth', '5')).toMatchObject({
-        code: 2,
-        stderr: expect.stringMatching(
-          /--depth 5 --sessions 2 is up to [\d,]+ scenarios, about [\d.]+ min .*give --yes/,
-        ),
-      });
-      expect(await run('check', '--runner', 'reference', '--exhaustive', '--runs', '5')).toMatchObject({
-        code: 2,
-        stderr: expect.stringMatching(/--exhaustive explores every scenario up to --depth: it takes no --runs/),
-      });
-      expect(await run('check', '--runner', 'reference', '--depth', '2')).toMatchObject({
-        code: 2,
-        stderr: expect.stringMatching(/--depth is for --exhaustive/),
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'proves within bounds with --exhaustive, and refuses a bound that would not finish',
+    { timeout: 240_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-exhaustive-'));
+      try {
+        // On two worker threads (each loads the sources through tsx here): the same proof.
+        const held = await run(
+          'check',
+          '--runner',
+          'reference',
+          '--exhaustive',
+          '--depth',
+          '1',
+          '--workers',
+          '2',
+          '--artifacts',
+          dir,
+        );
+        expect(held.code, held.stderr).toBe(0);
+        expect(held.stdout).toMatch(/2 worker threads/);
+        expect(held.stdout).toMatch(
+          /^38 distinct scenarios \(38 states\) up to depth 1 with 2 session\(s\): every invariant held/m,
+        );
+        const caught = await run('check', '--runner', 'legacy', '--exhaustive', '--workers', '1', '--artifacts', dir);
+        expect(caught.code).toBe(0); // legacy declares S1 S2: caught as declared
+        expect(caught.stdout).toMatch(
+          /shortest counterexample \(1 move\(s\), .*\): S1, S2\n  1\. spawn new \[after-timeout\]/,
+        );
+        expect(caught.stdout).toMatch(/replay: .*simulate --runner legacy --scenario .*legacy-exhaustive-S1\.json/);
+        expect(
+          await run('check', '--runner', 'reference', '--exhaustive', '--depth', '5', '--workers', '1'),
+        ).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(
+            /--depth 5 --sessions 2 is up to [\d,]+ scenarios, about [\d.]+ min .*give --yes/,
+          ),
+        });
+        expect(await run('check', '--runner', 'reference', '--exhaustive', '--runs', '5')).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/--exhaustive explores every scenario up to --depth: it takes no --runs/),
+        });
+        expect(await run('check', '--runner', 'reference', '--depth', '2')).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/--depth is for --exhaustive/),
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('loads a runner from a module path', async () => {
     const { code, stdout } = await run('simulate', '--runner', 'runner/reference.ts', '--json');

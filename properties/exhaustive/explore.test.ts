@@ -8,7 +8,7 @@ import { restartForgetsChildrenRunner } from '../../fixtures/runners/restart-for
 import { parseScenario } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
 import { movesFrom, scenarioOf, type Move } from './alphabet.ts';
-import { exploreRunner, upperBound } from './explore.ts';
+import { exploreRunner, playMoves, upperBound, type PlayedNode } from './explore.ts';
 
 const fingerprint = async (moves: Move[]) =>
   (await playNode(referenceRunner, parseScenario(scenarioOf(moves)))).fingerprint;
@@ -35,6 +35,22 @@ describe('check --exhaustive', () => {
       invariants: restartForgetsChildrenRunner.declares,
     });
     expect(forgets.counterexample?.moves).toEqual(['spawn new [in-time]', 'restart (state kept)']);
+  });
+
+  it('gives the same report when batches are played elsewhere, in any order', async () => {
+    // A stand-in for the worker threads: plays each batch back to front, returns it in order.
+    const batches: number[] = [];
+    const parallel = async (batch: readonly (readonly Move[])[]): Promise<PlayedNode[]> => {
+      batches.push(batch.length);
+      const played: PlayedNode[] = [];
+      for (const moves of [...batch].reverse()) played.unshift(await playMoves(noDedupeRunner, moves));
+      return played;
+    };
+    const one = await exploreRunner(noDedupeRunner, { depth: 2, invariants: ['A3'] });
+    const many = await exploreRunner(noDedupeRunner, { depth: 2, invariants: ['A3'], parallel });
+    expect({ ...many, wallMs: 0 }).toEqual({ ...one, wallMs: 0 });
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    expect(one.counterexample?.moves).toHaveLength(2);
   });
 
   it('merges two sequences only when what follows cannot differ', async () => {

@@ -27,9 +27,15 @@ export interface ExhaustiveOptions {
    * merges states within itself only.
    */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * Plays a batch of move sequences elsewhere (worker threads, see cli/explore-pool.ts) and
+   * returns each one's verdict, in order. The exploration consumes them in the order one thread
+   * would, so the report is the same for any number of workers. Unset: played here, one by one.
+   */
+  readonly parallel?: (batch: readonly (readonly Move[])[]) => Promise<readonly PlayedNode[]>;
   /** Which invariants count (default: all); a known-bad runner is judged on what it declares. */
   readonly invariants?: readonly InvariantId[];
-  /** Called every 500 scenarios with where the exploration is. */
+  /** Called after every batch of scenarios with where the exploration is. */
   readonly onProgress?: (progress: ExhaustiveProgress) => void;
 }
 
@@ -102,6 +108,28 @@ interface Node {
   readonly at: Position;
 }
 
+/** What playing one sequence of moves came to: what the exploration needs of it (structured-clonable). */
+export interface PlayedNode {
+  readonly fingerprint: string;
+  readonly nextEventInMs?: number;
+  readonly violated: readonly InvariantId[];
+  readonly violations: readonly Violation[];
+}
+
+/** Plays one sequence of moves against `runner` (what a worker thread does for each of its batch). */
+export async function playMoves(runner: RunnerDefinition, moves: readonly Move[]): Promise<PlayedNode> {
+  const outcome = await playNode(runner, parseScenario(scenarioOf(moves), 'explored scenario'));
+  return {
+    fingerprint: outcome.fingerprint,
+    ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
+    violated: outcome.result.violated,
+    violations: outcome.result.violations,
+  };
+}
+
+/** Sequences handed to the workers at once: large enough to keep them busy, small enough to stop soon after a counterexample. */
+const BATCH = 256;
+
 /** Explores every scenario of `runner` up to the depth; see ExhaustiveReport. */
 export async function exploreRunner(
   runner: RunnerDefinition,
@@ -123,31 +151,34 @@ export async function exploreRunner(
   let counterexample: ExhaustiveCounterexample | undefined;
   let incomplete: string | undefined;
 
-  const play = async (moves: readonly Move[]) => {
-    const scenario = parseScenario(scenarioOf(moves), 'explored scenario');
-    scenarios++;
-    if (scenarios % 500 === 0 && options.onProgress !== undefined) {
-      const rate = scenarios / Math.max(performance.now() - started, 1);
-      options.onProgress({
-        depth: moves.length,
-        scenarios,
-        states: seen.size,
-        upperBoundLeft: Math.max(0, bound - scenarios),
-        msLeftAtMost: Math.max(0, bound - scenarios) / rate,
-      });
-    }
-    return playNode(runner, scenario);
+  const progress = (level: number): void => {
+    if (options.onProgress === undefined) return;
+    const rate = scenarios / Math.max(performance.now() - started, 1);
+    options.onProgress({
+      depth: level,
+      scenarios,
+      states: seen.size,
+      upperBoundLeft: Math.max(0, bound - scenarios),
+      msLeftAtMost: Math.max(0, bound - scenarios) / rate,
+    });
+  };
+  const playBatch = async (batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]> => {
+    if (options.parallel !== undefined && batch.length > 1) return options.parallel(batch);
+    const played: PlayedNode[] = [];
+    for (const moves of batch) played.push(await playMoves(runner, moves));
+    return played;
   };
 
   // The start: no moves. A runner that breaks an invariant with nothing asked of it is caught here.
-  const root = await play([]);
+  const root = await playMoves(runner, []);
+  scenarios++;
   seen.add(root.fingerprint);
-  if (broken(root.result.violated).length > 0)
+  if (broken(root.violated).length > 0)
     counterexample = {
       moves: [],
       scenario: { ...scenarioOf([], `${runner.name}-exhaustive`), description: 'no moves at all: the runner alone' },
-      invariants: broken(root.result.violated),
-      violations: root.result.violations.filter((v) => broken([v.invariant]).length > 0),
+      invariants: broken(root.violated),
+      violations: root.violations.filter((v) => broken([v.invariant]).length > 0),
     };
   let frontier: Node[] = [
     {
@@ -165,14 +196,23 @@ export async function exploreRunner(
     const next: Node[] = [];
     let played = 0;
     let fresh = 0;
-    explore: for (const node of frontier) {
-      for (const [index, move] of movesFrom(node.at, alphabet).entries()) {
-        if (level === 1 && options.shard !== undefined && index % options.shard.count !== options.shard.index - 1)
-          continue;
+    // This level's sequences, in the order one thread plays them (the shard keeps its first moves).
+    const candidates: Array<{ node: Node; move: Move }> = [];
+    for (const node of frontier)
+      for (const [index, move] of movesFrom(node.at, alphabet).entries())
+        if (level !== 1 || options.shard === undefined || index % options.shard.count === options.shard.index - 1)
+          candidates.push({ node, move });
+    // Bounded: each pass consumes up to BATCH candidates.
+    const batchSize = options.parallel !== undefined ? BATCH : 1; // one thread stops at once
+    explore: for (let from = 0; from < candidates.length; from += batchSize) {
+      const batch = candidates.slice(from, from + batchSize);
+      const outcomes = await playBatch(batch.map(({ node, move }) => [...node.moves, move]));
+      for (const [i, { node, move }] of batch.entries()) {
+        const outcome = outcomes[i]!;
         const moves = [...node.moves, move];
-        const outcome = await play(moves);
+        scenarios++;
         played++;
-        const invariants = broken(outcome.result.violated);
+        const invariants = broken(outcome.violated);
         if (invariants.length > 0) {
           counterexample = {
             moves: moves.map(describeMove),
@@ -181,7 +221,7 @@ export async function exploreRunner(
               description: `shortest counterexample found by check --exhaustive (depth ${level})`,
             },
             invariants,
-            violations: outcome.result.violations.filter((v) => invariants.includes(v.invariant)),
+            violations: outcome.violations.filter((v) => invariants.includes(v.invariant)),
           };
           break explore;
         }
@@ -201,6 +241,7 @@ export async function exploreRunner(
             },
           });
       }
+      progress(level);
     }
     levels.push({ depth: level, scenarios: played, newStates: fresh });
     frontier = next;
