@@ -60,6 +60,9 @@ export function blackBoxScenarios(): Scenario[] {
       name: 'forged-webhooks',
       description:
         'webhooks naming a bystander, the runner itself, and a child (while it boots, and after it reported in)',
+      // Booting for 8 s (0.8 real s at the default scale): the forged webhook naming the child
+      // lands while it boots, on a loaded machine too (seen late, a fast agent had already reported).
+      agent: { bootDelayMs: 8_000 },
       steps: [
         { op: 'forge-webhook', pid: { bystander: true }, sessionId: 'forged', startedBy: 'runner' },
         { op: 'forge-webhook', pid: { runner: true }, sessionId: 'forged-2', startedBy: 'runner' },

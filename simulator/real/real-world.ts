@@ -9,7 +9,7 @@ import { asRunner } from '../broken-adapter.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { z } from 'zod';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunnerDefinition } from '../../runner/contract.ts';
 import { killDeadlineMs, resolveRunnerConfig, type RunnerConfig } from '../../runner/config.ts';
@@ -54,6 +54,16 @@ const RelayedWebhookSchema = z.looseObject({
 /** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 /** Real ms an answer may take beyond the runner's deadlines: processes, HTTP and a loaded machine. */
 const REAL_SLACK_MS = 1_000;
+/** The most the slack is stretched for load (10 s of real slack at most). */
+const MAX_LOAD_FACTOR = 10;
+
+/**
+ * How loaded the machine is as a run starts: runnable processes per core over the last minute
+ * (at least 1, at most MAX_LOAD_FACTOR). Answer slack is multiplied by it.
+ */
+export function loadFactor(loadAverage = loadavg()[0] ?? 0, cores = availableParallelism()): number {
+  return Math.min(MAX_LOAD_FACTOR, Math.max(1, loadAverage / Math.max(1, cores)));
+}
 /** Real ms a spawn may take to answer after its child exited before its webhook (#249's bound). */
 const REAL_EXIT_SLACK_MS = 500;
 /** How long a step waits for /proc discovery to see a child a runner has started. */
@@ -156,6 +166,8 @@ export class RealWorld implements World {
   private readonly notes: string[] = [];
   private readonly forged: { names: string; pid: number }[] = [];
   private sandbox: Sandbox | undefined;
+  /** The machine's load as the run started (loadFactor): the answer slack is stretched by it. */
+  private readonly loadFactor = loadFactor();
 
   constructor(
     readonly scenario: Scenario,
@@ -197,11 +209,17 @@ export class RealWorld implements World {
       // Real answers cross processes, HTTP and a loaded machine (two busy cores and a test suite
       // beside it): a real second of slack, and a black-box runner its own real-time kill graces
       // for the largest tree it may stop. #249's exit bound stays tight: half a real second.
+      // Both scale with the machine's load as the run starts (a 2-core machine running ten
+      // things stalls a process for over a real second: a false L1 at a fixed second).
       {
-        answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS + this.runnersOwnKillTimeMs())),
-        exitAnswerBoundMs: Math.max(1_000, back(REAL_EXIT_SLACK_MS)),
+        answerSlackMs: Math.max(1_000, back(REAL_SLACK_MS * this.loadFactor + this.runnersOwnKillTimeMs())),
+        exitAnswerBoundMs: Math.max(1_000, back(REAL_EXIT_SLACK_MS * this.loadFactor)),
       },
     );
+    if (this.loadFactor > 1)
+      this.notes.push(
+        `the machine is loaded (${loadavg()[0]?.toFixed(1)} runnable per ${availableParallelism()} cores): answers get ${(REAL_SLACK_MS * this.loadFactor) / 1000} s of real slack instead of ${REAL_SLACK_MS / 1000} s`,
+      );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({
