@@ -9,10 +9,11 @@
 // so that a worker past it stops (nothing it could still find would be first), and a count of
 // runs played, for progress.
 import fc from 'fast-check';
-import type { InvariantId, RunnerDefinition } from '../runner/contract.ts';
+import type { RunnerDefinition } from '../runner/contract.ts';
+import type { ParallelSearchTask } from './check.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario } from '../simulator/scenario.ts';
-import { scenarioArb, type FaultKind } from './arbitraries.ts';
+import { scenarioArb } from './arbitraries.ts';
 
 /** Consecutive runs a worker plays before the next worker's turn (locality; any value gives the same result). */
 const BLOCK = 16;
@@ -23,12 +24,7 @@ const PLAYED = 1;
 const NONE = 0x7fffffff;
 
 /** What every worker of one search is given (structured-clonable: it crosses to worker threads). */
-export interface ScoutTask {
-  readonly judging: readonly InvariantId[];
-  readonly seed: number;
-  readonly numRuns: number;
-  readonly maxSteps: number;
-  readonly faults?: Partial<Record<FaultKind, boolean>>;
+export interface ScoutTask extends ParallelSearchTask {
   readonly worker: number;
   readonly workers: number;
   /** Two Int32 slots: the first failing run so far, runs played. Made by `scoutShared()`. */

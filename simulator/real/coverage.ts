@@ -102,6 +102,13 @@ export function coverageOf(
     ...(exercised ? {} : { why }),
   });
   const stopsOfLive = liveStops(trace, children);
+  // Each request's answer, found once (several cases ask for them).
+  const answers = new Map<number, Extract<TraceEvent, { kind: 'answer' }>>();
+  for (const e of trace) if (e.kind === 'answer' && !answers.has(e.requestId)) answers.set(e.requestId, e);
+  const answeredAt = (requestId: number): number => answers.get(requestId)?.atMs ?? Infinity;
+  /** Some child alive and not yet reported in at `t`. */
+  const booting = (t: number): boolean =>
+    children.some((c) => aliveAt(c, t) && (c.webhookAt === undefined || c.webhookAt > t));
   return exercises.map((what) => {
     switch (what) {
       case 'booting-at-timeout': {
@@ -155,14 +162,10 @@ export function coverageOf(
         );
       }
       case 'exit-before-report': {
-        const answerOf = (requestId: number) =>
-          trace.find(
-            (e): e is Extract<TraceEvent, { kind: 'answer' }> => e.kind === 'answer' && e.requestId === requestId,
-          );
         // Open at the exit: answered after it as the harness saw it, or answered "exited" (the
         // runner hears of its child's exit at once; the harness, polling /proc, a moment later).
         const openAtExit = (requestId: number, c: Life): boolean => {
-          const answer = answerOf(requestId);
+          const answer = answers.get(requestId);
           if (answer === undefined || answer.atMs >= c.exit!) return true;
           const result = 'result' in answer.answer ? answer.answer.result : undefined;
           return (
@@ -184,8 +187,6 @@ export function coverageOf(
       }
       case 'list-during-boot': {
         const lists = trace.filter((e) => e.kind === 'answer' && e.answer.op === 'list');
-        const booting = (t: number): boolean =>
-          children.some((c) => aliveAt(c, t) && (c.webhookAt === undefined || c.webhookAt > t));
         return result(
           what,
           lists.some((l) => booting(l.atMs)),
@@ -204,10 +205,6 @@ export function coverageOf(
       }
       case 'stop-during-boot': {
         // The session's id is known before its child reports only when the spawn resumes it.
-        const answeredAt = (requestId: number): number =>
-          trace.find((e) => e.kind === 'answer' && e.requestId === requestId)?.atMs ?? Infinity;
-        const booting = (t: number): boolean =>
-          children.some((c) => aliveAt(c, t) && (c.webhookAt === undefined || c.webhookAt > t));
         const stops = requests.filter((r) => r.op === 'stop');
         const hit = stops.some((stop) => {
           const named = stop.detail.replace(/^stop /, '');
