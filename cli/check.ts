@@ -390,8 +390,9 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     process.stderr.write(`check --http: scenario ${index + 1}/${scenarios.length} ${scenario.name}${left}\n`);
     // Did the run reach what the scenario is for? Not reached is never "held". A clean run that
     // did not, at a time scale the harness chose, is played once more slower: the machine's load
-    // may have grown since the canary (agents starting late miss their timeouts). What a run
-    // found is never played again: a violation stands.
+    // may have grown since the canary (agents starting late miss their timeouts). So is a run in
+    // which an agent was judged before it had started: it proves nothing either way. What a run
+    // that did exercise its agents found is never played again: a violation stands.
     let scale = timeScale;
     let result: RealRunResult | undefined;
     let coverage: ReturnType<typeof coverageOf> = [];
@@ -414,7 +415,9 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
         );
         missed = coverage.filter((c) => !c.exercised).map((c) => `${c.text} (${c.why})`);
         const clean = result.harnessErrors.length === 0 && result.violations.length === 0;
-        if (!clean || missed.length === 0 || options.timeScale !== undefined || fixed !== undefined) break;
+        // Agents judged before they started: the machine got busier than the canary saw.
+        const tooFast = result.tooSlowForTimeScale;
+        if (!(tooFast || (clean && missed.length > 0)) || options.timeScale !== undefined || fixed !== undefined) break;
         const now = await probeAgent();
         const slower = Math.min(
           1,
@@ -422,7 +425,9 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
         );
         if (slower <= scale) break;
         replayNotes.push(
-          `not exercised at time scale ${scale} (${missed.join('; ')}); agents start in ${now.startMs} ms now: played again at time scale ${slower}`,
+          tooFast
+            ? `agents were judged before they started at time scale ${scale}; agents start in ${now.startMs} ms now: played again at time scale ${slower}`
+            : `not exercised at time scale ${scale} (${missed.join('; ')}); agents start in ${now.startMs} ms now: played again at time scale ${slower}`,
         );
         scale = slower;
       }

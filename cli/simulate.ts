@@ -113,21 +113,32 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
   const started = performance.now();
   const results: Played[] = [];
   const progress = runProgress({ real: options.real === true });
-  const play = (runner: RunnerDefinition, played: Scenario): Promise<RunResult> =>
-    options.real === true
-      ? // The real world (msw, undici, git) is loaded only for a real run.
-        import('../simulator/real/real-world.ts').then(({ runReal }) =>
-          runReal(runner, played, {
-            timeScale: options.timeScale ?? DEFAULT_TIME_SCALE,
-            onProgress: progress.forRunner(runner.name, runners.indexOf(runner), runners.length),
-            onInterrupt: (interrupted) => {
-              progress.done();
-              process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
-            },
-          }),
-        )
-      : runScenario(runner, played, progress.forRunner(runner.name, runners.indexOf(runner), runners.length));
   const notes: string[] = [];
+  const play = async (runner: RunnerDefinition, played: Scenario): Promise<RunResult> => {
+    const onProgress = progress.forRunner(runner.name, runners.indexOf(runner), runners.length);
+    if (options.real !== true) return runScenario(runner, played, onProgress);
+    // The real world (msw, undici, git) is loaded only for a real run.
+    const [{ runReal }, { playPaced }] = await Promise.all([
+      import('../simulator/real/real-world.ts'),
+      import('../simulator/real/paced-run.ts'),
+    ]);
+    // A busy machine can start agents slower than the default scale allows: replayed slower then.
+    const paced = await playPaced(
+      (timeScale) =>
+        runReal(runner, played, {
+          timeScale,
+          onProgress,
+          onInterrupt: (interrupted) => {
+            progress.done();
+            process.stdout.write(`${interruptedReport(interrupted, results, options)}\n`);
+          },
+        }),
+      options.timeScale ?? DEFAULT_TIME_SCALE,
+      options.timeScale !== undefined,
+    );
+    notes.push(...paced.notes.map((n) => `note: ${runner.name}: ${n}`));
+    return paced.result;
+  };
   for (const runner of runners) {
     const result = await play(runner, scenario).finally(() => progress.done());
     // A known-bad runner whose bug the seed incident does not show: with nothing asked of the
@@ -166,6 +177,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
         verdict: r.verdict,
         ...('harnessErrors' in r ? { harnessErrors: (r as RealRunResult).harnessErrors } : {}),
       })),
+      ...(notes.length > 0 ? { notes } : {}),
       wallMs,
     };
     return { exitCode, output: JSON.stringify(document, null, 2) };

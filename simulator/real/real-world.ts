@@ -115,6 +115,11 @@ export interface RealRunResult extends RunResult {
    * a child killed before its agent started): the verdict proves nothing while any is set.
    */
   readonly harnessErrors: readonly string[];
+  /**
+   * Some of those errors say only that the machine was too slow for this time scale (an agent
+   * judged before it had started): the same run at a slower scale may well prove something.
+   */
+  readonly tooSlowForTimeScale: boolean;
   /** How long (scenario ms) a stop may take to be answered here: the L1 bound it was judged by. */
   readonly stopBoundMs: number;
   /** Steps the run could not play as written, and why. */
@@ -162,6 +167,8 @@ export class RealWorld implements World {
   private readonly launcher: BlackBoxLauncher | undefined;
   /** What went wrong on the harness's side: the run proves nothing, and says so (exit 2). */
   private readonly harnessErrors = new Set<string>();
+  /** An agent was judged before it started: the time scale, not the runner or the harness, was wrong. */
+  private tooSlow = false;
   /** What the run could not do as the scenario asked (a skipped step), shown with the result. */
   private readonly notes: string[] = [];
   private readonly forged: { names: string; pid: number }[] = [];
@@ -310,6 +317,7 @@ export class RealWorld implements World {
       bystanderSignals,
       wallMs: performance.now() - wallStart,
       harnessErrors: [...this.harnessErrors],
+      tooSlowForTimeScale: this.tooSlow,
       notes: this.notes,
       forged: this.forged,
       ...(runnerOutput !== undefined ? { runnerOutput } : {}),
@@ -815,10 +823,12 @@ export class RealWorld implements World {
       if (error !== undefined && error !== '') {
         this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) failed: ${error}`);
       } else if (child.root.alive) {
+        this.tooSlow = true;
         this.harnessErrors.add(
           `the fake agent of child #${child.index} (pid ${child.root.pid}) never started (still not up at the end): the machine is too slow for this time scale; raise --time-scale`,
         );
       } else if (child.root.signalledByRunner === true) {
+        this.tooSlow = true;
         this.harnessErrors.add(
           `child #${child.index} (pid ${child.root.pid}) was killed by the runner before its agent had started, so its plan was not exercised: ` +
             "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale",
