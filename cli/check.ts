@@ -22,6 +22,9 @@ import { blackBoxScenarios, EXERCISES } from '../simulator/real/black-box-scenar
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { UsageError } from './usage-error.ts';
 
+/** With no --workers, one thread per this many runs (at most one per core). */
+const RUNS_PER_DEFAULT_WORKER = 5_000;
+
 export interface CheckCliOptions {
   runner?: string;
   runs?: number;
@@ -114,12 +117,14 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   // A matrix's jobs must agree on the seed they split: without --seed, shards split seed 0.
   const baseSeed = options.seed ?? (shard !== undefined ? 0 : undefined);
   const onRun = process.stderr.isTTY === true || options.progress === true ? progressReporter() : undefined;
-  // Threads pay off past a few hundred runs each (a thread takes a few hundred ms to load);
-  // a replay (--path) is one run.
+  // Threads pay off only for long searches: each loads and warms up its own copy of the code
+  // (seconds), and a run allocates so much that two threads share a 2-core machine's memory
+  // badly (bench/RESULTS.md: on Node 20, 2 threads were slower than 1 even at 6,000 runs). A
+  // replay (--path) is one run.
   const workers =
     options.path !== undefined
       ? 1
-      : (options.workers ?? Math.max(1, Math.min(defaultWorkers(), Math.floor(runs / 500))));
+      : (options.workers ?? Math.max(1, Math.min(defaultWorkers(), Math.floor(runs / RUNS_PER_DEFAULT_WORKER))));
   const pool = workers > 1 ? checkPool(options.runner, workers, onRun) : undefined;
   const play = (seed: number | undefined, numRuns: number): ReturnType<typeof checkRunner> =>
     checkRunner(runner, {
