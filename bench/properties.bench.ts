@@ -11,7 +11,9 @@ import { knownBadRunners } from '../fixtures/runners/index.ts';
 import { scenarioArb } from '../properties/arbitraries.ts';
 import { checkRunner } from '../properties/check.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
-import { parseScenario } from '../simulator/scenario.ts';
+import { parseScenario, type Scenario } from '../simulator/scenario.ts';
+import { memfsWorktreeFs, type WorktreeFsFactory } from '../simulator/virtual/worktree-fs.ts';
+import { mapWorktreeFs } from '../simulator/virtual/map-fs.ts';
 
 const SCENARIOS = 20_000;
 const SEEDS = 10;
@@ -37,6 +39,41 @@ async function throughput(): Promise<{ full: number; playOnly: number; noWorktre
   return { full, playOnly, noWorktrees };
 }
 
+/**
+ * memfs against a plain Map under the worktree model, on the same scenarios (those that make a
+ * worktree), played alternately so that neither gets the warmer engine; the traces must agree.
+ */
+async function memfsAgainstMap(): Promise<{ memfs: number; map: number; scenarios: number }> {
+  const withWorktrees = fc
+    .sample(scenarioArb(), { numRuns: 12_000, seed: 5 })
+    .map((input) => parseScenario(input))
+    .filter((s) => s.steps.some((step) => step.op === 'spawn' && step.worktree === true));
+  const playAll = async (fs: WorktreeFsFactory, scenarios: readonly Scenario[]): Promise<number> => {
+    const started = performance.now();
+    for (const scenario of scenarios) await runScenario(referenceRunner, scenario, undefined, { worktreeFs: fs });
+    return performance.now() - started;
+  };
+  for (const scenario of withWorktrees.slice(0, 300)) {
+    const [a, b] = [
+      await runScenario(referenceRunner, scenario, undefined, { worktreeFs: memfsWorktreeFs }),
+      await runScenario(referenceRunner, scenario, undefined, { worktreeFs: mapWorktreeFs }),
+    ];
+    if (JSON.stringify(a.trace) !== JSON.stringify(b.trace))
+      throw new Error(`memfs and the Map model disagree on scenario seed ${scenario.seed}`);
+  }
+  const ms = { memfs: 0, map: 0 };
+  for (let round = 0; round < 4; round++) {
+    const order: Array<['memfs' | 'map', WorktreeFsFactory]> = [
+      ['memfs', memfsWorktreeFs],
+      ['map', mapWorktreeFs],
+    ];
+    if (round % 2 === 1) order.reverse();
+    for (const [name, fs] of order) ms[name] += await playAll(fs, withWorktrees);
+  }
+  const per = (total: number): number => (withWorktrees.length * 4) / (total / 1000);
+  return { memfs: per(ms.memfs), map: per(ms.map), scenarios: withWorktrees.length };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -49,6 +86,14 @@ console.log(`| reference runner | scenarios per second |\n|---|---|`);
 console.log(`| generate + validate + play (a property run) | ${Math.round(full)} |`);
 console.log(`| play only (pre-generated) | ${Math.round(playOnly)} |`);
 console.log(`| generate + validate + play, no worktree faults (no memfs) | ${Math.round(noWorktrees)} |\n`);
+const fsRace = await memfsAgainstMap();
+console.log(
+  `Worktree filesystem, play only, on the ${fsRace.scenarios} of 12,000 scenarios that make a worktree (four alternating rounds, traces checked equal on 300):\n`,
+);
+console.log(`| filesystem | scenarios per second |\n|---|---|`);
+console.log(`| memfs (what the world uses) | ${Math.round(fsRace.memfs)} |`);
+console.log(`| a Map (simulator/virtual/map-fs.ts) | ${Math.round(fsRace.map)} |`);
+console.log(`| memfs costs | ${(fsRace.map / fsRace.memfs).toFixed(2)}x the Map's time |\n`);
 console.log(
   `Known-bad runners: runs and ms to the first violation of a declared invariant, over ${SEEDS} seeds (budget ${BUDGET} runs).\n`,
 );

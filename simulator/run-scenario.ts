@@ -3,7 +3,7 @@
 import type { RunnerDefinition } from '../runner/contract.ts';
 import { playScenario, resultOf, type PlayProgress, type RunResult } from './driver.ts';
 import type { Scenario } from './scenario.ts';
-import { VirtualWorld } from './virtual/world.ts';
+import { VirtualWorld, type VirtualWorldOptions } from './virtual/world.ts';
 import { withDeterminismTrap } from './virtual/determinism-trap.ts';
 import { BrokenAdapterError } from './broken-adapter.ts';
 
@@ -17,8 +17,10 @@ export async function runScenario(
   definition: RunnerDefinition,
   scenario: Scenario,
   onProgress?: (progress: PlayProgress) => void,
+  /** How the world is built (the bench's worktree filesystem); the defaults are what users get. */
+  worldOptions?: VirtualWorldOptions,
 ): Promise<RunResult> {
-  const world = new VirtualWorld(scenario, definition);
+  const world = new VirtualWorld(scenario, definition, worldOptions);
   const { trapped } = await withDeterminismTrap(() => playScenario(world, onProgress));
   if (trapped !== undefined) {
     throw new BrokenAdapterError(

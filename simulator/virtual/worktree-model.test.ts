@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { WorktreeModel } from './worktree-model.ts';
 import { GitFaultSchema } from '../scenario.ts';
+import { memfsWorktreeFs } from './worktree-fs.ts';
+import { mapWorktreeFs } from './map-fs.ts';
 
-describe('WorktreeModel', () => {
+// The same behaviour over memfs (what the world uses) and over the Map the bench measures it against.
+describe.each([
+  ['memfs', memfsWorktreeFs],
+  ['a Map', mapWorktreeFs],
+])('WorktreeModel over %s', (_, fs) => {
   it('adds a worktree as a directory plus a registration, lists it, and removes both', () => {
-    const git = new WorktreeModel(['/r'], []);
+    const git = new WorktreeModel(['/r'], [], fs);
     const path = git.add('/r', 'feature');
     expect(path).toBe('/r.worktrees/feature');
     expect(git.fs.existsSync(`${path}/.git`)).toBe(true);
@@ -17,7 +23,7 @@ describe('WorktreeModel', () => {
   });
 
   it('refuses a second worktree of the same name (EEXIST) and a path git does not know', () => {
-    const git = new WorktreeModel(['/r'], []);
+    const git = new WorktreeModel(['/r'], [], fs);
     git.add('/r', 'x');
     expect(() => git.add('/r', 'x')).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     expect(() => git.remove('/r', '/elsewhere')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
@@ -29,7 +35,7 @@ describe('WorktreeModel', () => {
       GitFaultSchema.parse({ op: 'add', nth: 2, code: 'ENOSPC' }),
       GitFaultSchema.parse({ op: 'remove', nth: 1, times: 2, code: 'ELOCKED' }),
     ];
-    const git = new WorktreeModel(['/r'], faults);
+    const git = new WorktreeModel(['/r'], faults, fs);
     const a = git.add('/r', 'a');
     expect(() => git.add('/r', 'b')).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
     git.add('/r', 'c');
@@ -40,9 +46,9 @@ describe('WorktreeModel', () => {
   });
 
   it('counts a worktree whose directory is gone but whose registration stays as still existing', () => {
-    const git = new WorktreeModel(['/r'], []);
+    const git = new WorktreeModel(['/r'], [], fs);
     const path = git.add('/r', 'half');
-    git.fs.rmSync(path, { recursive: true });
+    git.fs.rmSync(path, { recursive: true, force: true });
     expect(git.existing()).toEqual([path]);
   });
 });

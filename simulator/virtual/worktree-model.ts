@@ -1,24 +1,11 @@
 // A model of `git worktree add/remove/list` over an in-memory filesystem (memfs): a worktree is
 // a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
-import { Volume } from 'memfs';
 import { HostError } from '../../runner/ports.ts';
 import type { GitFault } from '../scenario.ts';
-
-/** memfs's Volume has the fs sync API itself; wrapping it with createFsFromVolume costs more than the rest of a run. */
-type MemFs = Volume;
-
-/** memfs asks "the process" for uid, gid and cwd; the virtual world answers, not the real one. */
-const VIRTUAL_PROCESS = {
-  cwd: () => '/',
-  platform: 'linux' as const,
-  emitWarning: () => {},
-  env: {},
-  getuid: () => 1000,
-  getgid: () => 1000,
-};
+import { memfsWorktreeFs, type WorktreeFs, type WorktreeFsFactory } from './worktree-fs.ts';
 
 export class WorktreeModel {
-  private volume: MemFs | undefined;
+  private volume: WorktreeFs | undefined;
   private readonly calls = { add: 0, remove: 0 };
   /** Every worktree path ever made, for the oracle. */
   readonly created = new Set<string>();
@@ -26,12 +13,13 @@ export class WorktreeModel {
   constructor(
     readonly repoPaths: readonly string[],
     private readonly faults: readonly GitFault[],
+    private readonly makeFs: WorktreeFsFactory = memfsWorktreeFs,
   ) {}
 
   /** The filesystem, made on first use: most scenarios never touch a worktree. */
-  get fs(): MemFs {
+  get fs(): WorktreeFs {
     if (this.volume === undefined) {
-      this.volume = Volume.fromJSON({}, '/', { process: VIRTUAL_PROCESS });
+      this.volume = this.makeFs();
       for (const repo of this.repoPaths) {
         this.volume.mkdirSync(`${repo}/.git/worktrees`, { recursive: true });
         this.volume.mkdirSync(`${repo}.worktrees`, { recursive: true });

@@ -14,6 +14,7 @@ import { EventQueue, type EventHandle } from './event-queue.ts';
 import { ProcessTable, type VProcess } from './process-table.ts';
 import { HubModel } from './hub-model.ts';
 import { WorktreeModel } from './worktree-model.ts';
+import type { WorktreeFsFactory } from './worktree-fs.ts';
 import { runsCode, startFakeAgent } from './fake-agent.ts';
 import { Rng } from './rng.ts';
 import { ioAllowanceMs, Latencies } from './latency.ts';
@@ -48,6 +49,12 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 
 const drain = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
+/** How a virtual world is built, beyond its scenario. */
+export interface VirtualWorldOptions {
+  /** The filesystem under the worktree model (default memfs; the bench also measures a Map). */
+  readonly worktreeFs?: WorktreeFsFactory;
+}
+
 export class VirtualWorld implements World {
   readonly trace: Trace;
   /** How many events the world runs before it calls the run unsettled: sized from the scenario. */
@@ -81,6 +88,7 @@ export class VirtualWorld implements World {
   constructor(
     readonly scenario: Scenario,
     private readonly definition: RunnerDefinition,
+    options: VirtualWorldOptions = {},
   ) {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
     const owner = scenario.world.ownerId;
@@ -110,7 +118,7 @@ export class VirtualWorld implements World {
     this.trace = new Trace(traceCapacity);
     this.maxEvents = Math.ceil(traceCapacity * EVENTS_PER_TRACE_EVENT);
     this.queue = new EventQueue(this.maxEvents, scenario.world.shuffleTies ? rng : null);
-    this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults);
+    this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults, options.worktreeFs);
     this.table = new ProcessTable(scenario.world.pidMax, {
       now: () => this.time,
       later: (delay, run) => void this.later(delay, run),
