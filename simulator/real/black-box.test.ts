@@ -1,0 +1,64 @@
+// A black-box runner over HTTP: the project's own daemon, started as a command, speaking hapi's
+// protocol. The seed incident and a SIGKILL mid-spawn leave nothing; serving legacy, it is caught.
+import { describe, expect, it } from 'vitest';
+import type { Scenario } from '../scenario.ts';
+import type { RealRunResult } from './real-world.ts';
+import { playPaced } from './paced-run.ts';
+import { fileRunPrefix } from '../test-support.ts';
+import { expectNoneLeft, linux, REAL_TIME_SCALE, realSeed } from './test-support.ts';
+
+const runPrefix = fileRunPrefix('blackbox');
+
+describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () => {
+  it('the reference daemon as a black box: the seed incident and a SIGKILL mid-spawn leave nothing; legacy is caught', async () => {
+    const { runRealCommand } = await import('./real-world.ts');
+    const { HAPI_PROFILE } = await import('./http-runner.ts');
+    const root = new URL('../../', import.meta.url).pathname;
+    const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx cli/daemon-bin.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
+    const daemon = async (cmd: string, scenario: Scenario, name: string): Promise<RealRunResult> =>
+      (
+        await playPaced(
+          (timeScale) => runRealCommand(cmd, HAPI_PROFILE, scenario, { timeScale }, name),
+          REAL_TIME_SCALE,
+          false,
+        )
+      ).result;
+    const result = await daemon(command, realSeed(), 'reference-daemon');
+    expect(result.violations).toEqual([]);
+    expect(result.harnessErrors).toEqual([]);
+    // Each of the four spawns timed out, naming a child; every child was found through /proc and
+    // had its agent up before the timeout (else a harness error above).
+    const timedOut = result.trace.flatMap((e) =>
+      e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error'
+        ? [e.answer.result.pid]
+        : [],
+    );
+    expect(timedOut).toHaveLength(4);
+    const found = result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === 'wrapper' ? [e.pid] : []));
+    // Every child the harness found was named by an answer, and every answer named a child it
+    // found. (On a loaded machine a resume can come while the previous child of its session is
+    // still dying: the runner then answers it for that child, so two answers may name one pid.)
+    expect(new Set(found)).toEqual(new Set(timedOut));
+    expectNoneLeft(runPrefix);
+    // SIGKILLed (with its process group) while one child boots and another is a session, then
+    // started again over its state directory: nothing leaks, every request is answered.
+    const { blackBoxScenarios } = await import('./black-box-scenarios.ts');
+    const restart = blackBoxScenarios().find((s) => s.name === 'restart-mid-spawn')!;
+    const restarted = await daemon(command, restart, 'reference-daemon');
+    expect(restarted.violations).toEqual([]);
+    expect(restarted.trace.filter((e) => e.kind === 'runner' && e.op === 'crash')).toHaveLength(1);
+    // Paced by observation, it reached a restart over a live child. (Whether the stop after it
+    // still finds that session alive varies under a loaded CI machine, for a reason not found yet;
+    // `check --http` then says "not exercised" and exits 2, never "held": see the #15 notes.)
+    const { coverageOf } = await import('./coverage.ts');
+    expect(coverageOf(['restart-with-live-child'], restarted.trace, 15_000)).toEqual([
+      expect.objectContaining({ what: 'restart-with-live-child', exercised: true }),
+    ]);
+    expectNoneLeft(runPrefix);
+    // The same daemon serving legacy: the black box shows its four ghosts.
+    const legacy = await daemon(`${command} --runner legacy`, realSeed(), 'legacy-daemon');
+    expect(legacy.harnessErrors).toEqual([]);
+    expect(legacy.counts).toMatchObject({ ghostSessions: 4, leakedProcesses: 8 });
+    expectNoneLeft(runPrefix);
+  });
+});
