@@ -1,0 +1,49 @@
+// The trap puts back exactly what it took: the platform's clock, randomness and timers are the
+// same functions after a run as before it, however many runs came between. (It once put back a
+// fresh bound wrapper of performance.now each run: after n runs a call went through n wrappers.)
+import { describe, expect, it } from 'vitest';
+import { withDeterminismTrap } from './determinism-trap.ts';
+
+describe('withDeterminismTrap', () => {
+  it('restores the very same functions after every run, and leaves performance.now inherited', async () => {
+    const before = {
+      dateNow: Date.now,
+      perfNow: performance.now,
+      random: Math.random,
+      hrtime: process.hrtime,
+      setTimeout: globalThis.setTimeout,
+      setInterval: globalThis.setInterval,
+      setImmediate: globalThis.setImmediate,
+    };
+    const ownBefore = Object.getOwnPropertyDescriptor(performance, 'now');
+    for (let run = 0; run < 100; run++) {
+      const { value, trapped } = await withDeterminismTrap(async () => {
+        expect(performance.now).not.toBe(before.perfNow); // trapped while the run plays
+        return run;
+      });
+      expect(value).toBe(run);
+      expect(trapped).toBeUndefined();
+    }
+    expect({
+      dateNow: Date.now,
+      perfNow: performance.now,
+      random: Math.random,
+      hrtime: process.hrtime,
+      setTimeout: globalThis.setTimeout,
+      setInterval: globalThis.setInterval,
+      setImmediate: globalThis.setImmediate,
+    }).toEqual(before);
+    expect(performance.now).toBe(before.perfNow);
+    expect(Object.getOwnPropertyDescriptor(performance, 'now')).toEqual(ownBefore);
+  });
+
+  it('restores them when the run throws', async () => {
+    const perfNow = performance.now;
+    await expect(
+      withDeterminismTrap(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(performance.now).toBe(perfNow);
+  });
+});
