@@ -7,13 +7,26 @@ import { noDedupeRunner } from '../../fixtures/runners/no-dedupe.ts';
 import { restartForgetsChildrenRunner } from '../../fixtures/runners/restart-forgets-children.ts';
 import { parseScenario } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
-import { movesFrom, scenarioOf, type Move } from './alphabet.ts';
-import { exploreRunner, playMoves, upperBound, type PlayedNode } from './explore.ts';
+import { movesFrom, positionAfter, scenarioOf, type Move } from './alphabet.ts';
+import { exploreRunner, parsedScenarioOf, playMoves, upperBound, type PlayedNode } from './explore.ts';
 
 const fingerprint = async (moves: Move[]) =>
   (await playNode(referenceRunner, parseScenario(scenarioOf(moves)))).fingerprint;
 
 describe('check --exhaustive', () => {
+  it('assembles each scenario from parts parsed once, equal to parsing it whole (every sequence of two moves)', () => {
+    const alphabet = { sessions: 2, symmetry: true };
+    const start = { spawns: 0, sessionsUsed: 0, shutDown: false, nextEventInMs: 1 };
+    let compared = 0;
+    for (const first of movesFrom(start, alphabet))
+      for (const second of movesFrom({ ...positionAfter(start, first), nextEventInMs: 1 }, alphabet)) {
+        const moves = [first, second];
+        expect(parsedScenarioOf(moves)).toEqual(parseScenario(scenarioOf(moves)));
+        compared++;
+      }
+    expect(compared).toBeGreaterThan(1_000);
+  });
+
   it('plays every scenario of depth 1, and the reference holds on all of them', async () => {
     const report = await exploreRunner(referenceRunner, { depth: 1, sessions: 2 });
     expect(report.counterexample).toBeUndefined();
