@@ -17,8 +17,11 @@ import { parseScenario } from '../simulator/scenario.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
 import { UsageError } from './usage-error.ts';
 
-/** Measured on a 2-core machine (bench/RESULTS.md): a scenario of 3-4 moves, played and judged. */
-const MS_PER_SCENARIO = 2;
+/**
+ * Measured on a 2-core machine (bench/RESULTS.md): a scenario of 3-4 moves, played and judged,
+ * 0.33-0.42 ms on one thread; rounded up, so the estimate before a run is rather long than short.
+ */
+const MS_PER_SCENARIO = 0.5;
 /** A bound estimated to take longer than this needs --yes. */
 const REFUSE_PAST_MS = 10 * 60_000;
 
@@ -52,10 +55,11 @@ export async function checkExhaustive(
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
   // A shard takes the subtrees under every n-th first move: about its share of the whole.
   const bound = Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
-  const estimateMs = (bound * MS_PER_SCENARIO) / (options.workers ?? 1);
+  // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
+  const estimateMs = bound * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
     throw new UsageError(
-      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on ${options.workers ?? 1} core(s) of a small machine; ` +
+      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
         `lower --depth, or give --yes to run it anyway`,
     );
   const tell = (line: string): void => {

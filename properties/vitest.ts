@@ -51,7 +51,7 @@ export interface RunnerProofOptions extends Omit<ExhaustiveOptions, 'parallel' |
   readonly testTimeoutMs?: number;
   /**
    * Scenarios the bound may hold, at most, before the test refuses to start (default 20,000:
-   * depth 2 with 2 sessions has 1,549, depth 3 about 70,000 at roughly 2 ms each).
+   * depth 2 with 2 sessions has 1,549, depth 3 about 70,000, at roughly 0.4 ms each on one core).
    */
   readonly maxScenarios?: number;
 }
@@ -81,7 +81,7 @@ export async function proveRunner(runner: RunnerDefinition, options: RunnerProof
   const most = options.maxScenarios ?? 20_000;
   if (bound > most)
     throw new Error(
-      `depth ${depth} with ${sessions} session(s) holds up to ${bound.toLocaleString('en')} scenarios (about ${Math.ceil((bound * 2) / 60_000)} min at 2 ms each), over maxScenarios ${most.toLocaleString('en')}: lower the depth, or raise maxScenarios (and testTimeoutMs) to run it`,
+      `depth ${depth} with ${sessions} session(s) holds up to ${bound.toLocaleString('en')} scenarios (about ${Math.ceil((bound * 0.5) / 60_000)} min at 0.5 ms each on one core), over maxScenarios ${most.toLocaleString('en')}: lower the depth, or raise maxScenarios (and testTimeoutMs) to run it`,
     );
   const { testTimeoutMs: _timeout, maxScenarios: _most, ...explore } = options;
   const report = await exploreRunner(runner, {
