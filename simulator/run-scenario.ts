@@ -27,5 +27,7 @@ export async function runScenario(
       `runner "${definition.name}" called ${trapped.what} during a virtual run (at ${trapped.at}): a runner takes time, chance and timers from its ports (clock, random), or the run is no longer reproducible`,
     );
   }
-  return resultOf(definition, world);
+  const result = resultOf(definition, world);
+  world.release();
+  return result;
 }

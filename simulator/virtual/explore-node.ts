@@ -47,8 +47,10 @@ export async function playNode(definition: RunnerDefinition, scenario: Scenario)
       `runner "${definition.name}" called ${trapped.what} during a virtual run (at ${trapped.at}): a runner takes time, chance and timers from its ports (clock, random), or the run is no longer reproducible`,
     );
   }
+  const result = resultOf(definition, world);
+  world.release();
   return {
-    result: resultOf(definition, world),
+    result,
     fingerprint,
     ...(nextEventInMs !== undefined ? { nextEventInMs } : {}),
   };

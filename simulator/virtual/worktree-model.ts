@@ -16,8 +16,12 @@ export class WorktreeModel {
     private readonly makeFs: WorktreeFsFactory = memfsWorktreeFs,
   ) {}
 
+  /** Set once the world is done: the filesystem went back to be reused. */
+  private released = false;
+
   /** The filesystem, made on first use: most scenarios never touch a worktree. */
   get fs(): WorktreeFs {
+    if (this.released) throw new Error('the worktree model was used after its world was released');
     if (this.volume === undefined) {
       this.volume = this.makeFs();
       for (const repo of this.repoPaths) {
@@ -26,6 +30,13 @@ export class WorktreeModel {
       }
     }
     return this.volume;
+  }
+
+  /** The world is done: its filesystem may go to the next world (memfs volumes are reused). */
+  release(): void {
+    this.released = true;
+    this.volume?.release?.();
+    this.volume = undefined;
   }
 
   directoryExists(path: string): boolean {

@@ -153,6 +153,14 @@ export class VirtualWorld implements World {
     return this.instance;
   }
 
+  /**
+   * The run is over and judged: what the world holds that another run can reuse (its worktree
+   * filesystem) goes back. The trace and the oracle's findings stay readable.
+   */
+  release(): void {
+    this.worktrees.release();
+  }
+
   knownChildren(): readonly ChildRecord[] {
     return this.children;
   }
