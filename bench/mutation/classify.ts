@@ -3,9 +3,11 @@
 // scores and the classification as Markdown: bench/mutation/SURVIVORS.md.
 //
 // The classes, each a rule with its argument:
-//  - logging: the mutant lies inside a `logger.log(...)` call. What a runner logs is for people;
-//    the contract and the invariants never read it. Killing these would need a check on log
-//    wording, which would gate nothing a runner's users rely on.
+//  - logging: the mutant lies inside a `logger.log(...)` call; or it changes only whether logging
+//    happens: the condition of an `if` with no `else` whose body is nothing but logger calls, or
+//    a block emptied that held nothing but logger calls. What a runner logs is for people; the
+//    contract and the invariants never read it. Killing these would need a check on log wording,
+//    which would gate nothing a runner's users rely on.
 //  - message: a string literal of a human-readable `message`/`errorMessage` in an answer, or of
 //    an Error's text. The contract fixes reasons and statuses, not wording (T1 reads `reason`).
 //  - gap: everything else: behaviour the suite did not catch. Each is listed with its place and
@@ -61,12 +63,72 @@ function offsetOf(source: string, line: number, column: number): number {
 
 type Class = 'logging' | 'message' | 'gap';
 
+/** A logger call with its receiver (`this.ports.logger.log(`), or a local `log(` helper. */
+const LOG_CALL = /(?:\b[\w$]+\.)*logger\.log\(|\blog\(/g;
+
+/** The end of the bracketed span opening at `open` (`(`/`)` or `{`/`}`), or -1. */
+function closing(source: string, open: number): number {
+  const [inc, dec] = source[open] === '{' ? ['{', '}'] : ['(', ')'];
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    if (source[i] === inc) depth++;
+    else if (source[i] === dec && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Whether `text` is nothing but logger calls (and semicolons, whitespace, comments). */
+function onlyLogging(text: string): boolean {
+  let rest = text;
+  for (const [a, b] of callSpans(text, LOG_CALL).reverse()) rest = rest.slice(0, a) + rest.slice(b);
+  rest = rest.replace(/\/\/[^\n]*/g, '').replace(/[\s;]/g, '');
+  return rest === '' && callSpans(text, LOG_CALL).length > 0;
+}
+
+/**
+ * Whether the mutated span [start, end) decides only whether something is logged: it lies in the
+ * condition of an `if` that has no `else` and whose body is only logger calls, or it is such a
+ * block itself (emptied by the mutant).
+ */
+function guardsOnlyLogging(source: string, start: number, end: number, mutator: string): boolean {
+  if (mutator === 'BlockStatement' && source[start] === '{') return onlyLogging(source.slice(start + 1, end - 1));
+  for (const match of source.matchAll(/\bif\s*\(/g)) {
+    const open = match.index! + match[0].length - 1;
+    const close = closing(source, open);
+    if (close < 0 || !(open < start && end <= close + 1)) continue;
+    let at = close + 1;
+    while (/\s/.test(source[at] ?? '')) at++;
+    let bodyEnd: number;
+    let body: string;
+    if (source[at] === '{') {
+      bodyEnd = closing(source, at) + 1;
+      body = source.slice(at + 1, bodyEnd - 1);
+    } else {
+      // One statement: up to its semicolon outside any brackets.
+      let depth = 0;
+      bodyEnd = at;
+      for (; bodyEnd < source.length; bodyEnd++) {
+        const c = source[bodyEnd];
+        if (c === '(' || c === '{' || c === '[') depth++;
+        else if (c === ')' || c === '}' || c === ']') depth--;
+        else if (c === ';' && depth === 0) break;
+      }
+      bodyEnd++;
+      body = source.slice(at, bodyEnd);
+    }
+    if (/^\s*else\b/.test(source.slice(bodyEnd))) return false;
+    return onlyLogging(body);
+  }
+  return false;
+}
+
 function classify(file: FileResult, m: Mutant): Class {
   const start = offsetOf(file.source, m.location.start.line, m.location.start.column);
   const end = offsetOf(file.source, m.location.end.line, m.location.end.column);
   const inside = (spans: Array<[number, number]>) => spans.some(([a, b]) => a <= start && end <= b);
   if (inside(callSpans(file.source, /\blogger\.log\(/g)) || inside(callSpans(file.source, /\blog\(/g)))
     return 'logging';
+  if (guardsOnlyLogging(file.source, start, end, m.mutatorName)) return 'logging';
   if (m.mutatorName === 'StringLiteral' || m.mutatorName === 'ObjectLiteral' || m.mutatorName === 'ArrayDeclaration') {
     const line = file.source.split('\n')[m.location.start.line - 1] ?? '';
     if (/\b(message|errorMessage)\s*:|new \w*Error\(/.test(line)) return 'message';
