@@ -228,7 +228,10 @@ export function admitSignal(
       ...(spawnIndex !== undefined ? { spawnIndex } : {}),
     });
     for (const child of world.children)
-      if (child.root.pid === pid && child.root.alive) child.root.signalledByRunner = true;
+      if (child.root.pid === pid && child.root.alive) {
+        child.root.signalledByRunner = true;
+        child.root.signalledAt ??= world.now();
+      }
   }
   world.record({
     kind: 'signal',

@@ -9,10 +9,10 @@ import { legacyRunner } from '../../fixtures/runners/legacy.ts';
 import { pr440InitialRunner } from '../../fixtures/runners/pr440-initial.ts';
 import { forgedWebhookKillRunner } from '../../fixtures/runners/forged-webhook-kill.ts';
 import { parseScenario } from '../scenario.ts';
-import type { RealRunResult } from './real-world.ts';
+import { runReal, type RealRunResult } from './real-world.ts';
 import { runScenario } from '../run-scenario.ts';
 import type { RunnerDefinition } from '../../runner/contract.ts';
-import { fileRunPrefix } from '../test-support.ts';
+import { fileRunPrefix, scriptedRunner } from '../test-support.ts';
 import { expectNoneLeft, linux, playRealPaced, realSeed } from './test-support.ts';
 
 const runPrefix = fileRunPrefix('realworld');
@@ -155,6 +155,40 @@ describe.runIf(linux)('a restart over a corrupt state file, for real', { timeout
     );
     expect(result.harnessErrors).toEqual([]);
     expect(result.violations).toEqual([]);
+    expectNoneLeft(runPrefix);
+  });
+});
+
+describe.runIf(linux)('a run too fast for the machine', { timeout: 60_000 }, () => {
+  // Only the pace was wrong when the runner waited out its timeout before killing an agent that
+  // had not started yet: that run is replayed slower (paced-run.ts). A runner that kills its
+  // child at once is not helped by any pace, and is not replayed.
+  const oneSpawn = () => parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 20_000 }] });
+
+  it('says so when the webhook timeout ran out before the agent started', async () => {
+    // 15 s -> 60 real ms: no Node agent starts that fast.
+    const result = await runReal(pr440InitialRunner, oneSpawn(), { timeScale: 0.004 });
+    expect(result.harnessErrors).toEqual([expect.stringMatching(/killed by the runner before its agent had started/)]);
+    expect(result.tooSlowForTimeScale).toBe(true);
+    expectNoneLeft(runPrefix);
+  });
+
+  it('does not blame the pace when the runner killed its child at once', async () => {
+    const killsAtOnce = scriptedRunner('kills-at-once', (ports, config) => ({
+      spawnSession: async (request) => {
+        const ref = await ports.processes.spawnDetached({
+          command: config.agentCommand,
+          args: [...config.agentArgs],
+          cwd: (request as { directory: string }).directory,
+          env: {},
+        });
+        ports.processes.signal(ref.pid, 'SIGKILL');
+        return { type: 'error', reason: 'spawn-failed', message: 'killed it' };
+      },
+    }));
+    const result = await runReal(killsAtOnce, oneSpawn(), { timeScale: 0.05 });
+    expect(result.harnessErrors).toEqual([expect.stringMatching(/killed by the runner before its agent had started/)]);
+    expect(result.tooSlowForTimeScale).toBe(false);
     expectNoneLeft(runPrefix);
   });
 });

@@ -828,7 +828,11 @@ export class RealWorld implements World {
           `the fake agent of child #${child.index} (pid ${child.root.pid}) never started (still not up at the end): the machine is too slow for this time scale; raise --time-scale`,
         );
       } else if (child.root.signalledByRunner === true) {
-        this.tooSlow = true;
+        // The pace was wrong only if the runner first waited out most of its webhook timeout: a
+        // runner that kills a child at once is not helped by a slower time scale.
+        const timeoutMs = this.runnerConfig.webhookTimeoutMs / this.options.timeScale;
+        const waitedMs = (child.root.signalledAt ?? child.root.exitedAt ?? Number.POSITIVE_INFINITY) - child.spawnedAt;
+        if (waitedMs >= timeoutMs / 2) this.tooSlow = true;
         this.harnessErrors.add(
           `child #${child.index} (pid ${child.root.pid}) was killed by the runner before its agent had started, so its plan was not exercised: ` +
             "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale",
