@@ -23,6 +23,8 @@ export interface InstrumentedWorld {
   readonly statePath: string;
   readonly hubUrl: string;
   readonly agentDir: string;
+  /** The agent the runner is told to start (its config's agentCommand and agentArgs). */
+  readonly agent: { readonly command: string; readonly args: readonly string[] };
   readonly children: ChildRecord<RealRoot>[];
   readonly oracle: GroundTruthObserver;
   readonly log: RequestLog;
@@ -79,6 +81,11 @@ export function instrumentedPorts(
       // What the runner told the port, never parsed from its arguments.
       const resumeKey = spec.resumeSessionId;
       const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
+      // A runner that starts something else than its config's agent (a missing agentArgs, say)
+      // starts no agent: said by name when that child never comes up, not blamed on the machine.
+      const agentArgs = world.agent.args;
+      if (spec.command !== world.agent.command || agentArgs.some((arg, i) => spec.args[i] !== arg))
+        root.notTheAgent = [spec.command, ...spec.args].join(' ').slice(0, 200);
       const child: ChildRecord<RealRoot> = {
         index,
         root,

@@ -187,7 +187,36 @@ describe.runIf(linux)('a run too fast for the machine', { timeout: 60_000 }, () 
       },
     }));
     const result = await runReal(killsAtOnce, oneSpawn(), { timeScale: 0.05 });
-    expect(result.harnessErrors).toEqual([expect.stringMatching(/killed by the runner before its agent had started/)]);
+    expect(result.harnessErrors).toEqual([
+      expect.stringMatching(/killed by the runner before its agent had started.*well within its webhook timeout/),
+    ]);
+    expect(result.tooSlowForTimeScale).toBe(false);
+    expectNoneLeft(runPrefix);
+  });
+});
+
+describe.runIf(linux)('a runner that starts something else than its agent', { timeout: 60_000 }, () => {
+  it('is told so by name (what it started, and what its config says to start), not blamed on the machine', async () => {
+    const bareNode = scriptedRunner('bare-node', (ports, config) => ({
+      spawnSession: async (request) => {
+        // agentArgs forgotten: this starts a bare `node`, which exits at once.
+        await ports.processes.spawnDetached({
+          command: config.agentCommand,
+          args: [],
+          cwd: (request as { directory: string }).directory,
+          env: {},
+        });
+        return { type: 'error', reason: 'spawn-failed', message: 'no agent' };
+      },
+    }));
+    const result = await runReal(bareNode, parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 5_000 }] }), {
+      timeScale: 0.05,
+    });
+    expect(result.harnessErrors).toEqual([
+      expect.stringMatching(
+        /never came up: the runner started `\S*node`, not its config's agent .*agentArgs \[".*fake-agent\.mjs"\]/,
+      ),
+    ]);
     expect(result.tooSlowForTimeScale).toBe(false);
     expectNoneLeft(runPrefix);
   });

@@ -725,6 +725,7 @@ export class RealWorld implements World {
       statePath: join(this.dir, 'state', 'runner.json'),
       hubUrl: this.server.url,
       agentDir: join(this.dir, 'agent'),
+      agent: { command: this.runnerConfig.agentCommand, args: this.runnerConfig.agentArgs },
       children: this.children,
       oracle: this.oracle,
       log: this.log,
@@ -822,6 +823,10 @@ export class RealWorld implements World {
       const error = safeRead(join(claims, `${child.index}.error`)).split('\n')[0];
       if (error !== undefined && error !== '') {
         this.harnessErrors.add(`the fake agent of child #${child.index} (pid ${child.root.pid}) failed: ${error}`);
+      } else if (child.root.notTheAgent !== undefined) {
+        this.harnessErrors.add(
+          `child #${child.index} (pid ${child.root.pid}) never came up: the runner started \`${child.root.notTheAgent}\`, not its config's agent (agentCommand ${this.runnerConfig.agentCommand} with agentArgs ${JSON.stringify(this.runnerConfig.agentArgs)}), so no agent ran; start config.agentCommand with config.agentArgs first`,
+        );
       } else if (child.root.alive) {
         this.tooSlow = true;
         this.harnessErrors.add(
@@ -832,10 +837,13 @@ export class RealWorld implements World {
         // runner that kills a child at once is not helped by a slower time scale.
         const timeoutMs = this.runnerConfig.webhookTimeoutMs / this.options.timeScale;
         const waitedMs = (child.root.signalledAt ?? child.root.exitedAt ?? Number.POSITIVE_INFINITY) - child.spawnedAt;
-        if (waitedMs >= timeoutMs / 2) this.tooSlow = true;
+        const paced = waitedMs >= timeoutMs / 2;
+        if (paced) this.tooSlow = true;
         this.harnessErrors.add(
           `child #${child.index} (pid ${child.root.pid}) was killed by the runner before its agent had started, so its plan was not exercised: ` +
-            "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale",
+            (paced
+              ? "the runner's webhook timeout is too short against an agent's start-up at this time scale; raise --time-scale"
+              : `the runner signalled it ${Math.round(waitedMs)} ms (scenario time) after starting it, well within its webhook timeout of ${Math.round(timeoutMs)} ms: a runner that kills its agents before they can start leaves nothing to judge`),
         );
       } else if (child.root.crashedByWorld !== true) {
         this.harnessErrors.add(

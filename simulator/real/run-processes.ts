@@ -12,6 +12,8 @@ export interface RealRoot extends ProcessView {
   alive: boolean;
   exitedAt?: number;
   signalledByRunner?: boolean;
+  /** What the runner started, when it was not its config's agent command and arguments (in-process runs). */
+  notTheAgent?: string;
   /** When (scenario ms) the runner first signalled it, when the harness saw the signal go out. */
   signalledAt?: number;
   /** The harness killed it (a `crash` step): its death is the world's doing, not the runner's. */
