@@ -2,7 +2,7 @@
 // name or path it was given and plays its share of one search (properties/scout.ts), or, for
 // `check --exhaustive`, a batch of move sequences (properties/exhaustive/explore.ts).
 import { scoutShare, type ScoutTask } from '../properties/scout.ts';
-import { playMoves, type PlayedNode } from '../properties/exhaustive/explore.ts';
+import { playInOrder, type PlayedNode } from '../properties/exhaustive/explore.ts';
 import type { Move } from '../properties/exhaustive/alphabet.ts';
 import { loadRunner } from './load-runner.ts';
 
@@ -16,8 +16,5 @@ export async function explore(task: {
   readonly runnerRef: string;
   readonly batch: readonly (readonly Move[])[];
 }): Promise<PlayedNode[]> {
-  const runner = await loadRunner(task.runnerRef);
-  const played: PlayedNode[] = [];
-  for (const moves of task.batch) played.push(await playMoves(runner, moves));
-  return played;
+  return playInOrder(await loadRunner(task.runnerRef), task.batch);
 }

@@ -10,6 +10,7 @@ import { mergeReports, parseShard, shardRuns, shardSeed, shardSuffix, type Shard
 import { join } from 'node:path';
 import { runRealCommand, type RealRunResult } from '../simulator/real/real-world.ts';
 import { probeAgent } from '../simulator/real/agent-probe.ts';
+import { playPaced, type PacedRun } from '../simulator/real/paced-run.ts';
 import { coverageOf, stopTimings } from '../simulator/real/coverage.ts';
 import { buildScenario } from './simulate.ts';
 import { sandboxAvailability } from '../simulator/real/sandbox.ts';
@@ -398,50 +399,53 @@ async function checkHttp(options: CheckCliOptions): Promise<CheckOutcome> {
     // may have grown since the canary (agents starting late miss their timeouts). So is a run in
     // which an agent was judged before it had started: it proves nothing either way. What a run
     // that did exercise its agents found is never played again: a violation stands.
-    let scale = timeScale;
-    let result: RealRunResult | undefined;
-    let coverage: ReturnType<typeof coverageOf> = [];
-    let missed: string[] = [];
-    const replayNotes: string[] = [];
+    const coverageFor = (played: RealRunResult) =>
+      coverageOf(
+        EXERCISES[scenario.name] ?? [],
+        played.trace,
+        scenario.runnerConfig.webhookTimeoutMs ?? resolveRunnerConfig({}).webhookTimeoutMs,
+        scenario.steps.filter((s) => s.op === 'forge-webhook').length,
+      );
+    const missedIn = (coverage: ReturnType<typeof coverageOf>): string[] =>
+      coverage.filter((c) => !c.exercised).map((c) => `${c.text} (${c.why})`);
+    let paced: PacedRun;
     try {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        result = await runRealCommand(
-          command,
-          profile,
-          scenario,
-          { timeScale: scale, killGraceMs, sandbox },
-          'http-runner',
-        );
-        coverage = coverageOf(
-          EXERCISES[scenario.name] ?? [],
-          result.trace,
-          scenario.runnerConfig.webhookTimeoutMs ?? resolveRunnerConfig({}).webhookTimeoutMs,
-          scenario.steps.filter((s) => s.op === 'forge-webhook').length,
-        );
-        missed = coverage.filter((c) => !c.exercised).map((c) => `${c.text} (${c.why})`);
-        const clean = result.harnessErrors.length === 0 && result.violations.length === 0;
-        // Agents judged before they started: the machine got busier than the canary saw.
-        const tooFast = result.tooSlowForTimeScale;
-        if (!(tooFast || (clean && missed.length > 0)) || options.timeScale !== undefined || fixed !== undefined) break;
-        const now = await probeAgent();
-        const slower = Math.min(
-          1,
-          Math.max(scale * 2, Math.ceil(((now.startMs * MIN_STARTS_PER_TIMEOUT) / defaultTimeoutMs) * 100) / 100),
-        );
-        if (slower <= scale) break;
-        replayNotes.push(
-          tooFast
-            ? `agents were judged before they started at time scale ${scale}; agents start in ${now.startMs} ms now: played again at time scale ${slower}`
-            : `not exercised at time scale ${scale} (${missed.join('; ')}); agents start in ${now.startMs} ms now: played again at time scale ${slower}`,
-        );
-        scale = slower;
-      }
+      paced = await playPaced(
+        (scale) =>
+          runRealCommand(command, profile, scenario, { timeScale: scale, killGraceMs, sandbox }, 'http-runner'),
+        timeScale,
+        {
+          pinned: options.timeScale !== undefined || fixed !== undefined,
+          maxReplays: 1,
+          replayBecause: (played, scale) => {
+            // Agents judged before they started: the machine got busier than the canary saw.
+            if (played.tooSlowForTimeScale) return `agents were judged before they started at time scale ${scale}`;
+            const clean = played.harnessErrors.length === 0 && played.violations.length === 0;
+            const missed = missedIn(coverageFor(played));
+            return clean && missed.length > 0
+              ? `not exercised at time scale ${scale} (${missed.join('; ')})`
+              : undefined;
+          },
+          slower: async (scale) => {
+            const now = await probeAgent();
+            return {
+              scale: Math.min(
+                1,
+                Math.max(scale * 2, Math.ceil(((now.startMs * MIN_STARTS_PER_TIMEOUT) / defaultTimeoutMs) * 100) / 100),
+              ),
+              why: `agents start in ${now.startMs} ms now`,
+            };
+          },
+        },
+      );
     } catch (error) {
       lines.push(`  ${scenario.name}: harness error: ${(error as Error).message}`);
       harnessFailed = true;
       break;
     }
-    if (result === undefined) break;
+    const { result, timeScale: scale, notes: replayNotes } = paced;
+    const coverage = coverageFor(result);
+    const missed = missedIn(coverage);
     const errored = result.harnessErrors.length > 0;
     harnessFailed ||= errored;
     if (EXERCISES[scenario.name] === undefined)

@@ -134,7 +134,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateOutcom
           },
         }),
       options.timeScale ?? DEFAULT_TIME_SCALE,
-      options.timeScale !== undefined,
+      { pinned: options.timeScale !== undefined },
     );
     notes.push(...paced.notes.map((n) => `note: ${runner.name}: ${n}`));
     return paced.result;

@@ -82,10 +82,11 @@ function closing(source: string, open: number): number {
 
 /** Whether `text` is nothing but logger calls (and semicolons, whitespace, comments). */
 function onlyLogging(text: string): boolean {
+  const calls = callSpans(text, LOG_CALL);
   let rest = text;
-  for (const [a, b] of callSpans(text, LOG_CALL).reverse()) rest = rest.slice(0, a) + rest.slice(b);
+  for (const [a, b] of [...calls].reverse()) rest = rest.slice(0, a) + rest.slice(b);
   rest = rest.replace(/\/\/[^\n]*/g, '').replace(/[\s;]/g, '');
-  return rest === '' && callSpans(text, LOG_CALL).length > 0;
+  return rest === '' && calls.length > 0;
 }
 
 /**

@@ -34,7 +34,7 @@ export interface ExhaustiveOptions {
    */
   readonly shard?: { readonly index: number; readonly count: number };
   /**
-   * Plays a batch of move sequences elsewhere (worker threads, see cli/explore-pool.ts) and
+   * Plays a batch of move sequences elsewhere (worker threads, see cli/check-pool.ts) and
    * returns each one's verdict, in order. The exploration consumes them in the order one thread
    * would, so the report is the same for any number of workers. Unset: played here, one by one.
    */
@@ -137,19 +137,21 @@ const parsedPlans = new Map<string, Scenario['agents'][number]>();
 export function parsedScenarioOf(moves: readonly Move[]): Scenario {
   parsedBase ??= parseScenario(scenarioOf([]), 'explored scenario');
   const input = scenarioOf(moves);
-  const step = (raw: ScenarioInput['steps'][number]): Scenario['steps'][number] => {
-    const key = JSON.stringify(raw);
-    let parsed = parsedSteps.get(key);
-    if (parsed === undefined) parsedSteps.set(key, (parsed = StepSchema.parse(raw)));
-    return parsed;
+  return {
+    ...parsedBase,
+    agents: (input.agents ?? []).map((raw) =>
+      parsedOnce(parsedPlans, raw, (r) => AgentOverridesSchema.nullable().parse(r)),
+    ),
+    steps: input.steps.map((raw) => parsedOnce(parsedSteps, raw, (r) => StepSchema.parse(r))),
   };
-  const plan = (raw: NonNullable<ScenarioInput['agents']>[number]): Scenario['agents'][number] => {
-    const key = JSON.stringify(raw);
-    let parsed = parsedPlans.get(key);
-    if (parsed === undefined) parsedPlans.set(key, (parsed = AgentOverridesSchema.nullable().parse(raw)));
-    return parsed;
-  };
-  return { ...parsedBase, agents: (input.agents ?? []).map(plan), steps: input.steps.map(step) };
+}
+
+/** `parse(raw)`, remembered in `cache` by the raw value's JSON. */
+function parsedOnce<T>(cache: Map<string, T>, raw: unknown, parse: (raw: unknown) => T): T {
+  const key = JSON.stringify(raw);
+  let parsed = cache.get(key);
+  if (parsed === undefined) cache.set(key, (parsed = parse(raw)));
+  return parsed;
 }
 
 /** Plays one sequence of moves against `runner` (what a worker thread does for each of its batch). */
@@ -161,6 +163,16 @@ export async function playMoves(runner: RunnerDefinition, moves: readonly Move[]
     violated: outcome.result.violated,
     violations: outcome.result.violations,
   };
+}
+
+/** Plays each sequence of the batch here, one after the other (one thread's share, or all of it). */
+export async function playInOrder(
+  runner: RunnerDefinition,
+  batch: readonly (readonly Move[])[],
+): Promise<PlayedNode[]> {
+  const played: PlayedNode[] = [];
+  for (const moves of batch) played.push(await playMoves(runner, moves));
+  return played;
 }
 
 /** Sequences handed to the workers at once: large enough to keep them busy, small enough to stop soon after a counterexample. */
@@ -198,12 +210,8 @@ export async function exploreRunner(
       msLeftAtMost: Math.max(0, bound - scenarios) / rate,
     });
   };
-  const playBatch = async (batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]> => {
-    if (options.parallel !== undefined && batch.length > 1) return options.parallel(batch);
-    const played: PlayedNode[] = [];
-    for (const moves of batch) played.push(await playMoves(runner, moves));
-    return played;
-  };
+  const playBatch = (batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]> =>
+    options.parallel !== undefined && batch.length > 1 ? options.parallel(batch) : playInOrder(runner, batch);
 
   // The start: no moves. A runner that breaks an invariant with nothing asked of it is caught here.
   const root = await playMoves(runner, []);
@@ -233,19 +241,18 @@ export async function exploreRunner(
     let played = 0;
     let fresh = 0;
     // This level's sequences, in the order one thread plays them (the shard keeps its first moves).
-    const candidates: Array<{ node: Node; move: Move }> = [];
+    const candidates: Array<{ node: Node; move: Move; moves: readonly Move[] }> = [];
     for (const node of frontier)
       for (const [index, move] of movesFrom(node.at, alphabet).entries())
         if (level !== 1 || options.shard === undefined || index % options.shard.count === options.shard.index - 1)
-          candidates.push({ node, move });
+          candidates.push({ node, move, moves: [...node.moves, move] });
     // Bounded: each pass consumes up to BATCH candidates.
     const batchSize = options.parallel !== undefined ? BATCH : 1; // one thread stops at once
     explore: for (let from = 0; from < candidates.length; from += batchSize) {
       const batch = candidates.slice(from, from + batchSize);
-      const outcomes = await playBatch(batch.map(({ node, move }) => [...node.moves, move]));
-      for (const [i, { node, move }] of batch.entries()) {
+      const outcomes = await playBatch(batch.map((c) => c.moves));
+      for (const [i, { node, move, moves }] of batch.entries()) {
         const outcome = outcomes[i]!;
-        const moves = [...node.moves, move];
         scenarios++;
         played++;
         const invariants = broken(outcome.violated);

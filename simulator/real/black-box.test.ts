@@ -20,7 +20,7 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () =
         await playPaced(
           (timeScale) => runRealCommand(cmd, HAPI_PROFILE, scenario, { timeScale }, name),
           REAL_TIME_SCALE,
-          false,
+          { pinned: false },
         )
       ).result;
     const result = await daemon(command, realSeed(), 'reference-daemon');

@@ -51,7 +51,6 @@ const RelayedWebhookSchema = z.looseObject({
   sessionId: z.string().optional(),
   metadata: z.looseObject({ hostPid: z.number().optional(), startedBy: z.string().optional() }).optional(),
 });
-/** Real milliseconds an answer may take beyond the runner's own deadlines (processes, HTTP, load). */
 /** Real ms an answer may take beyond the runner's deadlines: processes, HTTP and a loaded machine. */
 const REAL_SLACK_MS = 1_000;
 /** The most the slack is stretched for load (10 s of real slack at most). */
@@ -565,7 +564,6 @@ export class RealWorld implements World {
     );
   }
 
-  /** A real answer crosses processes and HTTP on a loaded machine: at least 200 real ms. */
   /**
    * Until the final list is answered, polled every 20 ms, or FINAL_LIST_BOUND_MS of real time:
    * a loaded machine can stall a runner's event loop for most of a second (a fixed 200 ms

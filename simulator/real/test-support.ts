@@ -26,7 +26,9 @@ export const REAL_TIME_SCALE = 0.05;
  * agents to start within the timeout: as `simulate --real` does when no time scale is given.
  */
 export async function playRealPaced(definition: RunnerDefinition, scenario: Scenario): Promise<RealRunResult> {
-  return (await playPaced((timeScale) => runReal(definition, scenario, { timeScale }), REAL_TIME_SCALE, false)).result;
+  return (
+    await playPaced((timeScale) => runReal(definition, scenario, { timeScale }), REAL_TIME_SCALE, { pinned: false })
+  ).result;
 }
 
 /** No process marked with this file's run prefix is alive. */

@@ -4,17 +4,20 @@
 import { describe, expect, it } from 'vitest';
 import { withDeterminismTrap } from './determinism-trap.ts';
 
+/** What the trap takes and must put back. */
+const platform = () => ({
+  dateNow: Date.now,
+  perfNow: performance.now,
+  random: Math.random,
+  hrtime: process.hrtime,
+  setTimeout: globalThis.setTimeout,
+  setInterval: globalThis.setInterval,
+  setImmediate: globalThis.setImmediate,
+});
+
 describe('withDeterminismTrap', () => {
   it('restores the very same functions after every run, and leaves performance.now inherited', async () => {
-    const before = {
-      dateNow: Date.now,
-      perfNow: performance.now,
-      random: Math.random,
-      hrtime: process.hrtime,
-      setTimeout: globalThis.setTimeout,
-      setInterval: globalThis.setInterval,
-      setImmediate: globalThis.setImmediate,
-    };
+    const before = platform();
     const ownBefore = Object.getOwnPropertyDescriptor(performance, 'now');
     for (let run = 0; run < 100; run++) {
       const { value, trapped } = await withDeterminismTrap(async () => {
@@ -24,15 +27,7 @@ describe('withDeterminismTrap', () => {
       expect(value).toBe(run);
       expect(trapped).toBeUndefined();
     }
-    expect({
-      dateNow: Date.now,
-      perfNow: performance.now,
-      random: Math.random,
-      hrtime: process.hrtime,
-      setTimeout: globalThis.setTimeout,
-      setInterval: globalThis.setInterval,
-      setImmediate: globalThis.setImmediate,
-    }).toEqual(before);
+    expect(platform()).toEqual(before);
     expect(performance.now).toBe(before.perfNow);
     expect(Object.getOwnPropertyDescriptor(performance, 'now')).toEqual(ownBefore);
   });
