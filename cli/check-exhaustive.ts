@@ -42,11 +42,13 @@ export interface ExhaustiveCliOptions {
 
 const minutes = (ms: number): string => (ms < 60_000 ? `${Math.ceil(ms / 1000)} s` : `${(ms / 60_000).toFixed(1)} min`);
 
-export async function checkExhaustive(
-  runner: RunnerDefinition,
-  runnerRef: string,
-  options: ExhaustiveCliOptions,
-): Promise<{ exitCode: 0 | 1 | 2; output: string }> {
+/**
+ * How many scenarios the run's bound has at most (its shard's share), after checking the depth
+ * and session count: what the estimate, the refusal and the choice of threads go by.
+ */
+export function exhaustiveBound(
+  options: Pick<ExhaustiveCliOptions, 'depth' | 'sessions' | 'symmetry' | 'shard'>,
+): number {
   const depth = options.depth ?? 3;
   const sessions = options.sessions ?? 2;
   if (!Number.isInteger(depth) || depth < 1 || depth > 8)
@@ -54,7 +56,17 @@ export async function checkExhaustive(
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 4)
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
   // A shard takes the subtrees under every n-th first move: about its share of the whole.
-  const bound = Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
+  return Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
+}
+
+export async function checkExhaustive(
+  runner: RunnerDefinition,
+  runnerRef: string,
+  options: ExhaustiveCliOptions,
+): Promise<{ exitCode: 0 | 1 | 2; output: string }> {
+  const depth = options.depth ?? 3;
+  const sessions = options.sessions ?? 2;
+  const bound = exhaustiveBound(options);
   // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
   const estimateMs = bound * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)

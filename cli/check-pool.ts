@@ -14,6 +14,15 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/**
+ * Each thread's young generation, in MB (V8 sizes it at three semi-spaces: this is
+ * `--max-semi-space-size=64`). A run allocates short-lived worlds by the million: with V8's
+ * default (16 MB semi-spaces) it spent a fifth of its time in scavenges, and an exploration ran
+ * 1.3x slower (bench/RESULTS.md, "Young generation"). A thread can be given this; the main thread's
+ * is fixed when Node starts, which is why a long run plays in a thread even with one worker.
+ */
+export const YOUNG_GENERATION_MB = 192;
+
 export interface CheckPool {
   readonly search: ParallelSearch;
   /** `check --exhaustive`: plays a batch of move sequences split between the threads; verdicts in order. */
@@ -30,7 +39,12 @@ export function checkPool(runnerRef: string, workers: number, onRun?: CheckOptio
   // tsx in the thread (threads do not inherit the loader) and loads the TypeScript worker.
   const built = new URL('./check-worker.js', import.meta.url);
   const filename = existsSync(fileURLToPath(built)) ? built : new URL('./check-worker-source.mjs', import.meta.url);
-  const pool = new Tinypool({ filename: filename.href, minThreads: workers, maxThreads: workers });
+  const pool = new Tinypool({
+    filename: filename.href,
+    minThreads: workers,
+    maxThreads: workers,
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
   return {
     async search(task) {
       const shared = scoutShared();

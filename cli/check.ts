@@ -23,6 +23,8 @@ import { blackBoxScenarios, EXERCISES } from '../simulator/real/black-box-scenar
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { UsageError } from './usage-error.ts';
 
+/** An exploration bound past which one worker plays in a thread rather than here (a thread starts in about a second from the sources). */
+const POOL_PAST_SCENARIOS = 20_000;
 /** With no --workers, one thread per this many runs (at most one per core). */
 const RUNS_PER_DEFAULT_WORKER = 5_000;
 
@@ -91,11 +93,13 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
       throw new UsageError(
         `--exhaustive explores every scenario up to --depth: it takes no ${clash.map((k) => `--${k}`).join(', ')}`,
       );
-    const { checkExhaustive } = await import('./check-exhaustive.ts');
+    const { checkExhaustive, exhaustiveBound } = await import('./check-exhaustive.ts');
     const { shard: shardText, ...rest } = options;
     const shard = shardText !== undefined ? parseShard(shardText) : undefined;
     const workers = options.workers ?? defaultWorkers();
-    const pool = workers > 1 ? checkPool(options.runner, workers) : undefined;
+    // Long explorations play in threads even with one worker: see YOUNG_GENERATION_MB.
+    const long = exhaustiveBound({ ...rest, ...(shard !== undefined ? { shard } : {}) }) > POOL_PAST_SCENARIOS;
+    const pool = workers > 1 || long ? checkPool(options.runner, workers) : undefined;
     try {
       return await checkExhaustive(runner, options.runner, {
         ...rest,

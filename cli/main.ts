@@ -120,7 +120,7 @@ export function buildProgram(): Command {
     .option('--yes', 'with --exhaustive: run a bound estimated to take over 10 minutes')
     .option(
       '--max-states <n>',
-      'with --exhaustive: distinct states kept in memory, at most (default 2000000)',
+      'with --exhaustive: distinct states kept in memory, at most (default 4000000)',
       parseCount(1, 100_000_000),
     )
     .option('--no-hashing', 'with --exhaustive: extend every scenario, even one reaching a state seen before')

@@ -62,12 +62,18 @@ describe('check --exhaustive', () => {
         return played;
       };
     for (const runner of [referenceRunner, legacyRunner]) {
-      const options = { depth: 1, ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}) };
+      // Two levels of one shard, in batches of 16: many batches, a last one cut short.
+      const options = {
+        depth: 2,
+        shard: { index: 2, count: 6 },
+        ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
+      };
       const one = await exploreRunner(runner, options);
-      const many = await exploreRunner(runner, { ...options, parallel: backwards(runner) });
+      const many = await exploreRunner(runner, { ...options, parallel: backwards(runner), batch: 16 });
       expect({ ...many, wallMs: 0 }).toEqual({ ...one, wallMs: 0 });
     }
-    expect(Math.max(...batches)).toBeGreaterThan(1);
+    expect(batches.filter((n) => n === 16).length).toBeGreaterThan(10);
+    expect(batches.some((n) => n < 16)).toBe(true);
   });
 
   it('merges two sequences only when what follows cannot differ', async () => {

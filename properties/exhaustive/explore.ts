@@ -25,7 +25,7 @@ export interface ExhaustiveOptions {
   readonly hashing?: boolean;
   /** Treat session ids as interchangeable names (default true; see alphabet.ts). */
   readonly symmetry?: boolean;
-  /** Distinct states kept in memory, at most (default 2,000,000, about 200 MB): past it, the run stops and says so. */
+  /** Distinct states kept in memory, at most (default 4,000,000: about 300 MB, at 69 bytes a fingerprint): past it, the run stops and says so. */
   readonly maxStates?: number;
   /**
    * Explore only part of the space: the subtrees under the first moves whose index (in the
@@ -39,6 +39,8 @@ export interface ExhaustiveOptions {
    * would, so the report is the same for any number of workers. Unset: played here, one by one.
    */
   readonly parallel?: (batch: readonly (readonly Move[])[]) => Promise<readonly PlayedNode[]>;
+  /** With `parallel`: sequences per batch (default 256: enough to keep threads busy, few enough to stop soon after a counterexample). */
+  readonly batch?: number;
   /** Which invariants count (default: all); a known-bad runner is judged on what it declares. */
   readonly invariants?: readonly InvariantId[];
   /** Called after every batch of scenarios with where the exploration is. */
@@ -187,7 +189,7 @@ export async function exploreRunner(
   const sessions = options.sessions ?? 2;
   const hashing = options.hashing ?? true;
   const symmetry = options.symmetry ?? true;
-  const maxStates = options.maxStates ?? 2_000_000;
+  const maxStates = options.maxStates ?? 4_000_000;
   const alphabet = { sessions, symmetry };
   const broken = (violated: readonly InvariantId[]): InvariantId[] =>
     violated.filter((id) => options.invariants === undefined || options.invariants.includes(id));
@@ -247,7 +249,7 @@ export async function exploreRunner(
         if (level !== 1 || options.shard === undefined || index % options.shard.count === options.shard.index - 1)
           candidates.push({ node, move, moves: [...node.moves, move] });
     // Bounded: each pass consumes up to BATCH candidates.
-    const batchSize = options.parallel !== undefined ? BATCH : 1; // one thread stops at once
+    const batchSize = options.parallel !== undefined ? (options.batch ?? BATCH) : 1; // one thread stops at once
     explore: for (let from = 0; from < candidates.length; from += batchSize) {
       const batch = candidates.slice(from, from + batchSize);
       const outcomes = await playBatch(batch.map((c) => c.moves));
