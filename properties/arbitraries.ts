@@ -94,6 +94,7 @@ const nodeFields = {
   ignoresSigterm: fc.boolean(),
   dieDelayMs: fc.oneof(fc.constant(5), fc.integer({ min: 0, max: 5_000 })),
   sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 4 }),
+  clearsEnv: fc.boolean(),
 };
 /** A descendant with up to two levels below it: trees are bounded, so generation always ends. */
 const descendantArb: fc.Arbitrary<DescendantPlan> = fc.record({
@@ -324,15 +325,28 @@ interface Draft {
   config: { maxInFlightSpawns: number; maxTombstones: number; ownerless: boolean };
 }
 
-function maskTree(tree: readonly DescendantPlan[] | undefined, swarm: Swarm): DescendantPlan[] | undefined {
+/**
+ * `under`: the node's parent is a descendant (not the wrapper). A descendant that clears its
+ * environment is only ever such a one's leaf, in its parent's group, dying at SIGTERM: a marked
+ * process then shares its group for as long as it lives, so a runner that signals the groups of
+ * the members it finds reaches it. Anything more hidden (alone in its group once the wrapper is
+ * gone, or out of the group) no runner could find safely, and would be a false alarm.
+ */
+function maskTree(
+  tree: readonly DescendantPlan[] | undefined,
+  swarm: Swarm,
+  under = false,
+): DescendantPlan[] | undefined {
   if (tree === undefined) return undefined;
   return tree.map((node) => {
+    if (swarm.envClearers && under && node.clearsEnv === true && (node.children ?? []).length === 0)
+      return { clearsEnv: true };
     const masked: DescendantPlan = {};
     if (swarm.escapees && node.escape !== undefined) masked.escape = node.escape;
     if (swarm.sigtermIgnorers && node.ignoresSigterm !== undefined) masked.ignoresSigterm = node.ignoresSigterm;
     if (swarm.slowDeaths && node.dieDelayMs !== undefined) masked.dieDelayMs = node.dieDelayMs;
     if (swarm.unkillables && node.sigkillDeath !== undefined) masked.sigkillDeath = node.sigkillDeath;
-    const children = maskTree(node.children, swarm);
+    const children = maskTree(node.children, swarm, true);
     if (children !== undefined && children.length > 0) masked.children = children;
     return masked;
   });

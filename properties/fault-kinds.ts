@@ -12,6 +12,7 @@ export const FAULT_KINDS = [
   'earlyHubRows',
   'sigtermIgnorers',
   'escapees',
+  'envClearers',
   'slowDeaths',
   'crashes',
   'forgedWebhooks',

@@ -5,6 +5,24 @@
 
 // ---- what the harness marks its processes with -------------------------------------------------
 
+/** Every variable of the harness's own starts with this; a process that clears its environment keeps these (see clearedEnv). */
+export const HARNESS_ENV_PREFIX = 'RUNNER_CHAOS_';
+
+/**
+ * The environment of a process that execs with a clean one (`env -i`, a sandbox): only the
+ * harness's own variables, which the harness needs to find and clean up what it started, and
+ * PATH. Every marker a runner put in is gone.
+ * @param {Readonly<Record<string, string | undefined>>} env
+ * @returns {Record<string, string>}
+ */
+export function clearedEnv(env) {
+  /** @type {Record<string, string>} */
+  const kept = {};
+  for (const [key, value] of Object.entries(env))
+    if (value !== undefined && (key.startsWith(HARNESS_ENV_PREFIX) || key === 'PATH')) kept[key] = value;
+  return kept;
+}
+
 /** Every process of a run carries this variable, set to the run's id: how leaks are found. */
 export const RUN_MARKER_ENV = 'RUNNER_CHAOS_RUN';
 /** The harness's canary bystanders carry this one instead: they belong to no runner. */

@@ -25,6 +25,12 @@ export interface DescendantPlan {
   dieDelayMs?: number | undefined;
   /** D state: survives SIGKILL this long (or for ever). */
   sigkillDeath?: SigkillDeath | undefined;
+  /**
+   * Execs with a clean environment (`env -i`, a sandbox): it keeps only the harness's own
+   * variables, so the runner's markers are gone from it and from what it starts. A runner finds
+   * it only through its process group (or its parent), never by a scan for its marker.
+   */
+  clearsEnv?: boolean | undefined;
   children?: DescendantPlan[] | undefined;
 }
 
@@ -34,6 +40,7 @@ export const DescendantPlanSchema: z.ZodType<DescendantPlan, DescendantPlan> = z
     ignoresSigterm: z.boolean().optional(),
     dieDelayMs: Millis.optional(),
     sigkillDeath: SigkillDeathSchema.optional(),
+    clearsEnv: z.boolean().optional(),
     children: z.array(DescendantPlanSchema).max(16).optional(),
   }),
 );

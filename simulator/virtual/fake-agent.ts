@@ -64,6 +64,7 @@ function forkTree(env: AgentEnvironment, parent: VProcess, plans: readonly Desce
       ignoresSigterm: plan.ignoresSigterm ?? false,
       dieDelayMs: plan.dieDelayMs ?? 5,
       sigkillDeath: plan.sigkillDeath,
+      clearsEnv: plan.clearsEnv === true,
     };
     let child: VProcess;
     switch (plan.escape ?? 'none') {

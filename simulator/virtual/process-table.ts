@@ -6,6 +6,7 @@ import type { ExitInfo, Signal } from '../../runner/ports.ts';
 import { WorldLimitError } from '../world-limit.ts';
 import type { ProcessRole } from '../trace.ts';
 import { broken } from '../assert.ts';
+import { clearedEnv } from '../../runner/wire.mjs';
 
 export const INIT_PID = 1;
 const FIRST_USER_PID = 100;
@@ -44,6 +45,8 @@ export interface SpawnOptions {
   readonly role: ProcessRole;
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Exec with a clean environment: only the harness's variables of the parent's are kept (wire.mjs clearedEnv). */
+  readonly clearsEnv?: boolean;
   readonly spawnIndex?: number;
   /** setpgid(0, 0): lead a new process group. */
   readonly newGroup?: boolean;
@@ -115,7 +118,7 @@ export class ProcessTable {
       ppid: parent.pid,
       pgid: newGroup ? pid : parent.pgid,
       sid: newSession ? pid : parent.sid,
-      env: { ...parent.env, ...options.env },
+      env: options.clearsEnv === true ? clearedEnv(parent.env) : { ...parent.env, ...options.env },
       cwd: options.cwd ?? parent.cwd,
       ...(options.spawnIndex !== undefined ? { spawnIndex: options.spawnIndex } : {}),
       ignoresSigterm: options.ignoresSigterm ?? false,

@@ -42,6 +42,32 @@ describe('VirtualWorld', () => {
     });
   });
 
+  it("gives a descendant that clears its environment none of the runner's markers: only its group reaches it", async () => {
+    const scrubbed = {
+      agent: { bootDelayMs: 1_000, tree: [{ children: [{ clearsEnv: true }] }] },
+      steps: [
+        { op: 'spawn' as const },
+        { op: 'advance' as const, ms: 3_000 },
+        { op: 'stop' as const, session: { spawn: 0 } },
+      ],
+    };
+    // The reference signals the groups of the marked members it finds: the whole tree dies.
+    const held = await play(referenceRunner, scrubbed);
+    expect(held.violated).toEqual([]);
+    expect(held.trace.filter((e) => e.kind === 'process-start' && e.role === 'descendant')).toHaveLength(2);
+    // The same runner without group signals finds the marked processes only, and leaks the one
+    // whose environment was cleared (a scan for the marker cannot see it).
+    const byScanOnly: RunnerDefinition = {
+      ...referenceRunner,
+      name: 'no-group-signals',
+      create: (ports, config) =>
+        referenceRunner.create({ ...ports, processes: { ...ports.processes, signalGroup: () => true } }, config),
+    };
+    const leaked = await play(byScanOnly, scrubbed);
+    expect(leaked.violated).toContain('S2');
+    expect(leaked.violations.find((v) => v.invariant === 'S2')?.message).toMatch(/descendant of child #0/);
+  });
+
   it('hands a PID that comes round to a stranger at once when the world reuses PIDs', async () => {
     const spawner = scriptedRunner('spawner', (ports) => ({
       spawnSession: async (request) => {

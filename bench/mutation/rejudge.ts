@@ -1,0 +1,164 @@
+// Judges the mutants of the last `pnpm mutation` run again against today's suite, without
+// StrykerJS: each mutant's replacement is put into a copy of the project (a sandbox per worker,
+// as Stryker makes), `bench/mutation/suite.ts` runs there, and its exit code is the verdict.
+// Stryker takes over two hours here (it runs the suite through its own command runner, cold);
+// after a new check or fault kind, this says which survivors it now kills in a fraction of that.
+//
+// Only mutants of sources that have not changed since the report can be judged (their
+// locations would point elsewhere): a changed file stops the run with a message. By default the
+// survivors only; `--all` judges every mutant again (a suite that changed may also let a mutant
+// through that it killed before). The report is rewritten with the new statuses (the old one
+// kept beside it as mutation.before-rejudge.json), so classify.ts and the scores follow.
+//
+// Run: node --import tsx bench/mutation/rejudge.ts [--all] [--concurrency N] [--file runner/core/x.ts]
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+  rejudged?: { at: string; mutants: number; killed: number; all: boolean };
+}
+
+const root = new URL('../../', import.meta.url).pathname;
+const reportPath = join(root, 'reports/mutation/mutation.json');
+/** What a sandbox copies (the rest it links): everything the suite imports, and what tsx reads. */
+const COPIED = ['runner', 'simulator', 'properties', 'cli', 'bench', 'fixtures', 'package.json', 'tsconfig.json'];
+/** A mutant that makes the suite run this much longer than a clean run is killed by time (Stryker's "Timeout": detected). */
+const TIMEOUT_FACTOR = 5;
+const MIN_TIMEOUT_MS = 60_000;
+/** Statuses a judged mutant can have (Stryker's others, CompileError, RuntimeError, Ignored, are not in the score). */
+const JUDGED = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
+
+/** What stops the run, said plainly (exit 2); the sandboxes are removed on the way out. */
+class RejudgeError extends Error {}
+function fail(message: string): never {
+  throw new RejudgeError(message);
+}
+
+/** Offset in `source` of a 1-based line and column (mutation-testing-report-schema). */
+function offsetOf(source: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) offset = source.indexOf('\n', offset) + 1;
+  return offset + column - 1;
+}
+
+function mutated(source: string, m: Mutant): string {
+  if (m.replacement === undefined) fail(`mutant ${m.id} has no replacement in the report`);
+  const start = offsetOf(source, m.location.start.line, m.location.start.column);
+  const end = offsetOf(source, m.location.end.line, m.location.end.column);
+  return source.slice(0, start) + m.replacement + source.slice(end);
+}
+
+function makeSandbox(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-rejudge-'));
+  for (const entry of COPIED) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** Runs the suite in `dir`; resolves with its exit code, or 'timeout' (its process group killed). */
+function runSuite(dir: string, timeoutMs: number): Promise<number | 'timeout'> {
+  return new Promise((resolve) => {
+    // Its own process group, so that a mutant that leaves something running is ended with it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/mutation/suite.ts'], {
+      cwd: dir,
+      stdio: 'ignore',
+      detached: true,
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(timedOut ? 'timeout' : (code ?? 1));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  let values: { all?: boolean; concurrency?: string; file?: string[] };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        all: { type: 'boolean', default: false },
+        concurrency: { type: 'string', default: '2' },
+        file: { type: 'string', multiple: true },
+      },
+    }));
+  } catch (error) {
+    fail(`${(error as Error).message} (flags: --all, --concurrency N, --file runner/core/x.ts)`);
+  }
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) fail('--concurrency: give 1 to 16');
+  if (!existsSync(reportPath)) fail(`no report at ${reportPath}: run \`pnpm mutation\` first`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+  const files = Object.keys(report.files).filter((f) => values.file === undefined || values.file.includes(f));
+  if (files.length === 0) fail(`none of ${values.file?.join(', ')} is in the report`);
+  for (const file of files)
+    if (readFileSync(join(root, file), 'utf8') !== report.files[file]!.source)
+      fail(`${file} changed since the report was made: its mutants' places are stale; run \`pnpm mutation\``);
+
+  const todo = files.flatMap((file) =>
+    report.files[file]!.mutants.filter(
+      (m) => JUDGED.has(m.status) && (values.all || m.status === 'Survived' || m.status === 'NoCoverage'),
+    ).map((m) => ({ file, mutant: m })),
+  );
+  const sandboxes = Array.from({ length: concurrency }, makeSandbox);
+  try {
+    // A clean run first, in a sandbox as the mutants will run: it must pass, and it sets the time bound.
+    const started = performance.now();
+    const clean = await runSuite(sandboxes[0]!, 10 * 60_000);
+    if (clean !== 0) fail(`the suite fails with no mutant at all (exit ${clean}): fix that first`);
+    const timeoutMs = Math.max(MIN_TIMEOUT_MS, TIMEOUT_FACTOR * (performance.now() - started));
+    process.stderr.write(
+      `rejudge: ${todo.length} mutant(s) of ${files.length} file(s), ${concurrency} at a time, ${Math.round(timeoutMs / 1000)} s each at most\n`,
+    );
+    let next = 0;
+    let done = 0;
+    let killed = 0;
+    // Bounded: each worker takes the next mutant until none is left.
+    await Promise.all(
+      sandboxes.map(async (dir) => {
+        while (next < todo.length) {
+          const { file, mutant } = todo[next++]!;
+          const source = report.files[file]!.source;
+          writeFileSync(join(dir, file), mutated(source, mutant));
+          const verdict = await runSuite(dir, timeoutMs);
+          writeFileSync(join(dir, file), source);
+          mutant.status = verdict === 'timeout' ? 'Timeout' : verdict === 0 ? 'Survived' : 'Killed';
+          if (mutant.status !== 'Survived') killed++;
+          done++;
+          if (done % 10 === 0 || done === todo.length)
+            process.stderr.write(`rejudge: ${done}/${todo.length} judged, ${killed} killed\n`);
+        }
+      }),
+    );
+    const before = reportPath.replace(/\.json$/, '.before-rejudge.json');
+    if (!existsSync(before)) cpSync(reportPath, before);
+    report.rejudged = { at: new Date().toISOString(), mutants: todo.length, killed, all: values.all === true };
+    writeFileSync(reportPath, JSON.stringify(report));
+    process.stdout.write(`rejudge: ${killed} of ${todo.length} judged mutant(s) killed; ${reportPath} updated\n`);
+  } finally {
+    for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof RejudgeError)) throw error;
+  process.stderr.write(`rejudge: ${error.message}\n`);
+  process.exitCode = 2;
+}
