@@ -11,7 +11,7 @@
 // kept beside it as mutation.before-rejudge.json), so classify.ts and the scores follow.
 //
 // Run: node --import tsx bench/mutation/rejudge.ts [--all] [--concurrency N] [--file runner/core/x.ts]
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,15 @@ function makeSandbox(): string {
   return dir;
 }
 
+/** The suites running now: ended with the run when it is interrupted. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs a suite's process group, while its leader is still ours (not yet exited, so its PID not reused). */
+function killSuite(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+    process.kill(-child.pid, 'SIGKILL');
+}
+
 /** Runs the suite in `dir`; resolves with its exit code, or 'timeout' (its process group killed). */
 function runSuite(dir: string, timeoutMs: number): Promise<number | 'timeout'> {
   return new Promise((resolve) => {
@@ -75,13 +84,15 @@ function runSuite(dir: string, timeoutMs: number): Promise<number | 'timeout'> {
       stdio: 'ignore',
       detached: true,
     });
+    running.add(child);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      killSuite(child);
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve(timedOut ? 'timeout' : (code ?? 1));
     });
   });
@@ -116,6 +127,15 @@ async function main(): Promise<void> {
     ).map((m) => ({ file, mutant: m })),
   );
   const sandboxes = Array.from({ length: concurrency }, makeSandbox);
+  // Interrupted (Ctrl-C, a CI timeout): the suites running now end, the sandboxes go, the report stays as it was.
+  const interrupted = (signal: NodeJS.Signals): void => {
+    for (const child of running) killSuite(child);
+    for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`rejudge: ${signal}: stopped; the report is unchanged\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     // A clean run first, in a sandbox as the mutants will run: it must pass, and it sets the time bound.
     const started = performance.now();
