@@ -19,7 +19,9 @@ import { UsageError } from './usage-error.ts';
 
 /**
  * Measured on a 2-core machine (bench/RESULTS.md): a scenario of 3-4 moves, played and judged,
- * 0.33-0.42 ms on one thread; rounded up, so the estimate before a run is rather long than short.
+ * 0.23-0.25 ms on one thread with a 192 MB young generation (0.33-0.42 ms with Node's default);
+ * rounded up past both, so the estimate before a run is rather long than short, also on a slower
+ * machine or in a process of the user's own (the Node API) with the default young generation.
  */
 const MS_PER_SCENARIO = 0.5;
 /** A bound estimated to take longer than this needs --yes. */
