@@ -32,7 +32,8 @@ export interface PacedRun {
   readonly notes: readonly string[];
 }
 
-const tooFast = (result: RealRunResult, scale: number): string | undefined =>
+/** The default reason to replay: agents were judged before they started (the machine too busy for the scale). */
+export const tooFast = (result: RealRunResult, scale: number): string | undefined =>
   result.tooSlowForTimeScale
     ? `agents were judged before they started at time scale ${scale} (the machine is busy)`
     : undefined;

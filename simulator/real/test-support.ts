@@ -7,7 +7,7 @@ import { findMarkedByPrefix } from '../../runner/node/proc.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import type { Scenario } from '../scenario.ts';
 import { runReal, type RealRunResult } from './real-world.ts';
-import { playPaced } from './paced-run.ts';
+import { playPaced, tooFast } from './paced-run.ts';
 
 export const linux = process.platform === 'linux';
 
@@ -24,10 +24,25 @@ export const REAL_TIME_SCALE = 0.05;
 /**
  * A run at REAL_TIME_SCALE, played again slower (up to 0.4) while the machine is too busy for
  * agents to start within the timeout: as `simulate --real` does when no time scale is given.
+ * `exercised`, if given, says whether a clean run did what the test is about (a busy machine can
+ * time a child out before the moment the scenario set up for it): a clean run that did not is
+ * played again slower too, as `check --http` does. A runner that never does it, at any pace,
+ * still fails the test's own assertion on the last run.
  */
-export async function playRealPaced(definition: RunnerDefinition, scenario: Scenario): Promise<RealRunResult> {
+export async function playRealPaced(
+  definition: RunnerDefinition,
+  scenario: Scenario,
+  exercised?: (result: RealRunResult) => boolean,
+): Promise<RealRunResult> {
   return (
-    await playPaced((timeScale) => runReal(definition, scenario, { timeScale }), REAL_TIME_SCALE, { pinned: false })
+    await playPaced((timeScale) => runReal(definition, scenario, { timeScale }), REAL_TIME_SCALE, {
+      pinned: false,
+      replayBecause: (result, scale) =>
+        tooFast(result, scale) ??
+        (exercised !== undefined && result.violations.length === 0 && !exercised(result)
+          ? `the run at time scale ${scale} did not get to what the test is about (a busy machine?)`
+          : undefined),
+    })
   ).result;
 }
 
