@@ -30,14 +30,17 @@ export const SpawnRequestSchema = z.strictObject({
 });
 export type SpawnRequest = z.input<typeof SpawnRequestSchema>;
 
-export type SpawnErrorReason =
-  | 'timeout' // no webhook within the webhook timeout
-  | 'exited' // the child exited before its webhook
-  | 'spawn-failed' // the OS refused to start the child (ENOENT, EACCES...)
-  | 'worktree-failed' // git could not make the worktree
-  | 'busy' // too many spawns in flight, or the session is still being torn down
-  | 'shutting-down'
-  | 'invalid-request';
+/** Every reason a spawn error may give: an answer with any other is not one the contract allows. */
+export const SPAWN_ERROR_REASONS = [
+  'timeout', // no webhook within the webhook timeout
+  'exited', // the child exited before its webhook
+  'spawn-failed', // the OS refused to start the child (ENOENT, EACCES...)
+  'worktree-failed', // git could not make the worktree
+  'busy', // too many spawns in flight, or the session is still being torn down
+  'shutting-down',
+  'invalid-request',
+] as const;
+export type SpawnErrorReason = (typeof SPAWN_ERROR_REASONS)[number];
 
 export type SpawnResult =
   | { readonly type: 'success'; readonly sessionId: string; readonly pid: number }

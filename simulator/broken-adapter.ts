@@ -2,7 +2,7 @@
 // runner; an operation throws instead of answering, or answers something that is not an
 // answer) cannot be judged: the harness stops with exit 2 and says what is wrong, rather than
 // passing a runner that was never really driven.
-import type { Runner } from '../runner/contract.ts';
+import { SPAWN_ERROR_REASONS, type Runner } from '../runner/contract.ts';
 
 export class BrokenAdapterError extends Error {
   override readonly name = 'BrokenAdapterError';
@@ -31,7 +31,9 @@ export function malformedAnswer(op: 'spawn' | 'stop' | 'list' | 'shutdown', answ
     case 'spawn': {
       const a = answer as { type?: unknown; sessionId?: unknown; pid?: unknown; reason?: unknown } | null;
       if (a?.type === 'success' && typeof a.sessionId === 'string' && typeof a.pid === 'number') return undefined;
-      if (a?.type === 'error' && typeof a.reason === 'string') return undefined;
+      if (a?.type === 'error' && (SPAWN_ERROR_REASONS as readonly unknown[]).includes(a.reason)) return undefined;
+      if (a?.type === 'error')
+        return `spawnSession answered ${shown}: its reason is not one of the contract's (${SPAWN_ERROR_REASONS.join(', ')})`;
       return `spawnSession answered ${shown}, not { type: 'success', sessionId, pid } or { type: 'error', reason, message }`;
     }
     case 'stop': {

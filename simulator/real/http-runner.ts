@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { z } from 'zod';
-import type { Runner, SessionInfo, SpawnErrorReason, SpawnResult, StopResult } from '../../runner/contract.ts';
+import {
+  SPAWN_ERROR_REASONS,
+  type Runner,
+  type SessionInfo,
+  type SpawnErrorReason,
+  type SpawnResult,
+  type StopResult,
+} from '../../runner/contract.ts';
 
 /** What the harness hands a profile when it launches a runner command. */
 export interface LaunchContext {
@@ -188,19 +195,10 @@ const ListAnswerSchema = z.looseObject({
     z.looseObject({ happySessionId: z.string().optional(), pid: z.number(), startedBy: z.string().optional() }),
   ),
 });
-const SPAWN_REASONS: readonly SpawnErrorReason[] = [
-  'timeout',
-  'exited',
-  'spawn-failed',
-  'worktree-failed',
-  'busy',
-  'shutting-down',
-  'invalid-request',
-];
 
 /** A spawn error's reason: named by the runner, or read from hapi's message. */
 function reasonOf(named: string | undefined, message: string): SpawnErrorReason {
-  const known = SPAWN_REASONS.find((r) => r === named);
+  const known = SPAWN_ERROR_REASONS.find((r) => r === named);
   if (known !== undefined) return known;
   if (/exited before webhook|exited/i.test(message)) return 'exited';
   if (/timeout/i.test(message)) return 'timeout';

@@ -192,6 +192,13 @@ describe('VirtualWorld', () => {
     await expect(play(throwing, steps)).rejects.toThrow(/spawn request #1: spawn threw "boom"/);
     const mute = scriptedRunner('answers-nothing', () => ({ spawnSession: async () => undefined as never }));
     await expect(play(mute, steps)).rejects.toThrow(/spawnSession answered undefined, not/);
+    // An error whose reason the contract does not have: never taken for a truthful answer.
+    const unknownReason = scriptedRunner('unknown-reason', () => ({
+      spawnSession: async () => ({ type: 'error', reason: 'overloaded' as never, message: 'try later' }),
+    }));
+    await expect(play(unknownReason, steps)).rejects.toThrow(
+      /spawnSession answered .*"overloaded".*: its reason is not one of the contract's \(timeout, exited, spawn-failed/,
+    );
   });
 
   it('ends as a broken adapter when the runner reaches for the real clock, randomness or timers', async () => {
