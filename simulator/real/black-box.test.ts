@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../scenario.ts';
 import type { RealRunResult } from './real-world.ts';
-import { playPaced } from './paced-run.ts';
+import type { Exercise } from './coverage.ts';
+import { playPaced, tooFast } from './paced-run.ts';
 import { fileRunPrefix } from '../test-support.ts';
 import { expectNoneLeft, linux, REAL_TIME_SCALE, realSeed } from './test-support.ts';
 
@@ -15,12 +16,31 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () =
     const { HAPI_PROFILE } = await import('./http-runner.ts');
     const root = new URL('../../', import.meta.url).pathname;
     const command = `cd ${JSON.stringify(root)} && exec ${JSON.stringify(process.execPath)} --import tsx cli/daemon-bin.ts --state-dir "$RUNNER_CHAOS_STATE_DIR"`;
-    const daemon = async (cmd: string, scenario: Scenario, name: string): Promise<RealRunResult> =>
+    const { coverageOf } = await import('./coverage.ts');
+    // Played again slower when the machine was too busy for the scale, and (given `exercises`)
+    // when a clean run did not get to what the scenario is for, as `check --http` does; a runner
+    // that never gets there, at any pace, fails the assertions below on the last run.
+    const daemon = async (
+      cmd: string,
+      scenario: Scenario,
+      name: string,
+      exercises: readonly Exercise[] = [],
+    ): Promise<RealRunResult> =>
       (
         await playPaced(
           (timeScale) => runRealCommand(cmd, HAPI_PROFILE, scenario, { timeScale }, name),
           REAL_TIME_SCALE,
-          { pinned: false },
+          {
+            pinned: false,
+            replayBecause: (result, scale) => {
+              const fast = tooFast(result, scale);
+              if (fast !== undefined || result.violations.length > 0) return fast;
+              const missed = coverageOf(exercises, result.trace, 15_000).filter((c) => !c.exercised);
+              return missed.length > 0
+                ? `not exercised at time scale ${scale}: ${missed.map((c) => `${c.text} (${c.why})`).join('; ')}`
+                : undefined;
+            },
+          },
         )
       ).result;
     const result = await daemon(command, realSeed(), 'reference-daemon');
@@ -44,13 +64,12 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () =
     // started again over its state directory: nothing leaks, every request is answered.
     const { blackBoxScenarios } = await import('./black-box-scenarios.ts');
     const restart = blackBoxScenarios().find((s) => s.name === 'restart-mid-spawn')!;
-    const restarted = await daemon(command, restart, 'reference-daemon');
+    const restarted = await daemon(command, restart, 'reference-daemon', ['restart-with-live-child']);
     expect(restarted.violations).toEqual([]);
     expect(restarted.trace.filter((e) => e.kind === 'runner' && e.op === 'crash')).toHaveLength(1);
     // Paced by observation, it reached a restart over a live child. (Whether the stop after it
     // still finds that session alive varies under a loaded CI machine, for a reason not found yet;
     // `check --http` then says "not exercised" and exits 2, never "held": see the #15 notes.)
-    const { coverageOf } = await import('./coverage.ts');
     expect(coverageOf(['restart-with-live-child'], restarted.trace, 15_000)).toEqual([
       expect.objectContaining({ what: 'restart-with-live-child', exercised: true }),
     ]);
