@@ -18,21 +18,7 @@
 //    column, kept by hand in the same file).
 // Run: node --import tsx bench/mutation/classify.ts [report.json]
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-
-interface Mutant {
-  id: string;
-  mutatorName: string;
-  replacement?: string;
-  status: string;
-  location: { start: { line: number; column: number }; end: { line: number; column: number } };
-}
-interface FileResult {
-  source: string;
-  mutants: Mutant[];
-}
-interface Report {
-  files: Record<string, FileResult>;
-}
+import { offsetOf, type FileResult, type Mutant, type Report } from './report.ts';
 
 const reportPath = process.argv[2] ?? 'reports/mutation/mutation.json';
 const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
@@ -56,12 +42,6 @@ function callSpans(source: string, pattern: RegExp): Array<[number, number]> {
     }
   }
   return spans;
-}
-
-function offsetOf(source: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = source.indexOf('\n', offset) + 1;
-  return offset + column - 1;
 }
 
 type Class = 'logging' | 'message' | 'equivalent' | 'gap';

@@ -16,18 +16,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-interface Mutant {
-  id: string;
-  mutatorName: string;
-  replacement?: string;
-  status: string;
-  location: { start: { line: number; column: number }; end: { line: number; column: number } };
-}
-interface Report {
-  files: Record<string, { source: string; mutants: Mutant[] }>;
-  rejudged?: { at: string; mutants: number; killed: number; all: boolean };
-}
+import { offsetOf, type Mutant, type Report } from './report.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const reportPath = join(root, 'reports/mutation/mutation.json');
@@ -43,13 +32,6 @@ const JUDGED = new Set(['Killed', 'Timeout', 'Survived', 'NoCoverage']);
 class RejudgeError extends Error {}
 function fail(message: string): never {
   throw new RejudgeError(message);
-}
-
-/** Offset in `source` of a 1-based line and column (mutation-testing-report-schema). */
-function offsetOf(source: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = source.indexOf('\n', offset) + 1;
-  return offset + column - 1;
 }
 
 function mutated(source: string, m: Mutant): string {

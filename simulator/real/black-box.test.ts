@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../scenario.ts';
 import type { RealRunResult } from './real-world.ts';
 import type { Exercise } from './coverage.ts';
-import { playPaced, tooFast } from './paced-run.ts';
+import { playPaced, tooFastOrMissed } from './paced-run.ts';
 import { fileRunPrefix } from '../test-support.ts';
 import { expectNoneLeft, linux, REAL_TIME_SCALE, realSeed } from './test-support.ts';
 
@@ -32,14 +32,10 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () =
           REAL_TIME_SCALE,
           {
             pinned: false,
-            replayBecause: (result, scale) => {
-              const fast = tooFast(result, scale);
-              if (fast !== undefined || result.violations.length > 0) return fast;
+            replayBecause: tooFastOrMissed((result) => {
               const missed = coverageOf(exercises, result.trace, 15_000).filter((c) => !c.exercised);
-              return missed.length > 0
-                ? `not exercised at time scale ${scale}: ${missed.map((c) => `${c.text} (${c.why})`).join('; ')}`
-                : undefined;
-            },
+              return missed.length > 0 ? missed.map((c) => `${c.text} (${c.why})`).join('; ') : undefined;
+            }),
           },
         )
       ).result;

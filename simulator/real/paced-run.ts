@@ -33,10 +33,24 @@ export interface PacedRun {
 }
 
 /** The default reason to replay: agents were judged before they started (the machine too busy for the scale). */
-export const tooFast = (result: RealRunResult, scale: number): string | undefined =>
+const tooFast = (result: RealRunResult, scale: number): string | undefined =>
   result.tooSlowForTimeScale
     ? `agents were judged before they started at time scale ${scale} (the machine is busy)`
     : undefined;
+
+/**
+ * A reason to replay for a run with a purpose: too fast for the machine, or clean (no violation)
+ * yet short of what it is for, which `missed` names (undefined: it got there). A runner that
+ * never gets there, at any pace, is left to the caller's assertions on the last run.
+ */
+export const tooFastOrMissed =
+  (missed: (result: RealRunResult) => string | undefined) =>
+  (result: RealRunResult, scale: number): string | undefined => {
+    const fast = tooFast(result, scale);
+    if (fast !== undefined || result.violations.length > 0) return fast;
+    const what = missed(result);
+    return what === undefined ? undefined : `not exercised at time scale ${scale}: ${what}`;
+  };
 
 const twiceAsSlow = async (scale: number): Promise<{ readonly scale: number; readonly why?: string }> => ({
   scale: Math.min(1, scale * 2),

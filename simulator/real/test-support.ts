@@ -7,7 +7,7 @@ import { findMarkedByPrefix } from '../../runner/node/proc.ts';
 import { seedIncidentScenario } from '../seed-incident.ts';
 import type { Scenario } from '../scenario.ts';
 import { runReal, type RealRunResult } from './real-world.ts';
-import { playPaced, tooFast } from './paced-run.ts';
+import { playPaced, tooFastOrMissed } from './paced-run.ts';
 
 export const linux = process.platform === 'linux';
 
@@ -37,11 +37,9 @@ export async function playRealPaced(
   return (
     await playPaced((timeScale) => runReal(definition, scenario, { timeScale }), REAL_TIME_SCALE, {
       pinned: false,
-      replayBecause: (result, scale) =>
-        tooFast(result, scale) ??
-        (exercised !== undefined && result.violations.length === 0 && !exercised(result)
-          ? `the run at time scale ${scale} did not get to what the test is about (a busy machine?)`
-          : undefined),
+      replayBecause: tooFastOrMissed((result) =>
+        exercised !== undefined && !exercised(result) ? 'it did not get to what the test is about' : undefined,
+      ),
     })
   ).result;
 }
