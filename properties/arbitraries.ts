@@ -118,6 +118,7 @@ export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
     ignoresSigterm: fc.boolean(),
     dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
     sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 2 }),
+    unreadableEnviron: fc.boolean(),
     tree: fc.array(descendantArb, { maxLength: 2 }),
   });
 }
@@ -365,6 +366,7 @@ function maskAgent(agent: AgentOverrides, swarm: Swarm, timeoutMs: number): Agen
   if (swarm.sigtermIgnorers && agent.ignoresSigterm !== undefined) masked.ignoresSigterm = agent.ignoresSigterm;
   if (swarm.slowDeaths && agent.dieDelayMs !== undefined) masked.dieDelayMs = agent.dieDelayMs;
   if (swarm.unkillables && agent.sigkillDeath !== undefined) masked.sigkillDeath = agent.sigkillDeath;
+  if (swarm.hiddenRoots && agent.unreadableEnviron === true) masked.unreadableEnviron = true;
   const tree = maskTree(agent.tree, swarm);
   if (tree !== undefined) masked.tree = tree;
   return masked;
@@ -483,6 +485,11 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
         : s,
     );
   const steps = resolveLatestSpawn(masked);
+  // A root no scan can read is known to a runner only by the PID it was handed: a restart that
+  // lost it, or a crash between the fork and the state write, leaves it unfindable by any runner
+  // (a false alarm). Hidden roots come only in scenarios without restarts.
+  const agentSwarm =
+    swarm.hiddenRoots && steps.some((s) => s.op === 'restart') ? { ...swarm, hiddenRoots: false } : swarm;
   return {
     name: 'generated',
     seed: draft.seed,
@@ -511,8 +518,8 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
         : {}),
       ...(ownerless ? { ownerId: null } : {}),
     },
-    agent: maskAgent(draft.agent, swarm, timeoutMs),
-    agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, swarm, timeoutMs))),
+    agent: maskAgent(draft.agent, agentSwarm, timeoutMs),
+    agents: draft.agents.map((a) => (a === null ? null : maskAgent(a, agentSwarm, timeoutMs))),
     steps: steps.length > 0 ? steps : [{ op: 'spawn' }],
   };
 }

@@ -13,6 +13,7 @@ export const FAULT_KINDS = [
   'sigtermIgnorers',
   'escapees',
   'envClearers',
+  'hiddenRoots',
   'slowDeaths',
   'crashes',
   'forgedWebhooks',

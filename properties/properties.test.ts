@@ -172,7 +172,23 @@ describe('generators', () => {
     shuffledTies: (s) => s.world.shuffleTies,
     earlyExits: (s) => [s.agent, ...s.agents].some((a) => a?.exitAfterMs !== undefined),
     webhookOddities: (s) => [s.agent, ...s.agents].some((a) => a?.webhook !== undefined && a.webhook !== 'on-time'),
+    envClearers: (s) => [s.agent, ...s.agents].some((a) => JSON.stringify(a?.tree ?? []).includes('"clearsEnv":true')),
+    hiddenRoots: (s) => [s.agent, ...s.agents].some((a) => a?.unreadableEnviron === true),
   };
+
+  it('never draw a root no scan can read together with a restart (no runner could find it after one)', () => {
+    let hidden = 0;
+    for (const input of fc.sample(scenarioArb({ faults: { hiddenRoots: true, restarts: true } }), {
+      numRuns: 500,
+      seed: 4,
+    })) {
+      const s = parseScenario(input);
+      if (!shows.hiddenRoots!(s)) continue;
+      hidden++;
+      expect(s.steps.filter((step) => step.op === 'restart')).toEqual([]);
+    }
+    expect(hidden).toBeGreaterThan(0);
+  });
 
   it('produce valid scenarios; a fault kind pinned off never shows, pinned on it does', () => {
     for (const [kind, detect] of Object.entries(shows) as Array<[FaultKind, (s: Scenario) => boolean]>) {

@@ -63,6 +63,15 @@ export const AgentOverridesSchema = z.strictObject({
   dieDelayMs: Millis.optional(),
   /** D state: the wrapper survives SIGKILL this long (or for ever); absent, the world's latency. */
   sigkillDeath: SigkillDeathSchema.optional(),
+  /**
+   * No scan can read the wrapper's environment, ever (it made itself undumpable, or runs setuid:
+   * /proc/PID/environ belongs to root), so no search for the runner's markers finds it; its PID
+   * and its process group still reach it, and its descendants are seen as usual. Virtual world
+   * only: a Node agent cannot do it, and the real world plays it as an ordinary wrapper (and says
+   * so). A runner knows such a root only by the PID it was handed: after a restart that lost it
+   * (or a crash mid-spawn) no runner can find it, so the generators never combine it with restarts.
+   */
+  unreadableEnviron: z.boolean().optional(),
   /** The agent's descendants; the default is one grandchild, the real agent under its wrapper. */
   tree: z.array(DescendantPlanSchema).max(16).optional(),
 });
@@ -76,6 +85,7 @@ export const AGENT_DEFAULTS = {
   exitCode: 1,
   ignoresSigterm: false,
   dieDelayMs: 5,
+  unreadableEnviron: false,
   tree: [{}] as DescendantPlan[],
 };
 

@@ -38,17 +38,15 @@ export async function treeMembers(processes: ProcessHost, target: TreeTarget): P
   return marked;
 }
 
-function sendOnce(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
+function sendPass(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
   // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
   // signalled only while a member seen in it is still that same process (read back just now).
+  // Groups are signalled again on every pass, not once per phase: a process forked into a group
+  // after its signal, that cleared its environment (env -i, a sandbox), is in no scan, and only
+  // the group's next signal reaches it (the simulator found the reference missing one so).
   const alive = members.filter((m) => processes.generationOf(m.pid) === m.generation);
-  const groups = new Set(alive.map((m) => m.pgid));
-  for (const pgid of groups) {
-    const key = `g${pgid}`;
-    if (sent.has(key)) continue;
-    sent.add(key);
-    processes.signalGroup(pgid, signal);
-  }
+  for (const pgid of new Set(alive.map((m) => m.pgid))) processes.signalGroup(pgid, signal);
+  // Each member on its own once per phase (a group signal misses one that left its group since).
   for (const member of members) {
     const key = `p${member.pid}:${member.generation}`;
     if (sent.has(key)) continue;
@@ -97,7 +95,7 @@ export async function killMembers(
         if (members.length === 0) return { survivors: [] };
       }
       // Members that appear during the wait (a late fork) are signalled too.
-      sendOnce(processes, members, signal, sent);
+      sendPass(processes, members, signal, sent);
       const left = deadline - clock.now();
       if (left <= 0) break;
       await sleep(clock, Math.min(timing.pollIntervalMs, left));

@@ -220,6 +220,27 @@ describe('reference runner', () => {
     expect(answers[2]).toMatchObject({ op: 'stop', result: { status: 'already_gone' } });
   });
 
+  it('signals a group again on each pass: it reaches a process forked into it after the first signal, with its environment cleared', async () => {
+    // Found by the simulator: the child's spawn completes (1 s of latency) while a shutdown
+    // waits for it, the runner signals its group, and a millisecond later the agent forks a
+    // descendant and, under it, one that cleared its environment: no scan finds that one.
+    const result = await play(referenceRunner, {
+      world: { latency: { spawn: 1_000 } },
+      agent: { tree: [{ children: [{ clearsEnv: true }] }] },
+      steps: [{ op: 'advance', ms: 1_000 }, { op: 'spawn' }, { op: 'advance', ms: 10 }, { op: 'shutdown' }],
+    });
+    expect(result.violations).toEqual([]);
+    const groupSignals = signalsOf(result).filter((s) => s.target.startsWith('group '));
+    expect(groupSignals.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(groupSignals.map((s) => s.target)).size).toBe(1);
+    // The cleared one was forked after the first signal to its group, and died of a later one.
+    const cleared = result.trace
+      .flatMap((e) => (e.kind === 'process-start' && e.role === 'descendant' ? [e] : []))
+      .at(-1)!;
+    expect(cleared.atMs).toBeGreaterThan(groupSignals[0]!.atMs);
+    expect(result.trace.some((e) => e.kind === 'process-exit' && e.pid === cleared.pid)).toBe(true);
+  });
+
   it('shuts down every session it spawned', async () => {
     const result = await play(referenceRunner, {
       agent: { tree: nastyTree },

@@ -226,6 +226,11 @@ export class RealWorld implements World {
       this.notes.push(
         `the machine is loaded (${loadavg()[0]?.toFixed(1)} runnable per ${availableParallelism()} cores): answers get ${(REAL_SLACK_MS * this.loadFactor) / 1000} s of real slack instead of ${REAL_SLACK_MS / 1000} s`,
       );
+    // A Node agent cannot make its /proc environ unreadable (that takes prctl or a setuid exec).
+    if (scenario.agent.unreadableEnviron === true || scenario.agents.some((a) => a?.unreadableEnviron === true))
+      this.notes.push(
+        'unreadableEnviron is played by the virtual world only: here every child can be found by its markers, so the run says nothing about a runner that can only find children that way',
+      );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({

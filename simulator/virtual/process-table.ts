@@ -34,6 +34,8 @@ export interface VProcess {
   sigkillDeath?: number | 'never';
   /** When the runner first sent it SIGKILL: a process alive after that survived SIGKILL. */
   sigkilledAt?: number;
+  /** No scan can read its environment (undumpable, setuid): a search for a marker never finds it. */
+  environUnreadable?: boolean;
   /** When the runner that spawned it hears of its exit (its onExit callback runs). */
   exitNoticeAt?: number;
   /** When an exit is already scheduled, its time; a later signal can only bring it forward. */
@@ -55,6 +57,8 @@ export interface SpawnOptions {
   readonly ignoresSigterm?: boolean;
   readonly dieDelayMs?: number;
   readonly sigkillDeath?: number | 'never' | undefined;
+  /** No scan can read its environment, for its whole life (the scenario's unreadableEnviron). */
+  readonly environUnreadable?: boolean;
   /** Take this PID if it is free (to model a PID that comes round at once). */
   readonly preferPid?: number;
 }
@@ -124,6 +128,7 @@ export class ProcessTable {
       ignoresSigterm: options.ignoresSigterm ?? false,
       dieDelayMs: options.dieDelayMs ?? 5,
       ...(options.sigkillDeath !== undefined ? { sigkillDeath: options.sigkillDeath } : {}),
+      ...(options.environUnreadable === true ? { environUnreadable: true } : {}),
     });
     return proc;
   }

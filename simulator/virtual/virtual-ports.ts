@@ -117,11 +117,13 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     signalGroup: (pgid, signal) => world.runnerSignal(instance, pgid, signal, true),
     // A scan sees /proc as it was when it started (stale by its latency), and may miss a child's
     // root while it execs the agent (its first EXEC_WINDOW_MS, when its environ is unreadable):
-    // the runner must not take "not in the scan" for "dead", nor for "none".
+    // the runner must not take "not in the scan" for "dead", nor for "none". A root whose
+    // environment no one can read (undumpable, setuid) is never found by its marker at all; its
+    // parentage is in /proc/PID/stat, which stays readable, so childrenOf still lists it.
     findByEnv: (name, value) => {
       const seen = world.table
         .live()
-        .filter((p) => p.env[name] === value && !missed(p))
+        .filter((p) => p.env[name] === value && p.environUnreadable !== true && !missed(p))
         .map(info);
       return io(latencies.scan, () => seen);
     },

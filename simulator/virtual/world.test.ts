@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { RunnerDefinition } from '../../runner/contract.ts';
 import { referenceRunner } from '../../runner/reference.ts';
 import { pause, play, scriptedRunner, spawnAgent } from '../test-support.ts';
+import { SPAWN_MARKER_ENV } from '../../runner/wire.mjs';
 
 describe('VirtualWorld', () => {
   it("lets a runner's deep promise chains settle before virtual time moves on", async () => {
@@ -66,6 +67,44 @@ describe('VirtualWorld', () => {
     const leaked = await play(byScanOnly, scrubbed);
     expect(leaked.violated).toContain('S2');
     expect(leaked.violations.find((v) => v.invariant === 'S2')?.message).toMatch(/descendant of child #0/);
+  });
+
+  it('hides a root whose environment no scan can read from every search for a marker, not from its PID or its parent', async () => {
+    const seen: string[] = [];
+    const prober = scriptedRunner('prober', (ports) => ({
+      spawnSession: async (request) => {
+        const root = await ports.processes.spawnDetached({
+          command: 'agent',
+          args: [],
+          cwd: request.directory,
+          env: { [SPAWN_MARKER_ENV]: 'm1' },
+        });
+        await pause(ports, 500); // long past the exec window, in which any root may be missed
+        const byMarker = await ports.processes.findByEnv(SPAWN_MARKER_ENV, 'm1');
+        const children = await ports.processes.childrenOf(root.pid);
+        seen.push(
+          `root found by marker: ${byMarker.some((p) => p.pid === root.pid)}`,
+          `descendant found by marker: ${byMarker.some((p) => p.pid !== root.pid)}`,
+          `root alive by PID: ${ports.processes.generationOf(root.pid) === root.generation}`,
+          `its child listed: ${children.length === 1}`,
+        );
+        return { type: 'error', reason: 'spawn-failed', message: 'probed' };
+      },
+    }));
+    await play(prober, { agent: { unreadableEnviron: true }, steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }] });
+    expect(seen).toEqual([
+      'root found by marker: false',
+      'descendant found by marker: true',
+      'root alive by PID: true',
+      'its child listed: true',
+    ]);
+    // The reference kills such a root by the PID it was handed, even with nothing in its group.
+    const held = await play(referenceRunner, {
+      agent: { unreadableEnviron: true, tree: [], bootDelayMs: 500 },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 3_000 }, { op: 'stop', session: { spawn: 0 } }],
+    });
+    expect(held.violated).toEqual([]);
+    expect(held.trace.some((e) => e.kind === 'process-exit' && e.role === 'wrapper')).toBe(true);
   });
 
   it('hands a PID that comes round to a stranger at once when the world reuses PIDs', async () => {

@@ -471,6 +471,7 @@ export class VirtualWorld implements World {
       ignoresSigterm: plan.ignoresSigterm,
       dieDelayMs: plan.dieDelayMs,
       sigkillDeath: plan.sigkillDeath,
+      environUnreadable: plan.unreadableEnviron,
     });
     const child: ChildRecord<VProcess> = {
       index,
