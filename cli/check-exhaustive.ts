@@ -11,7 +11,7 @@ import {
   type ExhaustiveOptions,
   type ExhaustiveReport,
 } from '../properties/exhaustive/explore.ts';
-import { PLAN_CLASS_NAMES } from '../properties/exhaustive/alphabet.ts';
+import { EXPLORED_WORLDS, type ExploredWorld } from '../properties/exhaustive/alphabet.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario } from '../simulator/scenario.ts';
 import { renderTimeline } from '../simulator/timeline.ts';
@@ -33,6 +33,7 @@ export interface ExhaustiveCliOptions {
   readonly workers?: number;
   readonly depth?: number;
   readonly sessions?: number;
+  readonly world?: ExploredWorld;
   readonly yes?: boolean;
   readonly maxStates?: number;
   readonly hashing?: boolean;
@@ -49,7 +50,7 @@ const minutes = (ms: number): string => (ms < 60_000 ? `${Math.ceil(ms / 1000)} 
  * and session count: what the estimate, the refusal and the choice of threads go by.
  */
 export function exhaustiveBound(
-  options: Pick<ExhaustiveCliOptions, 'depth' | 'sessions' | 'symmetry' | 'shard'>,
+  options: Pick<ExhaustiveCliOptions, 'depth' | 'sessions' | 'symmetry' | 'shard' | 'world'>,
 ): number {
   const depth = options.depth ?? 3;
   const sessions = options.sessions ?? 2;
@@ -58,7 +59,9 @@ export function exhaustiveBound(
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 4)
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
   // A shard takes the subtrees under every n-th first move: about its share of the whole.
-  return Math.ceil(upperBound(depth, sessions, options.symmetry ?? true) / (options.shard?.count ?? 1));
+  return Math.ceil(
+    upperBound(depth, sessions, options.symmetry ?? true, options.world ?? 'plain') / (options.shard?.count ?? 1),
+  );
 }
 
 export async function checkExhaustive(
@@ -68,6 +71,7 @@ export async function checkExhaustive(
 ): Promise<{ exitCode: 0 | 1 | 2; output: string }> {
   const depth = options.depth ?? 3;
   const sessions = options.sessions ?? 2;
+  const world = options.world ?? 'plain';
   const bound = exhaustiveBound(options);
   // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
   const estimateMs = bound * MS_PER_SCENARIO;
@@ -80,12 +84,13 @@ export async function checkExhaustive(
     if (process.stderr.isTTY === true || options.progress === true) process.stderr.write(`${line}\n`);
   };
   tell(
-    `exhaustive: up to ${bound.toLocaleString('en')} scenarios (depth ${depth}, ${sessions} session(s)), about ${minutes(estimateMs)} at most`,
+    `exhaustive: up to ${bound.toLocaleString('en')} scenarios (depth ${depth}, ${sessions} session(s), world ${world}), about ${minutes(estimateMs)} at most`,
   );
   let lastTold = performance.now();
   const report = await exploreRunner(runner, {
     depth,
     sessions,
+    world,
     ...(options.hashing !== undefined ? { hashing: options.hashing } : {}),
     ...(options.symmetry !== undefined ? { symmetry: options.symmetry } : {}),
     ...(options.maxStates !== undefined ? { maxStates: options.maxStates } : {}),
@@ -119,7 +124,7 @@ async function render(
 ): Promise<string> {
   const lines = [
     `exhaustive check of ${runner.name}${runner.declares.length > 0 ? ` (declares it breaks ${runner.declares.join(' ')}; judged on those)` : ''}: ` +
-      `every scenario of up to ${report.depth} moves, ${report.sessions} session id(s), ${PLAN_CLASS_NAMES.length} agent classes` +
+      `every scenario of up to ${report.depth} moves, ${report.sessions} session id(s), ${EXPLORED_WORLDS[report.world].classes.length} agent classes, world ${report.world} (${EXPLORED_WORLDS[report.world].about})` +
       `${report.hashing ? '' : ', no state hashing'}${report.symmetry ? '' : ', no symmetry'}` +
       `${options.workers !== undefined && options.workers > 1 ? `, ${options.workers} worker threads` : ''}` +
       `${options.shard !== undefined ? `; shard ${options.shard.index}/${options.shard.count} (the first moves of index ${options.shard.index - 1} mod ${options.shard.count}: every shard must hold)` : ''}`,
@@ -134,11 +139,13 @@ async function render(
     return lines.join('\n');
   }
   const c = report.counterexample;
+  // The plain world goes unsaid in the verdict line (as it always has); any other is part of what was proved.
+  const inWorld = report.world === 'plain' ? '' : ` in the ${report.world} world`;
   if (c === undefined) {
     lines.push(
       runner.declares.length > 0
-        ? `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth}: NOT caught breaking ${runner.declares.join(' ')} (${seconds} s)`
-        : `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth} with ${report.sessions} session(s): every invariant held (${seconds} s)`,
+        ? `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth}${inWorld}: NOT caught breaking ${runner.declares.join(' ')} (${seconds} s)`
+        : `${report.scenarios.toLocaleString('en')} distinct scenarios (${report.states.toLocaleString('en')} states) up to depth ${report.depth} with ${report.sessions} session(s)${inWorld}: every invariant held (${seconds} s)`,
       'what this bound covers and what it does not: README, "A bounded proof"',
     );
     return lines.join('\n');

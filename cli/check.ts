@@ -22,6 +22,7 @@ import { PROFILES } from '../simulator/real/http-runner.ts';
 import { blackBoxScenarios, EXERCISES } from '../simulator/real/black-box-scenarios.ts';
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { UsageError } from './usage-error.ts';
+import type { ExploredWorld } from '../properties/exhaustive/alphabet.ts';
 
 /** An exploration bound past which one worker plays in a thread rather than here (a thread starts in about a second from the sources). */
 const POOL_PAST_SCENARIOS = 20_000;
@@ -53,6 +54,7 @@ export interface CheckCliOptions {
   exhaustive?: boolean;
   depth?: number;
   sessions?: number;
+  world?: ExploredWorld;
   yes?: boolean;
   maxStates?: number;
   hashing?: boolean;
@@ -104,13 +106,13 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
       return await checkExhaustive(runner, options.runner, {
         ...rest,
         ...(shard !== undefined ? { shard } : {}),
-        ...(pool !== undefined ? { parallel: (batch) => pool.explore(batch), workers } : {}),
+        ...(pool !== undefined ? { parallel: (batch, world) => pool.explore(batch, world), workers } : {}),
       });
     } finally {
       await pool?.close();
     }
   }
-  for (const flag of ['depth', 'sessions', 'maxStates'] as const)
+  for (const flag of ['depth', 'sessions', 'maxStates', 'world'] as const)
     if (options[flag] !== undefined)
       throw new UsageError(`--${flag === 'maxStates' ? 'max-states' : flag} is for --exhaustive`);
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;

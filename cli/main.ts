@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { SimulateOptions } from './simulate.ts';
 import type { CheckCliOptions } from './check.ts';
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
+import { EXPLORED_WORLD_NAMES } from '../properties/exhaustive/alphabet.ts';
 import {
   collect,
   parseCount,
@@ -117,6 +118,12 @@ export function buildProgram(): Command {
     .option('--exhaustive', 'explore every scenario up to --depth moves (a bounded proof) instead of sampling')
     .option('--depth <k>', 'with --exhaustive: moves per scenario, at most (default 3)', parseCount(1, 8))
     .option('--sessions <s>', 'with --exhaustive: session ids a spawn may resume (default 2)', parseCount(1, 4))
+    .addOption(
+      new Option(
+        '--world <name>',
+        'with --exhaustive: the world every scenario plays in (default plain; see the README)',
+      ).choices(EXPLORED_WORLD_NAMES),
+    )
     .option('--yes', 'with --exhaustive: run a bound estimated to take over 10 minutes')
     .option(
       '--max-states <n>',

@@ -24,9 +24,49 @@ export const PLAN_CLASSES = {
     bootDelayMs: 5_000,
     tree: [{ escape: 'setsid', ignoresSigterm: true }, { escape: 'double-fork' }],
   },
+  // Only in the `grace-boots` world (below): ignores the SIGTERM of its timeout's teardown and
+  // reports a second into the kill grace, while the runner is still waiting for it to die.
+  'boots-in-grace': { bootDelayMs: EXPLORED_TIMEOUT_MS + 1_000, ignoresSigterm: true },
 } as const satisfies Record<string, AgentOverrides>;
 export type PlanClass = keyof typeof PLAN_CLASSES;
-export const PLAN_CLASS_NAMES = Object.keys(PLAN_CLASSES) as PlanClass[];
+/** The classes of the plain world (and of every world but grace-boots). */
+export const PLAN_CLASS_NAMES = (Object.keys(PLAN_CLASSES) as PlanClass[]).filter((c) => c !== 'boots-in-grace');
+
+/**
+ * The worlds a proof can run in (`--world`). The plain world is the default: every port answers
+ * within its move, git and the hub never fail. Each other world adds one thing the plain one
+ * leaves out, at one fixed value (a class, as the agents' timings are), so that a proof there is
+ * as finite; its bound is the plain one's (grace-boots: with one class more). A proof holds for
+ * the world it names, and says so.
+ */
+export const EXPLORED_WORLDS = {
+  plain: { about: 'every port answers within its move', world: { bystander: true }, classes: PLAN_CLASS_NAMES },
+  'slow-io': {
+    about: 'state writes and reads take 100 ms, spawns 200 ms, exit notices 20 ms, git 200 ms, the hub 100 ms',
+    world: {
+      bystander: true,
+      latency: { stateSave: 100, stateLoad: 100, spawn: 200, exitNotice: 20 },
+      gitLatencyMs: 200,
+      hubLatencyMs: 100,
+    },
+    classes: PLAN_CLASS_NAMES,
+  },
+  'git-faults': {
+    about: 'git refuses the first two worktree removals (EBUSY)',
+    world: { bystander: true, gitFaults: [{ op: 'remove' as const, nth: 1, times: 2, code: 'EBUSY' as const }] },
+    classes: PLAN_CLASS_NAMES,
+  },
+  'grace-boots': {
+    about: 'one more agent class: ignores SIGTERM and reports inside the kill grace of its own timeout',
+    world: { bystander: true },
+    classes: [...PLAN_CLASS_NAMES, 'boots-in-grace' as const],
+  },
+} as const satisfies Record<
+  string,
+  { about: string; world: NonNullable<ScenarioInput['world']>; classes: readonly PlanClass[] }
+>;
+export type ExploredWorld = keyof typeof EXPLORED_WORLDS;
+export const EXPLORED_WORLD_NAMES = Object.keys(EXPLORED_WORLDS) as ExploredWorld[];
 
 /** A step of the alphabet: a scenario step, and for a spawn, its agent's class. */
 export interface Move {
@@ -54,6 +94,8 @@ export interface AlphabetOptions {
    * used before it. (Sound for runners that treat session ids as opaque names.)
    */
   readonly symmetry: boolean;
+  /** The agent classes a spawn may take (default: the plain world's nine). */
+  readonly classes?: readonly PlanClass[];
 }
 
 export const sessionName = (i: number): string => `s${i + 1}`;
@@ -68,7 +110,7 @@ export function movesFrom(at: Position, options: AlphabetOptions): Move[] {
       { op: 'spawn', worktree: true },
       ...Array.from({ length: resumable }, (_, i): Step => ({ op: 'spawn', resume: sessionName(i) })),
     ];
-    for (const step of spawns) for (const plan of PLAN_CLASS_NAMES) moves.push({ step, plan });
+    for (const step of spawns) for (const plan of options.classes ?? PLAN_CLASS_NAMES) moves.push({ step, plan });
   }
   for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'stop', session: { spawn } } });
   moves.push({ step: { op: 'stop', session: { id: 'never-spawned' } } });
@@ -103,13 +145,13 @@ export function positionAfter(at: Position, move: Move): Omit<Position, 'nextEve
   };
 }
 
-/** The scenario a sequence of moves is. */
-export function scenarioOf(moves: readonly Move[], name = 'exhaustive'): ScenarioInput {
+/** The scenario a sequence of moves is, in the world named. */
+export function scenarioOf(moves: readonly Move[], name = 'exhaustive', world: ExploredWorld = 'plain'): ScenarioInput {
   return {
     name,
     seed: 0,
     runnerConfig: { webhookTimeoutMs: EXPLORED_TIMEOUT_MS },
-    world: { bystander: true },
+    world: EXPLORED_WORLDS[world].world,
     agents: moves.flatMap((m) => (m.plan !== undefined ? [PLAN_CLASSES[m.plan] as AgentOverrides] : [])),
     steps: moves.map((m) => m.step),
   };

@@ -5,9 +5,11 @@ import { referenceRunner } from '../../runner/reference.ts';
 import { legacyRunner } from '../../fixtures/runners/legacy.ts';
 import { noDedupeRunner } from '../../fixtures/runners/no-dedupe.ts';
 import { restartForgetsChildrenRunner } from '../../fixtures/runners/restart-forgets-children.ts';
+import { dedupeAfterStateWriteRunner } from '../../fixtures/runners/dedupe-after-state-write.ts';
+import { runScenario } from '../../simulator/run-scenario.ts';
 import { parseScenario } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
-import { movesFrom, positionAfter, scenarioOf, type Move } from './alphabet.ts';
+import { movesFrom, positionAfter, scenarioOf, type ExploredWorld, type Move } from './alphabet.ts';
 import { exploreRunner, parsedScenarioOf, playMoves, upperBound, type PlayedNode } from './explore.ts';
 
 const fingerprint = async (moves: Move[]) =>
@@ -50,15 +52,36 @@ describe('check --exhaustive', () => {
     expect(forgets.counterexample?.moves).toEqual(['spawn new [in-time]', 'restart (state kept)']);
   });
 
+  it('plays in the world asked for, finds there what the plain world cannot show, and saves the world with the counterexample', async () => {
+    // In the plain world a state write completes within its move: two resumes cannot race past it.
+    const plain = await exploreRunner(dedupeAfterStateWriteRunner, { depth: 2, invariants: ['A3'] });
+    expect(plain.world).toBe('plain');
+    expect(plain.counterexample).toBeUndefined();
+    const slow = await exploreRunner(dedupeAfterStateWriteRunner, { depth: 2, world: 'slow-io', invariants: ['A3'] });
+    expect(slow.world).toBe('slow-io');
+    expect(slow.counterexample?.moves).toEqual(['spawn resume s1 [in-time]', 'spawn resume s1 [in-time]']);
+    // The scenario saved carries the world's latencies: replayed on its own, it breaks A3 again.
+    const replayed = await runScenario(dedupeAfterStateWriteRunner, parseScenario(slow.counterexample!.scenario));
+    expect(replayed.violated).toContain('A3');
+    // grace-boots has a tenth agent class: a larger bound, every scenario of it played.
+    expect(upperBound(1, 2, true, 'grace-boots')).toBe(upperBound(1, 2, true) + 3);
+    const grace = await exploreRunner(referenceRunner, { depth: 1, world: 'grace-boots' });
+    expect(grace.counterexample).toBeUndefined();
+    expect(grace.scenarios).toBe(upperBound(1, 2, true, 'grace-boots') + 1);
+    await expect(exploreRunner(referenceRunner, { depth: 1, world: 'mars' as 'plain' })).rejects.toThrow(
+      /unknown world "mars" \(known: plain, slow-io, git-faults, grace-boots\)/,
+    );
+  });
+
   it('gives the same report when batches are played elsewhere, in any order', async () => {
     // A stand-in for the worker threads: plays each batch back to front, returns it in order.
     const batches: number[] = [];
     const backwards =
       (runner: typeof referenceRunner) =>
-      async (batch: readonly (readonly Move[])[]): Promise<PlayedNode[]> => {
+      async (batch: readonly (readonly Move[])[], world: ExploredWorld): Promise<PlayedNode[]> => {
         batches.push(batch.length);
         const played: PlayedNode[] = [];
-        for (const moves of [...batch].reverse()) played.unshift(await playMoves(runner, moves));
+        for (const moves of [...batch].reverse()) played.unshift(await playMoves(runner, moves, world));
         return played;
       };
     for (const runner of [referenceRunner, legacyRunner]) {

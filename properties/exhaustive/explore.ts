@@ -14,7 +14,16 @@ import {
   type ScenarioInput,
 } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
-import { describeMove, movesFrom, positionAfter, scenarioOf, type Move, type Position } from './alphabet.ts';
+import {
+  describeMove,
+  EXPLORED_WORLDS,
+  movesFrom,
+  positionAfter,
+  scenarioOf,
+  type ExploredWorld,
+  type Move,
+  type Position,
+} from './alphabet.ts';
 
 export interface ExhaustiveOptions {
   /** Moves per scenario, at most (default 3). */
@@ -25,6 +34,8 @@ export interface ExhaustiveOptions {
   readonly hashing?: boolean;
   /** Treat session ids as interchangeable names (default true; see alphabet.ts). */
   readonly symmetry?: boolean;
+  /** The world every scenario plays in (default `plain`; see EXPLORED_WORLDS in alphabet.ts). */
+  readonly world?: ExploredWorld;
   /** Distinct states kept in memory, at most (default 4,000,000: about 300 MB, at 69 bytes a fingerprint): past it, the run stops and says so. */
   readonly maxStates?: number;
   /**
@@ -38,7 +49,7 @@ export interface ExhaustiveOptions {
    * returns each one's verdict, in order. The exploration consumes them in the order one thread
    * would, so the report is the same for any number of workers. Unset: played here, one by one.
    */
-  readonly parallel?: (batch: readonly (readonly Move[])[]) => Promise<readonly PlayedNode[]>;
+  readonly parallel?: (batch: readonly (readonly Move[])[], world: ExploredWorld) => Promise<readonly PlayedNode[]>;
   /** With `parallel`: sequences per batch (default 256: enough to keep threads busy, few enough to stop soon after a counterexample). */
   readonly batch?: number;
   /** Which invariants count (default: all); a known-bad runner is judged on what it declares. */
@@ -77,6 +88,8 @@ export interface ExhaustiveReport {
   readonly sessions: number;
   readonly hashing: boolean;
   readonly symmetry: boolean;
+  /** The world the scenarios played in: what the proof holds for. */
+  readonly world: ExploredWorld;
   /** Scenarios played and judged, over all depths. */
   readonly scenarios: number;
   /** Distinct states reached (fingerprints), the start included. */
@@ -93,7 +106,8 @@ export interface ExhaustiveReport {
  * How many scenarios of up to `depth` moves the alphabet has, at most (no two merged): the
  * estimate given before a run, and the bound progress counts down from.
  */
-export function upperBound(depth: number, sessions: number, symmetry: boolean): number {
+export function upperBound(depth: number, sessions: number, symmetry: boolean, world: ExploredWorld = 'plain'): number {
+  const classes = EXPLORED_WORLDS[world].classes;
   // Memoised on what decides the alphabet: children so far, sessions used, shut down.
   const memo = new Map<string, number>();
   const count = (at: Position, left: number): number => {
@@ -103,7 +117,7 @@ export function upperBound(depth: number, sessions: number, symmetry: boolean): 
     if (known !== undefined) return known;
     let total = 0;
     // With a pending event (an upper bound: there may be none).
-    for (const move of movesFrom({ ...at, nextEventInMs: 1 }, { sessions, symmetry }))
+    for (const move of movesFrom({ ...at, nextEventInMs: 1 }, { sessions, symmetry, classes }))
       total += 1 + count({ ...positionAfter(at, move), nextEventInMs: 1 }, left - 1);
     memo.set(key, total);
     return total;
@@ -124,8 +138,8 @@ export interface PlayedNode {
   readonly violations: readonly Violation[];
 }
 
-/** The parsed scenario of no moves: every field but the agents and the steps. */
-let parsedBase: Scenario | undefined;
+/** The parsed scenario of no moves, by world: every field but the agents and the steps. */
+const parsedBases = new Map<ExploredWorld, Scenario>();
 /** Each move's step and agent class, parsed once (the alphabet is finite and small). */
 const parsedSteps = new Map<string, Scenario['steps'][number]>();
 const parsedPlans = new Map<string, Scenario['agents'][number]>();
@@ -136,11 +150,13 @@ const parsedPlans = new Map<string, Scenario['agents'][number]>();
  * every sequence of two moves). An exploration parses millions of scenarios of a few hundred
  * distinct moves: zod was a twentieth of its time.
  */
-export function parsedScenarioOf(moves: readonly Move[]): Scenario {
-  parsedBase ??= parseScenario(scenarioOf([]), 'explored scenario');
-  const input = scenarioOf(moves);
+export function parsedScenarioOf(moves: readonly Move[], world: ExploredWorld = 'plain'): Scenario {
+  let base = parsedBases.get(world);
+  if (base === undefined)
+    parsedBases.set(world, (base = parseScenario(scenarioOf([], 'exhaustive', world), 'explored scenario')));
+  const input = scenarioOf(moves, 'exhaustive', world);
   return {
-    ...parsedBase,
+    ...base,
     agents: (input.agents ?? []).map((raw) =>
       parsedOnce(parsedPlans, raw, (r) => AgentOverridesSchema.nullable().parse(r)),
     ),
@@ -157,8 +173,12 @@ function parsedOnce<T>(cache: Map<string, T>, raw: unknown, parse: (raw: unknown
 }
 
 /** Plays one sequence of moves against `runner` (what a worker thread does for each of its batch). */
-export async function playMoves(runner: RunnerDefinition, moves: readonly Move[]): Promise<PlayedNode> {
-  const outcome = await playNode(runner, parsedScenarioOf(moves));
+export async function playMoves(
+  runner: RunnerDefinition,
+  moves: readonly Move[],
+  world: ExploredWorld = 'plain',
+): Promise<PlayedNode> {
+  const outcome = await playNode(runner, parsedScenarioOf(moves, world));
   return {
     fingerprint: outcome.fingerprint,
     ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
@@ -171,9 +191,10 @@ export async function playMoves(runner: RunnerDefinition, moves: readonly Move[]
 export async function playInOrder(
   runner: RunnerDefinition,
   batch: readonly (readonly Move[])[],
+  world: ExploredWorld = 'plain',
 ): Promise<PlayedNode[]> {
   const played: PlayedNode[] = [];
-  for (const moves of batch) played.push(await playMoves(runner, moves));
+  for (const moves of batch) played.push(await playMoves(runner, moves, world));
   return played;
 }
 
@@ -190,11 +211,14 @@ export async function exploreRunner(
   const hashing = options.hashing ?? true;
   const symmetry = options.symmetry ?? true;
   const maxStates = options.maxStates ?? 4_000_000;
-  const alphabet = { sessions, symmetry };
+  const world = options.world ?? 'plain';
+  if (!Object.hasOwn(EXPLORED_WORLDS, world))
+    throw new Error(`unknown world "${String(world)}" (known: ${Object.keys(EXPLORED_WORLDS).join(', ')})`);
+  const alphabet = { sessions, symmetry, classes: EXPLORED_WORLDS[world].classes };
   const broken = (violated: readonly InvariantId[]): InvariantId[] =>
     violated.filter((id) => options.invariants === undefined || options.invariants.includes(id));
   const started = performance.now();
-  const bound = upperBound(depth, sessions, symmetry);
+  const bound = upperBound(depth, sessions, symmetry, world);
   const seen = new Set<string>();
   const levels: ExhaustiveLevel[] = [];
   let scenarios = 0;
@@ -213,16 +237,21 @@ export async function exploreRunner(
     });
   };
   const playBatch = (batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]> =>
-    options.parallel !== undefined && batch.length > 1 ? options.parallel(batch) : playInOrder(runner, batch);
+    options.parallel !== undefined && batch.length > 1
+      ? options.parallel(batch, world)
+      : playInOrder(runner, batch, world);
 
   // The start: no moves. A runner that breaks an invariant with nothing asked of it is caught here.
-  const root = await playMoves(runner, []);
+  const root = await playMoves(runner, [], world);
   scenarios++;
   seen.add(root.fingerprint);
   if (broken(root.violated).length > 0)
     counterexample = {
       moves: [],
-      scenario: { ...scenarioOf([], `${runner.name}-exhaustive`), description: 'no moves at all: the runner alone' },
+      scenario: {
+        ...scenarioOf([], `${runner.name}-exhaustive`, world),
+        description: 'no moves at all: the runner alone',
+      },
       invariants: broken(root.violated),
       violations: root.violations.filter((v) => broken([v.invariant]).length > 0),
     };
@@ -262,8 +291,8 @@ export async function exploreRunner(
           counterexample = {
             moves: moves.map(describeMove),
             scenario: {
-              ...scenarioOf(moves, `${runner.name}-exhaustive`),
-              description: `shortest counterexample found by check --exhaustive (depth ${level})`,
+              ...scenarioOf(moves, `${runner.name}-exhaustive`, world),
+              description: `shortest counterexample found by check --exhaustive (depth ${level}, world ${world})`,
             },
             invariants,
             violations: outcome.violations.filter((v) => invariants.includes(v.invariant)),
@@ -297,6 +326,7 @@ export async function exploreRunner(
     sessions,
     hashing,
     symmetry,
+    world,
     scenarios,
     states: seen.size,
     levels,

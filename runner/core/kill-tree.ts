@@ -39,16 +39,21 @@ export async function treeMembers(processes: ProcessHost, target: TreeTarget): P
 }
 
 function sendPass(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
+  const keyOf = (m: ProcessInfo): string => `p${m.pid}:${m.generation}`;
   // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
   // signalled only while a member seen in it is still that same process (read back just now).
-  // Groups are signalled again on every pass, not once per phase: a process forked into a group
-  // after its signal, that cleared its environment (env -i, a sandbox), is in no scan, and only
-  // the group's next signal reaches it (the simulator found the reference missing one so).
   const alive = members.filter((m) => processes.generationOf(m.pid) === m.generation);
-  for (const pgid of new Set(alive.map((m) => m.pgid))) processes.signalGroup(pgid, signal);
-  // Each member on its own once per phase (a group signal misses one that left its group since).
+  // A group is signalled whenever a member of it is seen for the first time in this phase: on
+  // the first pass, and again when a process joined it since (a late fork). Whatever that
+  // newcomer forked with its environment cleared (env -i, a sandbox) is in no scan, and only the
+  // group's signal reaches it (the simulator found the reference missing one when groups were
+  // signalled once per phase). Not on every pass: a second SIGTERM can cut short an agent's
+  // graceful exit (many CLIs take it as "quit now").
+  const groups = new Set(alive.filter((m) => !sent.has(keyOf(m))).map((m) => m.pgid));
+  for (const pgid of groups) processes.signalGroup(pgid, signal);
+  // Each member on its own, once per phase (a group signal misses one that left its group since).
   for (const member of members) {
-    const key = `p${member.pid}:${member.generation}`;
+    const key = keyOf(member);
     if (sent.has(key)) continue;
     if (processes.generationOf(member.pid) !== member.generation) continue; // gone, or the PID came round
     sent.add(key);
