@@ -482,6 +482,12 @@ export class ReferenceRunner implements Runner {
     // has landed, before the answer.
     this.orphans.stop();
     await this.janitor.settled();
+    // That wait can be long (a refused removal is retried with backoff): a tree given up on above
+    // may have left the kernel meanwhile, and then its worktree can still go before the answer.
+    if (left.length > 0) {
+      left = await this.teardownAll(left);
+      await this.janitor.settled();
+    }
     await this.persist();
     this.halted = true;
   }
