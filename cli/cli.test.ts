@@ -393,6 +393,28 @@ describe('runner-chaos simulate', () => {
           code: 2,
           stderr: expect.stringMatching(/--exhaustive explores every scenario up to --depth: it takes no --runs/),
         });
+        // In another world, on two threads: the threads play in it (slow-io alone shows this bug at depth 2).
+        const slow = await run(
+          'check',
+          '--runner',
+          'dedupe-after-state-write',
+          '--exhaustive',
+          '--depth',
+          '2',
+          '--world',
+          'slow-io',
+          '--workers',
+          '2',
+          '--artifacts',
+          dir,
+        );
+        expect(slow.code, slow.stderr).toBe(0); // declares A3: caught as declared
+        expect(slow.stdout).toMatch(/world slow-io \(state writes/);
+        expect(slow.stdout).toMatch(/shortest counterexample \(2 move\(s\), .*\): A3/);
+        expect(await run('check', '--runner', 'reference', '--world', 'slow-io')).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/--world is for --exhaustive/),
+        });
         expect(await run('check', '--runner', 'reference', '--depth', '2')).toMatchObject({
           code: 2,
           stderr: expect.stringMatching(/--depth is for --exhaustive/),
