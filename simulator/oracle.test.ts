@@ -159,12 +159,7 @@ describe('oracle', () => {
     // A runner that answers as soon as its slow spawn call returns and shows the child gone.
     const prompt = scriptedRunner('answers-when-it-knows', (ports) => ({
       spawnSession: async (request) => {
-        const ref = await ports.processes.spawnDetached({
-          command: 'agent',
-          args: [],
-          cwd: request.directory,
-          env: {},
-        });
+        const ref = await spawnAgent(ports, request.directory);
         // It looks (by generation, not through onExit) once its slow spawn call has returned.
         if (ports.processes.generationOf(ref.pid) !== ref.generation)
           return { type: 'error', reason: 'exited', message: 'exited before its webhook', pid: ref.pid };
@@ -181,12 +176,7 @@ describe('oracle', () => {
     // A runner that waits a further 2 s after it knew is still caught.
     const late = scriptedRunner('answers-late', (ports) => ({
       spawnSession: async (request) => {
-        const ref = await ports.processes.spawnDetached({
-          command: 'agent',
-          args: [],
-          cwd: request.directory,
-          env: {},
-        });
+        const ref = await spawnAgent(ports, request.directory);
         return new Promise<SpawnResult>((resolve) => {
           ports.processes.onExit(ref, () =>
             ports.clock.setTimeout(

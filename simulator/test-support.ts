@@ -17,9 +17,13 @@ export function play(
   return runScenario(runner, scenario(input));
 }
 
-/** Starts the fake agent in `directory` (a new conversation), as the simplest runner would. */
-export function spawnAgent(ports: RunnerPorts, directory: string): Promise<ProcessRef> {
-  return ports.processes.spawnDetached({ command: 'agent', args: [], cwd: directory, env: {} });
+/** Starts the fake agent in `directory` (a new conversation), as the simplest runner would, with `env` added. */
+export function spawnAgent(
+  ports: RunnerPorts,
+  directory: string,
+  env: Record<string, string> = {},
+): Promise<ProcessRef> {
+  return ports.processes.spawnDetached({ command: 'agent', args: [], cwd: directory, env });
 }
 
 /** Waits `ms` on the port clock. */

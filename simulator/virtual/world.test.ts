@@ -73,12 +73,7 @@ describe('VirtualWorld', () => {
     const seen: string[] = [];
     const prober = scriptedRunner('prober', (ports) => ({
       spawnSession: async (request) => {
-        const root = await ports.processes.spawnDetached({
-          command: 'agent',
-          args: [],
-          cwd: request.directory,
-          env: { [SPAWN_MARKER_ENV]: 'm1' },
-        });
+        const root = await spawnAgent(ports, request.directory, { [SPAWN_MARKER_ENV]: 'm1' });
         await pause(ports, 500); // long past the exec window, in which any root may be missed
         const byMarker = await ports.processes.findByEnv(SPAWN_MARKER_ENV, 'm1');
         const children = await ports.processes.childrenOf(root.pid);
