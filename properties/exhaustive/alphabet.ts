@@ -1,6 +1,7 @@
 // The finite alphabet of `check --exhaustive`: every step a scenario may take next, given what
 // the steps so far made (how many children, which sessions named), and the classes an agent's
 // continuous timing is reduced to.
+import type { Anchor } from '../../simulator/anchors.ts';
 import type { AgentOverrides, ScenarioInput, Step } from '../../simulator/scenario.ts';
 
 /** The webhook timeout every explored scenario runs with (the runner's default). */
@@ -38,9 +39,22 @@ export const PLAN_CLASS_NAMES = (Object.keys(PLAN_CLASSES) as PlanClass[]).filte
  * leaves out, at one fixed value (a class, as the agents' timings are), so that a proof there is
  * as finite; its bound is the plain one's (grace-boots: with one class more). A proof holds for
  * the world it names, and says so.
+ *
+ * `anchors`: the world's own windows. What a world adds opens a window that only a move landing
+ * inside it can see (a restart between a refused `git worktree remove` and its retry; a list
+ * between a late webhook and the tree's death), and that window opens several pending events
+ * after the move before it (kill polls come first), too many "advance to the next event" moves
+ * away for the bound. So such a world also offers "advance until the runner's next K" for the
+ * event K that opens its window (the `until` step, simulator/anchors.ts). The plain world offers
+ * none: its proof keeps its alphabet (and its depth-4 time).
  */
 export const EXPLORED_WORLDS = {
-  plain: { about: 'every port answers within its move', world: { bystander: true }, classes: PLAN_CLASS_NAMES },
+  plain: {
+    about: 'every port answers within its move',
+    world: { bystander: true },
+    classes: PLAN_CLASS_NAMES,
+    anchors: [],
+  },
   'slow-io': {
     about: 'state writes and reads take 100 ms, spawns 200 ms, exit notices 20 ms, git 200 ms, the hub 100 ms',
     world: {
@@ -50,20 +64,31 @@ export const EXPLORED_WORLDS = {
       hubLatencyMs: 100,
     },
     classes: PLAN_CLASS_NAMES,
+    // A request's window is its own awaits: the next pending event already lands in it.
+    anchors: [],
   },
   'git-faults': {
     about: 'git refuses the first two worktree removals (EBUSY)',
     world: { bystander: true, gitFaults: [{ op: 'remove' as const, nth: 1, times: 2, code: 'EBUSY' as const }] },
     classes: PLAN_CLASS_NAMES,
+    // The back-off after a refused removal: the runner's retry is only in its memory until then.
+    anchors: ['git-failure'],
   },
   'grace-boots': {
     about: 'one more agent class: ignores SIGTERM and reports inside the kill grace of its own timeout',
     world: { bystander: true },
     classes: [...PLAN_CLASS_NAMES, 'boots-in-grace' as const],
+    // The kill grace a late report lands in: from the webhook to the tree's death.
+    anchors: ['webhook'],
   },
 } as const satisfies Record<
   string,
-  { about: string; world: NonNullable<ScenarioInput['world']>; classes: readonly PlanClass[] }
+  {
+    about: string;
+    world: NonNullable<ScenarioInput['world']>;
+    classes: readonly PlanClass[];
+    anchors: readonly Anchor[];
+  }
 >;
 export type ExploredWorld = keyof typeof EXPLORED_WORLDS;
 export const EXPLORED_WORLD_NAMES = Object.keys(EXPLORED_WORLDS) as ExploredWorld[];
@@ -96,6 +121,8 @@ export interface AlphabetOptions {
   readonly symmetry: boolean;
   /** The agent classes a spawn may take (default: the plain world's nine). */
   readonly classes?: readonly PlanClass[];
+  /** The runner events a move may advance time until (default none; see EXPLORED_WORLDS). */
+  readonly anchors?: readonly Anchor[];
 }
 
 export const sessionName = (i: number): string => `s${i + 1}`;
@@ -117,6 +144,9 @@ export function movesFrom(at: Position, options: AlphabetOptions): Move[] {
   moves.push({ step: { op: 'list' } });
   if (at.nextEventInMs !== undefined) moves.push({ step: { op: 'advance', ms: at.nextEventInMs } });
   moves.push({ step: { op: 'advance', ms: EXPLORED_TIMEOUT_MS + 1 } });
+  // At most the step's default ten minutes: past every timer a move sets off (timeout, kill grace,
+  // git back-off), so an event that is coming is reached, and one that never comes is a long wait.
+  for (const event of options.anchors ?? []) moves.push({ step: { op: 'until', event } });
   for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'crash', spawn, tree: false } });
   // A stranger takes a dead child's PID (PID reuse): a runner that signals by stale PID hits it.
   for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'bystander', reusePidOf: spawn } });
@@ -167,6 +197,8 @@ export function describeMove(move: Move): string {
       return `stop ${'spawn' in s.session ? `child #${s.session.spawn}` : s.session.id}`;
     case 'advance':
       return `advance ${s.ms} ms`;
+    case 'until':
+      return `advance until the runner's next ${s.event}`;
     case 'crash':
       return `crash child #${s.spawn}`;
     case 'bystander':

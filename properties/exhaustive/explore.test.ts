@@ -6,10 +6,20 @@ import { legacyRunner } from '../../fixtures/runners/legacy.ts';
 import { noDedupeRunner } from '../../fixtures/runners/no-dedupe.ts';
 import { restartForgetsChildrenRunner } from '../../fixtures/runners/restart-forgets-children.ts';
 import { dedupeAfterStateWriteRunner } from '../../fixtures/runners/dedupe-after-state-write.ts';
+import { revivedWhileDyingRunner } from '../../fixtures/runners/revived-while-dying.ts';
+import { worktreeRetryInMemoryRunner } from '../../fixtures/runners/worktree-retry-in-memory.ts';
 import { runScenario } from '../../simulator/run-scenario.ts';
 import { parseScenario } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
-import { movesFrom, positionAfter, scenarioOf, type ExploredWorld, type Move } from './alphabet.ts';
+import {
+  describeMove,
+  EXPLORED_WORLDS,
+  movesFrom,
+  positionAfter,
+  scenarioOf,
+  type ExploredWorld,
+  type Move,
+} from './alphabet.ts';
 import { exploreRunner, parsedScenarioOf, playMoves, upperBound, type PlayedNode } from './explore.ts';
 
 const fingerprint = async (moves: Move[]) =>
@@ -63,14 +73,77 @@ describe('check --exhaustive', () => {
     // The scenario saved carries the world's latencies: replayed on its own, it breaks A3 again.
     const replayed = await runScenario(dedupeAfterStateWriteRunner, parseScenario(slow.counterexample!.scenario));
     expect(replayed.violated).toContain('A3');
-    // grace-boots has a tenth agent class: a larger bound, every scenario of it played.
-    expect(upperBound(1, 2, true, 'grace-boots')).toBe(upperBound(1, 2, true) + 3);
+    // grace-boots has a tenth agent class (three spawns more) and its anchor: a larger bound,
+    // every scenario of it played.
+    expect(upperBound(1, 2, true, 'grace-boots')).toBe(upperBound(1, 2, true) + 3 + 1);
     const grace = await exploreRunner(referenceRunner, { depth: 1, world: 'grace-boots' });
     expect(grace.counterexample).toBeUndefined();
     expect(grace.scenarios).toBe(upperBound(1, 2, true, 'grace-boots') + 1);
     await expect(exploreRunner(referenceRunner, { depth: 1, world: 'mars' as 'plain' })).rejects.toThrow(
       /unknown world "mars" \(known: plain, slow-io, git-faults, grace-boots\)/,
     );
+  });
+
+  it("reaches a fault world's window by advancing until the runner event that opens it", async () => {
+    // The plain and slow-io alphabets have no anchors; git-faults and grace-boots one each.
+    const start = { spawns: 1, sessionsUsed: 0, shutDown: false };
+    const untils = (world: ExploredWorld) =>
+      movesFrom(start, { sessions: 2, symmetry: true, anchors: EXPLORED_WORLDS[world].anchors })
+        .filter((m) => m.step.op === 'until')
+        .map(describeMove);
+    expect(untils('plain')).toEqual([]);
+    expect(untils('slow-io')).toEqual([]);
+    expect(untils('git-faults')).toEqual(["advance until the runner's next git-failure"]);
+    expect(untils('grace-boots')).toEqual(["advance until the runner's next webhook"]);
+    // Each known-bad runner below needs a second fault inside its world's window; a subtree of
+    // depth 3 under the first move (one shard per first move) holds the shortest counterexample.
+    const under = (world: ExploredWorld, first: string) => {
+      const moves = movesFrom(
+        { spawns: 0, sessionsUsed: 0, shutDown: false, nextEventInMs: 1 },
+        {
+          sessions: 2,
+          symmetry: true,
+          classes: EXPLORED_WORLDS[world].classes,
+          anchors: EXPLORED_WORLDS[world].anchors,
+        },
+      ).map(describeMove);
+      expect(moves).toContain(first);
+      return { index: moves.indexOf(first) + 1, count: upperBound(1, 2, true, world) };
+    };
+    const retry = await exploreRunner(worktreeRetryInMemoryRunner, {
+      depth: 3,
+      world: 'git-faults',
+      shard: under('git-faults', 'spawn new (worktree) [after-timeout]'),
+      invariants: worktreeRetryInMemoryRunner.declares,
+    });
+    expect(retry.counterexample?.moves).toEqual([
+      'spawn new (worktree) [after-timeout]',
+      "advance until the runner's next git-failure",
+      'restart (state kept)',
+    ]);
+    expect(retry.counterexample?.invariants).toEqual(['S3']);
+    const revived = await exploreRunner(revivedWhileDyingRunner, {
+      depth: 3,
+      world: 'grace-boots',
+      shard: under('grace-boots', 'spawn new [boots-in-grace]'),
+      invariants: revivedWhileDyingRunner.declares,
+    });
+    expect(revived.counterexample?.moves).toEqual([
+      'spawn new [boots-in-grace]',
+      "advance until the runner's next webhook",
+      'list',
+    ]);
+    // The saved scenario replays on its own: the list lands in the window again.
+    const replayed = await runScenario(revivedWhileDyingRunner, parseScenario(revived.counterexample!.scenario));
+    expect(replayed.violated).toContain('S1');
+    // The reference holds on the same subtree.
+    const reference = await exploreRunner(referenceRunner, {
+      depth: 3,
+      world: 'git-faults',
+      shard: under('git-faults', 'spawn new (worktree) [after-timeout]'),
+    });
+    expect(reference.counterexample).toBeUndefined();
+    expect(reference.levels.map((l) => l.depth)).toEqual([1, 2, 3]);
   });
 
   it('gives the same report when batches are played elsewhere, in any order', async () => {
