@@ -36,6 +36,8 @@ export interface ExhaustiveCliOptions {
   readonly world?: ExploredWorld;
   readonly yes?: boolean;
   readonly maxStates?: number;
+  readonly ties?: number;
+  readonly maxOrders?: number;
   readonly hashing?: boolean;
   readonly symmetry?: boolean;
   readonly json?: boolean;
@@ -73,6 +75,8 @@ export async function checkExhaustive(
   const sessions = options.sessions ?? 2;
   const world = options.world ?? 'plain';
   const bound = exhaustiveBound(options);
+  if (options.maxOrders !== undefined && (options.ties ?? 0) === 0)
+    throw new UsageError('--max-orders bounds the orders --ties plays: give it with --ties N|all');
   // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
   const estimateMs = bound * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
@@ -94,6 +98,8 @@ export async function checkExhaustive(
     ...(options.hashing !== undefined ? { hashing: options.hashing } : {}),
     ...(options.symmetry !== undefined ? { symmetry: options.symmetry } : {}),
     ...(options.maxStates !== undefined ? { maxStates: options.maxStates } : {}),
+    ...(options.ties !== undefined ? { ties: options.ties } : {}),
+    ...(options.maxOrders !== undefined ? { maxOrders: options.maxOrders } : {}),
     ...(options.shard !== undefined ? { shard: options.shard } : {}),
     ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
     ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
@@ -125,6 +131,7 @@ async function render(
   const lines = [
     `exhaustive check of ${runner.name}${runner.declares.length > 0 ? ` (declares it breaks ${runner.declares.join(' ')}; judged on those)` : ''}: ` +
       `every scenario of up to ${report.depth} moves, ${report.sessions} session id(s), ${EXPLORED_WORLDS[report.world].classes.length} agent classes, world ${report.world} (${EXPLORED_WORLDS[report.world].about})` +
+      `${report.ties === 0 ? '' : report.ties === Infinity ? ', every order of same-instant events' : `, up to ${report.ties} same-instant event(s) out of scheduling order`}` +
       `${report.hashing ? '' : ', no state hashing'}${report.symmetry ? '' : ', no symmetry'}` +
       `${options.workers !== undefined && options.workers > 1 ? `, ${options.workers} worker threads` : ''}` +
       `${options.shard !== undefined ? `; shard ${options.shard.index}/${options.shard.count} (the first moves of index ${options.shard.index - 1} mod ${options.shard.count}: every shard must hold)` : ''}`,
@@ -140,7 +147,13 @@ async function render(
   }
   const c = report.counterexample;
   // The plain world goes unsaid in the verdict line (as it always has); any other is part of what was proved.
-  const inWorld = report.world === 'plain' ? '' : ` in the ${report.world} world`;
+  const inWorld =
+    (report.world === 'plain' ? '' : ` in the ${report.world} world`) +
+    (report.ties === 0
+      ? ''
+      : report.ties === Infinity
+        ? ', in every order of same-instant events'
+        : `, with up to ${report.ties} same-instant event(s) out of scheduling order`);
   if (c === undefined) {
     lines.push(
       runner.declares.length > 0
@@ -158,6 +171,11 @@ async function render(
   lines.push(
     `shortest counterexample (${c.moves.length} move(s), found after ${report.scenarios.toLocaleString('en')} scenarios, ${seconds} s): ${c.invariants.join(', ')}`,
     ...c.moves.map((m, i) => `  ${i + 1}. ${m}`),
+    ...(c.tieOrder !== undefined
+      ? [
+          `  same-instant events out of scheduling order: world.tieOrder ${JSON.stringify(c.tieOrder)} (at the n-th instant with events due together, the one of that index ran first; the timeline shows the order)`,
+        ]
+      : []),
     ...c.violations.map((v) => `  ${v.invariant}: ${v.message}`),
     '',
     'timeline:',

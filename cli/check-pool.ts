@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { CheckOptions, ParallelSearch } from '../properties/check.ts';
-import type { PlayedNode } from '../properties/exhaustive/explore.ts';
-import type { ExploredWorld, Move } from '../properties/exhaustive/alphabet.ts';
+import type { ExploreJob, PlayedJob, PlaySettings } from '../properties/exhaustive/explore.ts';
 import { scoutProgress, scoutShared } from '../properties/scout.ts';
 
 /** The default: one worker per core the process may use. */
@@ -25,8 +24,8 @@ export const YOUNG_GENERATION_MB = 192;
 
 export interface CheckPool {
   readonly search: ParallelSearch;
-  /** `check --exhaustive`: plays a batch of move sequences, in `world`, split between the threads; verdicts in order. */
-  explore(batch: readonly (readonly Move[])[], world: ExploredWorld): Promise<readonly PlayedNode[]>;
+  /** `check --exhaustive`: plays a batch of move sequences as `settings` say, split between the threads; verdicts in order. */
+  explore(batch: readonly ExploreJob[], settings: PlaySettings): Promise<readonly PlayedJob[]>;
   close(): Promise<void>;
 }
 
@@ -67,12 +66,12 @@ export function checkPool(runnerRef: string, workers: number, onRun?: CheckOptio
       const { firstFailure } = scoutProgress(shared);
       return firstFailure !== undefined ? { firstFailure } : {};
     },
-    async explore(batch, world) {
+    async explore(batch, settings) {
       const share = Math.ceil(batch.length / workers);
       const parts = await Promise.all(
         Array.from({ length: workers }, (_, w) => batch.slice(w * share, (w + 1) * share))
           .filter((part) => part.length > 0)
-          .map((part) => pool.run({ runnerRef, batch: part, world }, { name: 'explore' }) as Promise<PlayedNode[]>),
+          .map((part) => pool.run({ runnerRef, batch: part, settings }, { name: 'explore' }) as Promise<PlayedJob[]>),
       );
       return parts.flat();
     },

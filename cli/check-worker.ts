@@ -2,8 +2,7 @@
 // name or path it was given and plays its share of one search (properties/scout.ts), or, for
 // `check --exhaustive`, a batch of move sequences (properties/exhaustive/explore.ts).
 import { scoutShare, type ScoutTask } from '../properties/scout.ts';
-import { playInOrder, type PlayedNode } from '../properties/exhaustive/explore.ts';
-import type { ExploredWorld, Move } from '../properties/exhaustive/alphabet.ts';
+import { playInOrder, type ExploreJob, type PlayedJob, type PlaySettings } from '../properties/exhaustive/explore.ts';
 import { loadRunner } from './load-runner.ts';
 
 /** One worker's share of a search, with the runner named as on the command line. */
@@ -11,11 +10,11 @@ export default async function scout(task: ScoutTask & { readonly runnerRef: stri
   return scoutShare(await loadRunner(task.runnerRef), task);
 }
 
-/** Plays each move sequence of the batch, in order, in the world named. */
+/** Plays each move sequence of the batch (in each order of its same-instant events the settings ask for), in order. */
 export async function explore(task: {
   readonly runnerRef: string;
-  readonly batch: readonly (readonly Move[])[];
-  readonly world: ExploredWorld;
-}): Promise<PlayedNode[]> {
-  return playInOrder(await loadRunner(task.runnerRef), task.batch, task.world);
+  readonly batch: readonly ExploreJob[];
+  readonly settings: PlaySettings;
+}): Promise<PlayedJob[]> {
+  return playInOrder(await loadRunner(task.runnerRef), task.batch, task.settings);
 }

@@ -57,6 +57,8 @@ export interface CheckCliOptions {
   world?: ExploredWorld;
   yes?: boolean;
   maxStates?: number;
+  ties?: number;
+  maxOrders?: number;
   hashing?: boolean;
   symmetry?: boolean;
 }
@@ -106,15 +108,22 @@ export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
       return await checkExhaustive(runner, options.runner, {
         ...rest,
         ...(shard !== undefined ? { shard } : {}),
-        ...(pool !== undefined ? { parallel: (batch, world) => pool.explore(batch, world), workers } : {}),
+        ...(pool !== undefined ? { parallel: (batch, settings) => pool.explore(batch, settings), workers } : {}),
       });
     } finally {
       await pool?.close();
     }
   }
-  for (const flag of ['depth', 'sessions', 'maxStates', 'world'] as const)
-    if (options[flag] !== undefined)
-      throw new UsageError(`--${flag === 'maxStates' ? 'max-states' : flag} is for --exhaustive`);
+  const flagName = {
+    depth: 'depth',
+    sessions: 'sessions',
+    maxStates: 'max-states',
+    world: 'world',
+    ties: 'ties',
+    maxOrders: 'max-orders',
+  } as const;
+  for (const flag of ['depth', 'sessions', 'maxStates', 'world', 'ties', 'maxOrders'] as const)
+    if (options[flag] !== undefined) throw new UsageError(`--${flagName[flag]} is for --exhaustive`);
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   if (shard !== undefined && options.path !== undefined)
     throw new UsageError('--path replays one run of one seed: give it without --shard');

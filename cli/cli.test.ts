@@ -419,6 +419,33 @@ describe('runner-chaos simulate', () => {
           code: 2,
           stderr: expect.stringMatching(/--depth is for --exhaustive/),
         });
+        // Other orders of same-instant events, on two threads: they are told the budget.
+        const orders = await run(
+          'check',
+          '--runner',
+          'reference',
+          '--exhaustive',
+          '--depth',
+          '1',
+          '--ties',
+          '1',
+          '--workers',
+          '2',
+        );
+        expect(orders.code, orders.stderr).toBe(0);
+        const count = Number(/^([\d,]+) distinct scenarios/m.exec(orders.stdout)?.[1]?.replace(/,/g, ''));
+        expect(count).toBeGreaterThan(38);
+        expect(orders.stdout).toMatch(
+          /up to depth 1 with 2 session\(s\), with up to 1 same-instant event\(s\) out of scheduling order: every invariant held/,
+        );
+        expect(await run('check', '--runner', 'reference', '--ties', '1')).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/--ties is for --exhaustive/),
+        });
+        expect(await run('check', '--runner', 'reference', '--exhaustive', '--ties', 'some')).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/"some" is not a whole number/),
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

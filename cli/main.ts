@@ -9,6 +9,7 @@ import { EXPLORED_WORLD_NAMES } from '../properties/exhaustive/alphabet.ts';
 import {
   collect,
   parseCount,
+  parseTies,
   parseDuration,
   parseDurationIn,
   parseMinutes,
@@ -129,6 +130,16 @@ export function buildProgram(): Command {
       '--max-states <n>',
       'with --exhaustive: distinct states kept in memory, at most (default 4000000)',
       parseCount(1, 100_000_000),
+    )
+    .option(
+      '--ties <n|all>',
+      'with --exhaustive: also play each scenario with up to n of its same-instant events out of scheduling order (all: every order; default 0)',
+      parseTies,
+    )
+    .option(
+      '--max-orders <n>',
+      'with --exhaustive --ties: orders of one scenario played, at most (default 10000)',
+      parseCount(1, 10_000_000),
     )
     .option('--no-hashing', 'with --exhaustive: extend every scenario, even one reaching a state seen before')
     .option('--no-symmetry', 'with --exhaustive: do not treat session ids as interchangeable names')

@@ -34,6 +34,12 @@ export function parseCount(min: number, max: number) {
   };
 }
 
+/** `--ties N|all`: same-instant events out of scheduling order per scenario, at most (`all`: every order). */
+export function parseTies(value: string): number {
+  if (value.trim() === 'all') return Infinity;
+  return parseCount(0, 1_000)(value);
+}
+
 export function parseSeed(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`"${value}" is not an integer seed`);
   const n = Number(value);

@@ -68,7 +68,7 @@ export function runnerProof(runner: RunnerDefinition, options: RunnerProofOption
   const depth = options.depth ?? 2;
   const sessions = options.sessions ?? 2;
   const declared = runner.declares.length > 0;
-  const title = `runner-chaos bounded proof: ${runner.name}, every scenario up to depth ${depth} with ${sessions} session(s)${options.world !== undefined && options.world !== 'plain' ? ` in the ${options.world} world` : ''}${declared ? ` (declared broken: ${runner.declares.join(' ')} must be found)` : ''}`;
+  const title = `runner-chaos bounded proof: ${runner.name}, every scenario up to depth ${depth} with ${sessions} session(s)${options.world !== undefined && options.world !== 'plain' ? ` in the ${options.world} world` : ''}${options.ties === Infinity ? ', in every order of same-instant events' : options.ties !== undefined && options.ties > 0 ? `, up to ${options.ties} same-instant event(s) out of order` : ''}${declared ? ` (declared broken: ${runner.declares.join(' ')} must be found)` : ''}`;
   it(title, { timeout: options.testTimeoutMs ?? 600_000 }, () => proveRunner(runner, options));
 }
 

@@ -212,6 +212,14 @@ export const WorldSchema = z.strictObject({
   bystander: z.boolean().default(true),
   /** Events at one instant run in a seeded order instead of the order they were scheduled. */
   shuffleTies: z.boolean().default(false),
+  /**
+   * Events at one instant run in this order (virtual world only; `check --exhaustive --ties`
+   * writes it into a counterexample): at the n-th instant where two or more events are due
+   * together, the `tieOrder[n]`-th of them (0: the first scheduled) runs first; past the list's
+   * end, scheduling order. A choice beyond the events due there is an error, not a guess: the
+   * scenario was made for another runner or version.
+   */
+  tieOrder: z.array(z.number().int().nonnegative().max(1_000)).max(100_000).optional(),
   gitFaults: z.array(GitFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
   gitLatencyMs: LatencySchema.default(30),

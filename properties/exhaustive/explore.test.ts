@@ -1,6 +1,7 @@
 // The bounded proof: it plays every scenario of the bound, finds a shortest counterexample, and
 // merges two sequences only when their futures are the same.
 import { describe, expect, it } from 'vitest';
+import type { RunnerDefinition } from '../../runner/contract.ts';
 import { referenceRunner } from '../../runner/reference.ts';
 import { legacyRunner } from '../../fixtures/runners/legacy.ts';
 import { noDedupeRunner } from '../../fixtures/runners/no-dedupe.ts';
@@ -20,7 +21,56 @@ import {
   type ExploredWorld,
   type Move,
 } from './alphabet.ts';
-import { exploreRunner, parsedScenarioOf, playMoves, upperBound, type PlayedNode } from './explore.ts';
+import {
+  exploreRunner,
+  parsedScenarioOf,
+  playMoves,
+  playOrders,
+  upperBound,
+  type ExploreJob,
+  type PlayedJob,
+  type PlaySettings,
+} from './explore.ts';
+
+/**
+ * A runner broken only when two of its children report in the same millisecond in the order
+ * they were not spawned in: it takes a child's webhook that comes after a later-spawned child's,
+ * in the same millisecond, for a stale replay and drops it.
+ */
+const strictOrderRunner: RunnerDefinition = {
+  name: 'webhooks-in-spawn-order',
+  description: "drops a child's webhook that arrives in the same millisecond as a later-spawned child's",
+  declares: ['L3'],
+  async create(ports, config) {
+    const spawned: number[] = [];
+    const processes = {
+      ...ports.processes,
+      async spawnDetached(spec: Parameters<typeof ports.processes.spawnDetached>[0]) {
+        const child = await ports.processes.spawnDetached(spec);
+        spawned.push(child.pid);
+        return child;
+      },
+    };
+    const inner = await referenceRunner.create({ ...ports, processes }, config);
+    let last: { at: number; index: number } | undefined;
+    return {
+      spawnSession: (request) => inner.spawnSession(request),
+      stopSession: (id) => inner.stopSession(id),
+      listSessions: () => inner.listSessions(),
+      shutdown: () => inner.shutdown(),
+      async sessionStarted(body) {
+        const index = spawned.indexOf((body as { metadata?: { hostPid?: number } }).metadata?.hostPid ?? -1);
+        if (index >= 0) {
+          const at = ports.clock.now();
+          const stale = last !== undefined && last.at === at && index < last.index;
+          last = { at, index };
+          if (stale) return;
+        }
+        return inner.sessionStarted(body);
+      },
+    };
+  },
+};
 
 const fingerprint = async (moves: Move[]) =>
   (await playNode(referenceRunner, parseScenario(scenarioOf(moves)))).fingerprint;
@@ -146,21 +196,76 @@ describe('check --exhaustive', () => {
     expect(reference.levels.map((l) => l.depth)).toEqual([1, 2, 3]);
   });
 
+  it('plays each sequence in the other orders of its same-instant events, as many as ties allows', async () => {
+    const spawnTwice: Move[] = [
+      { step: { op: 'spawn' }, plan: 'in-time' },
+      { step: { op: 'spawn' }, plan: 'in-time' },
+    ];
+    const settings = (ties: number): PlaySettings => ({ world: 'plain', ties, maxOrders: 10_000 });
+    // In scheduling order, the two boots (and what follows them) meet at some instants.
+    const { tieSizes } = await playMoves(referenceRunner, spawnTwice, 'plain', []);
+    expect(tieSizes.length).toBeGreaterThan(0);
+    expect((await playOrders(referenceRunner, { moves: spawnTwice }, settings(0))).orders).toHaveLength(1);
+    // One event out of order: each other choice at each of those instants, once.
+    const one = await playOrders(referenceRunner, { moves: spawnTwice }, settings(1));
+    expect(one.orders).toHaveLength(1 + tieSizes.reduce((n, k) => n + k - 1, 0));
+    expect(new Set(one.orders.map((o) => o.tieOrder.join())).size).toBe(one.orders.length);
+    expect(one.orders.every((o) => o.tieOrder.filter((c) => c !== 0).length <= 1)).toBe(true);
+    const two = await playOrders(referenceRunner, { moves: spawnTwice }, settings(2));
+    expect(two.orders.length).toBeGreaterThan(one.orders.length);
+    expect(new Set(two.orders.map((o) => o.tieOrder.join())).size).toBe(two.orders.length);
+    // Past its budget of orders, a sequence is cut and says so.
+    const cut = await playOrders(referenceRunner, { moves: spawnTwice }, { ...settings(2), maxOrders: 3 });
+    expect(cut.orders).toHaveLength(3);
+    expect(cut.cut).toMatch(/more than 3 orders of same-instant events within --ties 2/);
+
+    // A bug that only another order shows: not found in scheduling order, found with one tie swapped.
+    const inOrder = await exploreRunner(strictOrderRunner, { depth: 2, invariants: ['L3'] });
+    expect(inOrder.counterexample).toBeUndefined();
+    const swapped = await exploreRunner(strictOrderRunner, { depth: 2, ties: 1, invariants: ['L3'] });
+    expect(swapped.ties).toBe(1);
+    expect(swapped.counterexample?.moves).toEqual(['spawn new [in-time]', 'spawn new [in-time]']);
+    const tieOrder = swapped.counterexample!.tieOrder!;
+    expect(tieOrder.filter((c) => c !== 0)).toHaveLength(1);
+    expect(swapped.counterexample!.scenario.world?.tieOrder).toEqual(tieOrder);
+    // The saved scenario replays the order; the same scenario in scheduling order holds.
+    const scenario = swapped.counterexample!.scenario;
+    expect((await runScenario(strictOrderRunner, parseScenario(scenario))).violated).toContain('L3');
+    const { tieOrder: _, ...scheduled } = scenario.world!;
+    expect((await runScenario(strictOrderRunner, parseScenario({ ...scenario, world: scheduled }))).violated).toEqual(
+      [],
+    );
+    // A tieOrder that does not fit the run is an error naming it, not a guess.
+    await expect(
+      runScenario(referenceRunner, parseScenario({ ...scenario, world: { ...scenario.world, tieOrder: [7] } })),
+    ).rejects.toThrow(/world\.tieOrder\[0\] is 7, but only 2 events were due together at \d+ ms/);
+    // The reference holds in every order of every scenario of one move.
+    const every = await exploreRunner(referenceRunner, { depth: 1, ties: Infinity });
+    expect(every.counterexample).toBeUndefined();
+    expect(every.incomplete).toBeUndefined();
+    expect(every.scenarios).toBeGreaterThan(upperBound(1, 2, true) + 1);
+  });
+
   it('gives the same report when batches are played elsewhere, in any order', async () => {
     // A stand-in for the worker threads: plays each batch back to front, returns it in order.
     const batches: number[] = [];
     const backwards =
       (runner: typeof referenceRunner) =>
-      async (batch: readonly (readonly Move[])[], world: ExploredWorld): Promise<PlayedNode[]> => {
+      async (batch: readonly ExploreJob[], settings: PlaySettings): Promise<PlayedJob[]> => {
         batches.push(batch.length);
-        const played: PlayedNode[] = [];
-        for (const moves of [...batch].reverse()) played.unshift(await playMoves(runner, moves, world));
+        const played: PlayedJob[] = [];
+        for (const job of [...batch].reverse()) played.unshift(await playOrders(runner, job, settings));
         return played;
       };
-    for (const runner of [referenceRunner, legacyRunner]) {
+    for (const [runner, ties] of [
+      [referenceRunner, 0],
+      [legacyRunner, 0],
+      [referenceRunner, 1],
+    ] as const) {
       // Two levels of one shard, in batches of 16: many batches, a last one cut short.
       const options = {
         depth: 2,
+        ties,
         shard: { index: 2, count: 6 },
         ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
       };

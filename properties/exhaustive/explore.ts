@@ -4,6 +4,13 @@
 // every invariant, and fingerprinted after its last move (simulator/virtual/explore-node.ts): a
 // sequence that reaches a state already reached is judged but not extended, since its futures
 // are the other's (state hashing, as TLC does).
+//
+// With `ties` above 0, each sequence is also played in other orders of its same-instant events
+// (the world's events due at one virtual millisecond: I/O completions, timers, exits, webhooks),
+// up to `ties` of them taken out of scheduling order per scenario (delay bounding, as in Emmi,
+// Qadeer and Rakamarić, POPL 2011; `Infinity`: every order). Each order is a scenario of its own
+// (its world's `tieOrder` replays it), and each order a sequence's steps reach is a node of its
+// own: its extensions keep the choices its steps made and vary only what comes after.
 import type { InvariantId, RunnerDefinition } from '../../runner/contract.ts';
 import type { Violation } from '../../simulator/oracle.ts';
 import {
@@ -49,11 +56,18 @@ export interface ExhaustiveOptions {
    * returns each one's verdict, in order. The exploration consumes them in the order one thread
    * would, so the report is the same for any number of workers. Unset: played here, one by one.
    */
-  readonly parallel?: (batch: readonly (readonly Move[])[], world: ExploredWorld) => Promise<readonly PlayedNode[]>;
+  readonly parallel?: (batch: readonly ExploreJob[], settings: PlaySettings) => Promise<readonly PlayedJob[]>;
   /** With `parallel`: sequences per batch (default 256: enough to keep threads busy, few enough to stop soon after a counterexample). */
   readonly batch?: number;
   /** Which invariants count (default: all); a known-bad runner is judged on what it declares. */
   readonly invariants?: readonly InvariantId[];
+  /**
+   * Same-instant events taken out of scheduling order per scenario, at most (default 0: each
+   * sequence in scheduling order only; `Infinity`: every order). See the file's head.
+   */
+  readonly ties?: number;
+  /** Orders of one sequence played, at most (default 10,000): past it, the run stops and says so. */
+  readonly maxOrders?: number;
   /** Called after every batch of scenarios with where the exploration is. */
   readonly onProgress?: (progress: ExhaustiveProgress) => void;
 }
@@ -77,6 +91,8 @@ export interface ExhaustiveLevel {
 
 export interface ExhaustiveCounterexample {
   readonly moves: readonly string[];
+  /** The order its same-instant events ran in, when not scheduling order (also in `scenario.world.tieOrder`). */
+  readonly tieOrder?: readonly number[];
   readonly scenario: ScenarioInput;
   readonly invariants: readonly InvariantId[];
   readonly violations: readonly Violation[];
@@ -90,6 +106,8 @@ export interface ExhaustiveReport {
   readonly symmetry: boolean;
   /** The world the scenarios played in: what the proof holds for. */
   readonly world: ExploredWorld;
+  /** Same-instant events out of scheduling order per scenario, at most (0: none; Infinity: every order). */
+  readonly ties: number;
   /** Scenarios played and judged, over all depths. */
   readonly scenarios: number;
   /** Distinct states reached (fingerprints), the start included. */
@@ -128,6 +146,24 @@ export function upperBound(depth: number, sessions: number, symmetry: boolean, w
 interface Node {
   readonly moves: readonly Move[];
   readonly at: Position;
+  /** The same-instant choices its steps made (see PlayedNode.ties). */
+  readonly ties: readonly number[];
+}
+
+/** One sequence of moves to play, under the same-instant choices its steps before the last made. */
+export interface ExploreJob {
+  readonly moves: readonly Move[];
+  readonly ties?: readonly number[];
+}
+
+/** What every play of one exploration shares (structured-clonable: it goes to the threads). */
+export interface PlaySettings {
+  readonly world: ExploredWorld;
+  /** See ExhaustiveOptions.ties. */
+  readonly ties: number;
+  readonly maxOrders: number;
+  /** Which invariants count: a play that breaks one ends its sequence's orders. */
+  readonly invariants?: readonly InvariantId[];
 }
 
 /** What playing one sequence of moves came to: what the exploration needs of it (structured-clonable). */
@@ -136,6 +172,16 @@ export interface PlayedNode {
   readonly nextEventInMs?: number;
   readonly violated: readonly InvariantId[];
   readonly violations: readonly Violation[];
+  /** With ties explored: which event ran first at each same-instant tie of the steps (before quiescence). */
+  readonly ties: readonly number[];
+  /** With ties explored: the same at every tie of the run, trailing scheduling-order choices left out (its `tieOrder`). */
+  readonly tieOrder: readonly number[];
+}
+
+/** Every order of one sequence played (in a fixed order), and why they stopped short, if they did. */
+export interface PlayedJob {
+  readonly orders: readonly PlayedNode[];
+  readonly cut?: string;
 }
 
 /** The parsed scenario of no moves, by world: every field but the agents and the steps. */
@@ -150,13 +196,18 @@ const parsedPlans = new Map<string, Scenario['agents'][number]>();
  * every sequence of two moves). An exploration parses millions of scenarios of a few hundred
  * distinct moves: zod was a twentieth of its time.
  */
-export function parsedScenarioOf(moves: readonly Move[], world: ExploredWorld = 'plain'): Scenario {
+export function parsedScenarioOf(
+  moves: readonly Move[],
+  world: ExploredWorld = 'plain',
+  tieOrder?: readonly number[],
+): Scenario {
   let base = parsedBases.get(world);
   if (base === undefined)
     parsedBases.set(world, (base = parseScenario(scenarioOf([], 'exhaustive', world), 'explored scenario')));
   const input = scenarioOf(moves, 'exhaustive', world);
   return {
     ...base,
+    ...(tieOrder !== undefined ? { world: { ...base.world, tieOrder: [...tieOrder] } } : {}),
     agents: (input.agents ?? []).map((raw) =>
       parsedOnce(parsedPlans, raw, (r) => AgentOverridesSchema.nullable().parse(r)),
     ),
@@ -172,29 +223,79 @@ function parsedOnce<T>(cache: Map<string, T>, raw: unknown, parse: (raw: unknown
   return parsed;
 }
 
-/** Plays one sequence of moves against `runner` (what a worker thread does for each of its batch). */
+/**
+ * Plays one sequence of moves against `runner`: in scheduling order, or, with `tieOrder`, in that
+ * order of its same-instant events (then `ties` and `tieOrder` say which choices it met and made).
+ */
 export async function playMoves(
   runner: RunnerDefinition,
   moves: readonly Move[],
   world: ExploredWorld = 'plain',
-): Promise<PlayedNode> {
-  const outcome = await playNode(runner, parsedScenarioOf(moves, world));
+  tieOrder?: readonly number[],
+): Promise<PlayedNode & { readonly tieSizes: readonly number[] }> {
+  const outcome = await playNode(runner, parsedScenarioOf(moves, world, tieOrder));
+  const taken = outcome.ties.taken;
+  let last = taken.length;
+  while (last > 0 && taken[last - 1] === 0) last--;
   return {
     fingerprint: outcome.fingerprint,
     ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
     violated: outcome.result.violated,
     violations: outcome.result.violations,
+    ties: taken.slice(0, outcome.ties.beforeFingerprint),
+    tieOrder: taken.slice(0, last),
+    tieSizes: outcome.ties.sizes,
   };
 }
 
-/** Plays each sequence of the batch here, one after the other (one thread's share, or all of it). */
+const outOfOrder = (choices: readonly number[]): number => choices.reduce((n, c) => n + (c !== 0 ? 1 : 0), 0);
+
+/**
+ * Plays one sequence in every order of its same-instant events that keeps the choices `job.ties`
+ * and takes at most `settings.ties` events out of scheduling order in all (depth first over the
+ * choices, each order exactly once: a new order differs from the one it came from first at a
+ * choice past everything that one forced). Without ties, one play in scheduling order. Stops at
+ * the first order that breaks a counted invariant, or past `settings.maxOrders`, saying so.
+ */
+export async function playOrders(
+  runner: RunnerDefinition,
+  job: ExploreJob,
+  settings: PlaySettings,
+): Promise<PlayedJob> {
+  if (settings.ties === 0) {
+    const { tieSizes: _, ...played } = await playMoves(runner, job.moves, settings.world);
+    return { orders: [played] };
+  }
+  const orders: PlayedNode[] = [];
+  const scripts: (readonly number[])[] = [job.ties ?? []];
+  // Bounded: each pass plays one order, and at most maxOrders are played.
+  while (scripts.length > 0) {
+    if (orders.length >= settings.maxOrders)
+      return {
+        orders,
+        cut: `the sequence "${job.moves.map(describeMove).join('; ')}" has more than ${settings.maxOrders.toLocaleString('en')} orders of same-instant events within --ties ${settings.ties}: lower --ties or --depth, or raise --max-orders`,
+      };
+    const script = scripts.pop()!;
+    const { tieSizes, ...played } = await playMoves(runner, job.moves, settings.world, script);
+    orders.push(played);
+    if (played.violated.some((id) => settings.invariants === undefined || settings.invariants.includes(id))) break;
+    if (outOfOrder(script) >= settings.ties) continue;
+    // Pushed last to first, so the earliest new choice is played next.
+    const taken = [...played.tieOrder, ...Array<number>(tieSizes.length - played.tieOrder.length).fill(0)];
+    for (let at = tieSizes.length - 1; at >= script.length; at--)
+      for (let choice = tieSizes[at]! - 1; choice >= 1; choice--) scripts.push([...taken.slice(0, at), choice]);
+  }
+  return { orders };
+}
+
+/** Plays each job of the batch here, one after the other (one thread's share, or all of it). */
 export async function playInOrder(
   runner: RunnerDefinition,
-  batch: readonly (readonly Move[])[],
-  world: ExploredWorld = 'plain',
-): Promise<PlayedNode[]> {
-  const played: PlayedNode[] = [];
-  for (const moves of batch) played.push(await playMoves(runner, moves, world));
+  batch: readonly ExploreJob[],
+  settings: PlaySettings,
+): Promise<PlayedJob[]> {
+  const played: PlayedJob[] = [];
+  for (const job of batch) played.push(await playOrders(runner, job, settings));
   return played;
 }
 
@@ -241,36 +342,66 @@ export async function exploreRunner(
       msLeftAtMost: Math.max(0, bound - scenarios) / rate,
     });
   };
-  const playBatch = (batch: readonly (readonly Move[])[]): Promise<readonly PlayedNode[]> =>
+  const ties = options.ties ?? 0;
+  if (!(ties >= 0) || (ties !== Infinity && !Number.isInteger(ties)))
+    throw new Error(`ties must be a whole number of events or Infinity, got ${String(ties)}`);
+  const settings: PlaySettings = {
+    world,
+    ties,
+    maxOrders: options.maxOrders ?? 10_000,
+    ...(options.invariants !== undefined ? { invariants: options.invariants } : {}),
+  };
+  const playBatch = (batch: readonly ExploreJob[]): Promise<readonly PlayedJob[]> =>
     options.parallel !== undefined && batch.length > 1
-      ? options.parallel(batch, world)
-      : playInOrder(runner, batch, world);
+      ? options.parallel(batch, settings)
+      : playInOrder(runner, batch, settings);
+  // A state reached with fewer events out of order has more orders ahead: the budget spent is part of it.
+  const stateKey = (played: PlayedNode): string =>
+    ties === 0 ? played.fingerprint : `${played.fingerprint}/${outOfOrder(played.ties)}`;
+  const counterexampleOf = (
+    moves: readonly Move[],
+    played: PlayedNode,
+    description: string,
+  ): ExhaustiveCounterexample => {
+    const invariants = broken(played.violated);
+    const input = scenarioOf(moves, `${runner.name}-exhaustive`, world);
+    const reordered = played.tieOrder.length > 0;
+    return {
+      moves: moves.map(describeMove),
+      ...(reordered ? { tieOrder: played.tieOrder } : {}),
+      scenario: {
+        ...input,
+        ...(reordered ? { world: { ...input.world, tieOrder: [...played.tieOrder] } } : {}),
+        description,
+      },
+      invariants,
+      violations: played.violations.filter((v) => invariants.includes(v.invariant)),
+    };
+  };
 
   // The start: no moves. A runner that breaks an invariant with nothing asked of it is caught here.
-  const root = await playMoves(runner, [], world);
-  scenarios++;
-  seen.add(root.fingerprint);
-  if (broken(root.violated).length > 0)
-    counterexample = {
+  let frontier: Node[] = [];
+  const start = await playOrders(runner, { moves: [] }, settings);
+  for (const root of start.orders) {
+    scenarios++;
+    if (broken(root.violated).length > 0) {
+      counterexample = counterexampleOf([], root, 'no moves at all: the runner alone');
+      break;
+    }
+    if (seen.has(stateKey(root))) continue;
+    seen.add(stateKey(root));
+    frontier.push({
       moves: [],
-      scenario: {
-        ...scenarioOf([], `${runner.name}-exhaustive`, world),
-        description: 'no moves at all: the runner alone',
-      },
-      invariants: broken(root.violated),
-      violations: root.violations.filter((v) => broken([v.invariant]).length > 0),
-    };
-  let frontier: Node[] = [
-    {
-      moves: [],
+      ties: root.ties,
       at: {
         spawns: 0,
         sessionsUsed: 0,
         shutDown: false,
         ...(root.nextEventInMs !== undefined ? { nextEventInMs: root.nextEventInMs } : {}),
       },
-    },
-  ];
+    });
+  }
+  if (start.cut !== undefined && counterexample === undefined) incomplete = start.cut;
   // Bounded: depth levels, each over a finite frontier and a finite alphabet.
   for (let level = 1; level <= depth && counterexample === undefined && incomplete === undefined; level++) {
     const next: Node[] = [];
@@ -286,39 +417,45 @@ export async function exploreRunner(
     const batchSize = options.parallel !== undefined ? (options.batch ?? BATCH) : 1; // one thread stops at once
     explore: for (let from = 0; from < candidates.length; from += batchSize) {
       const batch = candidates.slice(from, from + batchSize);
-      const outcomes = await playBatch(batch.map((c) => c.moves));
+      const jobs = await playBatch(batch.map((c) => ({ moves: c.moves, ...(ties > 0 ? { ties: c.node.ties } : {}) })));
       for (const [i, { node, move, moves }] of batch.entries()) {
-        const outcome = outcomes[i]!;
-        scenarios++;
-        played++;
-        const invariants = broken(outcome.violated);
-        if (invariants.length > 0) {
-          counterexample = {
-            moves: moves.map(describeMove),
-            scenario: {
-              ...scenarioOf(moves, `${runner.name}-exhaustive`, world),
-              description: `shortest counterexample found by check --exhaustive (depth ${level}, world ${world})`,
-            },
-            invariants,
-            violations: outcome.violations.filter((v) => invariants.includes(v.invariant)),
-          };
+        const job = jobs[i]!;
+        // Orders of one sequence that part only after its steps reach one node (their quiescence differs).
+        const reached = new Set<string>();
+        for (const outcome of job.orders) {
+          scenarios++;
+          played++;
+          if (broken(outcome.violated).length > 0) {
+            counterexample = counterexampleOf(
+              moves,
+              outcome,
+              `shortest counterexample found by check --exhaustive (depth ${level}, world ${world}${outcome.tieOrder.length > 0 ? ', same-instant events in the order of world.tieOrder' : ''})`,
+            );
+            break explore;
+          }
+          const key = stateKey(outcome);
+          if (reached.has(key) || (hashing && seen.has(key))) continue;
+          reached.add(key);
+          seen.add(key);
+          fresh++;
+          if (seen.size > maxStates) {
+            incomplete = `the memory budget of ${maxStates} states was reached at depth ${level}: lower --depth or --sessions, or raise --max-states`;
+            break explore;
+          }
+          if (level < depth)
+            next.push({
+              moves,
+              ties: outcome.ties,
+              at: {
+                ...positionAfter(node.at, move),
+                ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
+              },
+            });
+        }
+        if (job.cut !== undefined) {
+          incomplete = job.cut;
           break explore;
         }
-        if (hashing && seen.has(outcome.fingerprint)) continue;
-        seen.add(outcome.fingerprint);
-        fresh++;
-        if (seen.size > maxStates) {
-          incomplete = `the memory budget of ${maxStates} states was reached at depth ${level}: lower --depth or --sessions, or raise --max-states`;
-          break explore;
-        }
-        if (level < depth)
-          next.push({
-            moves,
-            at: {
-              ...positionAfter(node.at, move),
-              ...(outcome.nextEventInMs !== undefined ? { nextEventInMs: outcome.nextEventInMs } : {}),
-            },
-          });
       }
       progress(level);
     }
@@ -332,6 +469,7 @@ export async function exploreRunner(
     hashing,
     symmetry,
     world,
+    ties,
     scenarios,
     states: seen.size,
     levels,

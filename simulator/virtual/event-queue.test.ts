@@ -51,4 +51,34 @@ describe('EventQueue', () => {
       expect(o.endsWith('last')).toBe(true);
     }
   });
+
+  it('lets a chooser pick among the events due at one instant, asking again after each', () => {
+    const asked: Array<[number, number]> = [];
+    // Always the last of those due: the reverse of scheduling order, unless new ones join.
+    const q = new EventQueue(100, null, (tied, at) => {
+      asked.push([tied, at]);
+      return tied - 1;
+    });
+    const log: string[] = [];
+    q.schedule(1, () => log.push('alone'));
+    q.schedule(5, () => log.push('a'));
+    q.schedule(5, () => {
+      log.push('b');
+      q.schedule(5, () => log.push('b-now')); // due now: joins the next choice
+    });
+    q.schedule(5, () => log.push('c')).cancel(); // cancelled: never offered
+    expect(drainOrder(q, log)).toEqual(['alone', 'b', 'b-now', 'a']);
+    // Nothing to choose for a lone event; then 2 due (a, b), then 2 again (a, b-now).
+    expect(asked).toEqual([
+      [2, 5],
+      [2, 5],
+    ]);
+  });
+
+  it('refuses a choice beyond the events due', () => {
+    const q = new EventQueue(100, null, () => 2);
+    q.schedule(3, () => {});
+    q.schedule(3, () => {});
+    expect(() => q.pop()).toThrow(/picked event 2 of 2 due at 3 ms/);
+  });
 });

@@ -1,7 +1,8 @@
 // The world's agenda: callbacks ordered by virtual time. Events at the same instant are ordered
 // by a tie key that is either their insertion order or, to explore interleavings, drawn from
-// the seeded Rng. Bounded, so a runner that schedules without end fails loudly instead of
-// spinning.
+// the seeded Rng, or, for `check --exhaustive --ties`, chosen at each instant by a TieChooser
+// (every order is then reachable). Bounded, so a runner that schedules without end fails loudly
+// instead of spinning.
 import type { Rng } from './rng.ts';
 
 interface Entry {
@@ -16,6 +17,13 @@ export interface EventHandle {
   cancel(): void;
 }
 
+/**
+ * Picks which of several events due at one instant runs next: `tied` (2 or more) are due at `at`,
+ * in scheduling order; the answer is an index into them. Asked again at the next pop, so an event
+ * scheduled for now by the one that ran joins the choice.
+ */
+export type TieChooser = (tied: number, at: number) => number;
+
 export class EventQueue {
   private heap: Entry[] = [];
   private seq = 0;
@@ -23,6 +31,7 @@ export class EventQueue {
   constructor(
     private readonly capacity: number,
     private readonly shuffleTies: Rng | null,
+    private readonly chooseTie?: TieChooser,
   ) {}
 
   get size(): number {
@@ -60,6 +69,29 @@ export class EventQueue {
   /** Removes and returns the next live event. */
   pop(): { at: number; run: () => void } | undefined {
     this.dropCancelled();
+    const top = this.heap[0];
+    if (top === undefined) return undefined;
+    if (this.chooseTie !== undefined) return this.popChosen(top.at, this.chooseTie);
+    return this.popTop();
+  }
+
+  /** Takes every live event due at `at` (in queue order), runs the chosen one, puts the rest back. */
+  private popChosen(at: number, choose: TieChooser): Entry {
+    const tied: Entry[] = [];
+    // Bounded by the queue's size: each pass takes one entry out.
+    while (this.heap[0] !== undefined && this.heap[0].at === at) {
+      const entry = this.popTop()!;
+      if (!entry.cancelled) tied.push(entry);
+    }
+    const index = tied.length > 1 ? choose(tied.length, at) : 0;
+    const chosen = tied[index];
+    if (chosen === undefined)
+      throw new Error(`the tie chooser picked event ${index} of ${tied.length} due at ${at} ms: no such event`);
+    for (const entry of tied) if (entry !== chosen) this.push(entry);
+    return chosen;
+  }
+
+  private popTop(): Entry | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;
     const last = this.heap.pop()!;

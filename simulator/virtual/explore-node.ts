@@ -23,6 +23,16 @@ export interface NodeOutcome {
   readonly fingerprint: string;
   /** Milliseconds from the last step to the world's next pending event, if any. */
   readonly nextEventInMs?: number;
+  /**
+   * With a tieOrder in the scenario's world: at every instant of the run where two or more events
+   * were due together, how many were (`sizes`) and which ran first (`taken`); `beforeFingerprint`
+   * of them came before the fingerprint was taken (in the steps, not the quiescence after).
+   */
+  readonly ties: {
+    readonly sizes: readonly number[];
+    readonly taken: readonly number[];
+    readonly beforeFingerprint: number;
+  };
 }
 
 /** Plays `scenario` in a fresh virtual world against `definition`; see NodeOutcome. */
@@ -30,11 +40,13 @@ export async function playNode(definition: RunnerDefinition, scenario: Scenario)
   const world = new VirtualWorld(scenario, definition);
   let fingerprint = '';
   let nextEventInMs: number | undefined;
+  let tiesBeforeFingerprint = 0;
   const { trapped } = await withDeterminismTrap(async () => {
     await world.start();
     for (const step of scenario.steps as ParsedStep[]) await playStep(world, step);
     const pending = world.pendingState();
     nextEventInMs = pending.pendingInMs[0];
+    tiesBeforeFingerprint = world.ties().sizes.length;
     fingerprint = createHash('sha1')
       .update(JSON.stringify([world.now(), pending, world.trace.events]))
       .digest('base64');
@@ -49,9 +61,11 @@ export async function playNode(definition: RunnerDefinition, scenario: Scenario)
   }
   const result = resultOf(definition, world);
   world.release();
+  const ties = world.ties();
   return {
     result,
     fingerprint,
+    ties: { sizes: ties.sizes, taken: ties.taken, beforeFingerprint: tiesBeforeFingerprint },
     ...(nextEventInMs !== undefined ? { nextEventInMs } : {}),
   };
 }

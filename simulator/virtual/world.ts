@@ -68,6 +68,9 @@ export class VirtualWorld implements World {
   readonly log: RequestLog;
   /** Virtual milliseconds since the world started. */
   private time = 0;
+  /** With a tieOrder: how many events were due together at each instant with two or more, and which ran first. */
+  private readonly tiesSeen: number[] = [];
+  private readonly tiesTaken: number[] = [];
   readonly repo = REPO_PATH;
   private readonly queue: EventQueue;
   private instance: RunnerInstance | undefined;
@@ -117,7 +120,12 @@ export class VirtualWorld implements World {
     const traceCapacity = traceCapacityFor(scenario);
     this.trace = new Trace(traceCapacity);
     this.maxEvents = Math.ceil(traceCapacity * EVENTS_PER_TRACE_EVENT);
-    this.queue = new EventQueue(this.maxEvents, scenario.world.shuffleTies ? rng : null);
+    const tieOrder = scenario.world.tieOrder;
+    this.queue = new EventQueue(
+      this.maxEvents,
+      scenario.world.shuffleTies ? rng : null,
+      tieOrder !== undefined ? (tied, at) => this.chooseTie(tieOrder, tied, at) : undefined,
+    );
     this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults, options.worktreeFs);
     this.table = new ProcessTable(scenario.world.pidMax, {
       now: () => this.time,
@@ -126,6 +134,29 @@ export class VirtualWorld implements World {
       started: (p) => this.onProcessStart(p),
       exited: (p) => this.onProcessExit(p),
     });
+  }
+
+  /** The scenario's tieOrder, followed: see WorldSchema.tieOrder. */
+  private chooseTie(tieOrder: readonly number[], tied: number, at: number): number {
+    const n = this.tiesSeen.length;
+    const choice = tieOrder[n] ?? 0;
+    if (choice >= tied)
+      throw new WorldLimitError(
+        'tieOrder',
+        `the scenario's world.tieOrder[${n}] is ${choice}, but only ${tied} events were due together at ${at} ms (the ${n + 1}th such instant)`,
+        'a tieOrder fits the runner and version it was found with: remove it (or that entry) to run every instant in scheduling order',
+      );
+    this.tiesSeen.push(tied);
+    this.tiesTaken.push(choice);
+    return choice;
+  }
+
+  /**
+   * With a tieOrder in the scenario: at each instant so far where two or more events were due
+   * together, how many were (`sizes`) and which of them ran first (`taken`). Empty without one.
+   */
+  ties(): { readonly sizes: readonly number[]; readonly taken: readonly number[] } {
+    return { sizes: this.tiesSeen, taken: this.tiesTaken };
   }
 
   record(event: TraceEvent): void {
