@@ -24,6 +24,16 @@ import { UsageError } from './usage-error.ts';
  * machine or in a process of the user's own (the Node API) with the default young generation.
  */
 const MS_PER_SCENARIO = 0.5;
+/**
+ * Orders played per move sequence with `--ties N`, rounded up from bench/RESULTS.md ("Same-instant
+ * orders": 5x in the plain world and 12x in slow-io at depth 3 with one event out of order, 34x in
+ * slow-io at depth 2 with two); more than two out of order, or every order, is estimated at the
+ * cap, --max-orders, since orders grow exponentially with the instants that meet.
+ */
+function ordersPerSequence(ties: number, maxOrders: number): number {
+  if (ties === 0) return 1;
+  return Math.min(maxOrders, ties === 1 ? 12 : ties === 2 ? 40 : maxOrders);
+}
 /** A bound estimated to take longer than this needs --yes. */
 const REFUSE_PAST_MS = 10 * 60_000;
 
@@ -78,17 +88,25 @@ export async function checkExhaustive(
   if (options.maxOrders !== undefined && (options.ties ?? 0) === 0)
     throw new UsageError('--max-orders bounds the orders --ties plays: give it with --ties N|all');
   // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
-  const estimateMs = bound * MS_PER_SCENARIO;
+  const ties = options.ties ?? 0;
+  const orders = ordersPerSequence(ties, options.maxOrders ?? 10_000);
+  const inOrders =
+    ties === 0
+      ? ''
+      : ties <= 2
+        ? ` (each in about ${orders} orders of its same-instant events)`
+        : ` (each in up to ${orders.toLocaleString('en')} orders of its same-instant events, --max-orders)`;
+  const estimateMs = bound * orders * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
     throw new UsageError(
-      `--depth ${depth} --sessions ${sessions}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios, about ${minutes(estimateMs)} on one core of a small machine; ` +
-        `lower --depth, or give --yes to run it anyway`,
+      `--depth ${depth} --sessions ${sessions}${ties === 0 ? '' : ` --ties ${ties === Infinity ? 'all' : ties}`}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios${inOrders}, about ${minutes(estimateMs)} on one core of a small machine; ` +
+        `lower --depth${ties === 0 ? '' : ' or --ties'}, or give --yes to run it anyway`,
     );
   const tell = (line: string): void => {
     if (process.stderr.isTTY === true || options.progress === true) process.stderr.write(`${line}\n`);
   };
   tell(
-    `exhaustive: up to ${bound.toLocaleString('en')} scenarios (depth ${depth}, ${sessions} session(s), world ${world}), about ${minutes(estimateMs)} at most`,
+    `exhaustive: up to ${bound.toLocaleString('en')} scenarios${inOrders} (depth ${depth}, ${sessions} session(s), world ${world}), about ${minutes(estimateMs)} at most`,
   );
   let lastTold = performance.now();
   const report = await exploreRunner(runner, {

@@ -355,9 +355,12 @@ export async function exploreRunner(
     options.parallel !== undefined && batch.length > 1
       ? options.parallel(batch, settings)
       : playInOrder(runner, batch, settings);
-  // A state reached with fewer events out of order has more orders ahead: the budget spent is part of it.
+  // Which events ran first at a tie leaves no trace of its own when neither calls a port (two of
+  // the runner's timers), so a state reached out of scheduling order is that trace under those
+  // choices: they are part of its key (and so is the budget they spent). In scheduling order the
+  // choices are the trace's own, and the key is the fingerprint alone, as without ties.
   const stateKey = (played: PlayedNode): string =>
-    ties === 0 ? played.fingerprint : `${played.fingerprint}/${outOfOrder(played.ties)}`;
+    outOfOrder(played.ties) === 0 ? played.fingerprint : `${played.fingerprint}/${played.ties.join(',')}`;
   const counterexampleOf = (
     moves: readonly Move[],
     played: PlayedNode,

@@ -6,7 +6,10 @@
 // a restart...), except the passage of time and the plans of the children spawned. So the trace
 // up to the last step, the time, the pending events (relative to now) and the children's plans
 // fix everything the runner was given and everything still to come: two step sequences with the
-// same fingerprint have the same futures, and one of them need not be extended.
+// same fingerprint have the same futures, and one of them need not be extended. Under a
+// tieOrder (`check --exhaustive --ties`) the order of same-instant events is a choice the trace
+// need not show (two runner timers that call no port), so the explorer keys a state reached out
+// of scheduling order by its fingerprint and its choices together (properties/exhaustive/explore.ts).
 import { createHash } from 'node:crypto';
 import type { RunnerDefinition } from '../../runner/contract.ts';
 import { playStep, quiesce, resultOf, type RunResult } from '../driver.ts';
