@@ -56,9 +56,11 @@ export type SpawnResult =
  * `stopped`: the session's whole process tree is verified dead (the runner killed it).
  * `already_gone`: it was dead before this stop (it exited, or an earlier stop killed it).
  * `still_alive`: something of the tree survived SIGKILL (D state), so the runner cannot say it
- * is dead. A session id the runner does not know (never its own, or forgotten with a lost state
- * file) is answered `still_alive` with a message saying it is unknown: the runner cannot prove
- * anything is dead, so it fails closed (hapi #1308). Never `stopped` for an id it does not know.
+ * is dead. A session id the runner does not know (never its own, forgotten by a restart, or
+ * one of more than `config.maxTombstones` ended since) is answered `still_alive` with a message
+ * saying it is unknown: the runner cannot prove anything is dead, so it fails closed (hapi
+ * #1308). Never `stopped` for an id it does not know; and never `still_alive` for a session the
+ * same runner process granted, whose tree died before the stop, within those bounds: it knows.
  */
 export type StopStatus = 'stopped' | 'already_gone' | 'still_alive';
 export interface StopResult {

@@ -195,9 +195,15 @@ export class Oracle implements GroundTruthObserver {
   }> = [];
   /** When each session was granted (its spawn answered success). */
   private readonly grantedAt = new Map<string, number>();
+  /** Which runner life granted each session (last): a restart at the very instant is a new one. */
+  private readonly grantedInLife = new Map<string, number>();
   private readonly persistGraceMs: number;
   /** Sessions a stop named (issued, answered or not): the runner may kill their trees. */
   private readonly stopsIssued = new Set<string>();
+  /** Stops issued when every tree of their session was already dead (see forgotten). */
+  private readonly deadAtIssue = new WeakSet<RequestRecord>();
+  /** How many ended sessions a runner is bound to remember (config.maxTombstones). */
+  private readonly maxTombstones: number;
   /** This life's shutdown: when (and as which request) it was asked for, and when answered. */
   private shutdownIssuedAt: number | undefined;
   private shutdownRequestId: number | undefined;
@@ -233,6 +239,7 @@ export class Oracle implements GroundTruthObserver {
     this.childAlive = options.childAlive;
     this.worktreesNow = options.worktrees;
     this.webhookTimeoutMs = config.webhookTimeoutMs;
+    this.maxTombstones = config.maxTombstones;
     // How long a runner may take to get a grant onto disk: its own I/O, and a second for luck.
     this.persistGraceMs = io + 1_000;
   }
@@ -415,7 +422,12 @@ export class Oracle implements GroundTruthObserver {
     if (request.op === 'spawn' && request.resumeKey !== undefined) {
       if (this.someLivingOfKey(request.resumeKey, live)) this.sessionAliveAtIssue.add(request);
     }
-    if (request.op === 'stop' && request.sessionId !== undefined) this.stopsIssued.add(request.sessionId);
+    if (request.op === 'stop' && request.sessionId !== undefined) {
+      this.stopsIssued.add(request.sessionId);
+      const trees = new Set(children.filter((c) => c.sessionId === request.sessionId).map((c) => c.index));
+      if (trees.size > 0 && !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex)))
+        this.deadAtIssue.add(request);
+    }
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
     if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
       this.shutdownIssuedAt = request.issuedAt;
@@ -558,6 +570,7 @@ export class Oracle implements GroundTruthObserver {
         } else {
           this.granted.add(result.sessionId);
           this.grantedAt.set(result.sessionId, atMs);
+          this.grantedInLife.set(result.sessionId, this.life);
           if (this.shutdownRequestId !== undefined && request.id > this.shutdownRequestId)
             this.report(
               'S4',
@@ -592,6 +605,12 @@ export class Oracle implements GroundTruthObserver {
         if (living.length > 0)
           this.stopsToFinish.push({ label, sessionId, deadline: request.issuedAt + this.stopBoundMs, living });
       }
+      if (status === 'still_alive' && this.seesSignals && this.forgotten(request, sessionId, children, live))
+        this.report(
+          'T1',
+          `${label} for ${sessionId} answered "still_alive" (something of its tree survived SIGKILL, or the id is unknown), but its whole tree was dead before the stop was asked, and this runner process granted the session (at ${formatMs(this.grantedAt.get(sessionId) ?? 0)}), with no more children in the run than it keeps ended sessions (config.maxTombstones ${this.maxTombstones}): it must remember it and answer "already_gone"`,
+          atMs,
+        );
       if (status === 'stopped' || status === 'already_gone') {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
         const alive =
@@ -616,6 +635,29 @@ export class Oracle implements GroundTruthObserver {
       return;
     }
     if (answer.op === 'list') this.judgeList(request, answer.result, children, atMs);
+  }
+
+  /**
+   * T1 of a stop answered `still_alive`: that claims something of the session's tree survived
+   * SIGKILL, or an id the runner does not know (contract.ts). Neither is true of a session whose
+   * whole tree was dead before the stop was asked (no SIGKILL was needed) and that this runner
+   * process granted itself, while it can still remember it: the run has no more children than
+   * its tombstones hold, and no shutdown was asked for. (A restart may forget: the tombstones of
+   * the reference live in memory, as hapi's do.)
+   */
+  private forgotten(
+    request: RequestRecord,
+    sessionId: string,
+    children: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+  ): boolean {
+    if (!this.deadAtIssue.has(request) || this.shutdownIssuedAt !== undefined) return false;
+    if (this.grantedInLife.get(sessionId) !== this.life) return false;
+    // Each child is at most one ended session to remember (timed-out and adopted ones too): with
+    // no more children in the whole run than tombstones, none can have been pushed out.
+    if (children.length > this.maxTombstones) return false;
+    const trees = new Set(children.filter((c) => c.sessionId === sessionId).map((c) => c.index));
+    return !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex));
   }
 
   /** When the runner could know `child` exited on its own before its webhook, if it did. */

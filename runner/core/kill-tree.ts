@@ -78,9 +78,14 @@ export function killTree(
 export async function killMembers(
   processes: ProcessHost,
   clock: Clock,
-  find: () => Promise<ProcessInfo[]>,
+  scan: () => Promise<ProcessInfo[]>,
   timing: KillTiming,
 ): Promise<KillOutcome> {
+  // A scan's answer is a snapshot taken when it began: a member that died since (its PID maybe
+  // taken by a stranger already) is not a member, let alone a survivor of SIGKILL. Each is read
+  // back by PID, which asks the kernel now.
+  const find = async (): Promise<ProcessInfo[]> =>
+    (await scan()).filter((m) => processes.generationOf(m.pid) === m.generation);
   const phases: ReadonlyArray<readonly [Signal, number]> = [
     ['SIGTERM', timing.termGraceMs],
     ['SIGKILL', timing.killGraceMs],

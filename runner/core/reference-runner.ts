@@ -423,8 +423,11 @@ export class ReferenceRunner implements Runner {
         delete child.teardown;
         if (attempt + 1 < MAX_TEARDOWN_RETRIES && !this.shuttingDown) {
           // Backing off: a process in D state may take minutes to leave the kernel.
+          // A shutdown that begins meanwhile retries every tree itself, and awaits each retry.
           const wait = backoff(this.config.killGraceMs, attempt);
-          this.ports.clock.setTimeout(() => void this.teardown(child, attempt + 1), wait);
+          this.ports.clock.setTimeout(() => {
+            if (!this.shuttingDown) void this.teardown(child, attempt + 1);
+          }, wait);
         }
         return outcome;
       }
@@ -484,12 +487,12 @@ export class ReferenceRunner implements Runner {
     await this.janitor.settled();
     // That wait can be long (a refused removal is retried with backoff): a tree given up on above
     // may have left the kernel meanwhile, and then its worktree can still go before the answer.
-    if (left.length > 0) {
-      left = await this.teardownAll(left);
-      await this.janitor.settled();
-    }
-    await this.persist();
+    if (left.length > 0) left = await this.teardownAll(left);
+    // No signal from here on: a kill routine started now (by the exit notice of a root that left
+    // the kernel late) would run on past the answer (S4). What still lives is reported, not touched.
     this.halted = true;
+    await this.janitor.settled();
+    await this.persist();
   }
 
   /** Tears every child down at once; resolves to those whose tree survived SIGKILL. */
