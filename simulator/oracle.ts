@@ -424,8 +424,13 @@ export class Oracle implements GroundTruthObserver {
     }
     if (request.op === 'stop' && request.sessionId !== undefined) {
       this.stopsIssued.add(request.sessionId);
+      // Only where `forgotten` judges (in the real world, live() is a /proc scan).
       const trees = new Set(children.filter((c) => c.sessionId === request.sessionId).map((c) => c.index));
-      if (trees.size > 0 && !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex)))
+      if (
+        this.seesSignals &&
+        trees.size > 0 &&
+        !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex))
+      )
         this.deadAtIssue.add(request);
     }
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
