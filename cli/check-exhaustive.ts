@@ -129,7 +129,11 @@ export async function checkExhaustive(
       );
     },
   });
-  if (options.json === true) return { exitCode: exitCodeOf(runner, report), output: JSON.stringify(report, null, 2) };
+  if (options.json === true)
+    return {
+      exitCode: exitCodeOf(runner, report),
+      output: JSON.stringify(report, (_, v: unknown) => (v === Infinity ? 'all' : v), 2),
+    }; // ties: every order
   return { exitCode: exitCodeOf(runner, report), output: await render(runner, runnerRef, report, options) };
 }
 
