@@ -23,7 +23,8 @@ let counter = 0;
 
 const encode = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+// Generous: on a loaded machine a Node process can take seconds to start and fork its children.
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > end) throw new Error('timed out waiting');
@@ -38,9 +39,13 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  // Clean up after a failing test too: only what carries this test's marker, identity checked.
-  for (const p of findMarked('RUNNER_CHAOS_RUN', runId)) signalIfSame(p.pid, p.starttime, 'SIGKILL');
-  await until(() => findMarked('RUNNER_CHAOS_RUN', runId).length === 0);
+  // Clean up after a failing test too: only what carries this test's marker, identity checked,
+  // and again on every look, since a process still starting may fork after a kill pass.
+  await until(() => {
+    const left = findMarked('RUNNER_CHAOS_RUN', runId);
+    for (const p of left) signalIfSame(p.pid, p.starttime, 'SIGKILL');
+    return left.length === 0;
+  });
   rmSync(dir, { recursive: true, force: true });
 });
 
