@@ -7,6 +7,7 @@ import type { RunnerDefinition } from '../runner/contract.ts';
 import { cliCommand } from '../properties/cli-command.ts';
 import {
   exploreRunner,
+  ordersPerSequence,
   upperBound,
   type ExhaustiveOptions,
   type ExhaustiveReport,
@@ -24,16 +25,6 @@ import { UsageError } from './usage-error.ts';
  * machine or in a process of the user's own (the Node API) with the default young generation.
  */
 const MS_PER_SCENARIO = 0.5;
-/**
- * Orders played per move sequence with `--ties N`, rounded up from bench/RESULTS.md ("Same-instant
- * orders": 5x in the plain world and 12x in slow-io at depth 3 with one event out of order, 34x in
- * slow-io at depth 2 with two); more than two out of order, or every order, is estimated at the
- * cap, --max-orders, since orders grow exponentially with the instants that meet.
- */
-function ordersPerSequence(ties: number, maxOrders: number): number {
-  if (ties === 0) return 1;
-  return Math.min(maxOrders, ties === 1 ? 12 : ties === 2 ? 40 : maxOrders);
-}
 /** A bound estimated to take longer than this needs --yes. */
 const REFUSE_PAST_MS = 10 * 60_000;
 

@@ -8,7 +8,7 @@
 import { describe, it } from 'vitest';
 import { INVARIANT_NAMES, INVARIANTS, type RunnerDefinition } from '../runner/contract.ts';
 import { checkRunner, formatCounterexample, type CheckOptions, type CheckReport } from './check.ts';
-import { exploreRunner, upperBound, type ExhaustiveOptions } from './exhaustive/explore.ts';
+import { exploreRunner, ordersPerSequence, upperBound, type ExhaustiveOptions } from './exhaustive/explore.ts';
 
 export interface RunnerPropertiesOptions extends CheckOptions {
   /** vitest timeout per invariant, in ms (default 120 000). */
@@ -77,11 +77,13 @@ export async function proveRunner(runner: RunnerDefinition, options: RunnerProof
   const depth = options.depth ?? 2;
   const sessions = options.sessions ?? 2;
   const declared = runner.declares.length > 0;
-  const bound = upperBound(depth, sessions, options.symmetry ?? true, options.world ?? 'plain');
+  // With ties, each sequence is played in several orders: the guard counts those too.
+  const orders = ordersPerSequence(options.ties ?? 0, options.maxOrders ?? 10_000);
+  const bound = upperBound(depth, sessions, options.symmetry ?? true, options.world ?? 'plain') * orders;
   const most = options.maxScenarios ?? 20_000;
   if (bound > most)
     throw new Error(
-      `depth ${depth} with ${sessions} session(s) holds up to ${bound.toLocaleString('en')} scenarios (about ${Math.ceil((bound * 0.5) / 60_000)} min at 0.5 ms each on one core), over maxScenarios ${most.toLocaleString('en')}: lower the depth, or raise maxScenarios (and testTimeoutMs) to run it`,
+      `depth ${depth} with ${sessions} session(s)${orders > 1 ? ` and ties ${options.ties === Infinity ? 'all' : options.ties}` : ''} holds up to ${bound.toLocaleString('en')} scenarios (about ${Math.ceil((bound * 0.5) / 60_000)} min at 0.5 ms each on one core), over maxScenarios ${most.toLocaleString('en')}: lower the depth, or raise maxScenarios (and testTimeoutMs) to run it`,
     );
   const { testTimeoutMs: _timeout, maxScenarios: _most, ...explore } = options;
   const report = await exploreRunner(runner, {

@@ -143,6 +143,16 @@ export function upperBound(depth: number, sessions: number, symmetry: boolean, w
   return count({ spawns: 0, sessionsUsed: 0, shutDown: false }, depth);
 }
 
+/**
+ * Orders played per move sequence with `--ties N`, rounded up from bench/RESULTS.md ("Same-instant
+ * orders": 5x in the plain world and 12x in slow-io at depth 3 with one event out of order, 34x in
+ * slow-io at depth 2 with two); more than two out of order, or every order, is estimated at the
+ * cap (`maxOrders`), since orders grow exponentially with the instants that meet.
+ */
+export function ordersPerSequence(ties: number, maxOrders: number): number {
+  if (ties === 0) return 1;
+  return Math.min(maxOrders, ties === 1 ? 12 : ties === 2 ? 40 : maxOrders);
+}
 interface Node {
   readonly moves: readonly Move[];
   readonly at: Position;
