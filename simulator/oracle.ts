@@ -425,13 +425,7 @@ export class Oracle implements GroundTruthObserver {
     if (request.op === 'stop' && request.sessionId !== undefined) {
       this.stopsIssued.add(request.sessionId);
       // Only where `forgotten` judges (in the real world, live() is a /proc scan).
-      const trees = new Set(children.filter((c) => c.sessionId === request.sessionId).map((c) => c.index));
-      if (
-        this.seesSignals &&
-        trees.size > 0 &&
-        !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex))
-      )
-        this.deadAtIssue.add(request);
+      if (this.seesSignals && this.sessionTreesDead(request.sessionId, children, live)) this.deadAtIssue.add(request);
     }
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
     if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
@@ -661,8 +655,19 @@ export class Oracle implements GroundTruthObserver {
     // Each child is at most one ended session to remember (timed-out and adopted ones too): with
     // no more children in the whole run than tombstones, none can have been pushed out.
     if (children.length > this.maxTombstones) return false;
-    const trees = new Set(children.filter((c) => c.sessionId === sessionId).map((c) => c.index));
-    return !live().some((p) => p.spawnIndex !== undefined && trees.has(p.spawnIndex));
+    return this.sessionTreesDead(sessionId, children, live);
+  }
+
+  /** Whether the session had children, and no process of any of their trees lives. */
+  private sessionTreesDead(
+    sessionId: string,
+    children: readonly ChildRecord[],
+    live: () => readonly ProcessView[],
+  ): boolean {
+    const trees = children.filter((c) => c.sessionId === sessionId);
+    if (trees.length === 0) return false;
+    const alive = this.aliveTest(live);
+    return !trees.some((c) => alive(c.index));
   }
 
   /** When the runner could know `child` exited on its own before its webhook, if it did. */

@@ -125,6 +125,12 @@ export interface AlphabetOptions {
   readonly anchors?: readonly Anchor[];
 }
 
+/** The alphabet of a world: its classes and anchors, with the session bound and symmetry asked for. */
+export function alphabetOf(world: ExploredWorld, sessions: number, symmetry: boolean): AlphabetOptions {
+  const { classes, anchors } = EXPLORED_WORLDS[world];
+  return { sessions, symmetry, classes, anchors };
+}
+
 export const sessionName = (i: number): string => `s${i + 1}`;
 
 /** Every move possible from `at`, in a fixed order (the exploration is deterministic). */

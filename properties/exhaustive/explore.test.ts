@@ -13,6 +13,7 @@ import { runScenario } from '../../simulator/run-scenario.ts';
 import { parseScenario } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
 import {
+  alphabetOf,
   describeMove,
   EXPLORED_WORLDS,
   movesFrom,
@@ -150,12 +151,7 @@ describe('check --exhaustive', () => {
     const under = (world: ExploredWorld, first: string) => {
       const moves = movesFrom(
         { spawns: 0, sessionsUsed: 0, shutDown: false, nextEventInMs: 1 },
-        {
-          sessions: 2,
-          symmetry: true,
-          classes: EXPLORED_WORLDS[world].classes,
-          anchors: EXPLORED_WORLDS[world].anchors,
-        },
+        alphabetOf(world, 2, true),
       ).map(describeMove);
       expect(moves).toContain(first);
       return { index: moves.indexOf(first) + 1, count: upperBound(1, 2, true, world) };

@@ -22,6 +22,7 @@ import {
 } from '../../simulator/scenario.ts';
 import { playNode } from '../../simulator/virtual/explore-node.ts';
 import {
+  alphabetOf,
   describeMove,
   EXPLORED_WORLDS,
   movesFrom,
@@ -125,7 +126,7 @@ export interface ExhaustiveReport {
  * estimate given before a run, and the bound progress counts down from.
  */
 export function upperBound(depth: number, sessions: number, symmetry: boolean, world: ExploredWorld = 'plain'): number {
-  const { classes, anchors } = EXPLORED_WORLDS[world];
+  const alphabet = alphabetOf(world, sessions, symmetry);
   // Memoised on what decides the alphabet: children so far, sessions used, shut down.
   const memo = new Map<string, number>();
   const count = (at: Position, left: number): number => {
@@ -135,7 +136,7 @@ export function upperBound(depth: number, sessions: number, symmetry: boolean, w
     if (known !== undefined) return known;
     let total = 0;
     // With a pending event (an upper bound: there may be none).
-    for (const move of movesFrom({ ...at, nextEventInMs: 1 }, { sessions, symmetry, classes, anchors }))
+    for (const move of movesFrom({ ...at, nextEventInMs: 1 }, alphabet))
       total += 1 + count({ ...positionAfter(at, move), nextEventInMs: 1 }, left - 1);
     memo.set(key, total);
     return total;
@@ -325,12 +326,7 @@ export async function exploreRunner(
   const world = options.world ?? 'plain';
   if (!Object.hasOwn(EXPLORED_WORLDS, world))
     throw new Error(`unknown world "${String(world)}" (known: ${Object.keys(EXPLORED_WORLDS).join(', ')})`);
-  const alphabet = {
-    sessions,
-    symmetry,
-    classes: EXPLORED_WORLDS[world].classes,
-    anchors: EXPLORED_WORLDS[world].anchors,
-  };
+  const alphabet = alphabetOf(world, sessions, symmetry);
   const broken = (violated: readonly InvariantId[]): InvariantId[] =>
     violated.filter((id) => options.invariants === undefined || options.invariants.includes(id));
   const started = performance.now();
