@@ -61,10 +61,8 @@ export function exhaustiveBound(
     throw new UsageError(`--depth ${depth}: give 1 to 8 moves (each level multiplies the scenarios by about 50)`);
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 4)
     throw new UsageError(`--sessions ${sessions}: give 1 to 4 session ids`);
-  // A shard takes the subtrees under every n-th first move: about its share of the whole.
-  return Math.ceil(
-    upperBound(depth, sessions, options.symmetry ?? true, options.world ?? 'plain') / (options.shard?.count ?? 1),
-  );
+  // A shard takes the subtrees under every n-th first move: counted exactly.
+  return upperBound(depth, sessions, options.symmetry ?? true, options.world ?? 'plain', options.shard);
 }
 
 export async function checkExhaustive(
@@ -90,7 +88,7 @@ export async function checkExhaustive(
   const estimateMs = bound * orders * MS_PER_SCENARIO;
   if (estimateMs > REFUSE_PAST_MS && options.yes !== true)
     throw new UsageError(
-      `--depth ${depth} --sessions ${sessions}${ties === 0 ? '' : ` --ties ${ties === Infinity ? 'all' : ties}`}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${options.shard !== undefined ? 'about ' : ''}${bound.toLocaleString('en')} scenarios${inOrders}, about ${minutes(estimateMs)} on one core of a small machine; ` +
+      `--depth ${depth} --sessions ${sessions}${ties === 0 ? '' : ` --ties ${ties === Infinity ? 'all' : ties}`}${options.shard !== undefined ? ` --shard ${options.shard.index}/${options.shard.count}` : ''} is up to ${bound.toLocaleString('en')} scenarios${inOrders}, about ${minutes(estimateMs)} on one core of a small machine; ` +
         `lower --depth${ties === 0 ? '' : ' or --ties'}, or give --yes to run it anyway`,
     );
   const tell = (line: string): void => {

@@ -310,5 +310,13 @@ describe('check --exhaustive', () => {
       [1, 2, 3].map((index) => exploreRunner(referenceRunner, { depth: 1, shard: { index, count: 3 } })),
     );
     expect(shards.reduce((n, r) => n + r.levels[0]!.scenarios, 0)).toBe(upperBound(1, 2, true));
+    // Each shard's bound is its own subtrees, exactly: they add up to the whole, and they differ
+    // (the shard holding the shutdown is smaller than one of spawns), so none is the whole over n.
+    const shardBounds = [1, 2, 3].map((index) => upperBound(3, 2, true, 'plain', { index, count: 3 }));
+    expect(shardBounds.reduce((n, b) => n + b, 0)).toBe(upperBound(3, 2, true));
+    expect(new Set(shardBounds).size).toBeGreaterThan(1);
+    // The shutdown's subtree at depth 4 (what `merged` played) is within its bound.
+    expect(merged.scenarios - 1).toBeLessThanOrEqual(upperBound(4, 2, true, 'plain', lastMove));
+    expect(upperBound(4, 2, true, 'plain', lastMove)).toBeLessThan(upperBound(4, 2, true) / upperBound(1, 2, true));
   });
 });

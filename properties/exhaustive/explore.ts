@@ -123,9 +123,17 @@ export interface ExhaustiveReport {
 
 /**
  * How many scenarios of up to `depth` moves the alphabet has, at most (no two merged): the
- * estimate given before a run, and the bound progress counts down from.
+ * estimate given before a run, and the bound progress counts down from. With `shard`, exactly
+ * that shard's share: the subtrees under its first moves (not the whole divided by n, which is
+ * far off when the first moves' subtrees differ in size, as a spawn's and a list's do).
  */
-export function upperBound(depth: number, sessions: number, symmetry: boolean, world: ExploredWorld = 'plain'): number {
+export function upperBound(
+  depth: number,
+  sessions: number,
+  symmetry: boolean,
+  world: ExploredWorld = 'plain',
+  shard?: { readonly index: number; readonly count: number },
+): number {
   const alphabet = alphabetOf(world, sessions, symmetry);
   // Memoised on what decides the alphabet: children so far, sessions used, shut down.
   const memo = new Map<string, number>();
@@ -141,7 +149,13 @@ export function upperBound(depth: number, sessions: number, symmetry: boolean, w
     memo.set(key, total);
     return total;
   };
-  return count({ spawns: 0, sessionsUsed: 0, shutDown: false }, depth);
+  const start: Position = { spawns: 0, sessionsUsed: 0, shutDown: false };
+  if (shard === undefined) return count(start, depth);
+  let total = 0;
+  for (const [index, move] of movesFrom({ ...start, nextEventInMs: 1 }, alphabet).entries())
+    if (index % shard.count === shard.index - 1)
+      total += 1 + count({ ...positionAfter(start, move), nextEventInMs: 1 }, depth - 1);
+  return total;
 }
 
 /**
@@ -330,7 +344,7 @@ export async function exploreRunner(
   const broken = (violated: readonly InvariantId[]): InvariantId[] =>
     violated.filter((id) => options.invariants === undefined || options.invariants.includes(id));
   const started = performance.now();
-  const bound = upperBound(depth, sessions, symmetry, world);
+  const bound = upperBound(depth, sessions, symmetry, world, options.shard);
   const seen = new Set<string>();
   const levels: ExhaustiveLevel[] = [];
   let scenarios = 0;
