@@ -4,11 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { findMarkedByPrefix, signalIfSame } from './runner/node/proc.ts';
 import { BYSTANDER_MARKER_ENV, RUN_MARKER_ENV } from './runner/wire.mjs';
+import { withOutsideGates } from './vitest.config.ts';
 
 const prefix = `test-${randomBytes(6).toString('hex')}`;
 
 export function setup(): void {
   process.env.RUNNER_CHAOS_RUN_PREFIX = prefix;
+  if (!withOutsideGates)
+    console.log(
+      "outside gates not run (the packed tarball installed with npm and pnpm, the registry's tiann/hapi): `pnpm test:outside`, or CI=true, runs them",
+    );
 }
 
 export async function teardown(): Promise<void> {
