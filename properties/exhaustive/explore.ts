@@ -28,6 +28,7 @@ import {
   movesFrom,
   positionAfter,
   scenarioOf,
+  type AlphabetOptions,
   type ExploredWorld,
   type Move,
   type Position,
@@ -324,6 +325,35 @@ export async function playInOrder(
   return played;
 }
 
+/** One sequence of a level: a node of the frontier and the move that extends it. */
+interface Candidate {
+  readonly node: Node;
+  readonly move: Move;
+  readonly moves: readonly Move[];
+}
+
+/** The level's candidates in order: each node of the frontier extended by each move the alphabet offers it. */
+function* candidatesOf(
+  frontier: readonly Node[],
+  alphabet: AlphabetOptions,
+  shard: { readonly index: number; readonly count: number } | undefined,
+): Generator<Candidate> {
+  for (const node of frontier)
+    for (const [index, move] of movesFrom(node.at, alphabet).entries())
+      if (shard === undefined || index % shard.count === shard.index - 1)
+        yield { node, move, moves: [...node.moves, move] };
+}
+
+/** Up to `size` more of `candidates` (none when they are spent). */
+function nextBatch(candidates: Iterator<Candidate>, size: number): Candidate[] {
+  const batch: Candidate[] = [];
+  for (let next = candidates.next(); !next.done; next = candidates.next()) {
+    batch.push(next.value);
+    if (batch.length === size) break;
+  }
+  return batch;
+}
+
 /** Sequences handed to the workers at once: large enough to keep them busy, small enough to stop soon after a counterexample. */
 const BATCH = 256;
 
@@ -430,16 +460,15 @@ export async function exploreRunner(
     const next: Node[] = [];
     let played = 0;
     let fresh = 0;
-    // This level's sequences, in the order one thread plays them (the shard keeps its first moves).
-    const candidates: Array<{ node: Node; move: Move; moves: readonly Move[] }> = [];
-    for (const node of frontier)
-      for (const [index, move] of movesFrom(node.at, alphabet).entries())
-        if (level !== 1 || options.shard === undefined || index % options.shard.count === options.shard.index - 1)
-          candidates.push({ node, move, moves: [...node.moves, move] });
-    // Bounded: each pass consumes up to BATCH candidates.
+    // This level's sequences, in the order one thread plays them (the shard keeps its first
+    // moves), made a batch at a time: a level of millions held at once took gigabytes the
+    // states budget does not count (a depth-5 shard: 2.1 GB at 2.4 million states).
+    const candidates = candidatesOf(frontier, alphabet, level === 1 ? options.shard : undefined);
     const batchSize = options.parallel !== undefined ? (options.batch ?? BATCH) : 1; // one thread stops at once
-    explore: for (let from = 0; from < candidates.length; from += batchSize) {
-      const batch = candidates.slice(from, from + batchSize);
+    // Bounded: each pass consumes up to batchSize of the level's finitely many candidates.
+    explore: for (;;) {
+      const batch = nextBatch(candidates, batchSize);
+      if (batch.length === 0) break;
       const jobs = await playBatch(batch.map((c) => ({ moves: c.moves, ...(ties > 0 ? { ties: c.node.ties } : {}) })));
       for (const [i, { node, move, moves }] of batch.entries()) {
         const job = jobs[i]!;
