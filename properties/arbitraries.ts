@@ -198,7 +198,7 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
             weight: 1,
             arbitrary: fc.record({
               op: fc.constant('restart' as const),
-              state: fc.constantFrom('corrupt' as const, 'lost' as const),
+              state: fc.constantFrom('corrupt' as const, 'foreign' as const, 'lost' as const),
             }),
           },
         ),

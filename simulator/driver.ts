@@ -9,7 +9,7 @@ import type { Counts, Oracle, QuiescentWorld, Violation } from './oracle.ts';
 import type { ChildRecord } from './records.ts';
 import type { RequestLog, RunnerHandle } from './request-log.ts';
 import { sessionNamed } from './records.ts';
-import type { ParsedStep, PidRef, Scenario } from './scenario.ts';
+import type { ParsedStep, PidRef, RestartState, Scenario } from './scenario.ts';
 import type { Trace, TraceEvent } from './trace.ts';
 import { judge, type VerdictKind } from './verdict.ts';
 import { BrokenAdapterError } from './broken-adapter.ts';
@@ -48,7 +48,7 @@ export interface World {
   /** A stranger starts (taking a dead child's PID where the world can make it). */
   bystander(reusePidOf: number | undefined): Promise<void>;
   /** The runner is SIGKILLed and, `downMs` later, started again over its state, kept, corrupted or lost. */
-  restart(state: 'kept' | 'corrupt' | 'lost', downMs: number): Promise<void>;
+  restart(state: RestartState, downMs: number): Promise<void>;
   /** How long after the last step every boot, timeout, kill grace and retry is over. */
   quiescenceHorizonMs(): number;
   /**

@@ -4,7 +4,7 @@
 import { SpawnRequestSchema, type InvariantId } from '../runner/contract.ts';
 import { killDeadlineMs, type RunnerConfig } from '../runner/config.ts';
 import type { ChildRecord, ProcessView, RequestRecord } from './records.ts';
-import type { AgentPlan } from './scenario.ts';
+import type { AgentPlan, RestartState } from './scenario.ts';
 import type { Answer } from './trace.ts';
 
 export interface Violation {
@@ -124,7 +124,7 @@ export interface GroundTruthObserver {
    * A runner process started: the first (`state` undefined), or one after a restart over its
    * state store as it was kept, corrupted or lost. A life begins.
    */
-  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs?: number, downMs?: number): void;
+  onRunnerStart(state?: RestartState, atMs?: number, downMs?: number): void;
   /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
   onRunnerAction(what: string, atMs: number): void;
   /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
@@ -189,7 +189,7 @@ export class Oracle implements GroundTruthObserver {
   /** Each life of the runner: how its state came through, when it started, and when the one before died. */
   private readonly lifeStarts: Array<{
     life: number;
-    state: 'kept' | 'corrupt' | 'lost' | undefined;
+    state: RestartState | undefined;
     atMs: number;
     crashedAt: number;
   }> = [];
@@ -434,7 +434,7 @@ export class Oracle implements GroundTruthObserver {
     }
   }
 
-  onRunnerStart(state?: 'kept' | 'corrupt' | 'lost', atMs = 0, downMs = 0): void {
+  onRunnerStart(state?: RestartState, atMs = 0, downMs = 0): void {
     this.life++;
     this.lifeStarts.push({ life: this.life, state, atMs, crashedAt: atMs - downMs });
     this.excusedWorktrees.clear();

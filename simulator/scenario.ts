@@ -113,6 +113,19 @@ export const PidRefSchema = z.union([
 ]);
 export type PidRef = z.infer<typeof PidRefSchema>;
 
+/** What a restart leaves of the runner's state store (see the restart step). */
+export const RESTART_STATES = ['kept', 'corrupt', 'foreign', 'lost'] as const;
+/** What a restart leaves of the runner's state store: kept, corrupt, foreign or lost. */
+export type RestartState = (typeof RESTART_STATES)[number];
+
+/** A torn write: the start of a state file, cut off mid-value (not JSON). */
+export const CORRUPT_STATE_FILE = '{"version": 1, "children": [tru';
+/**
+ * JSON of another shape: what a newer version of a runner might have written before a downgrade.
+ * It names no PID, so a runner that trusts it signals nothing the run does not own.
+ */
+export const FOREIGN_STATE_FILE = '{"version": 2, "boots": 3, "children": {"format": "by-session"}}';
+
 export const StepSchema = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('spawn'),
@@ -135,11 +148,15 @@ export const StepSchema = z.discriminatedUnion('op', [
   }),
   /** A process not of the run starts; with reusePidOf it takes that dead child's PID (PID reuse). */
   z.strictObject({ op: z.literal('bystander'), reusePidOf: z.number().int().nonnegative().optional() }),
-  /** The runner process dies (SIGKILL) and a new one starts over its state store: kept, corrupted, or lost. */
+  /**
+   * The runner process dies (SIGKILL) and a new one starts over its state store: kept, corrupt (a
+   * torn write: not JSON), foreign (JSON of another shape: a state file another version of the
+   * runner wrote, as after a downgrade), or lost.
+   */
   /** With `downMs`, the runner stays down that long first: the world goes on, webhooks are refused (agents retry). */
   z.strictObject({
     op: z.literal('restart'),
-    state: z.enum(['kept', 'corrupt', 'lost']).optional(),
+    state: z.enum(RESTART_STATES).optional(),
     downMs: Millis.optional(),
   }),
   z.strictObject({ op: z.literal('shutdown') }),

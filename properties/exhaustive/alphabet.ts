@@ -2,7 +2,7 @@
 // the steps so far made (how many children, which sessions named), and the classes an agent's
 // continuous timing is reduced to.
 import type { Anchor } from '../../simulator/anchors.ts';
-import type { AgentOverrides, ScenarioInput, Step } from '../../simulator/scenario.ts';
+import { RESTART_STATES, type AgentOverrides, type ScenarioInput, type Step } from '../../simulator/scenario.ts';
 
 /** The webhook timeout every explored scenario runs with (the runner's default). */
 export const EXPLORED_TIMEOUT_MS = 15_000;
@@ -157,8 +157,8 @@ export function movesFrom(at: Position, options: AlphabetOptions): Move[] {
   // A stranger takes a dead child's PID (PID reuse): a runner that signals by stale PID hits it.
   for (let spawn = 0; spawn < at.spawns; spawn++) moves.push({ step: { op: 'bystander', reusePidOf: spawn } });
   // Without its state file no runner can know which worktrees it made (it does not know the
-  // repositories): as in the generators, a corrupt or lost state only while there are none.
-  for (const state of at.worktrees === true ? (['kept'] as const) : (['kept', 'corrupt', 'lost'] as const))
+  // repositories): as in the generators, a corrupt, foreign or lost state only while there are none.
+  for (const state of at.worktrees === true ? (['kept'] as const) : RESTART_STATES)
     moves.push({ step: { op: 'restart', state } });
   const forged = (pid: Extract<Step, { op: 'forge-webhook' }>['pid']): Move => ({
     step: { op: 'forge-webhook', pid, sessionId: 'forged', startedBy: 'runner' },

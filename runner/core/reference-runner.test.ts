@@ -276,7 +276,7 @@ describe('runner config', () => {
 });
 
 describe('reference runner after losing its state file', () => {
-  for (const state of ['corrupt', 'lost'] as const) {
+  for (const state of ['corrupt', 'foreign', 'lost'] as const) {
     it(`finds the children of its earlier life by their owner marker and kills them (state file ${state})`, async () => {
       const result = await play(referenceRunner, {
         agent: { tree: [{ escape: 'double-fork' }, { escape: 'setsid', ignoresSigterm: true }] },

@@ -17,7 +17,15 @@ import { findMarked, readStat, signalIfSame, type MarkedProcess } from '../../ru
 import { Oracle, quiescenceHorizonMs, type QuiescentWorld } from '../oracle.ts';
 import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
-import { agentPlanFor, type DescendantPlan, type PidRef, type Scenario } from '../scenario.ts';
+import {
+  agentPlanFor,
+  CORRUPT_STATE_FILE,
+  FOREIGN_STATE_FILE,
+  type DescendantPlan,
+  type PidRef,
+  type RestartState,
+  type Scenario,
+} from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { playScenario, resultOf, type PlayProgress, type RunResult, type World } from '../driver.ts';
 import { HarnessServer } from './harness-server.ts';
@@ -552,7 +560,7 @@ export class RealWorld implements World {
     await this.spawnBystander();
   }
 
-  async restart(state: 'kept' | 'corrupt' | 'lost', downMs = 0): Promise<void> {
+  async restart(state: RestartState, downMs = 0): Promise<void> {
     await this.restartRunner(state, downMs);
   }
 
@@ -746,7 +754,7 @@ export class RealWorld implements World {
     return this.children.filter((c): c is ChildRecord<RealRoot> => c !== undefined);
   }
 
-  private async restartRunner(state: 'kept' | 'corrupt' | 'lost' = 'kept', downMs = 0): Promise<void> {
+  private async restartRunner(state: RestartState = 'kept', downMs = 0): Promise<void> {
     const old = this.instance;
     if (old !== undefined) {
       old.alive = false;
@@ -760,9 +768,9 @@ export class RealWorld implements World {
     }
     // The in-process runner's state file is ours to damage; a runner command keeps its own.
     const stateFile = join(this.dir, 'state', 'runner.json');
-    if (state === 'corrupt' && this.target.kind === 'in-process') {
+    if ((state === 'corrupt' || state === 'foreign') && this.target.kind === 'in-process') {
       mkdirSync(join(this.dir, 'state'), { recursive: true }); // the runner may not have written one yet
-      writeFileSync(stateFile, '{"version": 1, "children": [tru');
+      writeFileSync(stateFile, state === 'corrupt' ? CORRUPT_STATE_FILE : FOREIGN_STATE_FILE);
     }
     if (state === 'lost' && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
     if (downMs > 0) await this.advance(downMs); // down for a while: the world goes on without it

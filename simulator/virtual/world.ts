@@ -4,7 +4,14 @@
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
 import type { Signal, SpawnSpec } from '../../runner/ports.ts';
-import { agentPlanFor, type PidRef, type Scenario } from '../scenario.ts';
+import {
+  agentPlanFor,
+  CORRUPT_STATE_FILE,
+  FOREIGN_STATE_FILE,
+  type PidRef,
+  type RestartState,
+  type Scenario,
+} from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { WorldLimitError } from '../world-limit.ts';
 import { traceCapacityFor } from './world-size.ts';
@@ -82,7 +89,7 @@ export class VirtualWorld implements World {
   /** How long the last restart kept the runner down. */
   private downMs = 0;
   /** How the state store was left by the last restart (none yet: the first start). */
-  private restartState: 'kept' | 'corrupt' | 'lost' | undefined;
+  private restartState: RestartState | undefined;
   /** The runner's source of tokens: seeded, and apart from the tie-shuffling stream. */
   private readonly entropy: Rng;
   private readonly latencies: Latencies;
@@ -253,10 +260,11 @@ export class VirtualWorld implements World {
     this.stranger = this.spawnStranger(reuse);
   }
 
-  async restart(state: 'kept' | 'corrupt' | 'lost', downMs = 0): Promise<void> {
+  async restart(state: RestartState, downMs = 0): Promise<void> {
     this.restartState = state;
     this.downMs = downMs;
-    if (state === 'corrupt') this.stateFile = '{"version": 1, "children": [tru';
+    if (state === 'corrupt') this.stateFile = CORRUPT_STATE_FILE;
+    if (state === 'foreign') this.stateFile = FOREIGN_STATE_FILE;
     if (state === 'lost') this.stateFile = null;
     await this.restartRunner();
   }
