@@ -32,6 +32,27 @@ describe('withDeterminismTrap', () => {
     expect(Object.getOwnPropertyDescriptor(performance, 'now')).toEqual(ownBefore);
   });
 
+  it('puts the platform back once overlapping runs (one thread, Promise.all) have all ended, in either order', async () => {
+    const before = platform();
+    for (const firstEndsFirst of [true, false]) {
+      let endFirst: () => void = () => {};
+      let endSecond: () => void = () => {};
+      const first = withDeterminismTrap(() => new Promise<void>((resolve) => (endFirst = resolve)));
+      const second = withDeterminismTrap(() => new Promise<void>((resolve) => (endSecond = resolve)));
+      expect(Date.now).not.toBe(before.dateNow);
+      if (firstEndsFirst) endFirst();
+      else endSecond();
+      await (firstEndsFirst ? first : second);
+      expect(Date.now).not.toBe(before.dateNow); // one run still plays: still trapped
+      if (firstEndsFirst) endSecond();
+      else endFirst();
+      await Promise.all([first, second]);
+      // (Each run putting back what it found once left the first run's wrappers in place for
+      // good: a real run later in the same process lost its first timer.)
+      expect(platform()).toEqual(before);
+    }
+  });
+
   it('restores them when the run throws', async () => {
     const perfNow = performance.now;
     await expect(
