@@ -10,6 +10,7 @@ import {
   ordersPerSequence,
   upperBound,
   type ExhaustiveOptions,
+  type Shard,
   type ExhaustiveReport,
 } from '../properties/exhaustive/explore.ts';
 import { EXPLORED_WORLDS, type ExploredWorld } from '../properties/exhaustive/alphabet.ts';
@@ -29,7 +30,7 @@ const MS_PER_SCENARIO = 0.5;
 const REFUSE_PAST_MS = 10 * 60_000;
 
 export interface ExhaustiveCliOptions {
-  readonly shard?: { readonly index: number; readonly count: number };
+  readonly shard?: Shard;
   readonly parallel?: ExhaustiveOptions['parallel'];
   readonly workers?: number;
   readonly depth?: number;

@@ -119,12 +119,22 @@ export const RESTART_STATES = ['kept', 'corrupt', 'foreign', 'lost'] as const;
 export type RestartState = (typeof RESTART_STATES)[number];
 
 /** A torn write: the start of a state file, cut off mid-value (not JSON). */
-export const CORRUPT_STATE_FILE = '{"version": 1, "children": [tru';
+const CORRUPT_STATE_FILE = '{"version": 1, "children": [tru';
 /**
  * JSON of another shape: what a newer version of a runner might have written before a downgrade.
  * It names no PID, so a runner that trusts it signals nothing the run does not own.
  */
-export const FOREIGN_STATE_FILE = '{"version": 2, "boots": 3, "children": {"format": "by-session"}}';
+const FOREIGN_STATE_FILE = '{"version": 2, "boots": 3, "children": {"format": "by-session"}}';
+
+/**
+ * What a restart leaves in the runner's state store, for both worlds: `undefined` for what the
+ * runner last wrote (kept), `null` for no file (lost), or the damaged contents.
+ */
+export function stateAfterRestart(state: RestartState): string | null | undefined {
+  if (state === 'corrupt') return CORRUPT_STATE_FILE;
+  if (state === 'foreign') return FOREIGN_STATE_FILE;
+  return state === 'lost' ? null : undefined;
+}
 
 export const StepSchema = z.discriminatedUnion('op', [
   z.strictObject({

@@ -52,7 +52,7 @@ export interface ExhaustiveOptions {
    * alphabet's order) is `index - 1` modulo `count`. Shards together cover every scenario; each
    * merges states within itself only.
    */
-  readonly shard?: { readonly index: number; readonly count: number };
+  readonly shard?: Shard;
   /**
    * Plays a batch of move sequences elsewhere (worker threads, see cli/check-pool.ts) and
    * returns each one's verdict, in order. The exploration consumes them in the order one thread
@@ -133,7 +133,7 @@ export function upperBound(
   sessions: number,
   symmetry: boolean,
   world: ExploredWorld = 'plain',
-  shard?: { readonly index: number; readonly count: number },
+  shard?: Shard,
 ): number {
   const alphabet = alphabetOf(world, sessions, symmetry);
   // Memoised on what decides the alphabet: children so far, sessions used, shut down.
@@ -150,14 +150,24 @@ export function upperBound(
     memo.set(key, total);
     return total;
   };
+  if (depth < 1) return 0;
+  // The first level by hand: a shard keeps only its first moves' subtrees.
   const start: Position = { spawns: 0, sessionsUsed: 0, shutDown: false };
-  if (shard === undefined) return count(start, depth);
   let total = 0;
   for (const [index, move] of movesFrom({ ...start, nextEventInMs: 1 }, alphabet).entries())
-    if (index % shard.count === shard.index - 1)
-      total += 1 + count({ ...positionAfter(start, move), nextEventInMs: 1 }, depth - 1);
+    if (inShard(index, shard)) total += 1 + count({ ...positionAfter(start, move), nextEventInMs: 1 }, depth - 1);
   return total;
 }
+
+/** The i-th of n deterministic parts of an exploration: the subtrees under every n-th first move. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Whether the first move of that index belongs to `shard` (every move does without one). */
+const inShard = (index: number, shard: Shard | undefined): boolean =>
+  shard === undefined || index % shard.count === shard.index - 1;
 
 /**
  * Orders played per move sequence with `--ties N`, rounded up from bench/RESULTS.md ("Same-instant
@@ -336,12 +346,11 @@ interface Candidate {
 function* candidatesOf(
   frontier: readonly Node[],
   alphabet: AlphabetOptions,
-  shard: { readonly index: number; readonly count: number } | undefined,
+  shard: Shard | undefined,
 ): Generator<Candidate> {
   for (const node of frontier)
     for (const [index, move] of movesFrom(node.at, alphabet).entries())
-      if (shard === undefined || index % shard.count === shard.index - 1)
-        yield { node, move, moves: [...node.moves, move] };
+      if (inShard(index, shard)) yield { node, move, moves: [...node.moves, move] };
 }
 
 /** Up to `size` more of `candidates` (none when they are spent). */

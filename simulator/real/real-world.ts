@@ -19,8 +19,7 @@ import type { ChildRecord } from '../records.ts';
 import { RequestLog, type RunnerHandle } from '../request-log.ts';
 import {
   agentPlanFor,
-  CORRUPT_STATE_FILE,
-  FOREIGN_STATE_FILE,
+  stateAfterRestart,
   type DescendantPlan,
   type PidRef,
   type RestartState,
@@ -768,11 +767,12 @@ export class RealWorld implements World {
     }
     // The in-process runner's state file is ours to damage; a runner command keeps its own.
     const stateFile = join(this.dir, 'state', 'runner.json');
-    if ((state === 'corrupt' || state === 'foreign') && this.target.kind === 'in-process') {
+    const left = stateAfterRestart(state);
+    if (typeof left === 'string' && this.target.kind === 'in-process') {
       mkdirSync(join(this.dir, 'state'), { recursive: true }); // the runner may not have written one yet
-      writeFileSync(stateFile, state === 'corrupt' ? CORRUPT_STATE_FILE : FOREIGN_STATE_FILE);
+      writeFileSync(stateFile, left);
     }
-    if (state === 'lost' && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
+    if (left === null && this.target.kind === 'in-process') rmSync(stateFile, { force: true });
     if (downMs > 0) await this.advance(downMs); // down for a while: the world goes on without it
     await this.startRunner();
   }

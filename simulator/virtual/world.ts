@@ -4,14 +4,7 @@
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
 import type { Signal, SpawnSpec } from '../../runner/ports.ts';
-import {
-  agentPlanFor,
-  CORRUPT_STATE_FILE,
-  FOREIGN_STATE_FILE,
-  type PidRef,
-  type RestartState,
-  type Scenario,
-} from '../scenario.ts';
+import { agentPlanFor, stateAfterRestart, type PidRef, type RestartState, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { WorldLimitError } from '../world-limit.ts';
 import { traceCapacityFor } from './world-size.ts';
@@ -263,9 +256,8 @@ export class VirtualWorld implements World {
   async restart(state: RestartState, downMs = 0): Promise<void> {
     this.restartState = state;
     this.downMs = downMs;
-    if (state === 'corrupt') this.stateFile = CORRUPT_STATE_FILE;
-    if (state === 'foreign') this.stateFile = FOREIGN_STATE_FILE;
-    if (state === 'lost') this.stateFile = null;
+    const left = stateAfterRestart(state);
+    if (left !== undefined) this.stateFile = left;
     await this.restartRunner();
   }
 
