@@ -77,7 +77,8 @@ export async function checkExhaustive(
   const bound = exhaustiveBound(options);
   if (options.maxOrders !== undefined && (options.ties ?? 0) === 0)
     throw new UsageError('--max-orders bounds the orders --ties plays: give it with --ties N|all');
-  // On one core: threads add little on a small machine (1.14x with two, bench/RESULTS.md).
+  // Estimated on one core: two threads gave 1.2-1.45x on this 2-core machine (bench/RESULTS.md,
+  // "Batches in flight"), so the estimate stays on the long side.
   const ties = options.ties ?? 0;
   const orders = ordersPerSequence(ties, options.maxOrders ?? 10_000);
   const inOrders =

@@ -26,6 +26,7 @@ import {
   exploreRunner,
   parsedScenarioOf,
   playMoves,
+  playInOrder,
   playOrders,
   upperBound,
   type ExploreJob,
@@ -271,6 +272,46 @@ describe('check --exhaustive', () => {
     }
     expect(batches.filter((n) => n === 16).length).toBeGreaterThan(10);
     expect(batches.some((n) => n < 16)).toBe(true);
+  });
+
+  it('gives the same report with several batches in flight, however late the first comes back', async () => {
+    // A stand-in for threads that finish out of order: the k-th batch handed out waits longer
+    // the earlier it is in a group of four (microtask turns, not time: the run stays virtual),
+    // so later batches come back first. The exploration must consume them in order all the same.
+    let handedOut = 0;
+    const finished: number[] = [];
+    const late =
+      (runner: typeof referenceRunner) =>
+      async (batch: readonly ExploreJob[], settings: PlaySettings): Promise<PlayedJob[]> => {
+        const k = handedOut++;
+        const played = await playInOrder(runner, batch, settings);
+        for (let turn = 0; turn < (4 - (k % 4)) * 5_000; turn++) await Promise.resolve();
+        finished.push(k);
+        return played;
+      };
+    const progress: number[] = [];
+    for (const runner of [referenceRunner, legacyRunner]) {
+      const options = {
+        depth: 2,
+        shard: { index: 1, count: 6 },
+        ...(runner.declares.length > 0 ? { invariants: runner.declares } : {}),
+      };
+      const one = await exploreRunner(runner, options);
+      const many = await exploreRunner(runner, {
+        ...options,
+        parallel: late(runner),
+        batch: 8,
+        inFlight: 4,
+        onProgress: (p) => progress.push(p.scenarios),
+      });
+      expect({ ...many, wallMs: 0 }).toEqual({ ...one, wallMs: 0 });
+    }
+    // Out of order indeed, and progress counted in order all the same.
+    expect(finished.some((k, i) => i > 0 && k < finished[i - 1]!)).toBe(true);
+    expect(progress.length).toBeGreaterThan(4);
+    await expect(
+      exploreRunner(referenceRunner, { depth: 1, parallel: late(referenceRunner), inFlight: 0 }),
+    ).rejects.toThrow(/inFlight must be a whole number of at least 1/);
   });
 
   it('merges two sequences only when what follows cannot differ', async () => {
