@@ -46,7 +46,10 @@ export function runnerProperties(runner: RunnerDefinition, options: RunnerProper
   });
 }
 
-export interface RunnerProofOptions extends Omit<ExhaustiveOptions, 'parallel' | 'onProgress' | 'shard'> {
+export interface RunnerProofOptions extends Omit<
+  ExhaustiveOptions,
+  'parallel' | 'batch' | 'inFlight' | 'onProgress' | 'shard'
+> {
   /** vitest timeout of the proof, in ms (default 600 000). */
   readonly testTimeoutMs?: number;
   /**
