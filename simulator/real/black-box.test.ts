@@ -56,14 +56,23 @@ describe.runIf(linux)('a black-box runner over HTTP', { timeout: 300_000 }, () =
     }) as [RealRunResult, RealRunResult, RealRunResult];
     expect(result.violations).toEqual([]);
     expect(result.harnessErrors).toEqual([]);
-    // Each of the four spawns timed out, naming a child; every child was found through /proc and
-    // had its agent up before the timeout (else a harness error above).
-    const timedOut = result.trace.flatMap((e) =>
+    // Each of the four spawns was refused: timed out, naming its child (its agent was up before
+    // the timeout, else a harness error above), or, on a loaded machine, answered busy while the
+    // previous child of its session was still dying (named by no answer: seen in 1 of 10 runs
+    // with two busy loops beside the suite). Nothing else: the first, with no session before it,
+    // always times out.
+    const spawnErrors = result.trace.flatMap((e) =>
       e.kind === 'answer' && 'result' in e.answer && e.answer.op === 'spawn' && e.answer.result.type === 'error'
-        ? [e.answer.result.pid]
+        ? [e.answer.result]
         : [],
     );
-    expect(timedOut).toHaveLength(4);
+    expect(spawnErrors).toHaveLength(4);
+    expect(spawnErrors[0]).toMatchObject({ reason: 'timeout', pid: expect.any(Number) });
+    for (const error of spawnErrors)
+      expect(error.reason === 'busy' ? 'busy' : { reason: error.reason, names: typeof error.pid }).toEqual(
+        error.reason === 'busy' ? 'busy' : { reason: 'timeout', names: 'number' },
+      );
+    const timedOut = spawnErrors.flatMap((e) => (e.pid !== undefined ? [e.pid] : []));
     const found = result.trace.flatMap((e) => (e.kind === 'process-start' && e.role === 'wrapper' ? [e.pid] : []));
     // Every child the harness found was named by an answer, and every answer named a child it
     // found. (On a loaded machine a resume can come while the previous child of its session is
