@@ -1,5 +1,5 @@
-// Classifies every mutant `pnpm mutation` left alive, from StrykerJS's JSON report
-// (reports/mutation/mutation.json, mutation-testing-report-schema), and writes the per-file
+// Classifies every mutant `pnpm mutation` left alive, from the record of the last run
+// (bench/mutation/report.json, checked in: see report.ts), and writes the per-file
 // scores and the classification as Markdown: bench/mutation/SURVIVORS.md.
 //
 // The classes, each a rule with its argument:
@@ -18,10 +18,10 @@
 //    column, kept by hand in the same file).
 // Run: node --import tsx bench/mutation/classify.ts [report.json]
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { offsetOf, type FileResult, type Mutant, type Report } from './report.ts';
+import { offsetOf, RECORD_PATH, readReport, type FileResult, type Mutant } from './report.ts';
 
-const reportPath = process.argv[2] ?? 'reports/mutation/mutation.json';
-const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+const reportPath = process.argv[2] ?? RECORD_PATH;
+const report = readReport(reportPath, 'the mutation report', 'run `pnpm mutation` once (an hour or two)');
 const notesPath = new URL('./gap-notes.json', import.meta.url);
 const notes = existsSync(notesPath)
   ? (JSON.parse(readFileSync(notesPath, 'utf8')) as Record<string, string>)

@@ -7,19 +7,19 @@
 // Only mutants of sources that have not changed since the report can be judged (their
 // locations would point elsewhere): a changed file stops the run with a message. By default the
 // survivors only; `--all` judges every mutant again (a suite that changed may also let a mutant
-// through that it killed before). The report is rewritten with the new statuses (the old one
-// kept beside it as mutation.before-rejudge.json), so classify.ts and the scores follow.
+// through that it killed before). The record (bench/mutation/report.json, checked in) is
+// rewritten with the new statuses, so classify.ts and the scores follow; git keeps the old ones.
 //
 // Run: node --import tsx bench/mutation/rejudge.ts [--all] [--concurrency N] [--file runner/core/x.ts]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { offsetOf, type Mutant, type Report } from './report.ts';
+import { offsetOf, RECORD_PATH, readReport, writeRecord, type Mutant } from './report.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const reportPath = join(root, 'reports/mutation/mutation.json');
+const reportPath = RECORD_PATH;
 /** What a sandbox copies (the rest it links): everything the suite imports, and what tsx reads. */
 const COPIED = ['runner', 'simulator', 'properties', 'cli', 'bench', 'fixtures', 'package.json', 'tsconfig.json'];
 /** A mutant that makes the suite run this much longer than a clean run is killed by time (Stryker's "Timeout": detected). */
@@ -95,8 +95,7 @@ async function main(): Promise<void> {
   }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) fail('--concurrency: give 1 to 16');
-  if (!existsSync(reportPath)) fail(`no report at ${reportPath}: run \`pnpm mutation\` first`);
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+  const report = readReport(reportPath, 'the record of the last run', 'run `pnpm mutation` once (an hour or two)');
   const files = Object.keys(report.files).filter((f) => values.file === undefined || values.file.includes(f));
   if (files.length === 0) fail(`none of ${values.file?.join(', ')} is in the report`);
   for (const file of files)
@@ -147,10 +146,9 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const before = reportPath.replace(/\.json$/, '.before-rejudge.json');
-    if (!existsSync(before)) cpSync(reportPath, before);
+    // The record is checked in: what it said before is in git (`git diff bench/mutation/report.json`).
     report.rejudged = { at: new Date().toISOString(), mutants: todo.length, killed, all: values.all === true };
-    writeFileSync(reportPath, JSON.stringify(report));
+    writeRecord(report);
     process.stdout.write(`rejudge: ${killed} of ${todo.length} judged mutant(s) killed; ${reportPath} updated\n`);
   } finally {
     for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });

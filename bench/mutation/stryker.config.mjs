@@ -1,8 +1,9 @@
 // StrykerJS (9.x: 10 needs Node 22) over the reference runner's core: `pnpm mutation`.
 // Each mutant is judged by bench/mutation/suite.ts (regressions, recorded counterexamples, the
-// seed incident and a fixed-seed property run). Results: reports/mutation/ (not checked in);
-// the per-file scores go into bench/RESULTS.md and every surviving mutant is classified in
-// bench/mutation/SURVIVORS.md.
+// seed incident and a fixed-seed property run). Stryker's results: reports/mutation/ (not checked
+// in); `pnpm mutation` then keeps them as the record of the run, bench/mutation/report.json
+// (checked in: keep.ts), from which the per-file scores go into bench/RESULTS.md and every
+// surviving mutant is classified in bench/mutation/SURVIVORS.md.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: ['runner/core/*.ts', '!runner/core/*.test.ts'],
