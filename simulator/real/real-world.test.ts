@@ -171,7 +171,7 @@ describe.runIf(linux)('a run too fast for the machine', { timeout: 60_000 }, () 
   const oneSpawn = () => parseScenario({ steps: [{ op: 'spawn' }, { op: 'advance', ms: 20_000 }] });
   // What these tests are about needs the agent not to have run when the runner kills it. On an
   // idle machine it never has (a Node start-up against a kill tens of milliseconds in), but a
-  // loaded one can starve this process while the agent starts (seen: 3 of 20 runs of the suite
+  // loaded one can starve this process while the agent starts (seen in 4 of 17 runs of the suite
   // beside two busy loops or a mutation run). Whether it ran is seen apart from the verdict under
   // test: an agent that ran forked its descendant before anything else, which outlives a kill of
   // the wrapper alone (both runners here kill only that), so the harness found it or killed it
