@@ -179,5 +179,17 @@ const text = [
   '',
 ].join('\n');
 writeFileSync(new URL('./SURVIVORS.md', import.meta.url), text);
+// A note is keyed by its line: after the file changed, a note may point at a line that no longer
+// holds the mutant it argues. Those matching no survivor are named, so they get re-keyed or dropped.
+const survivorKeys = new Set(
+  Object.entries(report.files).flatMap(([name, file]) =>
+    file.mutants.filter((m) => !detected.has(m.status)).map((m) => `${name}:${m.location.start.line}:${m.mutatorName}`),
+  ),
+);
+const unmatched = Object.keys(notes).filter((key) => !survivorKeys.has(key));
+if (unmatched.length > 0)
+  process.stderr.write(
+    `classify: ${unmatched.length} note(s) in gap-notes.json match no survivor (the mutant killed since, or its line moved: re-key or drop):\n${unmatched.map((k) => `  ${k}`).join('\n')}\n`,
+  );
 console.log(rows.join('\n'));
 console.log(all);
