@@ -226,6 +226,17 @@ export class BlackBoxLauncher {
     this.poller ??= setInterval(() => this.discoverChildren(), 20);
   }
 
+  /** Whether the launched runner's process is gone within `graceMs` (looked at every 20 ms). */
+  private async runnerGoneWithin(graceMs: number): Promise<boolean> {
+    const deadline = performance.now() + graceMs;
+    // Bounded: until the deadline, one /proc read per pass.
+    while (!this.runnerProcessGone()) {
+      if (performance.now() >= deadline) return false;
+      await sleep(20);
+    }
+    return true;
+  }
+
   /** Whether the launched runner's process has died (a refusal is then its death, not a fault of ours). */
   private runnerProcessGone(): boolean {
     const p = this.world.instance()?.process;
@@ -241,8 +252,17 @@ export class BlackBoxLauncher {
           return await call(...args);
         } catch (error) {
           const instance = this.world.instance();
-          const up = instance?.runner !== undefined && instance.alive && instance.exitedOnItsOwn === undefined;
-          if (error instanceof UnreachableRunnerError && up && !this.runnerProcessGone()) {
+          const up = (): boolean =>
+            instance?.runner !== undefined && instance.alive && instance.exitedOnItsOwn === undefined;
+          // A runner on its way out closes its socket before its process is gone (hapi SIGTERMs
+          // itself on a forged webhook naming its PID, then cleans up): a refusal then is its
+          // death, seen once the process goes. Only one that stays refused is ours to report.
+          if (
+            error instanceof UnreachableRunnerError &&
+            up() &&
+            !(await this.runnerGoneWithin(EXIT_GRACE_MS)) &&
+            up()
+          ) {
             this.world.harnessError(
               `the runner at ${url} could not be reached while it should have been up: ${error.message}`,
             );
@@ -426,6 +446,13 @@ export function safeRead(file: string): string {
     return '';
   }
 }
+
+/**
+ * How long a refused connection waits for the runner's process to go before it is reported as
+ * the harness's fault: a runner shutting itself down closes its listener first. Generous for a
+ * loaded machine (a CI run saw hapi's last request refused while its process still cleaned up).
+ */
+const EXIT_GRACE_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
