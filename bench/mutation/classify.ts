@@ -124,6 +124,8 @@ const rows: string[] = [];
 const gaps: string[] = [];
 let totals = { mutants: 0, killed: 0, survived: 0, logging: 0, message: 0, equivalent: 0, gap: 0 };
 const detected = new Set(['Killed', 'Timeout']);
+/** Every survivor's note key (file:line:mutator), to name the notes that match none. */
+const survivorKeys = new Set<string>();
 for (const [name, file] of Object.entries(report.files).sort()) {
   const counted = file.mutants.filter((m) => m.status !== 'CompileError' && m.status !== 'Ignored');
   const killed = counted.filter((m) => detected.has(m.status)).length;
@@ -131,6 +133,7 @@ for (const [name, file] of Object.entries(report.files).sort()) {
   const classes = { logging: 0, message: 0, equivalent: 0, gap: 0 };
   for (const m of survivors) {
     const key = `${name}:${m.location.start.line}:${m.mutatorName}`;
+    survivorKeys.add(key);
     const ruled = classify(file, m);
     const c: Class = ruled === 'gap' && /^equivalent\b/.test(notes[key] ?? '') ? 'equivalent' : ruled;
     classes[c]++;
@@ -181,11 +184,6 @@ const text = [
 writeFileSync(new URL('./SURVIVORS.md', import.meta.url), text);
 // A note is keyed by its line: after the file changed, a note may point at a line that no longer
 // holds the mutant it argues. Those matching no survivor are named, so they get re-keyed or dropped.
-const survivorKeys = new Set(
-  Object.entries(report.files).flatMap(([name, file]) =>
-    file.mutants.filter((m) => !detected.has(m.status)).map((m) => `${name}:${m.location.start.line}:${m.mutatorName}`),
-  ),
-);
 const unmatched = Object.keys(notes).filter((key) => !survivorKeys.has(key));
 if (unmatched.length > 0)
   process.stderr.write(
