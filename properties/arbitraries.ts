@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { FAULT_KINDS, type FaultKind } from './fault-kinds.ts';
 import { GENERATED_ANCHORS, type Anchor } from '../simulator/anchors.ts';
 import type { z } from 'zod';
+import { DAMAGED_STATES } from '../simulator/scenario.ts';
 import type {
   DescendantPlan,
   GitFaultSchema,
@@ -198,7 +199,7 @@ export function movesArb(timeoutMs: number): fc.Arbitrary<Step[]> {
             weight: 1,
             arbitrary: fc.record({
               op: fc.constant('restart' as const),
-              state: fc.constantFrom('corrupt' as const, 'foreign' as const, 'lost' as const),
+              state: fc.constantFrom(...DAMAGED_STATES),
             }),
           },
         ),

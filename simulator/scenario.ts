@@ -117,6 +117,8 @@ export type PidRef = z.infer<typeof PidRefSchema>;
 export const RESTART_STATES = ['kept', 'corrupt', 'foreign', 'lost'] as const;
 /** What a restart leaves of the runner's state store: kept, corrupt, foreign or lost. */
 export type RestartState = (typeof RESTART_STATES)[number];
+/** The restart states that damage the store: what a restart with the state file corrupt, foreign or lost leaves. */
+export const DAMAGED_STATES = RESTART_STATES.filter((s): s is Exclude<RestartState, 'kept'> => s !== 'kept');
 
 /** A torn write: the start of a state file, cut off mid-value (not JSON). */
 const CORRUPT_STATE_FILE = '{"version": 1, "children": [tru';

@@ -5,7 +5,7 @@ import { resolveRunnerConfig } from '../config.ts';
 import { readFileSync } from 'node:fs';
 import { answersOf, play, signalsOf } from '../../simulator/test-support.ts';
 import { runScenario } from '../../simulator/run-scenario.ts';
-import { parseScenario, RESTART_STATES } from '../../simulator/scenario.ts';
+import { DAMAGED_STATES, parseScenario } from '../../simulator/scenario.ts';
 
 const nastyTree = [
   { escape: 'none' as const, children: [{ escape: 'setsid' as const, ignoresSigterm: true }] },
@@ -276,7 +276,7 @@ describe('runner config', () => {
 });
 
 describe('reference runner after losing its state file', () => {
-  for (const state of RESTART_STATES.filter((s) => s !== 'kept')) {
+  for (const state of DAMAGED_STATES) {
     it(`finds the children of its earlier life by their owner marker and kills them (state file ${state})`, async () => {
       const result = await play(referenceRunner, {
         agent: { tree: [{ escape: 'double-fork' }, { escape: 'setsid', ignoresSigterm: true }] },
