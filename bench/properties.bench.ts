@@ -1,6 +1,8 @@
 // Benchmark of the property suite (issue #3's targets):
-//  - scenarios per second against the reference runner, on one core: generating, validating and
-//    playing a scenario (what a property run costs), and playing alone;
+//  - scenarios per second against the reference runner, on one core: generating, completing and
+//    playing a scenario (what a property run costs; every invariant is judged in each play), the
+//    same with a full zod validation instead (what a property run did before issue #12), and
+//    playing alone;
 //  - for every known-bad runner, scenarios run and milliseconds until the first violation of a
 //    declared invariant, over ten fast-check seeds.
 // Run: pnpm bench:properties   (builds, then runs the compiled JavaScript, as users run it)
@@ -10,6 +12,7 @@ import { referenceRunner } from '../runner/reference.ts';
 import { knownBadRunners } from '../fixtures/runners/index.ts';
 import { scenarioArb } from '../properties/arbitraries.ts';
 import { checkRunner } from '../properties/check.ts';
+import { completeGenerated } from '../properties/generated-scenario.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 import { parseScenario, type Scenario } from '../simulator/scenario.ts';
 import { memfsWorktreeFs, type WorktreeFsFactory } from '../simulator/virtual/worktree-fs.ts';
@@ -19,13 +22,17 @@ const SCENARIOS = 20_000;
 const SEEDS = 10;
 const BUDGET = 20_000;
 
-async function throughput(): Promise<{ full: number; playOnly: number; noWorktrees: number }> {
+async function throughput(): Promise<{ full: number; validated: number; playOnly: number; noWorktrees: number }> {
   const warm = fc.sample(scenarioArb(), { numRuns: 2_000, seed: 1 });
   for (const input of warm) await runScenario(referenceRunner, parseScenario(input));
   let started = performance.now();
   for (const input of fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 2 }))
-    await runScenario(referenceRunner, parseScenario(input));
+    await runScenario(referenceRunner, completeGenerated(input));
   const full = SCENARIOS / ((performance.now() - started) / 1000);
+  started = performance.now();
+  for (const input of fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 2 }))
+    await runScenario(referenceRunner, parseScenario(input));
+  const validated = SCENARIOS / ((performance.now() - started) / 1000);
   const parsed = fc.sample(scenarioArb(), { numRuns: SCENARIOS, seed: 3 }).map((input) => parseScenario(input));
   started = performance.now();
   for (const scenario of parsed) await runScenario(referenceRunner, scenario);
@@ -33,10 +40,10 @@ async function throughput(): Promise<{ full: number; playOnly: number; noWorktre
   // The memfs-backed worktree model is the costliest part of the world: the same without it.
   started = performance.now();
   for (const input of fc.sample(scenarioArb({ faults: { worktrees: false } }), { numRuns: SCENARIOS, seed: 4 })) {
-    await runScenario(referenceRunner, parseScenario(input));
+    await runScenario(referenceRunner, completeGenerated(input));
   }
   const noWorktrees = SCENARIOS / ((performance.now() - started) / 1000);
-  return { full, playOnly, noWorktrees };
+  return { full, validated, playOnly, noWorktrees };
 }
 
 /**
@@ -79,13 +86,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-const { full, playOnly, noWorktrees } = await throughput();
+const { full, validated, playOnly, noWorktrees } = await throughput();
 console.log(`# Property suite benchmark\n`);
 console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, one core (single-threaded).\n`);
 console.log(`| reference runner | scenarios per second |\n|---|---|`);
-console.log(`| generate + validate + play (a property run) | ${Math.round(full)} |`);
+console.log(`| generate + complete + play (a property run) | ${Math.round(full)} |`);
+console.log(`| generate + validate with zod + play (before) | ${Math.round(validated)} |`);
 console.log(`| play only (pre-generated) | ${Math.round(playOnly)} |`);
-console.log(`| generate + validate + play, no worktree faults (no memfs) | ${Math.round(noWorktrees)} |\n`);
+console.log(`| generate + complete + play, no worktree faults (no memfs) | ${Math.round(noWorktrees)} |\n`);
 const fsRace = await memfsAgainstMap();
 console.log(
   `Worktree filesystem, play only, on the ${fsRace.scenarios} of 12,000 scenarios that make a worktree (four alternating rounds, traces checked equal on 300):\n`,

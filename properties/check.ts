@@ -13,6 +13,7 @@ import { renderTimeline } from '../simulator/timeline.ts';
 import { renderHtmlTimeline } from '../simulator/html-timeline.ts';
 import { judge, type VerdictKind } from '../simulator/verdict.ts';
 import { scenarioArb, type FaultKind } from './arbitraries.ts';
+import { completeGenerated } from './generated-scenario.ts';
 
 export interface CheckOptions {
   /** Generated scenarios per search (default 1000); each is played once and judged on every invariant asked for. */
@@ -152,7 +153,7 @@ function byCause(ids: Iterable<InvariantId>): InvariantId[] {
 /** Plays one scenario; harness failures throw HarnessError. */
 async function play(runner: RunnerDefinition, input: ScenarioInput) {
   try {
-    return await runScenario(runner, parseScenario(input, 'generated scenario'));
+    return await runScenario(runner, completeGenerated(input));
   } catch (error) {
     throw new HarnessError(error instanceof Error ? error.message : String(error));
   }

@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import type { RunnerDefinition } from '../runner/contract.ts';
 import type { ParallelSearchTask } from './check.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
-import { parseScenario } from '../simulator/scenario.ts';
 import { scenarioArb } from './arbitraries.ts';
+import { completeGenerated } from './generated-scenario.ts';
 
 /** Consecutive runs a worker plays before the next worker's turn (locality; any value gives the same result). */
 const BLOCK = 16;
@@ -70,7 +70,7 @@ export async function scoutShare(runner: RunnerDefinition, task: ScoutTask): Pro
     Atomics.add(slots, PLAYED, 1);
     let broken: boolean;
     try {
-      const result = await runScenario(runner, parseScenario(input, 'generated scenario'));
+      const result = await runScenario(runner, completeGenerated(input));
       broken = result.violated.some((id) => task.judging.includes(id));
     } catch {
       broken = true; // a harness error: the caller replays this run and reports it as one thread would

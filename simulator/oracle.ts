@@ -554,6 +554,23 @@ export class Oracle implements GroundTruthObserver {
             `${label} asked to resume ${request.resumeKey}, but answered session ${result.sessionId} of child #${owner.index}, ${what}`,
             atMs,
           );
+        } else if (
+          request.worktree === true &&
+          request.directory !== undefined &&
+          owner.root.cwd === request.directory &&
+          owner.spawnedAt >= request.issuedAt &&
+          (this.openAtIssue.get(request) ?? []).length === 0
+        ) {
+          // A worktree session exists to keep the agent's edits off the checkout the user works
+          // in: a child started for this request in the repository itself is not what was asked
+          // for, whatever its answer says. A resume that joins its conversation's running child,
+          // or a spawn of it under way, shares that child's directory: not judged. (Judged only
+          // against the repository directory itself: where a runner puts worktrees is its choice.)
+          this.report(
+            'T1',
+            `${label} asked for a worktree session, but answered session ${result.sessionId} of child #${owner.index}, which runs in the repository directory ${request.directory} itself, not in a worktree`,
+            atMs,
+          );
         } else if (request.resumeKey === undefined && owner.resumeKey !== undefined && !owner.resumeKeyUnknown) {
           this.report(
             'T1',

@@ -63,6 +63,8 @@ export interface RequestRecord {
   /** For spawn: whether a worktree session was asked for, and the worktree name given. */
   readonly worktree?: boolean;
   readonly worktreeName?: string;
+  /** For spawn: the repository directory the request named (a worktree session must not run in it). */
+  readonly directory?: string;
   /** For stop: the session id asked for. */
   readonly sessionId?: string;
   /** For spawn: the child started for this request, when the world could tell which. */

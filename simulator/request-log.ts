@@ -29,7 +29,7 @@ export interface RunnerHandle {
   readonly runner?: Runner;
 }
 
-export type RequestDetails = Pick<RequestRecord, 'resumeKey' | 'sessionId' | 'worktree' | 'worktreeName'>;
+export type RequestDetails = Pick<RequestRecord, 'resumeKey' | 'sessionId' | 'worktree' | 'worktreeName' | 'directory'>;
 
 export class RequestLog {
   readonly requests: RequestRecord[] = [];
@@ -142,6 +142,7 @@ export class RequestLog {
         const detail = `spawn ${step.resume !== undefined ? `resume ${step.resume}` : 'new session'}${worktree ? ' (worktree)' : ''}`;
         return this.issue(handle, 'spawn', detail, (r) => r.spawnSession(body), {
           worktree,
+          directory,
           ...(step.resume !== undefined ? { resumeKey: step.resume } : {}),
           ...(step.worktreeName !== undefined ? { worktreeName: step.worktreeName } : {}),
         });
