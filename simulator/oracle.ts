@@ -555,6 +555,18 @@ export class Oracle implements GroundTruthObserver {
             atMs,
           );
         } else if (
+          (this.revokedAt.get(result.sessionId) ?? Number.POSITIVE_INFINITY) < request.issuedAt &&
+          this.sessionTreesDead(result.sessionId, children, live)
+        ) {
+          // The runner itself said this session was gone (a stop answered "stopped" or
+          // "already_gone", which T1 holds only when its tree is gone) before this request was
+          // issued: handing it out again is a success with nothing running behind it.
+          this.report(
+            'T1',
+            `${label} answered session ${result.sessionId}, which a stop had already ended (answered at ${formatMs(this.revokedAt.get(result.sessionId)!)}, before this request was issued), and whose tree is dead: a success with nothing running`,
+            atMs,
+          );
+        } else if (
           request.worktree === true &&
           request.directory !== undefined &&
           owner.root.cwd === request.directory &&
