@@ -19,9 +19,11 @@ import type {
   Latency,
   LatencyTableSchema,
   SigkillDeath,
+  SpawnFaultSchema,
 } from '../simulator/scenario.ts';
 
 type GitFaultInput = z.input<typeof GitFaultSchema>;
+type SpawnFaultInput = z.input<typeof SpawnFaultSchema>;
 type LatencyTableInput = z.input<typeof LatencyTableSchema>;
 
 /**
@@ -309,6 +311,12 @@ const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record({
   ),
 });
 
+const spawnFaultArb: fc.Arbitrary<SpawnFaultInput> = fc.record({
+  nth: fc.integer({ min: 1, max: 4 }),
+  times: fc.integer({ min: 1, max: 3 }),
+  code: fc.constantFrom('EAGAIN' as const, 'ENOMEM' as const, 'EMFILE' as const),
+});
+
 /** The raw material of a scenario, before the swarm masks it. */
 interface Draft {
   swarm: Swarm;
@@ -319,6 +327,7 @@ interface Draft {
   agents: Array<AgentOverrides | null>;
   moves: Step[][];
   gitFaults: GitFaultInput[];
+  spawnFaults: SpawnFaultInput[];
   /** The git fault a git-failure window brings: a removal git refuses, once to a few times. */
   windowGitFault: GitFaultInput;
   hub: { latencyMs: number; down: boolean };
@@ -428,6 +437,8 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       agents: fc.array(fc.option(agentArb(timeoutMs), { nil: null }), { maxLength: 3 }),
       moves: fc.array(movesArb(timeoutMs), { minLength: 1, maxLength: maxSteps }),
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
+      // The OS refuses a spawn now and then (fork's EAGAIN...): once, or a few in a row.
+      spawnFaults: fc.array(spawnFaultArb, { minLength: 1, maxLength: 2 }),
       windowGitFault: fc.record({
         op: fc.constant('remove' as const),
         nth: fc.integer({ min: 1, max: 2 }),
@@ -506,6 +517,7 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
       bystander: true,
       shuffleTies: swarm.shuffledTies,
       gitFaults: swarm.gitFaults ? gitFaults : [],
+      spawnFaults: swarm.spawnFaults ? draft.spawnFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
       ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
       ...(swarm.flakyScans

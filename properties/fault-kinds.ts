@@ -19,6 +19,7 @@ export const FAULT_KINDS = [
   'forgedWebhooks',
   'pidReuse',
   'gitFaults',
+  'spawnFaults',
   'hubFaults',
   'restarts',
   'shutdowns',

@@ -8,6 +8,7 @@
 import {
   GitFaultSchema,
   ScenarioSchema,
+  SpawnFaultSchema,
   StepSchema,
   type ParsedStep,
   type Scenario,
@@ -22,6 +23,7 @@ const BASE = ScenarioSchema.parse({ steps: [] });
 const CRASH_DEFAULTS = StepSchema.parse({ op: 'crash', spawn: 0 });
 const UNTIL_DEFAULTS = StepSchema.parse({ op: 'until', event: ANCHORS[0] });
 const GIT_FAULT_DEFAULTS = GitFaultSchema.parse({ op: 'add', code: 'EEXIST' });
+const SPAWN_FAULT_DEFAULTS = SpawnFaultSchema.parse({ code: 'EAGAIN' });
 
 /**
  * `parseScenario(input)` for a scenario the property suite's generators built (scenarioArb): the
@@ -41,6 +43,7 @@ export function completeGenerated(generated: ScenarioInput): Scenario {
       ...world,
       latency: { ...BASE.world.latency, ...world.latency },
       gitFaults: (world.gitFaults ?? []).map((fault) => ({ ...GIT_FAULT_DEFAULTS, ...fault })),
+      spawnFaults: (world.spawnFaults ?? []).map((fault) => ({ ...SPAWN_FAULT_DEFAULTS, ...fault })),
     } as Scenario['world'],
     agent: input.agent ?? {},
     agents: input.agents ?? [],

@@ -196,6 +196,17 @@ export const GitFaultSchema = z.strictObject({
 });
 export type GitFault = z.output<typeof GitFaultSchema>;
 
+/** The OS refuses the runner's n-th spawn (counted over the whole run), and `times - 1` after it. */
+export const SpawnFaultSchema = z.strictObject({
+  /** Which spawnDetached call fails first (1 = the first). */
+  nth: z.number().int().positive().default(1),
+  /** How many calls in a row fail. */
+  times: z.number().int().positive().max(100).default(1),
+  /** fork's EAGAIN (a process limit), ENOMEM, or EMFILE (no descriptor for the pipes). */
+  code: z.enum(['EAGAIN', 'ENOMEM', 'EMFILE']),
+});
+export type SpawnFault = z.output<typeof SpawnFaultSchema>;
+
 /**
  * A virtual latency: exactly `ms`, or drawn per operation, uniformly and inclusively, from
  * [min, max] by the world's seeded latency stream (so equal latencies, and every order of
@@ -250,6 +261,8 @@ export const WorldSchema = z.strictObject({
    */
   tieOrder: z.array(z.number().int().nonnegative().max(1_000)).max(100_000).optional(),
   gitFaults: z.array(GitFaultSchema).max(32).default([]),
+  /** Spawns the OS refuses (virtual world only): the runner must answer them, and leave nothing behind. */
+  spawnFaults: z.array(SpawnFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
   gitLatencyMs: LatencySchema.default(30),
   /** The hub: how long it takes to answer, and whether it is down (archive calls fail, agents cannot register). */

@@ -238,6 +238,11 @@ export class RealWorld implements World {
       this.notes.push(
         'unreadableEnviron is played by the virtual world only: here every child can be found by its markers, so the run says nothing about a runner that can only find children that way',
       );
+    // Nor can the real world make the OS refuse a fork on cue.
+    if (scenario.world.spawnFaults.length > 0)
+      this.notes.push(
+        'spawnFaults is played by the virtual world only: here every spawn the OS allows goes through, so the run says nothing about what the runner does when fork fails',
+      );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({

@@ -49,6 +49,8 @@ export interface VirtualPortsWorld {
   scanMisses(): boolean;
   /** Calls into the runner, if its life goes on, and notes that its promises must settle. */
   intoRunner(instance: VirtualRunnerLife, call: () => void): void;
+  /** The OS's refusal of this spawnDetached call, if the scenario plans one (its spawnFaults). */
+  spawnRefusal(command: string): HostError | undefined;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
   spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
@@ -89,6 +91,14 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
         return io(latencies.spawn, () => {
           world.oracle.onPortFailure('spawn', world.now());
           throw new HostError('ENOENT', `spawn ${spec.command}: cwd ${spec.cwd} does not exist`);
+        });
+      }
+      const refusal = world.spawnRefusal(spec.command);
+      if (refusal !== undefined) {
+        // fork failed: no child exists, and the runner hears of it when the spawn would complete.
+        return io(latencies.spawn, () => {
+          world.oracle.onPortFailure('spawn', world.now());
+          throw refusal;
         });
       }
       // The child exists from the call (fork happens at once); its agent runs, and the promise

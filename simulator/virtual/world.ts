@@ -3,7 +3,7 @@
 // the oracle watch every event. No wall clock, no Math.random, no real I/O.
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
-import type { Signal, SpawnSpec } from '../../runner/ports.ts';
+import { HostError, type Signal, type SpawnSpec } from '../../runner/ports.ts';
 import { agentPlanFor, stateAfterRestart, type PidRef, type RestartState, type Scenario } from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { WorldLimitError } from '../world-limit.ts';
@@ -471,6 +471,7 @@ export class VirtualWorld implements World {
       latency: (latency) => this.latencies.draw(latency),
       scanMisses: () => this.latencies.chance(this.scenario.world.scanMisses),
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
+      spawnRefusal: (command) => this.spawnRefusal(command),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
@@ -486,6 +487,21 @@ export class VirtualWorld implements World {
    * `execAfterMs` later, when the spawn completes, as Node's 'spawn' event: its agent cannot
    * post a webhook before the runner could know its PID.
    */
+  /** spawnDetached calls so far, over every life of the runner (spawnFaults count them). */
+  private spawnCalls = 0;
+
+  private spawnRefusal(command: string): HostError | undefined {
+    const call = ++this.spawnCalls;
+    const fault = this.scenario.world.spawnFaults.find((f) => call >= f.nth && call < f.nth + f.times);
+    if (fault === undefined) return undefined;
+    const what = {
+      EAGAIN: 'Resource temporarily unavailable',
+      ENOMEM: 'Cannot allocate memory',
+      EMFILE: 'Too many open files',
+    };
+    return new HostError(fault.code, `spawn ${command}: ${what[fault.code]} (injected fault, call ${call})`);
+  }
+
   private spawnChild(instance: RunnerInstance, spec: SpawnSpec, execAfterMs: number) {
     const { cwd, env } = spec;
     const index = this.children.length;
