@@ -127,6 +127,12 @@ export interface GroundTruthObserver {
   onRunnerStart(state?: RestartState, atMs?: number, downMs?: number): void;
   /** The runner did something outside itself other than spawning or signalling (git, the hub): S4. */
   onRunnerAction(what: string, atMs: number): void;
+  /**
+   * A timer the runner set fired (its clock port): S4 when that is after the shutdown answer
+   * (the contract's shutdown "releases its timers"). One due at the very instant of the answer
+   * is a tie, not judged.
+   */
+  onRunnerTimer(setAtMs: number, atMs: number): void;
   /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
   onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void;
   /** L1 and T1: a request was answered. */
@@ -456,6 +462,15 @@ export class Oracle implements GroundTruthObserver {
 
   onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void {
     this.lastPortFailure[kind] = atMs;
+  }
+
+  onRunnerTimer(setAtMs: number, atMs: number): void {
+    if (this.shutdownAnsweredAt === undefined || atMs <= this.shutdownAnsweredAt) return;
+    this.report(
+      'S4',
+      `a timer the runner set at ${formatMs(setAtMs)} fired at ${formatMs(atMs)}, after it answered shutdown at ${formatMs(this.shutdownAnsweredAt)}: a shutdown releases the runner's timers (contract.ts)`,
+      atMs,
+    );
   }
 
   /** S4: after its shutdown answer, a runner does nothing but (at most) a last state write. */

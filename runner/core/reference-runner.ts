@@ -54,6 +54,8 @@ interface TrackedChild {
   /** Settles the waiting spawn request; present only while booting. */
   answer?: (result: SpawnResult) => void;
   webhookTimer?: TimerHandle;
+  /** The next try at a tree that survived SIGKILL: cleared by a teardown that starts sooner (a stop, a shutdown). */
+  retryTimer?: TimerHandle;
   teardown?: Promise<KillOutcome>;
 }
 
@@ -393,6 +395,11 @@ export class ReferenceRunner implements Runner {
   /** Kills the child's whole tree; removes its worktree only once the tree is verified dead. */
   private teardown(child: TrackedChild, attempt = 0): Promise<KillOutcome> {
     if (child.teardown !== undefined) return child.teardown;
+    if (child.retryTimer !== undefined) {
+      // Tried now: the backed-off try is not needed (and must not outlive a shutdown's answer).
+      this.ports.clock.clearTimeout(child.retryTimer);
+      delete child.retryTimer;
+    }
     if (this.halted) {
       // Shut down: no more signals. What still lives is reported, not touched.
       const alive = this.ports.processes.generationOf(child.ref.pid) === child.ref.generation;
@@ -425,7 +432,8 @@ export class ReferenceRunner implements Runner {
           // Backing off: a process in D state may take minutes to leave the kernel.
           // A shutdown that begins meanwhile retries every tree itself, and awaits each retry.
           const wait = backoff(this.config.killGraceMs, attempt);
-          this.ports.clock.setTimeout(() => {
+          child.retryTimer = this.ports.clock.setTimeout(() => {
+            delete child.retryTimer;
             if (!this.shuttingDown) void this.teardown(child, attempt + 1);
           }, wait);
         }
@@ -461,7 +469,17 @@ export class ReferenceRunner implements Runner {
     return [...own, ...this.external.values()];
   }
 
-  async shutdown(): Promise<void> {
+  /**
+   * Idempotent: a second shutdown (a second SIGTERM, a retried request) waits for the first. Two
+   * would run two retry loops, and the later one's timers would outlive the first one's answer.
+   */
+  shutdown(): Promise<void> {
+    return (this.shutdownDone ??= this.shutDownOnce());
+  }
+
+  private shutdownDone: Promise<void> | undefined;
+
+  private async shutDownOnce(): Promise<void> {
     await this.ready;
     this.shuttingDown = true;
     // The orphans of an earlier life are the runner's too: the sweeps finish first.

@@ -190,10 +190,14 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       now: () => world.now(),
       setTimeout: (callback, delayMs): TimerHandle => {
         const timerId = nextTimer++;
+        const setAt = world.now();
         timers.set(
           timerId,
           world.later(delayMs, () => {
             timers.delete(timerId);
+            // The contract's shutdown releases the runner's timers: one that fires after the
+            // answer is the runner acting after it (S4), whatever its callback then does.
+            if (instance.alive) world.oracle.onRunnerTimer(setAt, world.now());
             world.intoRunner(instance, callback);
           }),
         );
