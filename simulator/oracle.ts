@@ -208,6 +208,8 @@ export class Oracle implements GroundTruthObserver {
   private readonly stopsIssued = new Set<string>();
   /** Stops issued when every tree of their session was already dead (see forgotten). */
   private readonly deadAtIssue = new WeakSet<RequestRecord>();
+  /** Stops: the session's children whose root still ran, unsignalled, when the stop was issued. */
+  private readonly runningAtIssue = new WeakMap<RequestRecord, readonly ChildRecord[]>();
   /** How many ended sessions a runner is bound to remember (config.maxTombstones). */
   private readonly maxTombstones: number;
   /** This life's shutdown: when (and as which request) it was asked for, and when answered. */
@@ -432,6 +434,13 @@ export class Oracle implements GroundTruthObserver {
       this.stopsIssued.add(request.sessionId);
       // Only where `forgotten` judges (in the real world, live() is a /proc scan).
       if (this.seesSignals && this.sessionTreesDead(request.sessionId, children, live)) this.deadAtIssue.add(request);
+      if (this.seesSignals) {
+        // (One the runner was already killing is left out: a restart may forget why it was.)
+        const running = children.filter(
+          (c) => c.sessionId === request.sessionId && c.root.alive && c.root.signalledByRunner !== true,
+        );
+        if (running.length > 0) this.runningAtIssue.set(request, running);
+      }
     }
     if (request.op === 'shutdown') this.shutdownEverIssued = true;
     if (request.op === 'shutdown' && this.shutdownRequestId === undefined) {
@@ -658,10 +667,24 @@ export class Oracle implements GroundTruthObserver {
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
         const alive =
           trees.length === 0 ? [] : live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        // "already_gone" says the session had ended on its own; one whose child still ran, not
+        // yet signalled, when the stop came, and which the runner's own signals then ended, was
+        // stopped. Judged of the runner life that granted it (a restart may forget a stop that
+        // an earlier life began, as it may forget its tombstones).
+        const killed =
+          status === 'already_gone' && this.grantedInLife.get(sessionId) === this.life
+            ? (this.runningAtIssue.get(request) ?? []).find((c) => !c.root.alive && c.root.signalledByRunner === true)
+            : undefined;
         if (alive.length > 0) {
           this.report(
             'T1',
             `${label} for ${sessionId} answered "${status}" while ${alive.map(describeProcess).join(', ')} still lived`,
+            atMs,
+          );
+        } else if (killed !== undefined) {
+          this.report(
+            'T1',
+            `${label} for ${sessionId} answered "already_gone", but child #${killed.index} (pid ${killed.root.pid}) still ran, not yet signalled, when the stop was asked and died of the runner's own signals: the session was stopped, it had not ended on its own`,
             atMs,
           );
         } else if (status === 'stopped' && trees.length === 0 && !this.terminal.has(sessionId)) {
