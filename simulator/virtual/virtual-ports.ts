@@ -87,6 +87,10 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
   const processes: ProcessHost = {
     spawnDetached: async (spec) => {
       if (!instance.alive) return new Promise(() => {});
+      // What Node's spawn refuses before any system call (ERR_INVALID_ARG_TYPE): the runner's
+      // own mistake, not the OS refusing it, so no `spawn-failed` answer is borne out by it.
+      const malformed = malformedSpawnSpec(spec);
+      if (malformed !== undefined) throw new HostError('ERR_INVALID_ARG_TYPE', `spawnDetached: ${malformed}`);
       if (!world.worktrees.directoryExists(spec.cwd)) {
         return io(latencies.spawn, () => {
           world.oracle.onPortFailure('spawn', world.now());
@@ -247,4 +251,14 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
 
 function info(p: VProcess): ProcessInfo {
   return { pid: p.pid, generation: p.generation, ppid: p.ppid, pgid: p.pgid };
+}
+
+/** What is wrong with a spawn spec that Node's spawn would refuse outright, if anything. */
+function malformedSpawnSpec(spec: SpawnSpec): string | undefined {
+  const raw = spec as Partial<Record<keyof SpawnSpec, unknown>>;
+  if (typeof raw.command !== 'string' || raw.command === '') return 'command must be a non-empty string';
+  if (!Array.isArray(raw.args) || raw.args.some((a) => typeof a !== 'string')) return 'args must be strings';
+  if (typeof raw.cwd !== 'string' || raw.cwd === '') return 'cwd must be a non-empty string';
+  if (typeof raw.env !== 'object' || raw.env === null) return 'env must be an object';
+  return undefined;
 }
