@@ -21,7 +21,7 @@ import type { TraceEvent } from '../trace.ts';
 import type { EventHandle } from './event-queue.ts';
 import type { HubModel } from './hub-model.ts';
 import type { ProcessTable, VProcess } from './process-table.ts';
-import type { WorktreeModel } from './worktree-model.ts';
+import { WorktreePathTaken, type WorktreeModel } from './worktree-model.ts';
 import type { Latency } from '../scenario.ts';
 
 /** How long after its start a child's root may be missed by a scan (it is exec'ing the agent). */
@@ -161,7 +161,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
           world.record({ kind: 'worktree', atMs: world.now(), op: 'add', path });
           return path;
         } catch (error) {
-          world.oracle.onPortFailure('git-add', world.now());
+          if (!(error instanceof WorktreePathTaken)) world.oracle.onPortFailure('git-add', world.now());
           world.record({
             kind: 'worktree',
             atMs: world.now(),

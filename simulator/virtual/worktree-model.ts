@@ -2,6 +2,13 @@
 // a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
 import { HostError } from '../../runner/ports.ts';
 import type { GitFault } from '../scenario.ts';
+
+/**
+ * git refused an add because the name or path is already taken: in the virtual world nothing but
+ * the runner's own worktree adds take them, so the refusal is of the runner's making (a name it
+ * reused), not git's or the OS's, and bears out no `worktree-failed` answer.
+ */
+export class WorktreePathTaken extends HostError {}
 import { memfsWorktreeFs, type WorktreeFs, type WorktreeFsFactory } from './worktree-fs.ts';
 
 export class WorktreeModel {
@@ -69,7 +76,7 @@ export class WorktreeModel {
       try {
         this.fs.mkdirSync(dir);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError('EEXIST', what);
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new WorktreePathTaken('EEXIST', what);
         throw error;
       }
     };
