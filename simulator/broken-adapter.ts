@@ -42,9 +42,19 @@ export function malformedAnswer(op: 'spawn' | 'stop' | 'list' | 'shutdown', answ
       return `stopSession answered ${shown}, not { status: 'stopped' | 'already_gone' | 'still_alive' }`;
     }
     case 'list':
-      return Array.isArray(answer) && answer.every((s) => typeof (s as { sessionId?: unknown })?.sessionId === 'string')
+      // Each entry as the contract's SessionInfo has it: a dashboard reads startedBy to tell the
+      // runner's own sessions from a terminal's, and the pid to show it.
+      return Array.isArray(answer) &&
+        answer.every((entry) => {
+          const s = entry as { sessionId?: unknown; pid?: unknown; startedBy?: unknown } | null;
+          return (
+            typeof s?.sessionId === 'string' &&
+            typeof s.pid === 'number' &&
+            (s.startedBy === 'runner' || s.startedBy === 'terminal')
+          );
+        })
         ? undefined
-        : `listSessions answered ${shown}, not an array of { sessionId, pid, startedBy }`;
+        : `listSessions answered ${shown}, not an array of { sessionId: string, pid: number, startedBy: 'runner' | 'terminal' }`;
     case 'shutdown':
       return undefined;
   }
