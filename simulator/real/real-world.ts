@@ -868,6 +868,23 @@ export class RealWorld implements World {
       }
     }
     const spawns = this.log.requests.filter((r) => r.op === 'spawn');
+    // A black box's answer may name a child the harness never saw: one killed before its agent
+    // could even claim it (a loaded machine starts Node slowly). Nothing of it was judged, so
+    // the run proves nothing about it; when the runner had waited out its timeout, the pace was
+    // wrong (played again slower).
+    if (this.launcher !== undefined) {
+      const seen = new Set(this.knownChildren().map((c) => c.root.pid));
+      for (const request of spawns) {
+        const answer = request.answer;
+        if (answer === undefined || !('result' in answer) || answer.op !== 'spawn') continue;
+        const pid = answer.result.pid;
+        if (pid === undefined || pid <= 0 || seen.has(pid)) continue;
+        if (answer.result.type === 'error' && answer.result.reason === 'timeout') this.tooSlow = true;
+        this.harnessErrors.add(
+          `spawn request #${request.id} was answered naming pid ${pid}, a child the harness never saw start (its agent never came up to claim it): the machine is too slow for this time scale; raise --time-scale`,
+        );
+      }
+    }
     // A runner that died on its own is the finding (reportRunnerDeath: A2 or L1), and what it then
     // refused is explained by it: not the harness's failure to run the scenario.
     // (The harness learns of the death when the command's process is reaped, which can come after
