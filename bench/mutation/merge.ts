@@ -12,7 +12,7 @@
 // Run: node --import tsx bench/mutation/merge.ts
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORD_PATH, readReport, writeRecord, type Report } from './report.ts';
+import { RECORD_PATH, readRecord, readReport, writeRecord, type Report } from './report.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const partialPath = join(root, 'reports/mutation/partial.json');
@@ -22,7 +22,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const full = readReport(RECORD_PATH, 'the record of the last run', 'run `pnpm mutation` once (an hour or two)');
+const full = readRecord();
 const partial = readReport(partialPath, 'the partial report', 'run `pnpm mutation:file FILE` first');
 const files = Object.keys(partial.files);
 if (files.length === 0) fail(`${partialPath} holds no file`);

@@ -16,10 +16,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { offsetOf, RECORD_PATH, readReport, writeRecord, type Mutant } from './report.ts';
+import { offsetOf, RECORD_PATH, readRecord, writeRecord, type Mutant } from './report.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const reportPath = RECORD_PATH;
 /** What a sandbox copies (the rest it links): everything the suite imports, and what tsx reads. */
 const COPIED = ['runner', 'simulator', 'properties', 'cli', 'bench', 'fixtures', 'package.json', 'tsconfig.json'];
 /** A mutant that makes the suite run this much longer than a clean run is killed by time (Stryker's "Timeout": detected). */
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
   }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) fail('--concurrency: give 1 to 16');
-  const report = readReport(reportPath, 'the record of the last run', 'run `pnpm mutation` once (an hour or two)');
+  const report = readRecord();
   const files = Object.keys(report.files).filter((f) => values.file === undefined || values.file.includes(f));
   if (files.length === 0) fail(`none of ${values.file?.join(', ')} is in the report`);
   for (const file of files)
@@ -149,7 +148,7 @@ async function main(): Promise<void> {
     // The record is checked in: what it said before is in git (`git diff bench/mutation/report.json`).
     report.rejudged = { at: new Date().toISOString(), mutants: todo.length, killed, all: values.all === true };
     writeRecord(report);
-    process.stdout.write(`rejudge: ${killed} of ${todo.length} judged mutant(s) killed; ${reportPath} updated\n`);
+    process.stdout.write(`rejudge: ${killed} of ${todo.length} judged mutant(s) killed; ${RECORD_PATH} updated\n`);
   } finally {
     for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
   }

@@ -58,6 +58,11 @@ export function readReport(path: string, what: string, hint: string): Report {
   return report!;
 }
 
+/** Reads the record of the last run (RECORD_PATH), or says why it cannot and how to make one. */
+export function readRecord(): Report {
+  return readReport(RECORD_PATH, 'the record of the last run', 'run `pnpm mutation` once (an hour or two)');
+}
+
 /** Writes `report` as the record: only what the tools read, one mutant per line; read back to check it. */
 export function writeRecord(report: Report): void {
   const mutant = (m: Mutant): string =>
