@@ -3,7 +3,7 @@
 import { BrokenAdapterError } from '../simulator/broken-adapter.ts';
 import { Command, CommanderError, Option } from 'commander';
 import type { SimulateOptions } from './simulate.ts';
-import type { CheckCliOptions } from './check.ts';
+import type { CheckCliOptions } from './check-options.ts';
 import { FAULT_KINDS } from '../properties/fault-kinds.ts';
 import { EXPLORED_WORLD_NAMES } from '../properties/exhaustive/alphabet.ts';
 import {
