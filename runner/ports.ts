@@ -45,7 +45,9 @@ export interface SpawnSpec {
    * The session this child resumes (the spawn request's `resumeSessionId`), or absent for a new
    * conversation. The runner still passes it to the agent its own way (hapi: `--resume <id>` in
    * `args`); this field is what the harness reads, never the arguments. A child spawned for a
-   * resume without it counts as a new conversation, so the spawn's success answer is untruthful.
+   * resume without it counts as a new conversation, so the spawn's success answer is untruthful;
+   * so does one whose `args` and `env` values do not contain the id anywhere (the agent could not
+   * learn which conversation to resume).
    */
   readonly resumeSessionId?: string;
 }

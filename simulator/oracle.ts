@@ -570,9 +570,11 @@ export class Oracle implements GroundTruthObserver {
         ) {
           // A resume must continue the conversation asked for, or fail: never hand over another.
           const what =
-            owner.resumeKey === undefined
-              ? 'a new conversation (the runner did not pass resumeSessionId to spawnDetached)'
-              : `a resume of ${owner.resumeKey}`;
+            owner.resumeKeyNotPassed !== undefined
+              ? `a new conversation (the runner named ${owner.resumeKeyNotPassed} in resumeSessionId but passed it in neither the agent's arguments nor its environment)`
+              : owner.resumeKey === undefined
+                ? 'a new conversation (the runner did not pass resumeSessionId to spawnDetached)'
+                : `a resume of ${owner.resumeKey}`;
           this.report(
             'T1',
             `${label} asked to resume ${request.resumeKey}, but answered session ${result.sessionId} of child #${owner.index}, ${what}`,

@@ -42,6 +42,11 @@ export interface ChildRecord<P extends ProcessView = ProcessView> {
    */
   readonly resumeKey?: string;
   /**
+   * The session the runner named in SpawnSpec.resumeSessionId but passed in neither the child's
+   * arguments nor its environment: the agent cannot resume it, so the child is a new conversation.
+   */
+  readonly resumeKeyNotPassed?: string;
+  /**
    * True when the world could not tell which session the child resumes (a black-box run whose
    * agent's command line names none it can read): T1's resume check cannot judge it.
    */

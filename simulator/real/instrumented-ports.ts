@@ -13,6 +13,7 @@ import type { RequestLog } from '../request-log.ts';
 import { agentPlanFor, type Scenario } from '../scenario.ts';
 import type { TraceEvent } from '../trace.ts';
 import { groupMembers, type RealRoot, type RunProcesses } from './run-processes.ts';
+import { childResume } from '../resume-key.ts';
 
 /** What the instrumented ports report to, and read from: the real world's side of them. */
 export interface InstrumentedWorld {
@@ -78,8 +79,8 @@ export function instrumentedPorts(
     spawnDetached: (spec) => {
       if (!life.alive) return new Promise(() => {});
       const index = world.children.length;
-      // What the runner told the port, never parsed from its arguments.
-      const resumeKey = spec.resumeSessionId;
+      // What the runner told the port (and passed), never parsed from its arguments.
+      const resume = childResume(spec);
       const root: RealRoot = { pid: 0, generation: '', role: 'wrapper', spawnIndex: index, cwd: spec.cwd, alive: true };
       // A runner that starts something else than its config's agent (a missing agentArgs, say)
       // starts no agent: said by name when that child never comes up, not blamed on the machine.
@@ -92,7 +93,7 @@ export function instrumentedPorts(
         plan: agentPlanFor(world.scenario, index),
         sessionId: sessionIdOf(index),
         spawnedAt: world.now(),
-        ...(resumeKey !== undefined ? { resumeKey } : {}),
+        ...resume,
       };
       world.children.push(child);
       return fence(

@@ -26,6 +26,7 @@ import { RUN_MARKER_ENV } from '../../runner/wire.mjs';
 import { broken } from '../assert.ts';
 import { asRunner, BrokenAdapterError } from '../broken-adapter.ts';
 import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
+import { childResume } from '../resume-key.ts';
 
 export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
@@ -505,8 +506,8 @@ export class VirtualWorld implements World {
   private spawnChild(instance: RunnerInstance, spec: SpawnSpec, execAfterMs: number) {
     const { cwd, env } = spec;
     const index = this.children.length;
-    // The session the child resumes is what the runner told the port, never parsed from argv.
-    const resumeKey = spec.resumeSessionId;
+    // The session the child resumes is what the runner told the port (and passed), never parsed from argv.
+    const resume = childResume(spec);
     const plan = agentPlanFor(this.scenario, index);
     const root = this.table.spawn({
       parent: instance.process,
@@ -527,7 +528,7 @@ export class VirtualWorld implements World {
       sessionId: sessionIdOf(index),
       spawnedAt: this.time,
       pidKnownAt: this.time + execAfterMs,
-      ...(resumeKey !== undefined ? { resumeKey } : {}),
+      ...resume,
     };
     this.children.push(child);
     this.log.attribute(child, cwd !== REPO_PATH);
