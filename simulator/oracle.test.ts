@@ -2,6 +2,7 @@
 // reference runner plays the same scenario.
 import { describe, expect, it } from 'vitest';
 import { referenceRunner } from '../runner/reference.ts';
+import { createReferenceRunner } from '../runner/core/reference-runner.ts';
 import { SessionWebhookSchema, type Runner, type SpawnResult } from '../runner/contract.ts';
 import type { RunnerPorts } from '../runner/ports.ts';
 import { pause, play, scriptedRunner, spawnAgent } from './test-support.ts';
@@ -243,6 +244,50 @@ describe('oracle', () => {
     expect(result.violations).toEqual([]);
     const list = result.trace.find((e) => e.kind === 'answer' && e.answer.op === 'list');
     expect(list).toMatchObject({ answer: { result: [{ sessionId: 'term-1', startedBy: 'terminal' }] } });
+  });
+
+  it('T1 fires on a list that leaves out a session a terminal reported, while its process runs', async () => {
+    // The reference, except that its lists name only its own children.
+    const ownOnly = scriptedRunner('own-sessions-only', (ports, config) => {
+      const runner = createReferenceRunner(ports, config);
+      return {
+        spawnSession: (r) => runner.spawnSession(r),
+        sessionStarted: (b) => runner.sessionStarted(b),
+        stopSession: (id) => runner.stopSession(id),
+        shutdown: () => runner.shutdown(),
+        listSessions: async () => (await runner.listSessions()).filter((s) => s.startedBy === 'runner'),
+      };
+    });
+    const terminal = { op: 'forge-webhook' as const, pid: { bystander: true as const }, sessionId: 'term-1' };
+    const steps = [
+      { ...terminal, startedBy: 'terminal' as const },
+      { op: 'advance' as const, ms: 1_000 },
+      { op: 'list' as const },
+    ];
+    const result = await expectOnly(ownOnly, { steps }, 'T1');
+    // The step's list and the final one.
+    expect(result.violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/^list request #1 .* leaves out session term-1, which a terminal reported from pid \d+/),
+      expect.stringMatching(/^list request #2 .* leaves out session term-1/),
+    ]);
+    // Not due: a webhook that claims the runner started it, one a stop named since, one the
+    // runner's earlier life took, and one after a shutdown was asked.
+    const quiet = [
+      [{ ...terminal, startedBy: 'runner' as const }, { op: 'list' as const }],
+      [
+        { ...terminal, startedBy: 'terminal' as const },
+        { op: 'stop' as const, session: { id: 'term-1' } },
+        { op: 'list' as const },
+      ],
+      [
+        { ...terminal, startedBy: 'terminal' as const },
+        { op: 'restart' as const, state: 'kept' as const },
+        { op: 'list' as const },
+      ],
+      [{ ...terminal, startedBy: 'terminal' as const }, { op: 'shutdown' as const }, { op: 'list' as const }],
+    ];
+    for (const quietSteps of quiet)
+      expect((await play(ownOnly, { steps: quietSteps })).violations, JSON.stringify(quietSteps)).toEqual([]);
   });
 
   it('S1 fires at a list answer mid-run, not only at the final list', async () => {

@@ -99,6 +99,27 @@ function describeProcess(p: ProcessView): string {
   return `pid ${p.pid} (${p.role}${where})`;
 }
 
+/** What a world tells of a terminal's session whose webhook the runner took. */
+export interface TerminalSessionReport {
+  readonly sessionId: string;
+  /** The process that posted the webhook: none of the run's (not the runner, no child's PID ever). */
+  readonly pid: number;
+  readonly generation: string;
+  /** Whether that very process still runs. */
+  readonly isAlive: () => boolean;
+}
+
+/**
+ * A session a terminal started and reported, that the runner took in life `life`. A runner
+ * lists the sessions a terminal started (the contract's SessionInfo has `startedBy: 'terminal'`;
+ * hapi registers them so that the dashboard can show and stop them): while the reporting process
+ * runs, a list of the same life that leaves it out is untruthful.
+ */
+interface TerminalSession extends TerminalSessionReport {
+  readonly life: number;
+  readonly takenAt: number;
+}
+
 /**
  * What the oracle is shown of a world, as it happens: the one interface through which the worlds
  * and the request log push ground truth (README, Contributing: why pushed, not a function over
@@ -118,6 +139,12 @@ export interface GroundTruthObserver {
   onWorktreeRemoved(path: string, stillInside: readonly ProcessView[], atMs: number): void;
   /** A session started from a terminal is no ghost. */
   onTerminalWebhook(sessionId: string): void;
+  /**
+   * T1: the runner took (its `sessionStarted` returned) the webhook of a session a terminal started
+   * in a process that is none of the run's. While that process lives, the runner's lists in the
+   * same life name the session (see TerminalSession). Worlds that cannot tell never call it.
+   */
+  onTerminalSessionTaken(session: TerminalSessionReport, atMs: number): void;
   /** A request was sent to the runner (before any answer): S1 judges lists against it. */
   onRequest(request: RequestRecord, children: readonly ChildRecord[], live: () => readonly ProcessView[]): void;
   /**
@@ -168,6 +195,12 @@ export class Oracle implements GroundTruthObserver {
   /** When a granted session was taken back by a stop's answer: a list issued before may show it. */
   private readonly revokedAt = new Map<string, number>();
   private readonly terminal = new Set<string>();
+  /** Sessions terminals reported that lists must name while their process lives (TerminalSession). */
+  private readonly terminalSessions: TerminalSession[] = [];
+  /** The first terminal report each sender made in each life (`life:pid:generation`). */
+  private readonly terminalSenders = new Set<string>();
+  /** Each list's due terminal sessions, as they were when it was issued. */
+  private readonly terminalDue = new WeakMap<RequestRecord, readonly TerminalSession[]>();
   /** Spawn requests not yet answered: while one is open, a reported session may be on its way. */
   private readonly openSpawns = new Set<RequestRecord>();
   /** When the last spawn answer came: a list issued before it may show that spawn's session. */
@@ -411,7 +444,21 @@ export class Oracle implements GroundTruthObserver {
     this.terminal.add(sessionId);
   }
 
+  onTerminalSessionTaken(session: TerminalSessionReport, atMs: number): void {
+    // A process that reports a second session (an agent that began a new conversation) may be
+    // listed under either: runners that track by PID (hapi) keep the first. Only the first is due.
+    const sender = `${this.life}:${session.pid}:${session.generation}`;
+    if (this.terminalSenders.has(sender)) return;
+    this.terminalSenders.add(sender);
+    this.terminalSessions.push({ ...session, life: this.life, takenAt: atMs });
+  }
+
   onRequest(request: RequestRecord, children: readonly ChildRecord[], live: () => readonly ProcessView[]): void {
+    if (request.op === 'list' && this.terminalSessions.length > 0)
+      this.terminalDue.set(
+        request,
+        this.terminalSessions.filter((t) => t.life === this.life && t.isAlive()),
+      );
     // The spawns of the same session open as this one is issued (or answered, or issued, at that
     // very instant): it may join one of them and share its answer.
     if (request.op === 'spawn' && request.resumeKey !== undefined) {
@@ -905,6 +952,34 @@ export class Oracle implements GroundTruthObserver {
       this.report(
         'S1',
         `ghost session ${sessionId}: listed by the runner in its answer to list request #${request.id} (issued ${formatMs(request.issuedAt)}), ${this.ghostReason(sessionId, children)}`,
+        atMs,
+      );
+    }
+    this.judgeTerminalSessionsListed(request, listed, children, atMs);
+  }
+
+  /**
+   * T1: a list leaves out no session a terminal reported to this life of the runner while the
+   * process that reported it still runs. Not judged: a session a stop named (what a stop of a
+   * session the runner did not spawn leaves behind is the runner's choice), one whose id a child
+   * of the runner holds (the child's own report wins), and anything after a shutdown was asked.
+   */
+  private judgeTerminalSessionsListed(
+    request: RequestRecord,
+    listed: readonly { readonly sessionId: string }[],
+    children: readonly ChildRecord[],
+    atMs: number,
+  ): void {
+    const due = this.terminalDue.get(request);
+    if (due === undefined || this.shutdownIssuedAt !== undefined) return;
+    for (const t of due) {
+      if (this.full('T1')) return;
+      if (t.life !== this.life || !t.isAlive() || this.stopsIssued.has(t.sessionId)) continue;
+      if (children.some((c) => c.sessionId === t.sessionId)) continue;
+      if (listed.some((entry) => entry.sessionId === t.sessionId)) continue;
+      this.report(
+        'T1',
+        `list request #${request.id} (issued ${formatMs(request.issuedAt)}) leaves out session ${t.sessionId}, which a terminal reported from pid ${t.pid} at ${formatMs(t.takenAt)} (the runner took its webhook; the process still runs and no stop named the session)`,
         atMs,
       );
     }

@@ -246,7 +246,22 @@ export class VirtualWorld implements World {
     const hostPid = this.resolvePid(ref);
     this.record({ kind: 'webhook', atMs: this.time, pid: hostPid, sessionId, startedBy, forged: true });
     if (startedBy === 'terminal') this.oracle.onTerminalWebhook(sessionId);
-    this.deliverWebhook({ sessionId, metadata: { hostPid, startedBy } });
+    // A terminal's session, when the sender is a live process none of the run's (never a child's
+    // PID: a runner may take a reused PID for its child's): the runner must list it once it took it.
+    const sender = startedBy === 'terminal' && 'bystander' in ref ? this.stranger : undefined;
+    const terminal =
+      sender !== undefined && sender.alive && !this.children.some((c) => c.root.pid === sender.pid)
+        ? sender
+        : undefined;
+    this.deliverWebhook(
+      { sessionId, metadata: { hostPid, startedBy } },
+      terminal &&
+        (() =>
+          this.oracle.onTerminalSessionTaken(
+            { sessionId, pid: terminal.pid, generation: terminal.generation, isAlive: () => terminal.alive },
+            this.time,
+          )),
+    );
   }
 
   async bystander(reusePidOf: number | undefined): Promise<void> {
@@ -349,12 +364,19 @@ export class VirtualWorld implements World {
     for (const victim of victims) this.table.terminate(victim, { code: null, signal: 'SIGKILL' });
   }
 
-  private deliverWebhook(body: unknown): void {
+  /** `onTaken`: called once the runner's sessionStarted returned, if that runner still lives. */
+  private deliverWebhook(body: unknown, onTaken?: () => void): void {
     const instance = this.instance;
     const runner = instance?.runner;
     if (instance === undefined || runner === undefined) return;
     this.intoRunner(instance, () => {
-      runner.sessionStarted(body).catch((error: unknown) => {
+      const handled = runner.sessionStarted(body);
+      if (onTaken !== undefined)
+        void handled.then(
+          () => instance.alive && onTaken(),
+          () => {},
+        );
+      handled.catch((error: unknown) => {
         this.record({
           kind: 'log',
           atMs: this.time,
