@@ -10,7 +10,9 @@
 // through that it killed before). The record (bench/mutation/report.json, checked in) is
 // rewritten with the new statuses, so classify.ts and the scores follow; git keeps the old ones.
 //
-// Run: node --import tsx bench/mutation/rejudge.ts [--all] [--concurrency N] [--file runner/core/x.ts]
+// Run: node --import tsx bench/mutation/rejudge.ts [--all] [--concurrency N] [--file runner/core/x.ts [--lines A-B]]
+// (`--lines`: only the mutants that start on those lines of the one --file, to judge a new check
+// against the survivors it was written for in minutes, before a full rejudge.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,19 +81,31 @@ function runSuite(dir: string, timeoutMs: number): Promise<number | 'timeout'> {
   });
 }
 
+/** `--lines 306` or `--lines 306-346`, of exactly one --file. */
+function parseLines(text: string, file: readonly string[] | undefined): { from: number; to: number } {
+  if (file?.length !== 1) fail('--lines needs exactly one --file: the lines of which file?');
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const from = Number(match?.[1]);
+  const to = Number(match?.[2] ?? match?.[1]);
+  if (match === null || from < 1 || to < from) fail(`--lines ${text}: give a line or a range, e.g. 306 or 306-346`);
+  return { from, to };
+}
+
 async function main(): Promise<void> {
-  let values: { all?: boolean; concurrency?: string; file?: string[] };
+  let values: { all?: boolean; concurrency?: string; file?: string[]; lines?: string };
   try {
     ({ values } = parseArgs({
       options: {
         all: { type: 'boolean', default: false },
         concurrency: { type: 'string', default: '2' },
         file: { type: 'string', multiple: true },
+        lines: { type: 'string' },
       },
     }));
   } catch (error) {
-    fail(`${(error as Error).message} (flags: --all, --concurrency N, --file runner/core/x.ts)`);
+    fail(`${(error as Error).message} (flags: --all, --concurrency N, --file runner/core/x.ts, --lines A-B)`);
   }
+  const lines = values.lines !== undefined ? parseLines(values.lines, values.file) : undefined;
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) fail('--concurrency: give 1 to 16');
   const report = readRecord();
@@ -103,7 +117,10 @@ async function main(): Promise<void> {
 
   const todo = files.flatMap((file) =>
     report.files[file]!.mutants.filter(
-      (m) => JUDGED.has(m.status) && (values.all || m.status === 'Survived' || m.status === 'NoCoverage'),
+      (m) =>
+        JUDGED.has(m.status) &&
+        (values.all || m.status === 'Survived' || m.status === 'NoCoverage') &&
+        (lines === undefined || (m.location.start.line >= lines.from && m.location.start.line <= lines.to)),
     ).map((m) => ({ file, mutant: m })),
   );
   const sandboxes = Array.from({ length: concurrency }, makeSandbox);
