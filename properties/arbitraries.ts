@@ -298,18 +298,25 @@ function resolveLatestSpawn(steps: readonly Step[]): Step[] {
   });
 }
 
-const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record({
-  op: fc.constantFrom('add' as const, 'remove' as const),
-  nth: fc.integer({ min: 1, max: 4 }),
-  times: fc.integer({ min: 1, max: 3 }),
-  code: fc.constantFrom(
-    'EEXIST' as const,
-    'ENOSPC' as const,
-    'EBUSY' as const,
-    'ELOCKED' as const,
-    'EDANGLING' as const,
-  ),
-});
+const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record(
+  {
+    op: fc.constantFrom('add' as const, 'remove' as const),
+    nth: fc.integer({ min: 1, max: 4 }),
+    times: fc.integer({ min: 1, max: 3 }),
+    code: fc.constantFrom(
+      'EEXIST' as const,
+      'ENOSPC' as const,
+      'EBUSY' as const,
+      'ELOCKED' as const,
+      'EDANGLING' as const,
+    ),
+    // About half of them (an optional key) last in time, a held lock, not a count of calls: only a runner
+    // that waits between tries gets past one. Up to 100 s, which a runner backing off from 1 s to
+    // a minute over eight tries (the reference: 123 s from its first) outlasts from any nth.
+    forMs: fc.integer({ min: 1_000, max: 100_000 }),
+  },
+  { requiredKeys: ['op', 'nth', 'times', 'code'] },
+);
 
 const spawnFaultArb: fc.Arbitrary<SpawnFaultInput> = fc.record({
   nth: fc.integer({ min: 1, max: 4 }),

@@ -193,6 +193,13 @@ export const GitFaultSchema = z.strictObject({
   /** How many calls in a row fail. */
   times: z.number().int().positive().max(100).default(1),
   code: z.enum(['EEXIST', 'ENOSPC', 'EBUSY', 'ELOCKED', 'EDANGLING']),
+  /**
+   * A refusal that lasts in time instead (a lock held, a busy index): from the nth call on, every
+   * call of `op` fails until this many virtual ms have passed since the nth; `times` is then not
+   * used. A runner that retries at once uses up a count of refusals; only one that waits gets
+   * past this.
+   */
+  forMs: Millis.optional(),
 });
 export type GitFault = z.output<typeof GitFaultSchema>;
 

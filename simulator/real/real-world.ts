@@ -243,6 +243,11 @@ export class RealWorld implements World {
       this.notes.push(
         'spawnFaults is played by the virtual world only: here every spawn the OS allows goes through, so the run says nothing about what the runner does when fork fails',
       );
+    // Nor make git refuse a call on cue (its faults here are the real ones: a file in the way, a lock).
+    if (scenario.world.gitFaults.length > 0)
+      this.notes.push(
+        'gitFaults is played by the virtual world only: here every git call the repository allows goes through, so the run says nothing about what the runner does when git refuses',
+      );
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({

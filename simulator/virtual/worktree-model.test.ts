@@ -45,6 +45,20 @@ describe.each([
     expect(git.existing()).toEqual(['/r.worktrees/c']);
   });
 
+  it('keeps refusing for forMs of virtual time from the first refusal when a fault lasts in time', () => {
+    let now = 0;
+    const faults = [GitFaultSchema.parse({ op: 'remove', nth: 1, times: 1, code: 'ELOCKED', forMs: 5_000 })];
+    const git = new WorktreeModel(['/r'], faults, fs, () => now);
+    const a = git.add('/r', 'a');
+    // Retried at once, eight times over: the lock still holds (times is not used).
+    for (let i = 0; i < 8; i++) expect(() => git.remove('/r', a)).toThrow(expect.objectContaining({ code: 'ELOCKED' }));
+    now = 4_999;
+    expect(() => git.remove('/r', a)).toThrow(expect.objectContaining({ code: 'ELOCKED' }));
+    now = 5_000;
+    git.remove('/r', a);
+    expect(git.existing()).toEqual([]);
+  });
+
   it('counts a worktree whose directory is gone but whose registration stays as still existing', () => {
     const git = new WorktreeModel(['/r'], [], fs);
     const path = git.add('/r', 'half');

@@ -21,7 +21,12 @@ export class WorktreeModel {
     readonly repoPaths: readonly string[],
     private readonly faults: readonly GitFault[],
     private readonly makeFs: WorktreeFsFactory = memfsWorktreeFs,
+    /** Virtual time: a fault with `forMs` lasts that long from its first refusal. */
+    private readonly now: () => number = () => 0,
   ) {}
+
+  /** When each lasting fault (by its index in `faults`) first refused a call. */
+  private readonly lastingSince = new Map<number, number>();
 
   /** Set once the world is done: the filesystem went back to be reused. */
   private released = false;
@@ -53,7 +58,7 @@ export class WorktreeModel {
   /** Throws the fault the scenario planned for this call, if any. */
   private injectFault(op: 'add' | 'remove'): void {
     const call = ++this.calls[op];
-    const fault = this.faults.find((f) => f.op === op && call >= f.nth && call < f.nth + f.times);
+    const fault = this.faults.find((f, i) => f.op === op && this.refuses(f, i, call));
     if (fault !== undefined) {
       const what: Record<GitFault['code'], string> = {
         EEXIST: 'already exists',
@@ -64,6 +69,14 @@ export class WorktreeModel {
       };
       throw new HostError(fault.code, `git worktree ${op}: ${what[fault.code]} (injected fault, call ${call})`);
     }
+  }
+
+  /** Whether fault `f` (the `index`-th) refuses call number `call` of its op, now. */
+  private refuses(f: GitFault, index: number, call: number): boolean {
+    if (f.forMs === undefined) return call >= f.nth && call < f.nth + f.times;
+    if (call === f.nth) this.lastingSince.set(index, this.now());
+    const since = this.lastingSince.get(index);
+    return since !== undefined && this.now() < since + f.forMs;
   }
 
   add(repo: string, name: string): string {

@@ -127,7 +127,7 @@ export class VirtualWorld implements World {
       scenario.world.shuffleTies ? rng : null,
       tieOrder !== undefined ? (tied, at) => this.chooseTie(tieOrder, tied, at) : undefined,
     );
-    this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults, options.worktreeFs);
+    this.worktrees = new WorktreeModel([REPO_PATH], scenario.world.gitFaults, options.worktreeFs, () => this.time);
     this.table = new ProcessTable(scenario.world.pidMax, {
       now: () => this.time,
       later: (delay, run) => void this.later(delay, run),
