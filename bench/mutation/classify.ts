@@ -13,6 +13,9 @@
 //  - equivalent: argued by hand, one by one: its note in bench/mutation/gap-notes.json (keyed by
 //    file:line:mutator) starts with "equivalent" and says why no invariant can tell it apart in
 //    any world the generators make. Still listed below, with its argument, so it can be checked.
+//    Where one line's mutants of one mutator differ (a sub-expression made `true` may be
+//    equivalent where the whole test made `true` is not), a note keyed file:line:mutator@column,
+//    or @column=replacement, speaks for that one mutant alone and comes first.
 //  - gap: everything else: behaviour the suite did not catch. Each is listed with its place and
 //    replacement; a gap gets a check or fault kind, or a sentence saying why not (the notes
 //    column, kept by hand in the same file).
@@ -133,14 +136,17 @@ for (const [name, file] of Object.entries(report.files).sort()) {
   const classes = { logging: 0, message: 0, equivalent: 0, gap: 0 };
   for (const m of survivors) {
     const key = `${name}:${m.location.start.line}:${m.mutatorName}`;
-    survivorKeys.add(key);
+    const atColumn = `${key}@${m.location.start.column}`;
+    const exact = `${atColumn}=${m.replacement ?? ''}`;
+    for (const k of [key, atColumn, exact]) survivorKeys.add(k);
+    const note = notes[exact] ?? notes[atColumn] ?? notes[key];
     const ruled = classify(file, m);
-    const c: Class = ruled === 'gap' && /^equivalent\b/.test(notes[key] ?? '') ? 'equivalent' : ruled;
+    const c: Class = ruled === 'gap' && /^equivalent\b/.test(note ?? '') ? 'equivalent' : ruled;
     classes[c]++;
     if (c === 'gap' || c === 'equivalent') {
       const line = (file.source.split('\n')[m.location.start.line - 1] ?? '').trim().slice(0, 90);
       gaps.push(
-        `| ${name}:${m.location.start.line} | ${m.mutatorName} | \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 50).replace(/\|/g, '\\|')}\` | \`${line.replace(/\|/g, '\\|')}\` | ${notes[key] ?? ''} |`,
+        `| ${name}:${m.location.start.line} | ${m.mutatorName} | \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 50).replace(/\|/g, '\\|')}\` | \`${line.replace(/\|/g, '\\|')}\` | ${note ?? ''} |`,
       );
     }
   }
