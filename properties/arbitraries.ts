@@ -20,10 +20,12 @@ import type {
   LatencyTableSchema,
   SigkillDeath,
   SpawnFaultSchema,
+  SaveFaultSchema,
 } from '../simulator/scenario.ts';
 
 type GitFaultInput = z.input<typeof GitFaultSchema>;
 type SpawnFaultInput = z.input<typeof SpawnFaultSchema>;
+type SaveFaultInput = z.input<typeof SaveFaultSchema>;
 type LatencyTableInput = z.input<typeof LatencyTableSchema>;
 
 /**
@@ -318,6 +320,12 @@ const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record(
   { requiredKeys: ['op', 'nth', 'times', 'code'] },
 );
 
+const saveFaultArb: fc.Arbitrary<SaveFaultInput> = fc.record({
+  nth: fc.integer({ min: 1, max: 6 }),
+  times: fc.integer({ min: 1, max: 4 }),
+  code: fc.constantFrom('ENOSPC' as const, 'EIO' as const, 'EROFS' as const),
+});
+
 const spawnFaultArb: fc.Arbitrary<SpawnFaultInput> = fc.record({
   nth: fc.integer({ min: 1, max: 4 }),
   times: fc.integer({ min: 1, max: 3 }),
@@ -335,6 +343,7 @@ interface Draft {
   moves: Step[][];
   gitFaults: GitFaultInput[];
   spawnFaults: SpawnFaultInput[];
+  saveFaults: SaveFaultInput[];
   /** The git fault a git-failure window brings: a removal git refuses, once to a few times. */
   windowGitFault: GitFaultInput;
   hub: { latencyMs: number; down: boolean };
@@ -446,6 +455,8 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       gitFaults: fc.array(gitFaultArb, { maxLength: 2 }),
       // The OS refuses a spawn now and then (fork's EAGAIN...): once, or a few in a row.
       spawnFaults: fc.array(spawnFaultArb, { minLength: 1, maxLength: 2 }),
+      // The disk refuses a state write now and then (full, an I/O error, remounted read-only).
+      saveFaults: fc.array(saveFaultArb, { minLength: 1, maxLength: 2 }),
       windowGitFault: fc.record({
         op: fc.constant('remove' as const),
         nth: fc.integer({ min: 1, max: 2 }),
@@ -525,6 +536,10 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
       shuffleTies: swarm.shuffledTies,
       gitFaults: swarm.gitFaults ? gitFaults : [],
       spawnFaults: swarm.spawnFaults ? draft.spawnFaults : [],
+      // Not with a restart: a runner whose writes failed cannot be held to adopt what they would
+      // have kept, so the oracle excuses that (simulator/oracle.ts), and a generated restart after
+      // one would judge less than it seems to.
+      saveFaults: swarm.saveFaults && !steps.some((s) => s.op === 'restart') ? draft.saveFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
       ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
       ...(swarm.flakyScans

@@ -20,6 +20,7 @@ export const FAULT_KINDS = [
   'pidReuse',
   'gitFaults',
   'spawnFaults',
+  'saveFaults',
   'hubFaults',
   'restarts',
   'shutdowns',

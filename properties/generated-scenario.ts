@@ -9,6 +9,7 @@ import {
   GitFaultSchema,
   ScenarioSchema,
   SpawnFaultSchema,
+  SaveFaultSchema,
   StepSchema,
   type ParsedStep,
   type Scenario,
@@ -24,6 +25,7 @@ const CRASH_DEFAULTS = StepSchema.parse({ op: 'crash', spawn: 0 });
 const UNTIL_DEFAULTS = StepSchema.parse({ op: 'until', event: ANCHORS[0] });
 const GIT_FAULT_DEFAULTS = GitFaultSchema.parse({ op: 'add', code: 'EEXIST' });
 const SPAWN_FAULT_DEFAULTS = SpawnFaultSchema.parse({ code: 'EAGAIN' });
+const SAVE_FAULT_DEFAULTS = SaveFaultSchema.parse({ code: 'ENOSPC' });
 
 /**
  * `parseScenario(input)` for a scenario the property suite's generators built (scenarioArb): the
@@ -44,6 +46,7 @@ export function completeGenerated(generated: ScenarioInput): Scenario {
       latency: { ...BASE.world.latency, ...world.latency },
       gitFaults: (world.gitFaults ?? []).map((fault) => ({ ...GIT_FAULT_DEFAULTS, ...fault })),
       spawnFaults: (world.spawnFaults ?? []).map((fault) => ({ ...SPAWN_FAULT_DEFAULTS, ...fault })),
+      saveFaults: (world.saveFaults ?? []).map((fault) => ({ ...SAVE_FAULT_DEFAULTS, ...fault })),
     } as Scenario['world'],
     agent: input.agent ?? {},
     agents: input.agents ?? [],

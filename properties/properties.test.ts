@@ -170,6 +170,7 @@ describe('generators', () => {
     pidReuse: (s) => s.world.reusePids || s.steps.some((step) => step.op === 'bystander'),
     gitFaults: (s) => s.world.gitFaults.length > 0,
     spawnFaults: (s) => s.world.spawnFaults.length > 0,
+    saveFaults: (s) => s.world.saveFaults.length > 0,
     shuffledTies: (s) => s.world.shuffleTies,
     earlyExits: (s) => [s.agent, ...s.agents].some((a) => a?.exitAfterMs !== undefined),
     webhookOddities: (s) => [s.agent, ...s.agents].some((a) => a?.webhook !== undefined && a.webhook !== 'on-time'),

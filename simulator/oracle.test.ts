@@ -5,7 +5,7 @@ import { referenceRunner } from '../runner/reference.ts';
 import { createReferenceRunner } from '../runner/core/reference-runner.ts';
 import { SessionWebhookSchema, type Runner, type SpawnResult } from '../runner/contract.ts';
 import type { RunnerPorts } from '../runner/ports.ts';
-import { pause, play, scriptedRunner, spawnAgent } from './test-support.ts';
+import { answersOf, pause, play, scriptedRunner, spawnAgent } from './test-support.ts';
 import type { ScenarioInput } from './scenario.ts';
 
 /** Spawns the agent and waits for its webhook (by PID) or the timeout; nothing else. */
@@ -537,6 +537,32 @@ describe('oracle', () => {
     expect(result.violations.find((v) => v.invariant === 'A4')?.message).toMatch(
       /of session sess-1, granted at 0:00:01.000 and kept in the state file across the restart: a restart adopts it/,
     );
+  });
+
+  it('A4 does not hold a restart to adopt a session whose state writes the disk refused', async () => {
+    // Every state write fails (a full disk): the reference's kept file never names sess-1, so its
+    // next life sweeps the child as an orphan. It could not have known better: no violation.
+    const steps = [
+      { op: 'spawn' as const },
+      { op: 'advance' as const, ms: 10_000 },
+      { op: 'restart' as const, state: 'kept' as const },
+      { op: 'advance' as const, ms: 10_000 },
+      { op: 'list' as const },
+    ];
+    const diskFull = await play(referenceRunner, {
+      world: { saveFaults: [{ nth: 1, times: 100, code: 'ENOSPC' }] },
+      steps,
+    });
+    expect(diskFull.violations).toEqual([]);
+    const logged = diskFull.trace.filter((e) => e.kind === 'log' && e.message === 'could not save runner state');
+    expect(logged.length).toBeGreaterThan(0);
+    // With the writes landing, the same restart adopts the session (listed after it).
+    const kept = await play(referenceRunner, { steps });
+    expect(kept.violations).toEqual([]);
+    expect(answersOf(kept).at(-2)).toMatchObject({
+      op: 'list',
+      result: [expect.objectContaining({ sessionId: 'sess-1' })],
+    });
   });
 
   it('T1 fires on "stopped" for an id no child ever had; S1 on a session listed after every process of it exited', async () => {

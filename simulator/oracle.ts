@@ -162,6 +162,8 @@ export interface GroundTruthObserver {
   onRunnerTimer(setAtMs: number, atMs: number): void;
   /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
   onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void;
+  /** A state write failed (the disk refused it): what a restart's state file keeps is uncertain since. */
+  onStateWriteFailed(atMs: number): void;
   /** L1 and T1: a request was answered. */
   onAnswer(
     request: RequestRecord,
@@ -237,6 +239,8 @@ export class Oracle implements GroundTruthObserver {
   /** Which runner life granted each session (last): a restart at the very instant is a new one. */
   private readonly grantedInLife = new Map<string, number>();
   private readonly persistGraceMs: number;
+  /** When state writes failed: a grant made before one may never have reached the state file. */
+  private readonly stateWriteFailures: number[] = [];
   /** Sessions a stop named (issued, answered or not): the runner may kill their trees. */
   private readonly stopsIssued = new Set<string>();
   /** Stops issued when every tree of their session was already dead (see forgotten). */
@@ -336,8 +340,14 @@ export class Oracle implements GroundTruthObserver {
         this.granted.has(child.sessionId) &&
         grantedAt !== undefined &&
         restarts.length > 0 &&
-        // What counts is when the earlier life died: a grant it had no time to write is not kept.
-        restarts.every((l) => l.state === 'kept' && l.crashedAt >= grantedAt + this.persistGraceMs);
+        // What counts is when the earlier life died: a grant it had no time to write is not kept,
+        // nor one whose life's writes failed after it (the disk refused what would have kept it).
+        restarts.every(
+          (l) =>
+            l.state === 'kept' &&
+            l.crashedAt >= grantedAt + this.persistGraceMs &&
+            !this.stateWriteFailures.some((t) => t >= grantedAt && t <= l.crashedAt),
+        );
       return knew
         ? `of session ${child.sessionId}, granted at ${formatMs(grantedAt)} and kept in the state file across the restart: a restart adopts it, it does not kill it`
         : undefined;
@@ -514,6 +524,11 @@ export class Oracle implements GroundTruthObserver {
     const restart = this.lifeStarts.findLast((l) => l.atMs <= issuedAt);
     if (restart === undefined || restart.state === undefined) return 0;
     return Math.max(0, restart.atMs + this.sweepAllowanceMs - issuedAt);
+  }
+
+  onStateWriteFailed(atMs: number): void {
+    // Bounded: one per planned refusal (saveFaults: at most 32 of at most 100 calls each).
+    this.stateWriteFailures.push(atMs);
   }
 
   onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void {

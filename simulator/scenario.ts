@@ -214,6 +214,17 @@ export const SpawnFaultSchema = z.strictObject({
 });
 export type SpawnFault = z.output<typeof SpawnFaultSchema>;
 
+/** The runner's n-th state write (counted over the whole run) fails, and `times - 1` after it. */
+export const SaveFaultSchema = z.strictObject({
+  /** Which state.save call fails first (1 = the first). */
+  nth: z.number().int().positive().default(1),
+  /** How many calls in a row fail. */
+  times: z.number().int().positive().max(100).default(1),
+  /** A full disk (ENOSPC), an I/O error (EIO), a filesystem remounted read-only (EROFS). */
+  code: z.enum(['ENOSPC', 'EIO', 'EROFS']),
+});
+export type SaveFault = z.output<typeof SaveFaultSchema>;
+
 /**
  * A virtual latency: exactly `ms`, or drawn per operation, uniformly and inclusively, from
  * [min, max] by the world's seeded latency stream (so equal latencies, and every order of
@@ -270,6 +281,11 @@ export const WorldSchema = z.strictObject({
   gitFaults: z.array(GitFaultSchema).max(32).default([]),
   /** Spawns the OS refuses (virtual world only): the runner must answer them, and leave nothing behind. */
   spawnFaults: z.array(SpawnFaultSchema).max(32).default([]),
+  /**
+   * State writes that fail (virtual world only): the runner must go on serving. A restart after a
+   * failed write is not held to adopt what that write would have kept.
+   */
+  saveFaults: z.array(SaveFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
   gitLatencyMs: LatencySchema.default(30),
   /** The hub: how long it takes to answer, and whether it is down (archive calls fail, agents cannot register). */

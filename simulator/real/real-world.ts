@@ -243,6 +243,11 @@ export class RealWorld implements World {
       this.notes.push(
         'spawnFaults is played by the virtual world only: here every spawn the OS allows goes through, so the run says nothing about what the runner does when fork fails',
       );
+    // Nor make the disk refuse the runner's state writes.
+    if (scenario.world.saveFaults.length > 0)
+      this.notes.push(
+        'saveFaults is played by the virtual world only: here every state write the disk allows goes through, so the run says nothing about what the runner does when one fails',
+      );
     // Nor make git refuse a call on cue (its faults here are the real ones: a file in the way, a lock).
     if (scenario.world.gitFaults.length > 0)
       this.notes.push(

@@ -51,6 +51,8 @@ export interface VirtualPortsWorld {
   intoRunner(instance: VirtualRunnerLife, call: () => void): void;
   /** The OS's refusal of this spawnDetached call, if the scenario plans one (its spawnFaults). */
   spawnRefusal(command: string): HostError | undefined;
+  /** The disk's refusal of this state.save call, if the scenario plans one (its saveFaults). */
+  saveRefusal(): HostError | undefined;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
   spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
@@ -228,10 +230,17 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       // A write lands when it completes, and only if its runner still lives then: one in flight
       // at a crash is lost, and writes in flight together may land in either order.
       load: () => io(latencies.stateLoad, () => world.loadState()),
-      save: (contents) =>
-        io(latencies.stateSave, () => {
+      save: (contents) => {
+        // Counted when called, refused when it would have landed (as a write that fails does).
+        const refusal = world.saveRefusal();
+        return io(latencies.stateSave, () => {
+          if (refusal !== undefined) {
+            world.oracle.onStateWriteFailed(world.now());
+            throw refusal;
+          }
           if (instance.alive) world.saveState(contents);
-        }),
+        });
+      },
     },
     random: { token: () => world.token() },
     logger: {

@@ -495,6 +495,7 @@ export class VirtualWorld implements World {
       scanMisses: () => this.latencies.chance(this.scenario.world.scanMisses),
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
       spawnRefusal: (command) => this.spawnRefusal(command),
+      saveRefusal: () => this.saveRefusal(),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
@@ -512,6 +513,17 @@ export class VirtualWorld implements World {
    */
   /** spawnDetached calls so far, over every life of the runner (spawnFaults count them). */
   private spawnCalls = 0;
+
+  /** state.save calls so far, over every life of the runner (saveFaults count them). */
+  private saveCalls = 0;
+
+  private saveRefusal(): HostError | undefined {
+    const call = ++this.saveCalls;
+    const fault = this.scenario.world.saveFaults.find((f) => call >= f.nth && call < f.nth + f.times);
+    if (fault === undefined) return undefined;
+    const what = { ENOSPC: 'No space left on device', EIO: 'Input/output error', EROFS: 'Read-only file system' };
+    return new HostError(fault.code, `write runner state: ${what[fault.code]} (injected fault, call ${call})`);
+  }
 
   private spawnRefusal(command: string): HostError | undefined {
     const call = ++this.spawnCalls;
