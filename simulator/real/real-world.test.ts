@@ -81,6 +81,14 @@ describe.runIf(linux)('the real world', { timeout: 180_000, concurrent: true }, 
       leakedWorktrees: 4,
     });
     expect(result.violations.filter((v) => v.invariant === 'S2').every((v) => !/wrapper/.test(v.message))).toBe(true);
+    // Every leaked grandchild the report names has its line in the timeline, though no runner
+    // signal ever showed it: it is shown starting when the final look first saw it.
+    const named = result.violations
+      .filter((v) => v.invariant === 'S2')
+      .flatMap((v) => [...v.message.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
+    const started = new Set(result.trace.flatMap((e) => (e.kind === 'process-start' ? [e.pid] : [])));
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((pid) => !started.has(pid))).toEqual([]);
   });
 
   it('a bystander named by forged webhooks survives the reference, and is caught being hit by forged-webhook-kill', async () => {

@@ -601,9 +601,30 @@ export class RealWorld implements World {
   }
 
   groundTruth(): Omit<QuiescentWorld, 'listed' | 'requests' | 'now'> {
+    const live = this.processes.live();
+    // A process the run first sees now (a descendant nobody signalled, forked after the last
+    // scan) is shown starting here, so that a leak the report names has a line in the timeline.
+    for (const p of live) {
+      const key = `${p.pid}:${p.starttime}`;
+      // A child's root was shown when it was spawned (by the ports, or the black-box launcher).
+      if (p.role === 'wrapper' || this.announced.has(key)) continue;
+      this.announced.add(key);
+      this.record({
+        kind: 'process-start',
+        atMs: this.now(),
+        pid: p.pid,
+        generation: p.starttime,
+        ppid: readStat(p.pid)?.ppid ?? 0,
+        pgid: readStat(p.pid)?.pgid ?? 0,
+        role: 'descendant',
+        ...(p.spawnIndex !== undefined && p.spawnIndex >= 0 ? { spawnIndex: p.spawnIndex } : {}),
+        cwd: p.cwd,
+        firstSeen: true,
+      });
+    }
     return {
       children: this.knownChildren(),
-      liveProcesses: this.processes.live(),
+      liveProcesses: live,
       hubActive: this.server.active().map((r) => r.sessionId),
       worktrees:
         this.target.kind === 'command'
