@@ -54,8 +54,6 @@ export async function sweepOrphans(
   return outcome.survivors;
 }
 
-const STOPPED = Symbol('stopped');
-
 /** How long the survivors of a sweep are waited for: backing off to once a minute, for a day. */
 const MAX_WAIT_STEP_MS = 60_000;
 const MAX_LOOKS = 24 * 60 + 10;
@@ -120,21 +118,42 @@ export class OrphanSurvivors {
 
   /**
    * The runner is shutting down: every wait looks one last time now and answers, instead of
-   * sleeping on (what still lives then is left to the next start).
+   * sleeping on (what still lives then is left to the next start). Each wait's timer is cleared,
+   * not left to fire after the shutdown's answer (a shutdown releases the runner's timers: S4;
+   * the simulator found one firing four seconds after it).
    */
   stop(): void {
-    this.stopped();
+    this.stopped = true;
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
   }
 
   private async waitFor(done: () => Promise<boolean>): Promise<boolean> {
     for (let look = 0; look < MAX_LOOKS; look++) {
       if (await done()) return true;
       const wait = Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS);
-      if ((await Promise.race([sleep(this.ports.clock, wait), this.stopping])) === STOPPED) break;
+      if (!(await this.pause(wait))) break;
     }
     return done();
   }
 
-  private stopped: () => void = () => {};
-  private readonly stopping = new Promise<typeof STOPPED>((resolve) => (this.stopped = () => resolve(STOPPED)));
+  /** Sleeps `delayMs`: true when the time passed, false when stop() cut it short (its timer cleared). */
+  private pause(delayMs: number): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const handle = this.ports.clock.setTimeout(() => {
+        this.sleepers.delete(wake);
+        resolve(true);
+      }, delayMs);
+      const wake = (): void => {
+        this.ports.clock.clearTimeout(handle);
+        resolve(false);
+      };
+      this.sleepers.add(wake);
+    });
+  }
+
+  private stopped = false;
+  /** The waits asleep now (one per survivor set, marker or intent being waited for), woken by stop(). */
+  private readonly sleepers = new Set<() => void>();
 }
