@@ -312,9 +312,10 @@ const gitFaultArb: fc.Arbitrary<GitFaultInput> = fc.record(
       'ELOCKED' as const,
       'EDANGLING' as const,
     ),
-    // About half of them (an optional key) last in time, a held lock, not a count of calls: only a runner
-    // that waits between tries gets past one. Up to 100 s, which a runner backing off from 1 s to
-    // a minute over eight tries (the reference: 123 s from its first) outlasts from any nth.
+    // About half of them (an optional key) last in time, a held lock, not a count of calls: only
+    // a runner that waits between tries gets past one. Up to 100 s, which a runner backing off
+    // from 1 s to a minute over eight tries (the reference: 123 s from its first) outlasts from
+    // any nth.
     forMs: fc.integer({ min: 1_000, max: 100_000 }),
   },
   { requiredKeys: ['op', 'nth', 'times', 'code'] },

@@ -120,7 +120,7 @@ export class OrphanSurvivors {
    * The runner is shutting down: every wait looks one last time now and answers, instead of
    * sleeping on (what still lives then is left to the next start). Each wait's timer is cleared,
    * not left to fire after the shutdown's answer (a shutdown releases the runner's timers: S4;
-   * the simulator found one firing four seconds after it).
+   * the simulator found one firing a second after it).
    */
   stop(): void {
     this.stopped = true;

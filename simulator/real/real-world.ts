@@ -609,13 +609,14 @@ export class RealWorld implements World {
       // A child's root was shown when it was spawned (by the ports, or the black-box launcher).
       if (p.role === 'wrapper' || this.announced.has(key)) continue;
       this.announced.add(key);
+      const stat = readStat(p.pid);
       this.record({
         kind: 'process-start',
         atMs: this.now(),
         pid: p.pid,
         generation: p.starttime,
-        ppid: readStat(p.pid)?.ppid ?? 0,
-        pgid: readStat(p.pid)?.pgid ?? 0,
+        ppid: stat?.ppid ?? 0,
+        pgid: stat?.pgid ?? 0,
         role: 'descendant',
         ...(p.spawnIndex !== undefined && p.spawnIndex >= 0 ? { spawnIndex: p.spawnIndex } : {}),
         cwd: p.cwd,
