@@ -17,6 +17,11 @@ const POOL_PAST_SCENARIOS = 20_000;
 /** With no --workers, one thread per this many runs (at most one per core). */
 const RUNS_PER_DEFAULT_WORKER = 5_000;
 
+/**
+ * `check`: the property suite against a runner in the virtual world, or with `--http` the
+ * black-box scenarios against a runner command. Bad usage throws a UsageError (exit 2); what the
+ * runner does is in the outcome.
+ */
 export async function check(options: CheckCliOptions): Promise<CheckOutcome> {
   // Loaded when used: a virtual check does not load the real world (undici, msw, fastify).
   if (options.http !== undefined) return (await import('./check-http.ts')).checkHttp(options);
