@@ -74,7 +74,11 @@ export class WorktreeModel {
   /** Whether fault `f` (the `index`-th) refuses call number `call` of its op, now. */
   private refuses(f: GitFault, index: number, call: number): boolean {
     if (f.forMs === undefined) return call >= f.nth && call < f.nth + f.times;
-    if (call === f.nth) this.lastingSince.set(index, this.now());
+    if (call === f.nth) {
+      // The nth call is refused whatever the span (even 0 ms): the lock is there when it comes.
+      this.lastingSince.set(index, this.now());
+      return true;
+    }
     const since = this.lastingSince.get(index);
     return since !== undefined && this.now() < since + f.forMs;
   }
