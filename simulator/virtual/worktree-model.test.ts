@@ -57,6 +57,10 @@ describe.each([
     now = 5_000;
     git.remove('/r', a);
     expect(git.existing()).toEqual([]);
+    // A span of 0 ms still refuses the nth call, and only it.
+    const brief = new WorktreeModel(['/r'], [GitFaultSchema.parse({ op: 'add', code: 'EBUSY', forMs: 0 })], fs);
+    expect(() => brief.add('/r', 'b')).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    brief.add('/r', 'b');
   });
 
   it('counts a worktree whose directory is gone but whose registration stays as still existing', () => {
