@@ -143,6 +143,33 @@ type Instance = RunnerInstance;
 /** How the trace says the harness crashed a child (coverage.ts reads it). */
 export const CRASH_LOG = 'harness: crashed the wrapper of';
 
+/**
+ * What a scenario can ask for that only the virtual world plays: a real run that is asked for one
+ * says so in a note, rather than passing as if it had played it.
+ */
+const VIRTUAL_ONLY: ReadonlyArray<{ readonly asked: (scenario: Scenario) => boolean; readonly note: string }> = [
+  {
+    // A Node agent cannot make its /proc environ unreadable (that takes prctl or a setuid exec).
+    asked: (s) => s.agent.unreadableEnviron === true || s.agents.some((a) => a?.unreadableEnviron === true),
+    note: 'unreadableEnviron is played by the virtual world only: here every child can be found by its markers, so the run says nothing about a runner that can only find children that way',
+  },
+  {
+    // Nor can the real world make the OS refuse a fork on cue,
+    asked: (s) => s.world.spawnFaults.length > 0,
+    note: 'spawnFaults is played by the virtual world only: here every spawn the OS allows goes through, so the run says nothing about what the runner does when fork fails',
+  },
+  {
+    // the disk refuse the runner's state writes,
+    asked: (s) => s.world.saveFaults.length > 0,
+    note: 'saveFaults is played by the virtual world only: here every state write the disk allows goes through, so the run says nothing about what the runner does when one fails',
+  },
+  {
+    // or git refuse a call (its faults here are the real ones: a file in the way, a lock).
+    asked: (s) => s.world.gitFaults.length > 0,
+    note: 'gitFaults is played by the virtual world only: here every git call the repository allows goes through, so the run says nothing about what the runner does when git refuses',
+  },
+];
+
 /** How often (real ms) the wait for quiescence looks whether the run is quiet. */
 const QUIET_POLL_MS = 100;
 /** An agent retries a refused webhook every second, five times (scenario ms, with a margin). */
@@ -233,26 +260,7 @@ export class RealWorld implements World {
       this.notes.push(
         `the machine is loaded (${loadavg()[0]?.toFixed(1)} runnable per ${availableParallelism()} cores): answers get ${(REAL_SLACK_MS * this.loadFactor) / 1000} s of real slack instead of ${REAL_SLACK_MS / 1000} s`,
       );
-    // A Node agent cannot make its /proc environ unreadable (that takes prctl or a setuid exec).
-    if (scenario.agent.unreadableEnviron === true || scenario.agents.some((a) => a?.unreadableEnviron === true))
-      this.notes.push(
-        'unreadableEnviron is played by the virtual world only: here every child can be found by its markers, so the run says nothing about a runner that can only find children that way',
-      );
-    // Nor can the real world make the OS refuse a fork on cue.
-    if (scenario.world.spawnFaults.length > 0)
-      this.notes.push(
-        'spawnFaults is played by the virtual world only: here every spawn the OS allows goes through, so the run says nothing about what the runner does when fork fails',
-      );
-    // Nor make the disk refuse the runner's state writes.
-    if (scenario.world.saveFaults.length > 0)
-      this.notes.push(
-        'saveFaults is played by the virtual world only: here every state write the disk allows goes through, so the run says nothing about what the runner does when one fails',
-      );
-    // Nor make git refuse a call on cue (its faults here are the real ones: a file in the way, a lock).
-    if (scenario.world.gitFaults.length > 0)
-      this.notes.push(
-        'gitFaults is played by the virtual world only: here every git call the repository allows goes through, so the run says nothing about what the runner does when git refuses',
-      );
+    for (const { asked, note } of VIRTUAL_ONLY) if (asked(scenario)) this.notes.push(note);
     this.processes = new RunProcesses(this.runId, () => this.knownChildren());
     this.launcher = target.kind === 'command' ? new BlackBoxLauncher(this.blackBoxWorld(), target) : undefined;
     this.log = new RequestLog({

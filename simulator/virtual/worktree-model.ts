@@ -2,6 +2,7 @@
 // a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
 import { HostError } from '../../runner/ports.ts';
 import type { GitFault } from '../scenario.ts';
+import { refusesCall } from './planned-fault.ts';
 
 /**
  * git refused an add because the name or path is already taken: in the virtual world nothing but
@@ -73,7 +74,7 @@ export class WorktreeModel {
 
   /** Whether fault `f` (the `index`-th) refuses call number `call` of its op, now. */
   private refuses(f: GitFault, index: number, call: number): boolean {
-    if (f.forMs === undefined) return call >= f.nth && call < f.nth + f.times;
+    if (f.forMs === undefined) return refusesCall(f, call);
     if (call === f.nth) {
       // The nth call is refused whatever the span (even 0 ms): the lock is there when it comes.
       this.lastingSince.set(index, this.now());

@@ -27,6 +27,7 @@ import { broken } from '../assert.ts';
 import { asRunner, BrokenAdapterError } from '../broken-adapter.ts';
 import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
 import { childResume } from '../resume-key.ts';
+import { plannedFault } from './planned-fault.ts';
 
 export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
@@ -370,20 +371,19 @@ export class VirtualWorld implements World {
     const runner = instance?.runner;
     if (instance === undefined || runner === undefined) return;
     this.intoRunner(instance, () => {
-      const handled = runner.sessionStarted(body);
-      if (onTaken !== undefined)
-        void handled.then(
-          () => instance.alive && onTaken(),
-          () => {},
-        );
-      handled.catch((error: unknown) => {
-        this.record({
-          kind: 'log',
-          atMs: this.time,
-          level: 'error',
-          message: `sessionStarted threw: ${String(error)}`,
-        });
-      });
+      runner.sessionStarted(body).then(
+        () => {
+          if (onTaken !== undefined && instance.alive) onTaken();
+        },
+        (error: unknown) => {
+          this.record({
+            kind: 'log',
+            atMs: this.time,
+            level: 'error',
+            message: `sessionStarted threw: ${String(error)}`,
+          });
+        },
+      );
     }); // a dead runner refuses the connection: nothing happens
   }
 
@@ -506,11 +506,6 @@ export class VirtualWorld implements World {
     };
   }
 
-  /**
-   * Forks the child at once (it exists, and a crash now leaves it behind) and runs its agent
-   * `execAfterMs` later, when the spawn completes, as Node's 'spawn' event: its agent cannot
-   * post a webhook before the runner could know its PID.
-   */
   /** spawnDetached calls so far, over every life of the runner (spawnFaults count them). */
   private spawnCalls = 0;
 
@@ -519,7 +514,7 @@ export class VirtualWorld implements World {
 
   private saveRefusal(): HostError | undefined {
     const call = ++this.saveCalls;
-    const fault = this.scenario.world.saveFaults.find((f) => call >= f.nth && call < f.nth + f.times);
+    const fault = plannedFault(this.scenario.world.saveFaults, call);
     if (fault === undefined) return undefined;
     const what = { ENOSPC: 'No space left on device', EIO: 'Input/output error', EROFS: 'Read-only file system' };
     return new HostError(fault.code, `write runner state: ${what[fault.code]} (injected fault, call ${call})`);
@@ -527,7 +522,7 @@ export class VirtualWorld implements World {
 
   private spawnRefusal(command: string): HostError | undefined {
     const call = ++this.spawnCalls;
-    const fault = this.scenario.world.spawnFaults.find((f) => call >= f.nth && call < f.nth + f.times);
+    const fault = plannedFault(this.scenario.world.spawnFaults, call);
     if (fault === undefined) return undefined;
     const what = {
       EAGAIN: 'Resource temporarily unavailable',
@@ -537,6 +532,11 @@ export class VirtualWorld implements World {
     return new HostError(fault.code, `spawn ${command}: ${what[fault.code]} (injected fault, call ${call})`);
   }
 
+  /**
+   * Forks the child at once (it exists, and a crash now leaves it behind) and runs its agent
+   * `execAfterMs` later, when the spawn completes, as Node's 'spawn' event: its agent cannot
+   * post a webhook before the runner could know its PID.
+   */
   private spawnChild(instance: RunnerInstance, spec: SpawnSpec, execAfterMs: number) {
     const { cwd, env } = spec;
     const index = this.children.length;
