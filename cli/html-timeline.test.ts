@@ -27,8 +27,9 @@ async function failingCheck(dir: string): Promise<{ code: number; stdout: string
       join(dir, 'undeclared.mjs'),
       '--runs',
       '300',
+      // A seed whose first failing scenario is the ghost with its leak (seed 1 finds a leak alone).
       '--seed',
-      '1',
+      '3',
       '--artifacts',
       join(dir, 'artifacts'),
       '--without',

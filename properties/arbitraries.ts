@@ -21,11 +21,13 @@ import type {
   SigkillDeath,
   SpawnFaultSchema,
   SaveFaultSchema,
+  ScanFaultSchema,
 } from '../simulator/scenario.ts';
 
 type GitFaultInput = z.input<typeof GitFaultSchema>;
 type SpawnFaultInput = z.input<typeof SpawnFaultSchema>;
 type SaveFaultInput = z.input<typeof SaveFaultSchema>;
+type ScanFaultInput = z.input<typeof ScanFaultSchema>;
 type LatencyTableInput = z.input<typeof LatencyTableSchema>;
 
 /**
@@ -327,6 +329,14 @@ const saveFaultArb: fc.Arbitrary<SaveFaultInput> = fc.record({
   code: fc.constantFrom('ENOSPC' as const, 'EIO' as const, 'EROFS' as const),
 });
 
+// A stop's kill routine scans every poll (tens of scans per stop), so the n-th reaches into the
+// middle of kills, restarts' sweeps and their waits, not only the first scan.
+const scanFaultArb: fc.Arbitrary<ScanFaultInput> = fc.record({
+  nth: fc.integer({ min: 1, max: 120 }),
+  times: fc.integer({ min: 1, max: 5 }),
+  code: fc.constantFrom('EMFILE' as const, 'ENFILE' as const, 'ENOMEM' as const),
+});
+
 const spawnFaultArb: fc.Arbitrary<SpawnFaultInput> = fc.record({
   nth: fc.integer({ min: 1, max: 4 }),
   times: fc.integer({ min: 1, max: 3 }),
@@ -345,6 +355,7 @@ interface Draft {
   gitFaults: GitFaultInput[];
   spawnFaults: SpawnFaultInput[];
   saveFaults: SaveFaultInput[];
+  scanFaults: ScanFaultInput[];
   /** The git fault a git-failure window brings: a removal git refuses, once to a few times. */
   windowGitFault: GitFaultInput;
   hub: { latencyMs: number; down: boolean };
@@ -458,6 +469,8 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       spawnFaults: fc.array(spawnFaultArb, { minLength: 1, maxLength: 2 }),
       // The disk refuses a state write now and then (full, an I/O error, remounted read-only).
       saveFaults: fc.array(saveFaultArb, { minLength: 1, maxLength: 2 }),
+      // /proc cannot be read now and then (no descriptor left, no memory): a few scans in a row.
+      scanFaults: fc.array(scanFaultArb, { minLength: 1, maxLength: 3 }),
       windowGitFault: fc.record({
         op: fc.constant('remove' as const),
         nth: fc.integer({ min: 1, max: 2 }),
@@ -541,6 +554,7 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
       // have kept, so the oracle excuses that (simulator/oracle.ts), and a generated restart after
       // one would judge less than it seems to.
       saveFaults: swarm.saveFaults && !steps.some((s) => s.op === 'restart') ? draft.saveFaults : [],
+      scanFaults: swarm.scanFaults ? draft.scanFaults : [],
       ...(swarm.hubFaults ? { hubLatencyMs: draft.hub.latencyMs, hubDown: draft.hub.down } : {}),
       ...(swarm.slowIo ? slowIo(draft.latency, swarm.hubFaults) : {}),
       ...(swarm.flakyScans

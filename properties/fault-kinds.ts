@@ -21,6 +21,7 @@ export const FAULT_KINDS = [
   'gitFaults',
   'spawnFaults',
   'saveFaults',
+  'scanFaults',
   'hubFaults',
   'restarts',
   'shutdowns',

@@ -10,6 +10,7 @@ import {
   ScenarioSchema,
   SpawnFaultSchema,
   SaveFaultSchema,
+  ScanFaultSchema,
   StepSchema,
   type ParsedStep,
   type Scenario,
@@ -26,6 +27,7 @@ const UNTIL_DEFAULTS = StepSchema.parse({ op: 'until', event: ANCHORS[0] });
 const GIT_FAULT_DEFAULTS = GitFaultSchema.parse({ op: 'add', code: 'EEXIST' });
 const SPAWN_FAULT_DEFAULTS = SpawnFaultSchema.parse({ code: 'EAGAIN' });
 const SAVE_FAULT_DEFAULTS = SaveFaultSchema.parse({ code: 'ENOSPC' });
+const SCAN_FAULT_DEFAULTS = ScanFaultSchema.parse({ code: 'EMFILE' });
 
 /**
  * `parseScenario(input)` for a scenario the property suite's generators built (scenarioArb): the
@@ -47,6 +49,7 @@ export function completeGenerated(generated: ScenarioInput): Scenario {
       gitFaults: (world.gitFaults ?? []).map((fault) => ({ ...GIT_FAULT_DEFAULTS, ...fault })),
       spawnFaults: (world.spawnFaults ?? []).map((fault) => ({ ...SPAWN_FAULT_DEFAULTS, ...fault })),
       saveFaults: (world.saveFaults ?? []).map((fault) => ({ ...SAVE_FAULT_DEFAULTS, ...fault })),
+      scanFaults: (world.scanFaults ?? []).map((fault) => ({ ...SCAN_FAULT_DEFAULTS, ...fault })),
     } as Scenario['world'],
     agent: input.agent ?? {},
     agents: input.agents ?? [],

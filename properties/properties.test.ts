@@ -171,6 +171,7 @@ describe('generators', () => {
     gitFaults: (s) => s.world.gitFaults.length > 0,
     spawnFaults: (s) => s.world.spawnFaults.length > 0,
     saveFaults: (s) => s.world.saveFaults.length > 0,
+    scanFaults: (s) => s.world.scanFaults.length > 0,
     shuffledTies: (s) => s.world.shuffleTies,
     earlyExits: (s) => [s.agent, ...s.agents].some((a) => a?.exitAfterMs !== undefined),
     webhookOddities: (s) => [s.agent, ...s.agents].some((a) => a?.webhook !== undefined && a.webhook !== 'on-time'),

@@ -79,9 +79,12 @@ export interface ProcessHost {
   signal(pid: number, signal: Signal): boolean;
   /** process.kill(-pgid, signal). False on ESRCH. */
   signalGroup(pgid: number, signal: Signal): boolean;
-  /** Live processes whose environment holds `name=value` (a /proc scan on Linux). */
+  /**
+   * Live processes whose environment holds `name=value` (a /proc scan on Linux). Rejects when
+   * /proc cannot be read (EMFILE, ENFILE, ENOMEM): a failed scan says neither "none" nor "all".
+   */
   findByEnv(name: string, value: string): Promise<ProcessInfo[]>;
-  /** Live processes whose parent is `pid` (what `pgrep -P` answers). */
+  /** Live processes whose parent is `pid` (what `pgrep -P` answers). Rejects as findByEnv does. */
   childrenOf(pid: number): Promise<ProcessInfo[]>;
 }
 

@@ -125,6 +125,9 @@ interface TerminalSession extends TerminalSessionReport {
  * and the request log push ground truth (README, Contributing: why pushed, not a function over
  * the finished trace). Each method judges the invariants the event can break, at once.
  */
+/** What a port refused: a spawn, a worktree add, a /proc scan. */
+export type PortFailureKind = 'spawn' | 'git-add' | 'scan';
+
 export interface GroundTruthObserver {
   /** A3: a child started (`others`: every child so far; `live`: asked for only if needed). */
   onChildSpawned(
@@ -160,8 +163,11 @@ export interface GroundTruthObserver {
    * is a tie, not judged.
    */
   onRunnerTimer(setAtMs: number, atMs: number): void;
-  /** A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors). */
-  onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void;
+  /**
+   * A port refused the runner: the OS would not spawn, git would not add a worktree (T1's errors),
+   * /proc could not be read (a stop's answer and deadline, L2 and T1).
+   */
+  onPortFailure(kind: PortFailureKind, atMs: number): void;
   /** A state write failed (the disk refused it): what a restart's state file keeps is uncertain since. */
   onStateWriteFailed(atMs: number): void;
   /** L1 and T1: a request was answered. */
@@ -257,9 +263,19 @@ export class Oracle implements GroundTruthObserver {
   private readonly worktreesNow: (() => readonly string[]) | undefined;
   /** Worktrees a SIGKILL survivor held when the runner's shutdown was answered. */
   private readonly excusedWorktrees = new Set<string>();
+  /**
+   * Worktrees a shutdown's answer excused (held by a SIGKILL survivor), by the runner life that
+   * gave it: a later shutdown of that same life answers from a runner that may not act again, so
+   * what it could not remove then it cannot remove since, even once its holder has died.
+   */
+  private readonly excusedAtShutdownOfLife = new Map<string, number>();
   private readonly webhookTimeoutMs: number;
   /** When a port last refused a spawn or a worktree: an error answer after that may be truthful. */
-  private readonly lastPortFailure: Record<'spawn' | 'git-add', number> = { spawn: -Infinity, 'git-add': -Infinity };
+  private readonly lastPortFailure: Record<PortFailureKind, number> = {
+    spawn: -Infinity,
+    'git-add': -Infinity,
+    scan: -Infinity,
+  };
   readonly spawnBoundMs: number;
   /** How long a restarted runner's orphan sweep may hold spawns back. */
   private readonly sweepAllowanceMs: number;
@@ -531,7 +547,7 @@ export class Oracle implements GroundTruthObserver {
     this.stateWriteFailures.push(atMs);
   }
 
-  onPortFailure(kind: 'spawn' | 'git-add', atMs: number): void {
+  onPortFailure(kind: PortFailureKind, atMs: number): void {
     this.lastPortFailure[kind] = atMs;
   }
 
@@ -575,8 +591,16 @@ export class Oracle implements GroundTruthObserver {
     const label = `${request.op} request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     if (answer.op === 'spawn') {
       const result = answer.result;
-      const bound = this.spawnBoundMs + this.sweepWaitMs(request.issuedAt);
-      if (latency > bound) this.report('L1', `${label} took ${latency} ms, over the bound of ${bound} ms`, atMs);
+      // While /proc refuses the runner's scans, a spawn may wait for a sweep or a dying tree it
+      // cannot see the end of: its bound counts from the last refusal, not from its request.
+      const unreadMs = Math.max(0, Math.min(atMs, this.lastPortFailure.scan) - request.issuedAt);
+      const bound = this.spawnBoundMs + this.sweepWaitMs(request.issuedAt) + unreadMs;
+      if (latency > bound)
+        this.report(
+          'L1',
+          `${label} took ${latency} ms, over the bound of ${bound} ms${unreadMs > 0 ? ` (${unreadMs} ms of it while /proc refused its scans)` : ''}`,
+          atMs,
+        );
       const child = request.child;
       // The child died on its own (not by the runner's hand) and never got its webhook through.
       const exitedAt = child !== undefined ? this.knownExitBeforeWebhook(child) : undefined;
@@ -713,7 +737,11 @@ export class Oracle implements GroundTruthObserver {
         this.report('L1', `${label} took ${latency} ms, over the bound of ${this.stopBoundMs} ms`, atMs);
       const sessionId = request.sessionId ?? '';
       const status = answer.result.status;
-      if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId)) {
+      // /proc refused a scan while the stop ran: the runner could not find what left the tree's
+      // group, nor show the tree gone, so "still_alive" is its truthful answer, and what it
+      // could not see is not held to the stop's deadline (S2 still holds it to die in the end).
+      const procUnread = this.lastPortFailure.scan >= request.issuedAt;
+      if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId) && !procUnread) {
         // L2: what lives on must die by the stop's deadline, or have survived SIGKILL by then.
         // Judged at quiescence, on the processes as they are now (their records keep changing).
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
@@ -721,7 +749,12 @@ export class Oracle implements GroundTruthObserver {
         if (living.length > 0)
           this.stopsToFinish.push({ label, sessionId, deadline: request.issuedAt + this.stopBoundMs, living });
       }
-      if (status === 'still_alive' && this.seesSignals && this.forgotten(request, sessionId, children, live))
+      if (
+        status === 'still_alive' &&
+        this.seesSignals &&
+        !procUnread &&
+        this.forgotten(request, sessionId, children, live)
+      )
         this.report(
           'T1',
           `${label} for ${sessionId} answered "still_alive" (something of its tree survived SIGKILL, or the id is unknown), but its whole tree was dead before the stop was asked, and this runner process granted the session (at ${formatMs(this.grantedAt.get(sessionId) ?? 0)}), with no more children in the run than it keeps ended sessions (config.maxTombstones ${this.maxTombstones}): it must remember it and answer "already_gone"`,
@@ -937,8 +970,13 @@ export class Oracle implements GroundTruthObserver {
     const existing = this.worktreesNow?.() ?? [];
     // Held by a process that survived SIGKILL: the runner cannot remove it, and after this answer
     // may not act again; S3 does not blame it (unless a later life leaves it too).
-    for (const path of existing.filter(occupied)) this.excusedWorktrees.add(path);
-    const worktrees = existing.filter((path) => !occupied(path));
+    for (const path of existing.filter(occupied)) {
+      this.excusedWorktrees.add(path);
+      this.excusedAtShutdownOfLife.set(path, this.life);
+    }
+    const worktrees = existing.filter(
+      (path) => !occupied(path) && this.excusedAtShutdownOfLife.get(path) !== this.life,
+    );
     if (worktrees.length > 0)
       this.report('S4', `${label} was answered while worktree(s) ${worktrees.join(', ')} still existed`, atMs);
   }

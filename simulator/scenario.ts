@@ -226,6 +226,21 @@ export const SaveFaultSchema = z.strictObject({
 export type SaveFault = z.output<typeof SaveFaultSchema>;
 
 /**
+ * The runner's n-th process scan (findByEnv or childrenOf, counted over the whole run) fails, and
+ * `times - 1` after it: /proc could not be read. Transient by design (at most 5 in a row): a
+ * runner that looks again gets through, so nothing it leaves behind is excused.
+ */
+export const ScanFaultSchema = z.strictObject({
+  /** Which scan fails first (1 = the first). */
+  nth: z.number().int().positive().default(1),
+  /** How many scans in a row fail. */
+  times: z.number().int().positive().max(5).default(1),
+  /** No descriptor left for this process (EMFILE) or the system (ENFILE), or no memory (ENOMEM). */
+  code: z.enum(['EMFILE', 'ENFILE', 'ENOMEM']),
+});
+export type ScanFault = z.output<typeof ScanFaultSchema>;
+
+/**
  * A virtual latency: exactly `ms`, or drawn per operation, uniformly and inclusively, from
  * [min, max] by the world's seeded latency stream (so equal latencies, and every order of
  * completion, come up).
@@ -286,6 +301,11 @@ export const WorldSchema = z.strictObject({
    * failed write is not held to adopt what that write would have kept.
    */
   saveFaults: z.array(SaveFaultSchema).max(32).default([]),
+  /**
+   * Process scans that fail (virtual world only): a stop must still answer (never throw), and
+   * "stopped" still means the tree is gone, which an unread /proc cannot show.
+   */
+  scanFaults: z.array(ScanFaultSchema).max(32).default([]),
   /** Milliseconds git takes per worktree add / remove. */
   gitLatencyMs: LatencySchema.default(30),
   /** The hub: how long it takes to answer, and whether it is down (archive calls fail, agents cannot register). */

@@ -25,6 +25,16 @@ export interface KillTiming {
 export interface KillOutcome {
   /** Processes of the tree still alive when the routine gave up; empty when the tree is gone. */
   readonly survivors: readonly ProcessInfo[];
+  /**
+   * Why the routine cannot say the tree is gone although it saw no survivor: its last scan
+   * failed (/proc could not be read). Absent when the last scan was read.
+   */
+  readonly unverified?: string;
+}
+
+/** Whether the outcome shows the tree gone: no survivor, and the last scan was read. */
+export function treeGone(outcome: KillOutcome): boolean {
+  return outcome.survivors.length === 0 && outcome.unverified === undefined;
 }
 
 /** The tree's live members right now. */
@@ -38,8 +48,10 @@ export async function treeMembers(processes: ProcessHost, target: TreeTarget): P
   return marked;
 }
 
+/** A process's identity across scans: its PID and generation. */
+const keyOf = (m: ProcessInfo): string => `p${m.pid}:${m.generation}`;
+
 function sendPass(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
-  const keyOf = (m: ProcessInfo): string => `p${m.pid}:${m.generation}`;
   // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
   // signalled only while a member seen in it is still that same process (read back just now).
   const alive = members.filter((m) => processes.generationOf(m.pid) === m.generation);
@@ -68,7 +80,12 @@ export function killTree(
   target: TreeTarget,
   timing: KillTiming,
 ): Promise<KillOutcome> {
-  return killMembers(processes, clock, () => treeMembers(processes, target), timing);
+  // When /proc cannot be read, the root is still known by PID (and leads its own group).
+  const rootByPid = (): ProcessInfo[] =>
+    processes.generationOf(target.root.pid) === target.root.generation
+      ? [{ ...target.root, ppid: 0, pgid: target.root.pid }]
+      : [];
+  return killMembers(processes, clock, () => treeMembers(processes, target), timing, rootByPid);
 }
 
 /**
@@ -80,29 +97,50 @@ export async function killMembers(
   clock: Clock,
   scan: () => Promise<ProcessInfo[]>,
   timing: KillTiming,
+  /** Members known without a scan (a root, by PID): signalled even while scans fail. */
+  knownWithoutScan: () => ProcessInfo[] = () => [],
 ): Promise<KillOutcome> {
+  const alive = (m: ProcessInfo): boolean => processes.generationOf(m.pid) === m.generation;
+  /** The members seen last (read back by PID since); what a failed scan falls back on. */
+  let seen: ProcessInfo[] = [];
+  /** The last scan's failure, while the scans after it failed too. */
+  let failure: string | undefined;
   // A scan's answer is a snapshot taken when it began: a member that died since (its PID maybe
   // taken by a stranger already) is not a member, let alone a survivor of SIGKILL. Each is read
-  // back by PID, which asks the kernel now.
-  const find = async (): Promise<ProcessInfo[]> =>
-    (await scan()).filter((m) => processes.generationOf(m.pid) === m.generation);
+  // back by PID, which asks the kernel now. A scan that fails (no descriptor left to read /proc)
+  // proves nothing gone: the members seen before and those known by PID are signalled, and the
+  // routine looks again on the next pass.
+  const find = async (): Promise<ProcessInfo[]> => {
+    try {
+      seen = (await scan()).filter(alive);
+      failure = undefined;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      const byPid = knownWithoutScan().filter((k) => !seen.some((m) => m.pid === k.pid));
+      seen = [...seen, ...byPid].filter(alive);
+    }
+    return seen;
+  };
   const phases: ReadonlyArray<readonly [Signal, number]> = [
     ['SIGTERM', timing.termGraceMs],
     ['SIGKILL', timing.killGraceMs],
   ];
+  /** The members the SIGKILL phase signalled. */
+  let killed = new Set<string>();
   for (const [signal, graceMs] of phases) {
     const sent = new Set<string>();
+    if (signal === 'SIGKILL') killed = sent;
     const deadline = clock.now() + graceMs;
     // Bounded: one pass per poll interval until the deadline, plus the first.
     const maxPasses = Math.ceil(graceMs / timing.pollIntervalMs) + 1;
     for (let pass = 0; pass <= maxPasses; pass++) {
       let members = await find();
-      if (members.length === 0) {
+      if (members.length === 0 && failure === undefined) {
         // A scan is a snapshot taken a moment ago, and may miss a process mid-exec: "nothing
         // left" is believed only when a second look, a poll interval later, agrees.
         await sleep(clock, timing.pollIntervalMs);
         members = await find();
-        if (members.length === 0) return { survivors: [] };
+        if (members.length === 0 && failure === undefined) return { survivors: [] };
       }
       // Members that appear during the wait (a late fork) are signalled too.
       sendPass(processes, members, signal, sent);
@@ -111,5 +149,14 @@ export async function killMembers(
       await sleep(clock, Math.min(timing.pollIntervalMs, left));
     }
   }
-  return { survivors: await find() };
+  let survivors = await find();
+  // A member first seen by this last look (the scans before it failed, or were too slow to see
+  // it in time) has had no SIGKILL: it is no survivor of one yet. It gets one, and a last look.
+  const unkilled = survivors.filter((m) => !killed.has(keyOf(m)));
+  if (unkilled.length > 0) {
+    sendPass(processes, unkilled, 'SIGKILL', killed);
+    await sleep(clock, timing.pollIntervalMs);
+    survivors = await find();
+  }
+  return failure === undefined ? { survivors } : { survivors, unverified: failure };
 }

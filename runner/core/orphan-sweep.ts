@@ -41,17 +41,46 @@ export async function sweepOrphans(
       for (const p of await processes.findByEnv(SPAWN_MARKER_ENV, marker)) keep.add(`${p.pid}:${p.generation}`);
     return owned.filter((p) => !keep.has(`${p.pid}:${p.generation}`));
   };
-  const found = await orphans();
+  const found = await lookPatiently(ports, config.pollIntervalMs, orphans);
   if (found.length === 0) return [];
   ports.logger.log(
     stateWasLost ? 'error' : 'warn',
     'killing children of an earlier life that the state file does not know',
     { count: found.length },
   );
-  const outcome = await killMembers(processes, ports.clock, orphans, config);
+  // Those found are signalled even while later scans fail (read back by PID first).
+  const outcome = await killMembers(processes, ports.clock, orphans, config, () => found);
   if (outcome.survivors.length > 0)
     ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
+  // A last look that failed: the orphans seen before and alive by PID are the survivors (the
+  // routine reports them), and those are watched; none seen is as much as can be known.
+  if (outcome.unverified !== undefined)
+    ports.logger.log('warn', 'orphan sweep could not look a last time', { why: outcome.unverified });
   return outcome.survivors;
+}
+
+/** Looks at /proc again when it cannot be read (no descriptor left, no memory): a few times, backing off. */
+const SCAN_TRIES = 20;
+const MAX_SCAN_WAIT_MS = 1_000;
+
+/**
+ * A scan tried again while it fails, a poll apart and backing off to a second, at most
+ * SCAN_TRIES times (then its failure is the caller's). A failed read of /proc says nothing about
+ * what runs: it is neither "none" nor "all".
+ */
+async function lookPatiently<T>(ports: RunnerPorts, pollMs: number, look: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await look();
+    } catch (error) {
+      if (attempt >= SCAN_TRIES) throw error;
+      ports.logger.log('warn', 'process scan failed; looking again', {
+        attempt,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await sleep(ports.clock, Math.min(pollMs * 2 ** (attempt - 1), MAX_SCAN_WAIT_MS));
+    }
+  }
 }
 
 /** How long the survivors of a sweep are waited for: backing off to once a minute, for a day. */
@@ -129,12 +158,14 @@ export class OrphanSurvivors {
   }
 
   private async waitFor(done: () => Promise<boolean>): Promise<boolean> {
-    for (let look = 0; look < MAX_LOOKS; look++) {
-      if (await done()) return true;
-      const wait = Math.min(this.baseWaitMs * 2 ** Math.min(look, 16), MAX_WAIT_STEP_MS);
+    // A look that fails (/proc unread) is "not yet": the wait looks again later.
+    const look = (): Promise<boolean> => done().catch(() => false);
+    for (let n = 0; n < MAX_LOOKS; n++) {
+      if (await look()) return true;
+      const wait = Math.min(this.baseWaitMs * 2 ** Math.min(n, 16), MAX_WAIT_STEP_MS);
       if (!(await this.pause(wait))) break;
     }
-    return done();
+    return look();
   }
 
   /** Sleeps `delayMs`: true when the time passed, false when stop() cut it short (its timer cleared). */

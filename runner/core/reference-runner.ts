@@ -28,6 +28,7 @@ import {
   OWNER_ENV,
   SPAWN_MARKER_ENV,
   SPAWN_TOKEN_ENV,
+  treeGone,
   type KillOutcome,
 } from './kill-tree.ts';
 import { OrphanSurvivors } from './orphan-sweep.ts';
@@ -69,6 +70,8 @@ const MAX_TEARDOWN_BACKOFF_MS = 60_000;
 /** Extra tries a shutdown gives a tree that survived SIGKILL: 1 + 2 + 4 + 8 + 16 s of waiting. */
 const SHUTDOWN_KILL_RETRIES = 5;
 const MAX_TEARDOWN_RETRIES = 24 * 60 + 10;
+/** Kill routines over an earlier life's spawn marker whose last look at /proc failed, before the next start is left to it. */
+const MARKER_SWEEP_TRIES = 5;
 
 export class ReferenceRunner implements Runner {
   private readonly children = new Map<number, TrackedChild>();
@@ -150,8 +153,8 @@ export class ReferenceRunner implements Runner {
         // A child of the same session still dying: one live tree per session, so wait for it.
         for (const dying of [...this.children.values()].filter((c) => c.resumeKey === key && c.phase === 'dying')) {
           const outcome = await this.teardown(dying);
-          if (outcome.survivors.length > 0) {
-            return { type: 'error', reason: 'busy', message: `an earlier child of session ${key} survived SIGKILL` };
+          if (!treeGone(outcome)) {
+            return { type: 'error', reason: 'busy', message: `an earlier child of session ${key} ${notGone(outcome)}` };
           }
         }
       }
@@ -360,12 +363,7 @@ export class ReferenceRunner implements Runner {
       const stopping = child.phase === 'session' || child.stopRequested;
       if (child.phase === 'session') child.stopRequested = true;
       const outcome = await this.teardown(child);
-      if (outcome.survivors.length > 0) {
-        return {
-          status: 'still_alive',
-          message: `${outcome.survivors.length} process(es) of the session survived SIGKILL`,
-        };
-      }
+      if (!treeGone(outcome)) return { status: 'still_alive', message: `the session's tree ${notGone(outcome)}` };
       if (stopping) {
         // The tree is gone: that is what "stopped" says. A slow or down hub must not delay it.
         void this.archive(sessionId);
@@ -422,10 +420,10 @@ export class ReferenceRunner implements Runner {
         { root: child.ref, marker: child.marker },
         this.config,
       );
-      if (outcome.survivors.length > 0) {
-        this.ports.logger.log('error', 'tree survived SIGKILL; will retry', {
+      if (!treeGone(outcome)) {
+        this.ports.logger.log('error', 'tree not verified dead; will retry', {
           pid: child.ref.pid,
-          survivors: outcome.survivors.length,
+          why: notGone(outcome),
         });
         delete child.teardown;
         if (attempt + 1 < MAX_TEARDOWN_RETRIES && !this.shuttingDown) {
@@ -516,7 +514,7 @@ export class ReferenceRunner implements Runner {
   /** Tears every child down at once; resolves to those whose tree survived SIGKILL. */
   private async teardownAll(children: readonly TrackedChild[]): Promise<TrackedChild[]> {
     const outcomes = await Promise.all(children.map((child) => this.teardown(child)));
-    return children.filter((_, i) => outcomes[i]!.survivors.length > 0);
+    return children.filter((_, i) => !treeGone(outcomes[i]!));
   }
 
   // ---- restart ------------------------------------------------------------------------------
@@ -572,22 +570,32 @@ export class ReferenceRunner implements Runner {
   }
 
   /** Kills whatever carries `marker` (a spawn of an earlier life with no record), as a dying child. */
-  private sweepMarker(marker: string): Promise<void> {
+  private async sweepMarker(marker: string): Promise<void> {
     this.spawnIntents.add(marker); // until its tree is gone, a restart must still find it
-    return killMembers(
-      this.ports.processes,
-      this.ports.clock,
-      () => this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker),
-      this.config,
-    ).then((outcome) => {
+    for (let attempt = 1; attempt <= MARKER_SWEEP_TRIES; attempt++) {
+      const outcome = await killMembers(
+        this.ports.processes,
+        this.ports.clock,
+        () => this.ports.processes.findByEnv(SPAWN_MARKER_ENV, marker),
+        this.config,
+      );
       if (outcome.survivors.length > 0) {
         // In D state: a resume must not start while it lives (it may serve the same session).
         this.orphans.watch(outcome.survivors);
         return;
       }
-      this.spawnIntents.delete(marker);
-      void this.persist();
-    });
+      if (outcome.unverified === undefined) {
+        this.spawnIntents.delete(marker);
+        void this.persist();
+        return;
+      }
+      // /proc could not be read at the end: whatever carries the marker may live on. Kill again.
+      this.ports.logger.log('warn', 'spawn marker sweep not verified; sweeping again', {
+        marker,
+        why: outcome.unverified,
+      });
+    }
+    // Still unread: the marker stays persisted, and the next start sweeps it.
   }
 
   /** Tracks a child of the earlier life; returns it when it must be torn down (the caller does). */
@@ -692,6 +700,12 @@ export class ReferenceRunner implements Runner {
 
   /** Settles when the state writes asked for so far have landed (or failed, logged). */
   private saving: Promise<void> = Promise.resolve();
+}
+
+/** How the kill routine's outcome says a tree is not gone, for an answer or a log. */
+function notGone(outcome: KillOutcome): string {
+  if (outcome.survivors.length > 0) return `survived SIGKILL (${outcome.survivors.length} process(es))`;
+  return `could not be verified gone: /proc could not be read (${outcome.unverified ?? 'no reason given'})`;
 }
 
 /** killGrace, doubling per attempt, at most a minute. */

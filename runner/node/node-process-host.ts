@@ -111,7 +111,9 @@ export class NodeProcessHost implements ProcessHost {
     if (this.scan === undefined) {
       this.scan = listPids().flatMap((pid) => {
         const env = readEnviron(pid);
-        const stat = env === undefined ? undefined : readStat(pid);
+        // A read that fails for a reason other than "gone" or "not ours" throws (proc.ts): a
+        // scan that cannot read /proc rejects, rather than report what it could not see as gone.
+        const stat = env === undefined ? undefined : readStat(pid, true);
         return env !== undefined && stat !== undefined ? [{ ...stat, env }] : [];
       });
       setImmediate(() => {
@@ -124,7 +126,7 @@ export class NodeProcessHost implements ProcessHost {
   async childrenOf(pid: number): Promise<ProcessInfo[]> {
     const found: ProcessInfo[] = [];
     for (const candidate of listPids()) {
-      const stat = readStat(candidate);
+      const stat = readStat(candidate, true);
       if (stat?.ppid === pid)
         found.push({ pid: stat.pid, generation: stat.starttime, ppid: stat.ppid, pgid: stat.pgid });
     }

@@ -12,14 +12,43 @@ export interface ProcStat {
   readonly state: string;
 }
 
-/** Parses /proc/<pid>/stat; undefined when the process is gone (or a zombie, which is as good as gone). */
-export function readStat(pid: number): ProcStat | undefined {
-  let text: string;
+/**
+ * How a read of /proc/<pid>/... may fail and still say something: the process is gone (ENOENT,
+ * ESRCH) or not ours to read (EACCES, EPERM). Anything else (no descriptor left: EMFILE, ENFILE;
+ * ENOMEM; EIO) says nothing about the process, and a scan that took it for "not there" would
+ * report a live process gone.
+ */
+function saysGoneOrHidden(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM';
+}
+
+/**
+ * A file of /proc, or undefined when its process is gone or not ours to read. With `strict`, a
+ * read that failed for any other reason throws; without it, every failure answers undefined.
+ * (`read` is the file system's, replaced only by tests: the suite mocks no module.)
+ */
+export function readProcFile(
+  path: string,
+  strict: boolean,
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): string | undefined {
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
+    return read(path);
+  } catch (error) {
+    if (strict && !saysGoneOrHidden(error)) throw error;
     return undefined;
   }
+}
+
+/**
+ * Parses /proc/<pid>/stat; undefined when the process is gone (or a zombie, which is as good as
+ * gone). With `strict` (a scan), a read that failed for another reason throws instead of
+ * answering "gone"; without it (a single look by PID) any failure answers undefined.
+ */
+export function readStat(pid: number, strict = false): ProcStat | undefined {
+  const text = readProcFile(`/proc/${pid}/stat`, strict);
+  if (text === undefined) return undefined;
   // The command name is in parentheses and may itself hold spaces and parentheses.
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
@@ -36,14 +65,13 @@ export function readStat(pid: number): ProcStat | undefined {
   };
 }
 
-/** The environment of a process, or undefined if it is gone or not ours to read. */
+/**
+ * The environment of a process, or undefined if it is gone or not ours to read. A read that
+ * failed for another reason (EMFILE...) throws: it is neither.
+ */
 export function readEnviron(pid: number): Map<string, string> | undefined {
-  let raw: string;
-  try {
-    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const raw = readProcFile(`/proc/${pid}/environ`, true);
+  if (raw === undefined) return undefined;
   const env = new Map<string, string>();
   for (const entry of raw.split('\0')) {
     const eq = entry.indexOf('=');
@@ -78,7 +106,7 @@ export function findMarked(name: string, value: string): MarkedProcess[] {
   for (const pid of listPids()) {
     const env = readEnviron(pid);
     if (env?.get(name) !== value) continue;
-    const stat = readStat(pid);
+    const stat = readStat(pid, true);
     if (stat !== undefined) found.push({ ...stat, env });
   }
   return found;
@@ -90,7 +118,7 @@ export function findMarkedByPrefix(name: string, prefix: string): MarkedProcess[
   for (const pid of listPids()) {
     const env = readEnviron(pid);
     if (env?.get(name)?.startsWith(prefix) !== true) continue;
-    const stat = readStat(pid);
+    const stat = readStat(pid, true);
     if (stat !== undefined) found.push({ ...stat, env });
   }
   return found;

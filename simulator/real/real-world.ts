@@ -164,6 +164,11 @@ const VIRTUAL_ONLY: ReadonlyArray<{ readonly asked: (scenario: Scenario) => bool
     note: 'saveFaults is played by the virtual world only: here every state write the disk allows goes through, so the run says nothing about what the runner does when one fails',
   },
   {
+    // /proc refuse a scan,
+    asked: (s) => s.world.scanFaults.length > 0,
+    note: 'scanFaults is played by the virtual world only: here every /proc scan the kernel allows goes through, so the run says nothing about what the runner does when one fails',
+  },
+  {
     // or git refuse a call (its faults here are the real ones: a file in the way, a lock).
     asked: (s) => s.world.gitFaults.length > 0,
     note: 'gitFaults is played by the virtual world only: here every git call the repository allows goes through, so the run says nothing about what the runner does when git refuses',

@@ -53,6 +53,8 @@ export interface VirtualPortsWorld {
   spawnRefusal(command: string): HostError | undefined;
   /** The disk's refusal of this state.save call, if the scenario plans one (its saveFaults). */
   saveRefusal(): HostError | undefined;
+  /** /proc's refusal of this process scan, if the scenario plans one (its scanFaults). */
+  scanRefusal(): HostError | undefined;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
   spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
@@ -84,6 +86,11 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
   const latencies = world.scenario.world.latency;
   const missed = (p: VProcess): boolean =>
     p.role === 'wrapper' && world.now() - p.startedAt < EXEC_WINDOW_MS && world.scanMisses();
+  /** A scan /proc refused (scanFaults): the runner hears of it when the scan would have completed. */
+  const refused = (refusal: HostError): never => {
+    world.oracle.onPortFailure('scan', world.now());
+    throw refusal;
+  };
   /** This life's children, by PID, kept after they exit so that a late onExit still hears of it. */
   const spawned = new Map<number, VProcess>();
   const processes: ProcessHost = {
@@ -137,6 +144,8 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     // environment no one can read (undumpable, setuid) is never found by its marker at all; its
     // parentage is in /proc/PID/stat, which stays readable, so childrenOf still lists it.
     findByEnv: (name, value) => {
+      const refusal = world.scanRefusal();
+      if (refusal !== undefined) return io(latencies.scan, () => refused(refusal));
       const seen = world.table
         .live()
         .filter((p) => p.env[name] === value && p.environUnreadable !== true && !missed(p))
@@ -144,6 +153,8 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       return io(latencies.scan, () => seen);
     },
     childrenOf: (pid) => {
+      const refusal = world.scanRefusal();
+      if (refusal !== undefined) return io(latencies.scan, () => refused(refusal));
       const seen = world.table
         .children(pid)
         .filter((p) => !missed(p))

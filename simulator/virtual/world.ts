@@ -496,6 +496,7 @@ export class VirtualWorld implements World {
       intoRunner: (instance, call) => this.intoRunner(instance as RunnerInstance, call),
       spawnRefusal: (command) => this.spawnRefusal(command),
       saveRefusal: () => this.saveRefusal(),
+      scanRefusal: () => this.scanRefusal(),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
@@ -518,6 +519,21 @@ export class VirtualWorld implements World {
     if (fault === undefined) return undefined;
     const what = { ENOSPC: 'No space left on device', EIO: 'Input/output error', EROFS: 'Read-only file system' };
     return new HostError(fault.code, `write runner state: ${what[fault.code]} (injected fault, call ${call})`);
+  }
+
+  /** findByEnv and childrenOf calls so far, over every life of the runner (scanFaults count them). */
+  private scanCalls = 0;
+
+  private scanRefusal(): HostError | undefined {
+    const call = ++this.scanCalls;
+    const fault = plannedFault(this.scenario.world.scanFaults, call);
+    if (fault === undefined) return undefined;
+    const what = {
+      EMFILE: 'Too many open files',
+      ENFILE: 'Too many open files in system',
+      ENOMEM: 'Cannot allocate memory',
+    };
+    return new HostError(fault.code, `read /proc: ${what[fault.code]} (injected fault, scan ${call})`);
   }
 
   private spawnRefusal(command: string): HostError | undefined {
