@@ -361,7 +361,12 @@ interface Draft {
   hub: { latencyMs: number; down: boolean };
   latency: LatencyTableInput & { git: Latency; hub: Latency };
   scan: { latency: Latency; misses: number };
-  config: { maxInFlightSpawns: number; maxTombstones: number; ownerless: boolean };
+  config: {
+    maxInFlightSpawns: number;
+    maxTombstones: number;
+    ownerless: boolean;
+    timing: { termGraceMs: number; killGraceMs: number; pollIntervalMs: number } | null;
+  };
 }
 
 /**
@@ -481,11 +486,21 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
       latency: latencyTableArb,
       // A scan that takes time (its answer is stale) and misses a process now and then.
       scan: fc.record({ latency: latencyArb, misses: fc.constantFrom(0, 0.1, 0.3, 0.5) }),
-      // Config the defaults never reach: an in-flight limit and tombstone bound of 1 to 3, no owner id.
+      // Config the defaults never reach: an in-flight limit and tombstone bound of 1 to 3, no owner
+      // id, and the kill's timing as users tune it (a SIGKILL grace of 20 ms makes every slow death
+      // a survivor, and a day of backed-off looks at one only minutes).
       config: fc.record({
         maxInFlightSpawns: fc.integer({ min: 1, max: 3 }),
         maxTombstones: fc.integer({ min: 1, max: 3 }),
         ownerless: fc.boolean(),
+        timing: fc.option(
+          fc.record({
+            termGraceMs: fc.constantFrom(100, 500, 3_000, 10_000),
+            killGraceMs: fc.constantFrom(20, 200, 1_000, 5_000),
+            pollIntervalMs: fc.constantFrom(10, 50, 100, 250),
+          }),
+          { nil: null },
+        ),
       }),
     });
   const draftArb = fc.oneof(...TIMEOUTS_MS.map(draftFor));
@@ -540,7 +555,11 @@ function toScenario(draft: Draft, pinned: Partial<Record<FaultKind, boolean>>): 
     runnerConfig: {
       webhookTimeoutMs: timeoutMs,
       ...(swarm.configVariants
-        ? { maxInFlightSpawns: draft.config.maxInFlightSpawns, maxTombstones: draft.config.maxTombstones }
+        ? {
+            maxInFlightSpawns: draft.config.maxInFlightSpawns,
+            maxTombstones: draft.config.maxTombstones,
+            ...draft.config.timing,
+          }
         : {}),
     },
     world: {

@@ -269,6 +269,9 @@ export class Oracle implements GroundTruthObserver {
    * what it could not remove then it cannot remove since, even once its holder has died.
    */
   private readonly excusedAtShutdownOfLife = new Map<string, number>();
+  /** The run's processes the runner has signalled (their records keep changing): S4's excuses. */
+  private readonly signalled = new Set<ProcessView>();
+  private readonly killGraceMs: number;
   private readonly webhookTimeoutMs: number;
   /** When a port last refused a spawn or a worktree: an error answer after that may be truthful. */
   private readonly lastPortFailure: Record<PortFailureKind, number> = {
@@ -301,6 +304,7 @@ export class Oracle implements GroundTruthObserver {
     this.worktreesNow = options.worktrees;
     this.webhookTimeoutMs = config.webhookTimeoutMs;
     this.maxTombstones = config.maxTombstones;
+    this.killGraceMs = config.killGraceMs;
     // How long a runner may take to get a grant onto disk: its own I/O, and a second for luck.
     this.persistGraceMs = io + 1_000;
   }
@@ -323,6 +327,7 @@ export class Oracle implements GroundTruthObserver {
   onRunnerSignal(targets: readonly ProcessView[], how: string, atMs: number): void {
     if (targets.length > 0) this.onRunnerAction(`sent ${how}`, atMs);
     for (const target of targets) {
+      if (target.spawnIndex !== undefined) this.signalled.add(target);
       if (target.spawnIndex === undefined) {
         this.report('A2', `the runner's ${how} reached ${describeProcess(target)}, a process it never spawned`, atMs);
         continue;
@@ -965,8 +970,18 @@ export class Oracle implements GroundTruthObserver {
     const label = `shutdown request #${request.id} (issued ${formatMs(request.issuedAt)})`;
     if (left.length > 0)
       this.report('S4', `${label} was answered while ${left.map(describeProcess).join(', ')} still lived`, atMs);
+    const inside = (p: ProcessView, path: string): boolean => p.cwd === path || p.cwd.startsWith(`${path}/`);
+    // A process that outlived its kill routine's SIGKILL grace (the runner rightly gave up on it)
+    // and died only as the shutdown was closing, within the time its last state write may take:
+    // the runner has decided about its worktree, and must write that down, before it answers.
+    const diedClosing = (p: ProcessView): boolean =>
+      p.sigkilledAt !== undefined &&
+      p.exitedAt !== undefined &&
+      p.exitedAt - p.sigkilledAt >= this.killGraceMs &&
+      p.exitedAt >= atMs - this.persistGraceMs;
     const occupied = (path: string): boolean =>
-      living.some((p) => survivedSigkill(p) && (p.cwd === path || p.cwd.startsWith(`${path}/`)));
+      living.some((p) => survivedSigkill(p) && inside(p, path)) ||
+      [...this.signalled].some((p) => !p.alive && diedClosing(p) && inside(p, path));
     const existing = this.worktreesNow?.() ?? [];
     // Held by a process that survived SIGKILL: the runner cannot remove it, and after this answer
     // may not act again; S3 does not blame it (unless a later life leaves it too).
