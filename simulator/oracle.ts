@@ -120,14 +120,14 @@ interface TerminalSession extends TerminalSessionReport {
   readonly takenAt: number;
 }
 
+/** What a port refused: a spawn, a worktree add, a /proc scan. */
+export type PortFailureKind = 'spawn' | 'git-add' | 'scan';
+
 /**
  * What the oracle is shown of a world, as it happens: the one interface through which the worlds
  * and the request log push ground truth (README, Contributing: why pushed, not a function over
  * the finished trace). Each method judges the invariants the event can break, at once.
  */
-/** What a port refused: a spawn, a worktree add, a /proc scan. */
-export type PortFailureKind = 'spawn' | 'git-add' | 'scan';
-
 export interface GroundTruthObserver {
   /** A3: a child started (`others`: every child so far; `live`: asked for only if needed). */
   onChildSpawned(
@@ -273,7 +273,10 @@ export class Oracle implements GroundTruthObserver {
   private readonly signalled = new Set<ProcessView>();
   private readonly killGraceMs: number;
   private readonly webhookTimeoutMs: number;
-  /** When a port last refused a spawn or a worktree: an error answer after that may be truthful. */
+  /**
+   * When a port last refused a spawn, a worktree or a scan: an error answer after that may be
+   * truthful, and a stop or spawn that could not read /proc is judged knowing it.
+   */
   private readonly lastPortFailure: Record<PortFailureKind, number> = {
     spawn: -Infinity,
     'git-add': -Infinity,

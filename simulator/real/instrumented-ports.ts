@@ -75,6 +75,12 @@ export function instrumentedPorts(
       (value) => (life.alive ? value : new Promise<T>(() => {})),
       (error: unknown) => (life.alive ? Promise.reject(error) : new Promise<T>(() => {})),
     );
+  /** A real scan that fails (/proc unreadable: EMFILE, ENFILE) is told to the oracle, as the virtual world's are. */
+  const told = <T>(scan: Promise<T>): Promise<T> =>
+    scan.catch((error: unknown) => {
+      world.oracle.onPortFailure('scan', world.now());
+      throw error;
+    });
   const processes: ProcessHost = {
     spawnDetached: (spec) => {
       if (!life.alive) return new Promise(() => {});
@@ -142,8 +148,8 @@ export function instrumentedPorts(
       if (!life.alive || pgid <= 1) return false;
       return admitSignal(world, groupMembers(pgid), signal, `group ${pgid}`) && host.signalGroup(pgid, signal);
     },
-    findByEnv: (name, value) => fence(host.findByEnv(name, value)),
-    childrenOf: (pid) => fence(host.childrenOf(pid)),
+    findByEnv: (name, value) => fence(told(host.findByEnv(name, value))),
+    childrenOf: (pid) => fence(told(host.childrenOf(pid))),
   };
   const git = base.worktrees;
   const acted = (what: string): void => {
