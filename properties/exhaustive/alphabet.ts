@@ -74,6 +74,16 @@ export const EXPLORED_WORLDS = {
     // The back-off after a refused removal: the runner's retry is only in its memory until then.
     anchors: ['git-failure'],
   },
+  'proc-unread': {
+    about:
+      "/proc refuses the runner's 3rd to 42nd process scans (EMFILE, eight runs of five), after the first start's two sweeps",
+    world: {
+      bystander: true,
+      scanFaults: Array.from({ length: 8 }, (_, i) => ({ nth: 3 + 5 * i, times: 5, code: 'EMFILE' as const })),
+    },
+    classes: PLAN_CLASS_NAMES,
+    anchors: [],
+  },
   'grace-boots': {
     about: 'one more agent class: ignores SIGTERM and reports inside the kill grace of its own timeout',
     world: { bystander: true },

@@ -132,7 +132,7 @@ describe('check --exhaustive', () => {
     expect(grace.counterexample).toBeUndefined();
     expect(grace.scenarios).toBe(upperBound(1, 2, true, 'grace-boots') + 1);
     await expect(exploreRunner(referenceRunner, { depth: 1, world: 'mars' as 'plain' })).rejects.toThrow(
-      /unknown world "mars" \(known: plain, slow-io, git-faults, grace-boots\)/,
+      /unknown world "mars" \(known: plain, slow-io, git-faults, proc-unread, grace-boots\)/,
     );
   });
 

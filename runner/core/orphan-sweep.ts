@@ -59,8 +59,13 @@ export async function sweepOrphans(
   return outcome.survivors;
 }
 
-/** Looks at /proc again when it cannot be read (no descriptor left, no memory): a few times, backing off. */
-const SCAN_TRIES = 20;
+/**
+ * Looks at /proc again while it cannot be read (no descriptor left, no memory): backing off to a
+ * second, for up to a day. Giving up sooner would leave the earlier life's orphans running for
+ * good after an EMFILE storm that outlasted it (the bounded proof's proc-unread world found the
+ * sweep giving up after 20 looks, 16 s, and the orphans leaked).
+ */
+const SCAN_TRIES = 24 * 3_600;
 const MAX_SCAN_WAIT_MS = 1_000;
 
 /**
