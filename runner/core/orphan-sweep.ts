@@ -79,10 +79,12 @@ async function lookPatiently<T>(ports: RunnerPorts, pollMs: number, look: () => 
       return await look();
     } catch (error) {
       if (attempt >= SCAN_TRIES) throw error;
-      ports.logger.log('warn', 'process scan failed; looking again', {
-        attempt,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      // The first failure, then once a minute: a storm of a day must not write a line a second.
+      if (attempt % 60 === 1)
+        ports.logger.log('warn', 'process scan failed; looking again', {
+          attempt,
+          error: error instanceof Error ? error.message : String(error),
+        });
       await sleep(ports.clock, Math.min(pollMs * 2 ** (attempt - 1), MAX_SCAN_WAIT_MS));
     }
   }
