@@ -746,14 +746,17 @@ export class Oracle implements GroundTruthObserver {
       const sessionId = request.sessionId ?? '';
       const status = answer.result.status;
       // /proc refused a scan while the stop ran: the runner could not find what left the tree's
-      // group, nor show the tree gone, so "still_alive" is its truthful answer, and what it
-      // could not see is not held to the stop's deadline (S2 still holds it to die in the end).
+      // root, nor show the tree gone, so "still_alive" is its truthful answer, and only what it
+      // knows without a scan, each root by its PID, is held to the stop's deadline (S2 still
+      // holds the rest to die in the end).
       const procUnread = this.lastPortFailure.scan >= request.issuedAt;
-      if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId) && !procUnread) {
+      if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId)) {
         // L2: what lives on must die by the stop's deadline, or have survived SIGKILL by then.
         // Judged at quiescence, on the processes as they are now (their records keep changing).
         const trees = children.filter((c) => c.sessionId === sessionId).map((c) => c.index);
-        const living = live().filter((p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex));
+        const living = live().filter(
+          (p) => p.spawnIndex !== undefined && trees.includes(p.spawnIndex) && (!procUnread || p.role === 'wrapper'),
+        );
         if (living.length > 0)
           this.stopsToFinish.push({ label, sessionId, deadline: request.issuedAt + this.stopBoundMs, living });
       }
