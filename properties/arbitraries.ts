@@ -497,7 +497,7 @@ export function scenarioArb(options: ScenarioArbOptions = {}): fc.Arbitrary<Scen
           fc.record({
             termGraceMs: fc.constantFrom(100, 500, 3_000, 10_000),
             killGraceMs: fc.constantFrom(20, 200, 1_000, 5_000),
-            pollIntervalMs: fc.constantFrom(10, 50, 100, 250),
+            pollIntervalMs: fc.constantFrom(50, 100, 250),
           }),
           { nil: null },
         ),

@@ -995,11 +995,16 @@ export class Oracle implements GroundTruthObserver {
       this.excusedWorktrees.add(path);
       this.excusedAtShutdownOfLife.set(path, this.life);
     }
-    const worktrees = existing.filter(
-      (path) => !occupied(path) && this.excusedAtShutdownOfLife.get(path) !== this.life,
-    );
-    if (worktrees.length > 0)
-      this.report('S4', `${label} was answered while worktree(s) ${worktrees.join(', ')} still existed`, atMs);
+    const kept = existing.filter((path) => !occupied(path) && this.excusedAtShutdownOfLife.get(path) !== this.life);
+    // /proc refused a scan while the shutdown ran: the runner could not verify that no process
+    // of an earlier life still runs in a worktree it recovers, and keeping it is the safe choice
+    // (A1); left for the next start, as one a survivor holds (S3 unless a later life leaves it).
+    if (this.lastPortFailure.scan >= request.issuedAt) {
+      for (const path of kept) this.excusedWorktrees.add(path);
+      return;
+    }
+    if (kept.length > 0)
+      this.report('S4', `${label} was answered while worktree(s) ${kept.join(', ')} still existed`, atMs);
   }
 
   /**
