@@ -511,7 +511,7 @@ export class ReferenceRunner implements Runner {
     await this.persist();
   }
 
-  /** Tears every child down at once; resolves to those whose tree survived SIGKILL. */
+  /** Tears every child down at once; resolves to those whose tree is not verified gone. */
   private async teardownAll(children: readonly TrackedChild[]): Promise<TrackedChild[]> {
     const outcomes = await Promise.all(children.map((child) => this.teardown(child)));
     return children.filter((_, i) => !treeGone(outcomes[i]!));
