@@ -330,11 +330,11 @@ export class Oracle implements GroundTruthObserver {
   onRunnerSignal(targets: readonly ProcessView[], how: string, atMs: number): void {
     if (targets.length > 0) this.onRunnerAction(`sent ${how}`, atMs);
     for (const target of targets) {
-      if (target.spawnIndex !== undefined) this.signalled.add(target);
       if (target.spawnIndex === undefined) {
         this.report('A2', `the runner's ${how} reached ${describeProcess(target)}, a process it never spawned`, atMs);
         continue;
       }
+      this.signalled.add(target);
       const spared = this.collateral(target.spawnIndex, atMs);
       if (spared !== undefined)
         this.report('A4', `the runner's ${how} reached ${describeProcess(target)}, ${spared}`, atMs);
@@ -977,17 +977,21 @@ export class Oracle implements GroundTruthObserver {
     if (left.length > 0)
       this.report('S4', `${label} was answered while ${left.map(describeProcess).join(', ')} still lived`, atMs);
     const inside = (p: ProcessView, path: string): boolean => p.cwd === path || p.cwd.startsWith(`${path}/`);
-    // A process that outlived its kill routine's SIGKILL grace (the runner rightly gave up on it)
+    // What holds a worktree for the answer: a live survivor of SIGKILL, or one that outlived its
+    // kill routine's SIGKILL grace (the runner rightly gave up on it)
     // and died only as the shutdown was closing, within the time its last state write may take:
     // the runner has decided about its worktree, and must write that down, before it answers.
-    const diedClosing = (p: ProcessView): boolean =>
-      p.sigkilledAt !== undefined &&
-      p.exitedAt !== undefined &&
-      p.exitedAt - p.sigkilledAt >= this.killGraceMs &&
-      p.exitedAt >= atMs - this.persistGraceMs;
-    const occupied = (path: string): boolean =>
-      living.some((p) => survivedSigkill(p) && inside(p, path)) ||
-      [...this.signalled].some((p) => !p.alive && diedClosing(p) && inside(p, path));
+    const holders = living.filter(survivedSigkill);
+    for (const p of this.signalled)
+      if (
+        !p.alive &&
+        p.sigkilledAt !== undefined &&
+        p.exitedAt !== undefined &&
+        p.exitedAt - p.sigkilledAt >= this.killGraceMs &&
+        p.exitedAt >= atMs - this.persistGraceMs
+      )
+        holders.push(p);
+    const occupied = (path: string): boolean => holders.some((p) => inside(p, path));
     const existing = this.worktreesNow?.() ?? [];
     // Held by a process that survived SIGKILL: the runner cannot remove it, and after this answer
     // may not act again; S3 does not blame it (unless a later life leaves it too).

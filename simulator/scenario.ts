@@ -203,41 +203,41 @@ export const GitFaultSchema = z.strictObject({
 });
 export type GitFault = z.output<typeof GitFaultSchema>;
 
-/** The OS refuses the runner's n-th spawn (counted over the whole run), and `times - 1` after it. */
-export const SpawnFaultSchema = z.strictObject({
-  /** Which spawnDetached call fails first (1 = the first). */
-  nth: z.number().int().positive().default(1),
-  /** How many calls in a row fail. */
-  times: z.number().int().positive().max(100).default(1),
-  /** fork's EAGAIN (a process limit), ENOMEM, or EMFILE (no descriptor for the pipes). */
-  code: z.enum(['EAGAIN', 'ENOMEM', 'EMFILE']),
-});
+/**
+ * A fault planned by call count (counted over the whole run): the n-th call of one operation
+ * fails with one of `codes`, and the `times - 1` calls after it (at most `maxTimes` in a row).
+ */
+function countedFaultSchema<const Codes extends readonly [string, ...string[]]>(codes: Codes, maxTimes: number) {
+  return z.strictObject({
+    /** Which call fails first (1 = the first). */
+    nth: z.number().int().positive().default(1),
+    /** How many calls in a row fail. */
+    times: z.number().int().positive().max(maxTimes).default(1),
+    code: z.enum(codes),
+  });
+}
+
+/**
+ * The OS refuses the runner's n-th spawn, and `times - 1` after it: fork's EAGAIN (a process
+ * limit), ENOMEM, or EMFILE (no descriptor for the pipes).
+ */
+export const SpawnFaultSchema = countedFaultSchema(['EAGAIN', 'ENOMEM', 'EMFILE'], 100);
 export type SpawnFault = z.output<typeof SpawnFaultSchema>;
 
-/** The runner's n-th state write (counted over the whole run) fails, and `times - 1` after it. */
-export const SaveFaultSchema = z.strictObject({
-  /** Which state.save call fails first (1 = the first). */
-  nth: z.number().int().positive().default(1),
-  /** How many calls in a row fail. */
-  times: z.number().int().positive().max(100).default(1),
-  /** A full disk (ENOSPC), an I/O error (EIO), a filesystem remounted read-only (EROFS). */
-  code: z.enum(['ENOSPC', 'EIO', 'EROFS']),
-});
+/**
+ * The runner's n-th state write fails, and `times - 1` after it: a full disk (ENOSPC), an I/O
+ * error (EIO), a filesystem remounted read-only (EROFS).
+ */
+export const SaveFaultSchema = countedFaultSchema(['ENOSPC', 'EIO', 'EROFS'], 100);
 export type SaveFault = z.output<typeof SaveFaultSchema>;
 
 /**
- * The runner's n-th process scan (findByEnv or childrenOf, counted over the whole run) fails, and
- * `times - 1` after it: /proc could not be read. Transient by design (at most 5 in a row): a
- * runner that looks again gets through, so nothing it leaves behind is excused.
+ * The runner's n-th process scan (findByEnv or childrenOf) fails, and `times - 1` after it:
+ * /proc could not be read, no descriptor left for this process (EMFILE) or the system (ENFILE),
+ * or no memory (ENOMEM). Transient by design (at most 5 in a row): a runner that looks again
+ * gets through, so nothing it leaves behind is excused.
  */
-export const ScanFaultSchema = z.strictObject({
-  /** Which scan fails first (1 = the first). */
-  nth: z.number().int().positive().default(1),
-  /** How many scans in a row fail. */
-  times: z.number().int().positive().max(5).default(1),
-  /** No descriptor left for this process (EMFILE) or the system (ENFILE), or no memory (ENOMEM). */
-  code: z.enum(['EMFILE', 'ENFILE', 'ENOMEM']),
-});
+export const ScanFaultSchema = countedFaultSchema(['EMFILE', 'ENFILE', 'ENOMEM'], 5);
 export type ScanFault = z.output<typeof ScanFaultSchema>;
 
 /**

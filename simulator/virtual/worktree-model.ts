@@ -2,7 +2,7 @@
 // a directory plus git's registration under .git/worktrees/<name>; both must go for it to be gone.
 import { HostError } from '../../runner/ports.ts';
 import type { GitFault } from '../scenario.ts';
-import { refusesCall } from './planned-fault.ts';
+import { injectedRefusal, refusesCall } from './planned-fault.ts';
 
 /**
  * git refused an add because the name or path is already taken: in the virtual world nothing but
@@ -60,16 +60,7 @@ export class WorktreeModel {
   private injectFault(op: 'add' | 'remove'): void {
     const call = ++this.calls[op];
     const fault = this.faults.find((f, i) => f.op === op && this.refuses(f, i, call));
-    if (fault !== undefined) {
-      const what: Record<GitFault['code'], string> = {
-        EEXIST: 'already exists',
-        ENOSPC: 'No space left on device',
-        EBUSY: 'Device or resource busy',
-        ELOCKED: 'cannot remove a locked working tree',
-        EDANGLING: 'dangling symlink in the way',
-      };
-      throw new HostError(fault.code, `git worktree ${op}: ${what[fault.code]} (injected fault, call ${call})`);
-    }
+    if (fault !== undefined) throw injectedRefusal(fault.code, `git worktree ${op}`, call);
   }
 
   /** Whether fault `f` (the `index`-th) refuses call number `call` of its op, now. */

@@ -27,7 +27,7 @@ import { broken } from '../assert.ts';
 import { asRunner, BrokenAdapterError } from '../broken-adapter.ts';
 import { virtualPorts, type VirtualPortsWorld, type VirtualRunnerLife } from './virtual-ports.ts';
 import { childResume } from '../resume-key.ts';
-import { plannedFault } from './planned-fault.ts';
+import { injectedRefusal, plannedFault } from './planned-fault.ts';
 
 export { RUN_MARKER_ENV };
 export const REPO_PATH = '/work/repo';
@@ -516,9 +516,7 @@ export class VirtualWorld implements World {
   private saveRefusal(): HostError | undefined {
     const call = ++this.saveCalls;
     const fault = plannedFault(this.scenario.world.saveFaults, call);
-    if (fault === undefined) return undefined;
-    const what = { ENOSPC: 'No space left on device', EIO: 'Input/output error', EROFS: 'Read-only file system' };
-    return new HostError(fault.code, `write runner state: ${what[fault.code]} (injected fault, call ${call})`);
+    return fault && injectedRefusal(fault.code, 'write runner state', call);
   }
 
   /** findByEnv and childrenOf calls so far, over every life of the runner (scanFaults count them). */
@@ -527,25 +525,13 @@ export class VirtualWorld implements World {
   private scanRefusal(): HostError | undefined {
     const call = ++this.scanCalls;
     const fault = plannedFault(this.scenario.world.scanFaults, call);
-    if (fault === undefined) return undefined;
-    const what = {
-      EMFILE: 'Too many open files',
-      ENFILE: 'Too many open files in system',
-      ENOMEM: 'Cannot allocate memory',
-    };
-    return new HostError(fault.code, `read /proc: ${what[fault.code]} (injected fault, scan ${call})`);
+    return fault && injectedRefusal(fault.code, 'read /proc', call);
   }
 
   private spawnRefusal(command: string): HostError | undefined {
     const call = ++this.spawnCalls;
     const fault = plannedFault(this.scenario.world.spawnFaults, call);
-    if (fault === undefined) return undefined;
-    const what = {
-      EAGAIN: 'Resource temporarily unavailable',
-      ENOMEM: 'Cannot allocate memory',
-      EMFILE: 'Too many open files',
-    };
-    return new HostError(fault.code, `spawn ${command}: ${what[fault.code]} (injected fault, call ${call})`);
+    return fault && injectedRefusal(fault.code, `spawn ${command}`, call);
   }
 
   /**
