@@ -246,6 +246,46 @@ describe('oracle', () => {
     expect(list).toMatchObject({ answer: { result: [{ sessionId: 'term-1', startedBy: 'terminal' }] } });
   });
 
+  it('S1 fires on a list that names one session twice: a terminal claiming the id of a child of the runner', async () => {
+    // The reference, except that it takes a terminal's claim to an id its own child holds.
+    const credulous = scriptedRunner('lists-a-claimed-id-twice', (ports, config) => {
+      const runner = createReferenceRunner(ports, config);
+      const claims: { sessionId: string; pid: number; startedBy: 'terminal' }[] = [];
+      return {
+        spawnSession: (r) => runner.spawnSession(r),
+        sessionStarted: async (body) => {
+          const hook = SessionWebhookSchema.parse(body);
+          if (hook.metadata.startedBy === 'terminal')
+            claims.push({ sessionId: hook.sessionId, pid: hook.metadata.hostPid, startedBy: 'terminal' });
+          return runner.sessionStarted(body);
+        },
+        stopSession: (id) => runner.stopSession(id),
+        shutdown: () => runner.shutdown(),
+        listSessions: async () => [...(await runner.listSessions()), ...claims],
+      };
+    });
+    const steps = [
+      { op: 'spawn' as const },
+      { op: 'advance' as const, ms: 5_000 },
+      {
+        op: 'forge-webhook' as const,
+        pid: { bystander: true as const },
+        sessionId: 'sess-1',
+        startedBy: 'terminal' as const,
+      },
+      { op: 'list' as const },
+    ];
+    const caught = await expectOnly(credulous, { steps }, 'S1');
+    expect(caught.violations[0]?.message).toMatch(
+      /^list request #2 \(issued .*\) names session sess-1 more than once: a list names each session at most once$/,
+    );
+    // The reference keeps its child's claim and ignores the terminal's.
+    const reference = await play(referenceRunner, { steps });
+    expect(reference.violations).toEqual([]);
+    const list = reference.trace.find((e) => e.kind === 'answer' && e.answer.op === 'list');
+    expect(list).toMatchObject({ answer: { result: [{ sessionId: 'sess-1', startedBy: 'runner' }] } });
+  });
+
   it('T1 fires on a list that leaves out a session a terminal reported, while its process runs', async () => {
     // The reference, except that its lists name only its own children.
     const ownOnly = scriptedRunner('own-sessions-only', (ports, config) => {

@@ -1014,7 +1014,8 @@ export class Oracle implements GroundTruthObserver {
   /**
    * S1 at every list answer, not only the last: a listed session must be granted, started from
    * a terminal, or on its way (its child reported it while a spawn is still open). A session
-   * granted or revoked while the list was being answered may be shown either way.
+   * granted or revoked while the list was being answered may be shown either way. Each session
+   * is named at most once.
    */
   private judgeList(
     request: RequestRecord,
@@ -1025,7 +1026,20 @@ export class Oracle implements GroundTruthObserver {
     const spawnStillOpen = this.openSpawns.size > 0 || this.lastSpawnAnswerAt >= request.issuedAt;
     // Looked up by session, built once per list: a list of thousands is judged in linear time.
     let reporters: Set<string> | undefined;
+    const named = new Set<string>();
     for (const { sessionId } of listed) {
+      if (named.has(sessionId)) {
+        // One session, two entries: a hub keyed by session would count it twice, and whichever
+        // entry it keeps may be the wrong one (a terminal's claim over the runner's own child).
+        if (!this.full('S1'))
+          this.report(
+            'S1',
+            `list request #${request.id} (issued ${formatMs(request.issuedAt)}) names session ${sessionId} more than once: a list names each session at most once`,
+            atMs,
+          );
+        continue;
+      }
+      named.add(sessionId);
       if (this.granted.has(sessionId) || this.terminal.has(sessionId) || this.ghostsNamed.has(sessionId)) continue;
       if ((this.revokedAt.get(sessionId) ?? -Infinity) >= request.issuedAt) continue;
       reporters ??= new Set(children.filter((c) => c.webhookAt !== undefined).map((c) => c.sessionId));

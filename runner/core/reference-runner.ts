@@ -327,6 +327,8 @@ export class ReferenceRunner implements Runner {
       if (child.phase === 'booting') {
         child.phase = 'session';
         child.sessionId = sessionId;
+        // A terminal that claimed this id first claimed our child's: one id, one entry in a list.
+        this.external.delete(sessionId);
         void this.persist();
         this.settle(child, { type: 'success', sessionId, pid });
         return;
