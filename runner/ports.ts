@@ -73,7 +73,12 @@ export interface ProcessHost {
    * must be polled instead.
    */
   onExit(child: ProcessRef, callback: (exit: ExitInfo) => void): boolean;
-  /** The generation of the process that holds `pid` now, or null when no process does. */
+  /**
+   * The generation of the process that holds `pid` now, or null when no process does. Throws
+   * HostError when /proc cannot be read (EMFILE, ENFILE, ENOMEM: the runner is out of
+   * descriptors or memory): a refused read says neither "this process" nor "gone", and each
+   * caller decides which way to fail (runner/core/generation.ts).
+   */
   generationOf(pid: number): string | null;
   /** process.kill(pid, signal). No identity check: callers compare generations first. False on ESRCH. */
   signal(pid: number, signal: Signal): boolean;

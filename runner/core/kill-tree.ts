@@ -14,7 +14,26 @@ export { SPAWN_MARKER_ENV, OWNER_ENV, BOOT_ENV, SPAWN_TOKEN_ENV } from '../wire.
 export interface TreeTarget {
   readonly root: ProcessRef;
   readonly marker: string;
+  /**
+   * Whether the root is the caller's own child whose exit it has not heard of yet. Until its
+   * parent reaps it, a PID cannot come round (a zombie keeps it), so such a root is still the
+   * same process, alive or a zombie, when /proc refuses to say: it can be signalled by PID.
+   */
+  readonly rootIsOwnChild?: () => boolean;
 }
+
+/** Whether `m` is the same process as when it was seen; `vouched` answers when /proc refuses the read (else it throws). */
+function stillSame(processes: ProcessHost, m: ProcessInfo, vouched: (m: ProcessInfo) => boolean): boolean {
+  try {
+    return processes.generationOf(m.pid) === m.generation;
+  } catch (error) {
+    if (vouched(m)) return true;
+    throw error;
+  }
+}
+
+/** Nothing is vouched for: every member must be read back. */
+const NONE_VOUCHED = (): boolean => false;
 
 export interface KillTiming {
   readonly termGraceMs: number;
@@ -26,8 +45,8 @@ export interface KillOutcome {
   /** Processes of the tree still alive when the routine gave up; empty when the tree is gone. */
   readonly survivors: readonly ProcessInfo[];
   /**
-   * Why the routine cannot say the tree is gone although it saw no survivor: its last scan
-   * failed (/proc could not be read). Absent when the last scan was read.
+   * Why the routine cannot say the tree is gone although it saw no survivor: its last scan, or
+   * a read of a member's generation, failed (/proc could not be read). Absent when all was read.
    */
   readonly unverified?: string;
 }
@@ -37,10 +56,18 @@ export function treeGone(outcome: KillOutcome): boolean {
   return outcome.survivors.length === 0 && outcome.unverified === undefined;
 }
 
+/** The root, when the target vouches for it: its own unreaped child. */
+function rootVouched(target: TreeTarget): (m: ProcessInfo) => boolean {
+  return (m) =>
+    m.pid === target.root.pid && m.generation === target.root.generation && target.rootIsOwnChild?.() === true;
+}
+
 /** The tree's live members right now. */
 export async function treeMembers(processes: ProcessHost, target: TreeTarget): Promise<ProcessInfo[]> {
   const marked = await processes.findByEnv(SPAWN_MARKER_ENV, target.marker);
-  const rootAlive = processes.generationOf(target.root.pid) === target.root.generation;
+  // A refused read of the root's generation rejects, as a refused scan does, unless the root is
+  // the caller's own unreaped child.
+  const rootAlive = stillSame(processes, { ...target.root, ppid: 0, pgid: target.root.pid }, rootVouched(target));
   if (rootAlive && !marked.some((p) => p.pid === target.root.pid)) {
     // The root was started with the marker; if the scan cannot see it, still count it.
     marked.push({ ...target.root, ppid: 0, pgid: target.root.pid });
@@ -51,10 +78,23 @@ export async function treeMembers(processes: ProcessHost, target: TreeTarget): P
 /** A process's identity across scans: its PID and generation. */
 const keyOf = (m: ProcessInfo): string => `p${m.pid}:${m.generation}`;
 
-function sendPass(processes: ProcessHost, members: readonly ProcessInfo[], signal: Signal, sent: Set<string>): void {
+function sendPass(
+  processes: ProcessHost,
+  members: readonly ProcessInfo[],
+  signal: Signal,
+  sent: Set<string>,
+  vouched: (m: ProcessInfo) => boolean,
+): void {
+  const same = (m: ProcessInfo): boolean => {
+    try {
+      return stillSame(processes, m, vouched);
+    } catch {
+      return false; // unread (EMFILE): its identity unproven, so it is not signalled
+    }
+  };
   // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
   // signalled only while a member seen in it is still that same process (read back just now).
-  const alive = members.filter((m) => processes.generationOf(m.pid) === m.generation);
+  const alive = members.filter(same);
   // A group is signalled whenever a member of it is seen for the first time in this phase: on
   // the first pass, and again when a process joined it since (a late fork). Whatever that
   // newcomer forked with its environment cleared (env -i, a sandbox) is in no scan, and only the
@@ -67,7 +107,7 @@ function sendPass(processes: ProcessHost, members: readonly ProcessInfo[], signa
   for (const member of members) {
     const key = keyOf(member);
     if (sent.has(key)) continue;
-    if (processes.generationOf(member.pid) !== member.generation) continue; // gone, or the PID came round
+    if (!same(member)) continue; // gone, its PID came round, or unread
     sent.add(key);
     processes.signal(member.pid, signal);
   }
@@ -81,11 +121,16 @@ export function killTree(
   timing: KillTiming,
 ): Promise<KillOutcome> {
   // When /proc cannot be read, the root is still known by PID (and leads its own group).
-  const rootByPid = (): ProcessInfo[] =>
-    processes.generationOf(target.root.pid) === target.root.generation
-      ? [{ ...target.root, ppid: 0, pgid: target.root.pid }]
-      : [];
-  return killMembers(processes, clock, () => treeMembers(processes, target), timing, rootByPid);
+  const root: ProcessInfo = { ...target.root, ppid: 0, pgid: target.root.pid };
+  const vouched = rootVouched(target);
+  const rootByPid = (): ProcessInfo[] => {
+    try {
+      return stillSame(processes, root, vouched) ? [root] : [];
+    } catch {
+      return [];
+    }
+  };
+  return killMembers(processes, clock, () => treeMembers(processes, target), timing, rootByPid, vouched);
 }
 
 /**
@@ -99,12 +144,23 @@ export async function killMembers(
   timing: KillTiming,
   /** Members known without a scan (a root, by PID): signalled even while scans fail. */
   knownWithoutScan: () => ProcessInfo[] = () => [],
+  /** Members known to be the same process when /proc refuses to say (the caller's own unreaped child). */
+  vouched: (m: ProcessInfo) => boolean = NONE_VOUCHED,
 ): Promise<KillOutcome> {
-  const alive = (m: ProcessInfo): boolean => processes.generationOf(m.pid) === m.generation;
   /** The members seen last (read back by PID since); what a failed scan falls back on. */
   let seen: ProcessInfo[] = [];
-  /** The last scan's failure, while the scans after it failed too. */
+  /** Why the last look says nothing for sure: its scan, or a read of a member's generation, failed. */
   let failure: string | undefined;
+  /** Those of `members` that are still the same process. One whose read /proc refused is left out, and the look is unverified. */
+  const readBack = (members: readonly ProcessInfo[]): ProcessInfo[] =>
+    members.filter((m) => {
+      try {
+        return stillSame(processes, m, vouched);
+      } catch (error) {
+        failure ??= error instanceof Error ? error.message : String(error);
+        return false;
+      }
+    });
   // A scan's answer is a snapshot taken when it began: a member that died since (its PID maybe
   // taken by a stranger already) is not a member, let alone a survivor of SIGKILL. Each is read
   // back by PID, which asks the kernel now. A scan that fails (no descriptor left to read /proc)
@@ -112,12 +168,13 @@ export async function killMembers(
   // routine looks again on the next pass.
   const find = async (): Promise<ProcessInfo[]> => {
     try {
-      seen = (await scan()).filter(alive);
+      const scanned = await scan();
       failure = undefined;
+      seen = readBack(scanned);
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
       const byPid = knownWithoutScan().filter((k) => !seen.some((m) => m.pid === k.pid));
-      seen = [...seen, ...byPid].filter(alive);
+      seen = readBack([...seen, ...byPid]);
     }
     return seen;
   };
@@ -143,7 +200,7 @@ export async function killMembers(
         if (members.length === 0 && failure === undefined) return { survivors: [] };
       }
       // Members that appear during the wait (a late fork) are signalled too.
-      sendPass(processes, members, signal, sent);
+      sendPass(processes, members, signal, sent, vouched);
       const left = deadline - clock.now();
       if (left <= 0) break;
       await sleep(clock, Math.min(timing.pollIntervalMs, left));
@@ -154,7 +211,7 @@ export async function killMembers(
   // it in time) has had no SIGKILL: it is no survivor of one yet. It gets one, and a last look.
   const unkilled = survivors.filter((m) => !killed.has(keyOf(m)));
   if (unkilled.length > 0) {
-    sendPass(processes, unkilled, 'SIGKILL', killed);
+    sendPass(processes, unkilled, 'SIGKILL', killed, vouched);
     await sleep(clock, timing.pollIntervalMs);
     survivors = await find();
   }

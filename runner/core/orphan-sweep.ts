@@ -6,6 +6,7 @@
 import type { RunnerConfig } from '../config.ts';
 import { sleep, type ProcessInfo, type ProcessRef, type RunnerPorts } from '../ports.ts';
 import { BOOT_ENV, killMembers, OWNER_ENV, SPAWN_MARKER_ENV } from './kill-tree.ts';
+import { sameProcess } from './generation.ts';
 
 /**
  * Kills the earlier life's unknown children. Resolves to those that survived SIGKILL (D state):
@@ -136,9 +137,9 @@ export class OrphanSurvivors {
     this.left.push(...survivors);
   }
 
-  /** Whether a survivor still lives (the same process: PID and generation). */
+  /** Whether a survivor still lives (the same process: PID and generation; one unread may). */
   linger(): boolean {
-    this.left = this.left.filter((p) => this.ports.processes.generationOf(p.pid) === p.generation);
+    this.left = this.left.filter((p) => sameProcess(this.ports.processes, p) !== false);
     return this.left.length > 0;
   }
 

@@ -31,6 +31,7 @@ import {
   treeGone,
   type KillOutcome,
 } from './kill-tree.ts';
+import { generationNow, sameProcess } from './generation.ts';
 import { OrphanSurvivors } from './orphan-sweep.ts';
 import { parsePersistedState, type PersistedChild, type PersistedState } from './persisted-state.ts';
 import { describeError, WorktreeJanitor, type Worktree } from './worktree-janitor.ts';
@@ -315,7 +316,8 @@ export class ReferenceRunner implements Runner {
       // The child's own token proves the webhook is its own (a reused PID's process cannot know
       // it), even when the child has exited since; without one, the PID's generation must match.
       const tokenMatches = child.token !== undefined && metadata.spawnToken === child.token;
-      if (!tokenMatches && this.ports.processes.generationOf(pid) !== child.ref.generation) {
+      // Unread (/proc refused): not proven the same process, so not trusted by its PID either.
+      if (!tokenMatches && sameProcess(this.ports.processes, child.ref) !== true) {
         this.ports.logger.log('warn', 'webhook names a PID that came round; ignored', { pid, sessionId });
         return;
       }
@@ -337,7 +339,9 @@ export class ReferenceRunner implements Runner {
       this.ports.logger.log('info', 'webhook ignored', { pid, sessionId, phase: child.phase });
       return;
     }
-    if (metadata.startedBy === 'terminal' && this.ports.processes.generationOf(pid) !== null) {
+    // Taken unless its PID is known free: an unread one may run (lists may name a session whose
+    // process has ended since, but must not leave out one that runs).
+    if (metadata.startedBy === 'terminal' && generationNow(this.ports.processes, pid) !== null) {
       if (this.sessionIdInUse(sessionId)) return;
       this.external.set(sessionId, { sessionId, pid, startedBy: 'terminal' });
       return;
@@ -402,7 +406,7 @@ export class ReferenceRunner implements Runner {
     }
     if (this.halted) {
       // Shut down: no more signals. What still lives is reported, not touched.
-      const alive = this.ports.processes.generationOf(child.ref.pid) === child.ref.generation;
+      const alive = sameProcess(this.ports.processes, child.ref) !== false; // unread: it may live
       return Promise.resolve({ survivors: alive ? [{ ...child.ref, ppid: 0, pgid: child.ref.pid }] : [] });
     }
     if (child.phase === 'booting') {
@@ -419,7 +423,12 @@ export class ReferenceRunner implements Runner {
       const outcome = await killTree(
         this.ports.processes,
         this.ports.clock,
-        { root: child.ref, marker: child.marker },
+        {
+          root: child.ref,
+          marker: child.marker,
+          // Spawned by this life and its exit not heard of: its PID is still ours, read or not.
+          rootIsOwnChild: () => child.watched && child.rootExit === undefined,
+        },
         this.config,
       );
       if (!treeGone(outcome)) {
@@ -615,7 +624,9 @@ export class ReferenceRunner implements Runner {
     if (saved.worktree !== undefined) Object.assign(child, { worktree: { ...saved.worktree } });
     if (saved.sessionId !== undefined) child.sessionId = saved.sessionId;
     this.children.set(child.id, child);
-    const alive = this.ports.processes.generationOf(saved.pid) === saved.generation;
+    // Unread (/proc refused): adopted as alive; the poll looks again, and a teardown now could
+    // neither signal it (its identity unproven) nor be sure it is gone.
+    const alive = sameProcess(this.ports.processes, child.ref) !== false;
     if (saved.phase === 'session' && alive) {
       // Not our child any more (we are a new process): its exit is found by polling.
       this.ensurePolling();
@@ -636,7 +647,8 @@ export class ReferenceRunner implements Runner {
     let watching = false;
     for (const child of this.children.values()) {
       if (child.watched || child.phase === 'dying' || child.rootExit !== undefined) continue;
-      if (this.ports.processes.generationOf(child.ref.pid) !== child.ref.generation) {
+      // Unread (/proc refused): not an exit; looked at again on the next poll.
+      if (sameProcess(this.ports.processes, child.ref) === false) {
         this.onRootExit(child, { code: null, signal: null });
       } else {
         watching = true;

@@ -56,7 +56,22 @@ export class NodeProcessHost implements ProcessHost {
       });
       child.once('spawn', () => {
         const pid = child.pid!;
-        const stat = readStat(pid);
+        let stat: ReturnType<typeof readStat>;
+        try {
+          stat = readStat(pid, true);
+        } catch (error) {
+          // No start time, no name the runner could check it by later. Its PID is ours until
+          // Node reaps it, so it is killed now rather than left running unnamed.
+          child.kill('SIGKILL');
+          const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+          reject(
+            new HostError(
+              code,
+              `spawn ${spec.command}: /proc/${pid}/stat could not be read (${(error as Error).message}); the child was killed`,
+            ),
+          );
+          return;
+        }
         const ref = { pid, generation: stat?.starttime ?? 'exited-at-once' };
         const entry: { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo } = { child, ref };
         this.children.set(pid, entry);
@@ -84,7 +99,13 @@ export class NodeProcessHost implements ProcessHost {
   }
 
   generationOf(pid: number): string | null {
-    return readStat(pid)?.starttime ?? null;
+    try {
+      return readStat(pid, true)?.starttime ?? null;
+    } catch (error) {
+      // Out of descriptors or memory: not "gone" (the port's contract); the caller decides.
+      const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new HostError(code, `read /proc/${pid}/stat: ${(error as Error).message}`);
+    }
   }
 
   signal(pid: number, signal: Signal): boolean {

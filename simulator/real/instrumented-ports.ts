@@ -139,7 +139,14 @@ export function instrumentedPorts(
       host.onExit(ref, (exit) => {
         if (life.alive) callback(exit);
       }),
-    generationOf: (pid) => host.generationOf(pid),
+    generationOf: (pid) => {
+      try {
+        return host.generationOf(pid);
+      } catch (error) {
+        world.oracle.onPortFailure('scan', world.now()); // /proc refused a look by PID (EMFILE)
+        throw error;
+      }
+    },
     signal: (pid, signal) => {
       if (!life.alive || pid <= 1) return false;
       return admitSignal(world, [pid], signal, `pid ${pid}`) && host.signal(pid, signal);

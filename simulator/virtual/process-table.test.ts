@@ -12,6 +12,7 @@ function makeTable(pidMax = 32_768) {
     sigkillDeathMs: () => 1,
     started: () => {},
     exited: (p) => exited.push(p),
+    reaped: () => {},
   });
   const advance = (ms: number): void => {
     const until = now + ms;
@@ -48,6 +49,24 @@ describe('ProcessTable', () => {
     const b = table.spawn({ parent: table.init, role: 'bystander', preferPid: a.pid });
     expect(b.pid).toBe(a.pid);
     expect(b.generation).not.toBe(a.generation);
+  });
+
+  it("keeps a watched child's PID as a zombie's until its parent reaps it, or until the parent dies", () => {
+    const { table } = makeTable();
+    const runner = table.spawn({ parent: table.init, role: 'runner' });
+    const child = table.spawn({ parent: runner, role: 'wrapper' });
+    child.reapedByParent = true;
+    table.terminate(child, { code: 0, signal: null });
+    expect(table.get(child.pid)).toBeUndefined(); // dead: no generation to read
+    expect(table.spawn({ parent: table.init, role: 'bystander', preferPid: child.pid }).pid).not.toBe(child.pid);
+    table.reap(child);
+    expect(table.spawn({ parent: table.init, role: 'bystander', preferPid: child.pid }).pid).toBe(child.pid);
+    // A parent that dies first leaves its zombies to init, which reaps them at once.
+    const second = table.spawn({ parent: runner, role: 'wrapper' });
+    second.reapedByParent = true;
+    table.terminate(second, { code: 0, signal: null });
+    table.terminate(runner, { code: null, signal: 'SIGKILL' });
+    expect(table.spawn({ parent: table.init, role: 'bystander', preferPid: second.pid }).pid).toBe(second.pid);
   });
 
   it('does not hand out a PID that still names a live process group', () => {

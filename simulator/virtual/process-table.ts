@@ -38,6 +38,11 @@ export interface VProcess {
   environUnreadable?: boolean;
   /** When the runner that spawned it hears of its exit (its onExit callback runs). */
   exitNoticeAt?: number;
+  /**
+   * Its parent waits for its exit (the runner watches it: Node reaps its children): once dead it
+   * is a zombie, holding its PID, until reap() (when the runner hears of the exit).
+   */
+  reapedByParent?: boolean;
   /** When an exit is already scheduled, its time; a later signal can only bring it forward. */
   exitDueAt?: number;
 }
@@ -71,6 +76,8 @@ export interface ProcessTableHooks {
   sigkillDeathMs(): number;
   started(process: VProcess): void;
   exited(process: VProcess): void;
+  /** A zombie was reaped: its PID is free now. */
+  reaped(process: VProcess): void;
 }
 
 export class ProcessTable {
@@ -84,6 +91,8 @@ export class ProcessTable {
   private readonly liveOfChild = new Map<number, number>();
   private readonly idsInUse = new Map<number, number>();
   private readonly exitListeners = new Map<VProcess, Array<(exit: ExitInfo) => void>>();
+  /** Dead processes whose parent has not reaped them yet (they hold their PIDs). */
+  private readonly zombies = new Set<VProcess>();
   private lastPid = FIRST_USER_PID - 1;
   private nextGeneration = 1;
   readonly init: VProcess;
@@ -155,6 +164,15 @@ export class ProcessTable {
     this.exitListeners.set(proc, list);
   }
 
+  /** The parent of dead `proc` reaped it: its PID (and group and session ids) may come round now. */
+  reap(proc: VProcess): void {
+    if (proc.alive || proc.reapedByParent !== true) return;
+    proc.reapedByParent = false;
+    this.zombies.delete(proc);
+    this.release(proc);
+    this.hooks.reaped(proc);
+  }
+
   /** kill(2) on one process. Returns false (ESRCH) when no live process holds the PID. */
   signal(pid: number, signal: Signal): boolean {
     const target = this.get(pid);
@@ -177,7 +195,10 @@ export class ProcessTable {
     proc.exit = exit;
     proc.exitedAt = this.hooks.now();
     this.alive.delete(proc);
-    this.release(proc);
+    // A zombie keeps its PID until its parent reaps it (Linux): a runner may count on its own
+    // child's PID not coming round before it hears of the exit.
+    if (proc.reapedByParent === true) this.zombies.add(proc);
+    else this.release(proc);
     if (proc.spawnIndex !== undefined) {
       const left = (this.liveOfChild.get(proc.spawnIndex) ?? 0) - 1;
       if (left > 0) this.liveOfChild.set(proc.spawnIndex, left);
@@ -191,6 +212,8 @@ export class ProcessTable {
     }
     this.byParent.delete(proc.pid);
     this.hooks.exited(proc);
+    // Its zombies pass to init, which reaps them at once (a crashed runner's unreaped children).
+    for (const zombie of [...this.zombies]) if (zombie.ppid === proc.pid) this.reap(zombie);
     const listeners = this.exitListeners.get(proc) ?? [];
     this.exitListeners.delete(proc);
     for (const listener of listeners) listener(exit);

@@ -55,6 +55,8 @@ export interface VirtualPortsWorld {
   saveRefusal(): HostError | undefined;
   /** /proc's refusal of this process scan, if the scenario plans one (its scanFaults). */
   scanRefusal(): HostError | undefined;
+  /** /proc's refusal of a look at one process's generation: while scans are refused, else none. */
+  generationRefusal(pid: number): HostError | undefined;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
   spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
@@ -126,16 +128,29 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       const proc = spawned.get(ref.pid);
       if (proc === undefined || proc.generation !== ref.generation) return false;
       // Node hears of a child's exit a moment after the kernel: as an event of its own.
+      // Node reaps it then too: a zombie until that moment, its PID held (process-table.ts).
       const notify = (exit: ExitInfo): void => {
         const delay = world.latency(latencies.exitNotice);
         proc.exitNoticeAt ??= world.now() + delay;
-        world.later(delay, () => world.intoRunner(instance, () => callback(exit)));
+        world.later(delay, () => {
+          world.table.reap(proc);
+          world.intoRunner(instance, () => callback(exit));
+        });
       };
-      if (proc.alive) world.table.onExit(proc, notify);
-      else notify(proc.exit ?? { code: null, signal: null });
+      if (proc.alive) {
+        proc.reapedByParent = true;
+        world.table.onExit(proc, notify);
+      } else notify(proc.exit ?? { code: null, signal: null });
       return true;
     },
-    generationOf: (pid) => world.table.get(pid)?.generation ?? null,
+    generationOf: (pid) => {
+      const refusal = world.generationRefusal(pid);
+      if (refusal !== undefined) {
+        world.oracle.onPortFailure('scan', world.now());
+        throw refusal;
+      }
+      return world.table.get(pid)?.generation ?? null;
+    },
     signal: (pid, signal) => world.runnerSignal(instance, pid, signal, false),
     signalGroup: (pgid, signal) => world.runnerSignal(instance, pgid, signal, true),
     // A scan sees /proc as it was when it started (stale by its latency), and may miss a child's

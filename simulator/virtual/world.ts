@@ -4,7 +4,14 @@
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
 import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
 import { HostError, type Signal, type SpawnSpec } from '../../runner/ports.ts';
-import { agentPlanFor, stateAfterRestart, type PidRef, type RestartState, type Scenario } from '../scenario.ts';
+import {
+  agentPlanFor,
+  stateAfterRestart,
+  type PidRef,
+  type RestartState,
+  type Scenario,
+  type ScanFault,
+} from '../scenario.ts';
 import { Trace, type TraceEvent } from '../trace.ts';
 import { WorldLimitError } from '../world-limit.ts';
 import { traceCapacityFor } from './world-size.ts';
@@ -135,6 +142,7 @@ export class VirtualWorld implements World {
       sigkillDeathMs: () => this.latencies.draw(scenario.world.latency.sigkillDeath),
       started: (p) => this.onProcessStart(p),
       exited: (p) => this.onProcessExit(p),
+      reaped: (p) => this.onProcessReaped(p),
     });
   }
 
@@ -412,6 +420,12 @@ export class VirtualWorld implements World {
     });
     const row = [...this.hub.active()].find((r) => r.process === p);
     if (row !== undefined) this.record({ kind: 'hub', atMs: this.time, op: 'inactive', sessionId: row.sessionId });
+    if (this.scenario.world.reusePids && p.spawnIndex !== undefined && p.reapedByParent !== true)
+      this.stranger = this.spawnStranger(p.pid);
+  }
+
+  /** A zombie reaped: with reusePids its PID comes round at once, as any other's does at its exit. */
+  private onProcessReaped(p: VProcess): void {
     if (this.scenario.world.reusePids && p.spawnIndex !== undefined) this.stranger = this.spawnStranger(p.pid);
   }
 
@@ -465,6 +479,7 @@ export class VirtualWorld implements World {
       this.log.dropOpen('connection reset: the runner crashed');
       this.table.terminate(instance.process, { code: null, signal: 'SIGKILL' });
     }
+    this.storm = undefined;
     // Down for a while: the world goes on without a runner (children exit, PIDs come round,
     // webhooks are refused and retried), then the new one starts.
     if (this.downMs > 0) await this.advanceTo(this.time + this.downMs);
@@ -497,6 +512,7 @@ export class VirtualWorld implements World {
       spawnRefusal: (command) => this.spawnRefusal(command),
       saveRefusal: () => this.saveRefusal(),
       scanRefusal: () => this.scanRefusal(),
+      generationRefusal: (pid) => this.generationRefusal(pid),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
@@ -522,10 +538,23 @@ export class VirtualWorld implements World {
   /** findByEnv and childrenOf calls so far, over every life of the runner (scanFaults count them). */
   private scanCalls = 0;
 
+  /**
+   * The storm a refused scan began (its code and call), until a scan is read again: a process
+   * out of descriptors cannot open /proc/PID/stat either, so a look at one process's generation
+   * is refused meanwhile too. A new runner process starts with descriptors to spare.
+   */
+  private storm: { readonly code: ScanFault['code']; readonly call: number } | undefined;
+
   private scanRefusal(): HostError | undefined {
     const call = ++this.scanCalls;
     const fault = plannedFault(this.scenario.world.scanFaults, call);
+    this.storm = fault && { code: fault.code, call };
     return fault && injectedRefusal(fault.code, 'read /proc', call);
+  }
+
+  /** /proc's refusal of a look at `pid`'s generation: during a scan storm (scanFaults), else none. */
+  private generationRefusal(pid: number): HostError | undefined {
+    return this.storm && injectedRefusal(this.storm.code, `read /proc/${pid}/stat`, this.storm.call);
   }
 
   private spawnRefusal(command: string): HostError | undefined {
