@@ -62,16 +62,20 @@ function rootVouched(target: TreeTarget): (m: ProcessInfo) => boolean {
     m.pid === target.root.pid && m.generation === target.root.generation && target.rootIsOwnChild?.() === true;
 }
 
+/** The root as a member: it leads its own group. */
+function rootMember(target: TreeTarget): ProcessInfo {
+  return { ...target.root, ppid: 0, pgid: target.root.pid };
+}
+
 /** The tree's live members right now. */
 export async function treeMembers(processes: ProcessHost, target: TreeTarget): Promise<ProcessInfo[]> {
   const marked = await processes.findByEnv(SPAWN_MARKER_ENV, target.marker);
-  // A refused read of the root's generation rejects, as a refused scan does, unless the root is
-  // the caller's own unreaped child.
-  const rootAlive = stillSame(processes, { ...target.root, ppid: 0, pgid: target.root.pid }, rootVouched(target));
-  if (rootAlive && !marked.some((p) => p.pid === target.root.pid)) {
-    // The root was started with the marker; if the scan cannot see it, still count it.
-    marked.push({ ...target.root, ppid: 0, pgid: target.root.pid });
-  }
+  if (marked.some((p) => p.pid === target.root.pid)) return marked;
+  // The root was started with the marker; if the scan cannot see it (mid-exec, or its environ
+  // unreadable) and it is still the same process, it counts. A refused read of its generation
+  // rejects, as a refused scan does, unless the root is the caller's own unreaped child.
+  const root = rootMember(target);
+  if (stillSame(processes, root, rootVouched(target))) marked.push(root);
   return marked;
 }
 
@@ -121,7 +125,7 @@ export function killTree(
   timing: KillTiming,
 ): Promise<KillOutcome> {
   // When /proc cannot be read, the root is still known by PID (and leads its own group).
-  const root: ProcessInfo = { ...target.root, ppid: 0, pgid: target.root.pid };
+  const root = rootMember(target);
   const vouched = rootVouched(target);
   const rootByPid = (): ProcessInfo[] => {
     try {

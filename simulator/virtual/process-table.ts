@@ -213,7 +213,7 @@ export class ProcessTable {
     this.byParent.delete(proc.pid);
     this.hooks.exited(proc);
     // Its zombies pass to init, which reaps them at once (a crashed runner's unreaped children).
-    for (const zombie of [...this.zombies]) if (zombie.ppid === proc.pid) this.reap(zombie);
+    if (this.zombies.size > 0) for (const zombie of [...this.zombies]) if (zombie.ppid === proc.pid) this.reap(zombie);
     const listeners = this.exitListeners.get(proc) ?? [];
     this.exitListeners.delete(proc);
     for (const listener of listeners) listener(exit);

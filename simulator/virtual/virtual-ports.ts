@@ -56,7 +56,7 @@ export interface VirtualPortsWorld {
   /** /proc's refusal of this process scan, if the scenario plans one (its scanFaults). */
   scanRefusal(): HostError | undefined;
   /** /proc's refusal of a look at one process's generation: while scans are refused, else none. */
-  generationRefusal(pid: number): HostError | undefined;
+  generationRefusal(): HostError | undefined;
   /** Forks the child now; its agent runs `execAfterMs` later, when the spawn completes. */
   spawnChild(instance: VirtualRunnerLife, spec: SpawnSpec, execAfterMs: number): ProcessRef;
   runnerSignal(instance: VirtualRunnerLife, id: number, signal: Signal, group: boolean): boolean;
@@ -144,7 +144,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
       return true;
     },
     generationOf: (pid) => {
-      const refusal = world.generationRefusal(pid);
+      const refusal = world.generationRefusal();
       if (refusal !== undefined) {
         world.oracle.onPortFailure('scan', world.now());
         throw refusal;

@@ -512,7 +512,7 @@ export class VirtualWorld implements World {
       spawnRefusal: (command) => this.spawnRefusal(command),
       saveRefusal: () => this.saveRefusal(),
       scanRefusal: () => this.scanRefusal(),
-      generationRefusal: (pid) => this.generationRefusal(pid),
+      generationRefusal: () => this.generationRefusal(),
       spawnChild: (instance, spec, execAfterMs) => this.spawnChild(instance as RunnerInstance, spec, execAfterMs),
       runnerSignal: (instance, id, signal, group) => this.runnerSignal(instance as RunnerInstance, id, signal, group),
       loadState: () => this.stateFile,
@@ -543,7 +543,7 @@ export class VirtualWorld implements World {
    * out of descriptors cannot open /proc/PID/stat either, so a look at one process's generation
    * is refused meanwhile too. A new runner process starts with descriptors to spare.
    */
-  private storm: { readonly code: ScanFault['code']; readonly call: number } | undefined;
+  private storm: { readonly code: ScanFault['code']; readonly call: number; lookRefusal?: HostError } | undefined;
 
   private scanRefusal(): HostError | undefined {
     const call = ++this.scanCalls;
@@ -552,9 +552,15 @@ export class VirtualWorld implements World {
     return fault && injectedRefusal(fault.code, 'read /proc', call);
   }
 
-  /** /proc's refusal of a look at `pid`'s generation: during a scan storm (scanFaults), else none. */
-  private generationRefusal(pid: number): HostError | undefined {
-    return this.storm && injectedRefusal(this.storm.code, `read /proc/${pid}/stat`, this.storm.call);
+  /**
+   * /proc's refusal of a look at a process's generation: during a scan storm (scanFaults), else
+   * none. One error per storm, made at its first refused look: a runner may look hundreds of
+   * times while a storm lasts, and an Error's stack is costly to capture.
+   */
+  private generationRefusal(): HostError | undefined {
+    const storm = this.storm;
+    if (storm === undefined) return undefined;
+    return (storm.lookRefusal ??= injectedRefusal(storm.code, 'read /proc/PID/stat', storm.call));
   }
 
   private spawnRefusal(command: string): HostError | undefined {
