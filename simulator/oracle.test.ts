@@ -192,6 +192,24 @@ describe('oracle', () => {
     expect(caught.violations.find((v) => v.invariant === 'L1')?.message).toMatch(/after it could know its child/);
   });
 
+  it('T1 takes busy for true while /proc refused the runner since the request, and for a lie otherwise', async () => {
+    // Busy whenever asked: true only when the runner could not look (it cannot verify an earlier tree gone).
+    const busy = scriptedRunner('busy-unless-it-can-look', (ports) => ({
+      spawnSession: async () => {
+        await ports.processes.findByEnv('RUNNER_CHAOS_PROBE', 'x').catch(() => []);
+        return { type: 'error', reason: 'busy', message: 'an earlier child could not be verified gone' };
+      },
+    }));
+    const steps = [
+      { op: 'spawn' as const, resume: 'k' },
+      { op: 'advance' as const, ms: 1_000 },
+    ];
+    const refused = await play(busy, { world: { scanFaults: [{ nth: 1, times: 1, code: 'EMFILE' }] }, steps });
+    expect(refused.violations).toEqual([]);
+    const lie = await expectOnly(busy, { steps }, 'T1');
+    expect(lie.violations[0]?.message).toMatch(/answered error \(busy\), which nothing in the world bears out/);
+  });
+
   it('L1 fires on a request never answered', async () => {
     const runner = scriptedRunner('hangs', () => ({ spawnSession: () => new Promise<SpawnResult>(() => {}) }));
     const result = await expectOnly(runner, spawnOnce, 'L1');

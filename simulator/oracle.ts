@@ -935,7 +935,10 @@ export class Oracle implements GroundTruthObserver {
             if ((a.answeredAt ?? -Infinity) < r.issuedAt) break;
             answeredMeanwhile = a !== request && a !== r;
           }
-          return others || sameSession || survivor || answeredMeanwhile || this.sessionAliveAtIssue.has(r);
+          // /proc refused the runner since the request: an earlier tree of the session may have
+          // died unseen, and "not verified gone" is as much as the runner can know.
+          const unread = this.lastPortFailure.scan >= r.issuedAt;
+          return others || sameSession || survivor || answeredMeanwhile || unread || this.sessionAliveAtIssue.has(r);
         }
         case 'spawn-failed':
           return this.lastPortFailure.spawn >= r.issuedAt;
