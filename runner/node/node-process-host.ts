@@ -60,9 +60,10 @@ export class NodeProcessHost implements ProcessHost {
         try {
           stat = readStat(pid, true);
         } catch (error) {
-          // No start time, no name the runner could check it by later. Its PID is ours until
-          // Node reaps it, so it is killed now rather than left running unnamed.
-          child.kill('SIGKILL');
+          // No start time, no name the runner could check it by later. Its PID, and the group
+          // it leads (detached: setsid), are ours until Node reaps it, so both are killed now
+          // rather than left running unnamed (whatever it forked in that instant stays in the group).
+          if (!kill(-pid, 'SIGKILL')) child.kill('SIGKILL');
           const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
           reject(
             new HostError(
