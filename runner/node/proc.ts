@@ -43,8 +43,9 @@ export function readProcFile(
 
 /**
  * Parses /proc/<pid>/stat; undefined when the process is gone (or a zombie, which is as good as
- * gone). With `strict` (a scan), a read that failed for another reason throws instead of
- * answering "gone"; without it (a single look by PID) any failure answers undefined.
+ * gone). With `strict` (a scan, a look by PID), a read that failed for another reason throws
+ * instead of answering "gone"; without it (signalIfSame, which signals only the process it saw)
+ * any failure answers undefined, and nothing is signalled.
  */
 export function readStat(pid: number, strict = false): ProcStat | undefined {
   const text = readProcFile(`/proc/${pid}/stat`, strict);
