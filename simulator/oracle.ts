@@ -559,6 +559,11 @@ export class Oracle implements GroundTruthObserver {
     this.lastPortFailure[kind] = atMs;
   }
 
+  /** Whether /proc refused the runner (a scan, or a look by PID) at or after `atMs`. */
+  private procRefusedSince(atMs: number): boolean {
+    return this.lastPortFailure.scan >= atMs;
+  }
+
   onRunnerTimer(setAtMs: number, atMs: number): void {
     if (this.shutdownAnsweredAt === undefined || atMs <= this.shutdownAnsweredAt) return;
     this.report(
@@ -749,7 +754,7 @@ export class Oracle implements GroundTruthObserver {
       // root, nor show the tree gone, so "still_alive" is its truthful answer, and only what it
       // knows without a scan, each root by its PID, is held to the stop's deadline (S2 still
       // holds the rest to die in the end).
-      const procUnread = this.lastPortFailure.scan >= request.issuedAt;
+      const procUnread = this.procRefusedSince(request.issuedAt);
       if (status === 'still_alive' && this.seesSignals && this.granted.has(sessionId)) {
         // L2: what lives on must die by the stop's deadline, or have survived SIGKILL by then.
         // Judged at quiescence, on the processes as they are now (their records keep changing).
@@ -937,7 +942,7 @@ export class Oracle implements GroundTruthObserver {
           }
           // /proc refused the runner since the request: an earlier tree of the session may have
           // died unseen, and "not verified gone" is as much as the runner can know.
-          const unread = this.lastPortFailure.scan >= r.issuedAt;
+          const unread = this.procRefusedSince(r.issuedAt);
           return others || sameSession || survivor || answeredMeanwhile || unread || this.sessionAliveAtIssue.has(r);
         }
         case 'spawn-failed':
@@ -1006,7 +1011,7 @@ export class Oracle implements GroundTruthObserver {
     // /proc refused a scan while the shutdown ran: the runner could not verify that no process
     // of an earlier life still runs in a worktree it recovers, and keeping it is the safe choice
     // (A1); left for the next start, as one a survivor holds (S3 unless a later life leaves it).
-    if (this.lastPortFailure.scan >= request.issuedAt) {
+    if (this.procRefusedSince(request.issuedAt)) {
       for (const path of kept) this.excusedWorktrees.add(path);
       return;
     }

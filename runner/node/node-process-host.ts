@@ -56,24 +56,19 @@ export class NodeProcessHost implements ProcessHost {
       });
       child.once('spawn', () => {
         const pid = child.pid!;
-        let stat: ReturnType<typeof readStat>;
+        let generation: string | null;
         try {
-          stat = readStat(pid, true);
+          generation = this.generationOf(pid);
         } catch (error) {
           // No start time, no name the runner could check it by later. Its PID, and the group
           // it leads (detached: setsid), are ours until Node reaps it, so both are killed now
           // rather than left running unnamed (whatever it forked in that instant stays in the group).
           if (!kill(-pid, 'SIGKILL')) child.kill('SIGKILL');
-          const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-          reject(
-            new HostError(
-              code,
-              `spawn ${spec.command}: /proc/${pid}/stat could not be read (${(error as Error).message}); the child was killed`,
-            ),
-          );
+          const refusal = error as HostError;
+          reject(new HostError(refusal.code, `spawn ${spec.command}: ${refusal.message}; the child was killed`));
           return;
         }
-        const ref = { pid, generation: stat?.starttime ?? 'exited-at-once' };
+        const ref = { pid, generation: generation ?? 'exited-at-once' };
         const entry: { child: ChildProcess; ref: ProcessRef; exit?: ExitInfo } = { child, ref };
         this.children.set(pid, entry);
         child.once('exit', (code, signal) => {

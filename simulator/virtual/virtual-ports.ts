@@ -88,7 +88,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
   const latencies = world.scenario.world.latency;
   const missed = (p: VProcess): boolean =>
     p.role === 'wrapper' && world.now() - p.startedAt < EXEC_WINDOW_MS && world.scanMisses();
-  /** A scan /proc refused (scanFaults): the runner hears of it when the scan would have completed. */
+  /** A read /proc refused (scanFaults): told to the oracle, then thrown (for a scan, when it would have completed). */
   const refused = (refusal: HostError): never => {
     world.oracle.onPortFailure('scan', world.now());
     throw refusal;
@@ -145,10 +145,7 @@ export function virtualPorts(world: VirtualPortsWorld, instance: VirtualRunnerLi
     },
     generationOf: (pid) => {
       const refusal = world.generationRefusal();
-      if (refusal !== undefined) {
-        world.oracle.onPortFailure('scan', world.now());
-        throw refusal;
-      }
+      if (refusal !== undefined) refused(refusal);
       return world.table.get(pid)?.generation ?? null;
     },
     signal: (pid, signal) => world.runnerSignal(instance, pid, signal, false),
