@@ -53,6 +53,7 @@ const latencyTableArb: fc.Arbitrary<LatencyTableInput & { git: Latency; hub: Lat
   exitNotice: latencyArb,
   sigkillDeath: latencyArb,
   gitList: latencyArb,
+  webhook: latencyArb,
   git: latencyArb,
   hub: latencyArb,
 });
@@ -112,22 +113,34 @@ const descendantArb: fc.Arbitrary<DescendantPlan> = fc.record({
 });
 
 export function agentArb(timeoutMs: number): fc.Arbitrary<AgentOverrides> {
-  return fc.record({
-    bootDelayMs: durationAround(timeoutMs),
-    webhook: fc.oneof(
-      { weight: 3, arbitrary: fc.constant('on-time' as const) },
-      { weight: 1, arbitrary: fc.constantFrom('twice' as const, 'wrong-pid' as const, 'never' as const) },
-    ),
-    hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
-    exitAfterMs: fc.option(durationAround(timeoutMs), { nil: undefined, freq: 2 }),
-    // 0 and 1 most: a clean exit before the webhook is the case a runner most easily takes for success.
-    exitCode: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 255 })),
-    ignoresSigterm: fc.boolean(),
-    dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
-    sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 2 }),
-    unreadableEnviron: fc.boolean(),
-    tree: fc.array(descendantArb, { maxLength: 2 }),
-  });
+  return fc
+    .record({
+      bootDelayMs: durationAround(timeoutMs),
+      webhook: fc.oneof(
+        { weight: 3, arbitrary: fc.constant('on-time' as const) },
+        { weight: 1, arbitrary: fc.constantFrom('twice' as const, 'wrong-pid' as const, 'never' as const) },
+      ),
+      hubLeadMs: fc.integer({ min: 0, max: timeoutMs }),
+      exitAfterMs: fc.option(durationAround(timeoutMs), { nil: undefined, freq: 2 }),
+      // Sometimes the exit is aimed just after the webhook's post (a crash right after reporting):
+      // with a webhook latency the exit then races the webhook to the runner.
+      exitAfterWebhookMs: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 10 }) },
+      ),
+      // 0 and 1 most: a clean exit before the webhook is the case a runner most easily takes for success.
+      exitCode: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 255 })),
+      ignoresSigterm: fc.boolean(),
+      dieDelayMs: fc.integer({ min: 0, max: 5_000 }),
+      sigkillDeath: fc.option(sigkillDeathArb, { nil: undefined, freq: 2 }),
+      unreadableEnviron: fc.boolean(),
+      tree: fc.array(descendantArb, { maxLength: 2 }),
+    })
+    .map(({ exitAfterWebhookMs, ...agent }) =>
+      exitAfterWebhookMs !== undefined && agent.exitAfterMs !== undefined
+        ? { ...agent, exitAfterMs: agent.bootDelayMs + exitAfterWebhookMs }
+        : agent,
+    );
 }
 
 /** Which child a step names: mostly the first (most scenarios have one or two), sometimes a later one. */

@@ -27,7 +27,7 @@ describe('the hapi model with every piece fixed', () => {
   // mid-spawn leaves a child it cannot find again (the reference finds it by its marker).
   runnerProperties(
     { name: 'hapi-model (FIXED)', description: '', declares: [], create: (p, c) => createHapiRunner(p, c, FIXED) },
-    { numRuns: 300, seed: 7, faults: { configVariants: false } },
+    { numRuns: 1_000, seed: 7, faults: { configVariants: false } },
   );
 });
 

@@ -56,7 +56,10 @@ export interface ChildRecord<P extends ProcessView = ProcessView> {
   readonly spawnedAt: number;
   /** When the agent told anyone its session id (hub row or webhook). */
   reportedAt?: number;
-  /** When the child's own webhook reached the runner. */
+  /**
+   * When the child's own webhook first reached the runner while the child's root ran (one that
+   * lands after the root exited, with a webhook latency, does not count: L3 leaves it open).
+   */
   webhookAt?: number;
 }
 

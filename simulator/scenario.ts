@@ -273,6 +273,12 @@ export const LatencyTableSchema = z.strictObject({
   gitList: LatencySchema.default(5),
   /** ProcessHost.findByEnv and childrenOf: a /proc scan that takes time, so its answer is stale. */
   scan: LatencySchema.optional(),
+  /**
+   * From an agent's webhook post to the runner handling it (an HTTP request in flight): the
+   * agent may exit meanwhile, and the runner hear of that exit first. Left out, the runner
+   * handles it at the instant it is posted.
+   */
+  webhook: LatencySchema.optional(),
 });
 export type LatencyTable = z.output<typeof LatencyTableSchema>;
 

@@ -68,7 +68,7 @@ export function describeEvent(event: TraceEvent): string {
     case 'signal':
       return `   ! ${event.from} sends ${event.signal} to ${event.target}${event.delivered ? '' : ' (no such process)'}`;
     case 'webhook':
-      return `   ~ ${event.forged ? 'FORGED ' : ''}webhook: session ${event.sessionId}, hostPid ${event.pid}, startedBy ${event.startedBy}`;
+      return `   ~ ${event.forged ? 'FORGED ' : ''}webhook: session ${event.sessionId}, hostPid ${event.pid}, startedBy ${event.startedBy}${event.inFlightMs !== undefined ? ` (reaches the runner ${event.inFlightMs} ms later)` : ''}`;
     case 'hub':
       return `   # hub: session ${event.sessionId} ${event.op === 'register' ? 'created (active on the dashboard)' : event.op === 'archive' ? 'archived' : 'inactive (its process died)'}`;
     case 'worktree':

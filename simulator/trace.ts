@@ -34,7 +34,16 @@ export type TraceEvent =
     }
   | { kind: 'process-exit'; atMs: number; pid: number; role: ProcessRole; spawnIndex?: number; exit: ExitInfo }
   | { kind: 'signal'; atMs: number; from: ProcessRole; target: string; signal: Signal; delivered: boolean }
-  | { kind: 'webhook'; atMs: number; pid: number; sessionId: string; startedBy: string; forged: boolean }
+  | {
+      kind: 'webhook';
+      atMs: number;
+      pid: number;
+      sessionId: string;
+      startedBy: string;
+      forged: boolean;
+      /** How long the request took to reach the runner (virtual world, with a webhook latency). */
+      inFlightMs?: number;
+    }
   | { kind: 'hub'; atMs: number; op: 'register' | 'archive' | 'inactive'; sessionId: string }
   | { kind: 'worktree'; atMs: number; op: 'add' | 'remove'; path: string; error?: string }
   | { kind: 'runner'; atMs: number; op: 'start' | 'crash'; pid: number }

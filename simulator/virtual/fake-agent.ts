@@ -9,9 +9,14 @@ export interface AgentEnvironment {
   readonly table: ProcessTable;
   later(delayMs: number, run: () => void): void;
   registerWithHub(sessionId: string, process: VProcess): void;
+  /**
+   * Posts the webhook: false when the runner refuses the connection (it is down). Accepted, it
+   * may still be `lost` in flight (the runner crashed before handling it).
+   */
   postWebhook(
     from: VProcess,
     body: { sessionId: string; metadata: { hostPid: number; startedBy: 'runner'; spawnToken?: string } },
+    lost: () => void,
   ): boolean;
 }
 
@@ -46,11 +51,15 @@ export function startFakeAgent(env: AgentEnvironment, wrapper: VProcess, plan: A
     const hostPid = plan.webhook === 'wrong-pid' ? (descendants[0]?.pid ?? wrapper.pid + 1) : wrapper.pid;
     // Like a cooperating agent CLI, it echoes the spawn token the runner put in its environment.
     const spawnToken = wrapper.env[SPAWN_TOKEN_ENV];
-    const delivered = env.postWebhook(wrapper, {
-      sessionId,
-      metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) },
-    });
-    if (!delivered && retriesLeft > 0) env.later(WEBHOOK_RETRY_MS, () => post(retriesLeft - 1));
+    const retry = (): void => {
+      if (retriesLeft > 0) env.later(WEBHOOK_RETRY_MS, () => post(retriesLeft - 1));
+    };
+    const accepted = env.postWebhook(
+      wrapper,
+      { sessionId, metadata: { hostPid, startedBy: 'runner', ...(spawnToken !== undefined ? { spawnToken } : {}) } },
+      retry,
+    );
+    if (!accepted) retry();
   };
   env.later(plan.bootDelayMs, post);
   if (plan.webhook === 'twice') env.later(plan.bootDelayMs + SECOND_WEBHOOK_AFTER_MS, post);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunnerDefinition } from '../../runner/contract.ts';
 import { referenceRunner } from '../../runner/reference.ts';
-import { pause, play, scriptedRunner, spawnAgent } from '../test-support.ts';
+import { answersOf, pause, play, scriptedRunner, spawnAgent } from '../test-support.ts';
 import { SPAWN_MARKER_ENV } from '../../runner/wire.mjs';
 
 describe('VirtualWorld', () => {
@@ -282,5 +282,73 @@ describe('VirtualWorld', () => {
     expect(exit.atMs).toBeGreaterThanOrEqual(3_500);
     expect(exit.atMs).toBeLessThan(started + 4_000);
     expect(result.violations).toEqual([]);
+  });
+});
+
+describe('a webhook in flight (latency.webhook)', () => {
+  it('reaches the runner its latency after the post; one that lands after its root exited binds no answer', async () => {
+    // The agent posts at 200 and exits at 210; the webhook lands at 250, after the runner heard
+    // of the exit and answered "exited". That answer is true (L3 holds a spawn to its webhook
+    // only when the webhook reached the runner while its root ran), and the late webhook is
+    // handed to the runner all the same.
+    const result = await play(referenceRunner, {
+      world: { latency: { webhook: 50 } },
+      agent: { bootDelayMs: 100, exitAfterMs: 110, exitCode: 0, tree: [] },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+    });
+    const webhook = result.trace.find((e) => e.kind === 'webhook')!;
+    expect(webhook).toMatchObject({ atMs: 200, inFlightMs: 50 });
+    const exit = result.trace.find((e) => e.kind === 'process-exit' && e.role === 'wrapper')!;
+    expect(exit.atMs).toBe(210);
+    expect(answersOf(result)[0]).toMatchObject({ atMs: 210, result: { type: 'error', reason: 'exited' } });
+    const handled = result.trace.find((e) => e.kind === 'log' && e.message === 'webhook ignored');
+    expect(handled?.atMs).toBe(250);
+    expect(result.violations).toEqual([]);
+  });
+
+  it('still binds the answer when it lands while the root runs', async () => {
+    // A runner that answers "exited" once it hears of the exit, whatever webhook it took before:
+    // the webhook landed at 150 while the root ran (it exits at 200), so L3 holds it to success.
+    const handled: number[] = [];
+    const answersExitOnly = scriptedRunner('answers-exit-only', (ports) => ({
+      spawnSession: async (request) => {
+        const ref = await spawnAgent(ports, request.directory);
+        return new Promise((resolve) => {
+          ports.processes.onExit(ref, () =>
+            resolve({ type: 'error', reason: 'exited', message: 'the child exited', pid: ref.pid }),
+          );
+        });
+      },
+      sessionStarted: async () => void handled.push(ports.clock.now()),
+    }));
+    const result = await play(answersExitOnly, {
+      world: { latency: { webhook: 50 } },
+      agent: { bootDelayMs: 100, exitAfterMs: 200, exitCode: 0, tree: [] },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 1_000 }],
+    });
+    expect(handled).toEqual([150]);
+    expect(answersOf(result)[0]).toMatchObject({ atMs: 200, result: { type: 'error', reason: 'exited' } });
+    expect(result.violated).toContain('L3');
+  });
+
+  it('is lost when the runner that took it crashes, and the agent posts it again', async () => {
+    const handled: number[] = [];
+    const keepsChildren = scriptedRunner('keeps-children', (ports) => ({
+      spawnSession: async (request) => {
+        await spawnAgent(ports, request.directory);
+        return new Promise(() => {}); // answered by nobody: the crash ends the request
+      },
+      sessionStarted: async () => void handled.push(ports.clock.now()),
+    }));
+    const result = await play(keepsChildren, {
+      world: { latency: { webhook: 100 } },
+      agent: { bootDelayMs: 100, tree: [] },
+      steps: [{ op: 'spawn' }, { op: 'advance', ms: 150 }, { op: 'restart' }, { op: 'advance', ms: 3_000 }],
+    });
+    const posts = result.trace.filter((e) => e.kind === 'webhook').map((e) => e.atMs);
+    // Posted at 100 to the first life, lost in flight at 200 (that life crashed at 150), posted
+    // again a second later, and handled by the second life when it lands.
+    expect(posts).toEqual([100, 1_200]);
+    expect(handled).toEqual([1_300]);
   });
 });

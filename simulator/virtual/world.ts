@@ -626,8 +626,11 @@ export class VirtualWorld implements World {
           this.hub.register(sessionId, proc, this.time);
           this.record({ kind: 'hub', atMs: this.time, op: 'register', sessionId });
         },
-        postWebhook: (from, body) => {
+        postWebhook: (from, body, lost) => {
           child.reportedAt ??= this.time;
+          const instance = this.instance;
+          const latency = this.scenario.world.latency.webhook;
+          const inFlightMs = instance?.alive === true && latency !== undefined ? this.latencies.draw(latency) : 0;
           this.record({
             kind: 'webhook',
             atMs: this.time,
@@ -635,10 +638,22 @@ export class VirtualWorld implements World {
             sessionId: body.sessionId,
             startedBy: 'runner',
             forged: false,
+            ...(latency !== undefined ? { inFlightMs } : {}),
           });
-          if (this.instance?.alive !== true) return false; // connection refused: the agent retries
-          child.webhookAt ??= this.time;
-          this.deliverWebhook(body);
+          if (instance?.alive !== true) return false; // connection refused: the agent retries
+          const land = (): void => {
+            // The runner that took the connection crashed meanwhile: the agent's request fails.
+            if (this.instance !== instance || !instance.alive) return lost();
+            // Only a webhook that reaches the runner while its root runs binds the spawn's answer
+            // (L3): one that lands after the root exited (a zombie reads as gone) may be taken,
+            // on the token's word, or ignored. The real world counts the same way.
+            if (from.alive) child.webhookAt ??= this.time;
+            this.deliverWebhook(body);
+          };
+          // An HTTP request takes time: the runner handles it when it lands, and by then the
+          // agent that posted it may have exited (and the runner may have heard of that first).
+          if (latency === undefined) land();
+          else this.later(inFlightMs, land);
           return true;
         },
       },
