@@ -32,6 +32,15 @@ function stillSame(processes: ProcessHost, m: ProcessInfo, vouched: (m: ProcessI
   }
 }
 
+/** Whether `m` is read back as the same process; a read /proc refused proves nothing, so it is not (and is not signalled). */
+function readsSame(processes: ProcessHost, m: ProcessInfo, vouched: (m: ProcessInfo) => boolean): boolean {
+  try {
+    return stillSame(processes, m, vouched);
+  } catch {
+    return false; // unread (EMFILE): its identity unproven
+  }
+}
+
 /** Nothing is vouched for: every member must be read back. */
 const NONE_VOUCHED = (): boolean => false;
 
@@ -64,18 +73,28 @@ function rootVouched(target: TreeTarget): (m: ProcessInfo) => boolean {
 
 /** The root as a member: it leads its own group. */
 function rootMember(target: TreeTarget): ProcessInfo {
-  return { ...target.root, ppid: 0, pgid: target.root.pid };
+  const { pid, generation } = target.root;
+  return { pid, generation, ppid: 0, pgid: pid };
 }
 
 /** The tree's live members right now. */
-export async function treeMembers(processes: ProcessHost, target: TreeTarget): Promise<ProcessInfo[]> {
+export function treeMembers(processes: ProcessHost, target: TreeTarget): Promise<ProcessInfo[]> {
+  return membersOf(processes, target, rootMember(target), rootVouched(target));
+}
+
+/** treeMembers, with the root as a member and its vouching made once by the caller (a kill looks many times). */
+async function membersOf(
+  processes: ProcessHost,
+  target: TreeTarget,
+  root: ProcessInfo,
+  vouched: (m: ProcessInfo) => boolean,
+): Promise<ProcessInfo[]> {
   const marked = await processes.findByEnv(SPAWN_MARKER_ENV, target.marker);
-  if (marked.some((p) => p.pid === target.root.pid)) return marked;
+  if (marked.some((p) => p.pid === root.pid)) return marked;
   // The root was started with the marker; if the scan cannot see it (mid-exec, or its environ
   // unreadable) and it is still the same process, it counts. A refused read of its generation
   // rejects, as a refused scan does, unless the root is the caller's own unreaped child.
-  const root = rootMember(target);
-  if (stillSame(processes, root, rootVouched(target))) marked.push(root);
+  if (stillSame(processes, root, vouched)) marked.push(root);
   return marked;
 }
 
@@ -89,13 +108,7 @@ function sendPass(
   sent: Set<string>,
   vouched: (m: ProcessInfo) => boolean,
 ): void {
-  const same = (m: ProcessInfo): boolean => {
-    try {
-      return stillSame(processes, m, vouched);
-    } catch {
-      return false; // unread (EMFILE): its identity unproven, so it is not signalled
-    }
-  };
+  const same = (m: ProcessInfo): boolean => readsSame(processes, m, vouched);
   // A scan takes time: by now a member may be gone and its PID, and group id, reused. A group is
   // signalled only while a member seen in it is still that same process (read back just now).
   const alive = members.filter(same);
@@ -127,14 +140,8 @@ export function killTree(
   // When /proc cannot be read, the root is still known by PID (and leads its own group).
   const root = rootMember(target);
   const vouched = rootVouched(target);
-  const rootByPid = (): ProcessInfo[] => {
-    try {
-      return stillSame(processes, root, vouched) ? [root] : [];
-    } catch {
-      return [];
-    }
-  };
-  return killMembers(processes, clock, () => treeMembers(processes, target), timing, rootByPid, vouched);
+  const rootByPid = (): ProcessInfo[] => (readsSame(processes, root, vouched) ? [root] : []);
+  return killMembers(processes, clock, () => membersOf(processes, target, root, vouched), timing, rootByPid, vouched);
 }
 
 /**
