@@ -35,11 +35,30 @@ function fail(message: string): never {
   throw new RejudgeError(message);
 }
 
+/**
+ * Mutators whose replacement is an expression that may bind looser than what it replaced.
+ * Stryker swaps an AST node, so `a && b` in `a && b && c` made `a || b` means `(a || b) && c`;
+ * spliced in as text it would read `a || b && c`, another mutant (a rejudge once "killed" one
+ * that way). These are put in parentheses; the others (blocks, literals in key position,
+ * statements) must not be.
+ */
+const EXPRESSION_MUTATORS = new Set([
+  'ConditionalExpression',
+  'LogicalOperator',
+  'EqualityOperator',
+  'ArithmeticOperator',
+  'BooleanLiteral',
+  'MethodExpression',
+  'UnaryOperator',
+  'OptionalChaining',
+]);
+
 function mutated(source: string, m: Mutant): string {
   if (m.replacement === undefined) fail(`mutant ${m.id} has no replacement in the report`);
   const start = offsetOf(source, m.location.start.line, m.location.start.column);
   const end = offsetOf(source, m.location.end.line, m.location.end.column);
-  return source.slice(0, start) + m.replacement + source.slice(end);
+  const replacement = EXPRESSION_MUTATORS.has(m.mutatorName) ? `(${m.replacement})` : m.replacement;
+  return source.slice(0, start) + replacement + source.slice(end);
 }
 
 function makeSandbox(): string {

@@ -28,10 +28,17 @@ export const PLAN_CLASSES = {
   // Only in the `grace-boots` world (below): ignores the SIGTERM of its timeout's teardown and
   // reports a second into the kill grace, while the runner is still waiting for it to die.
   'boots-in-grace': { bootDelayMs: EXPLORED_TIMEOUT_MS + 1_000, ignoresSigterm: true },
+  // Only in the `slow-io` world, whose webhooks take 50 ms to land: exits 10 ms after posting
+  // its webhook, so the runner hears of the exit before the webhook reaches it.
+  'exits-after-report': { bootDelayMs: 5_000, exitAfterMs: 5_010 },
 } as const satisfies Record<string, AgentOverrides>;
 export type PlanClass = keyof typeof PLAN_CLASSES;
-/** The classes of the plain world (and of every world but grace-boots). */
-export const PLAN_CLASS_NAMES = (Object.keys(PLAN_CLASSES) as PlanClass[]).filter((c) => c !== 'boots-in-grace');
+/** The classes of one world only (each named there). */
+const WORLD_OWN_CLASSES: readonly PlanClass[] = ['boots-in-grace', 'exits-after-report'];
+/** The classes of the plain world (and of every world, each with its own class if it has one). */
+export const PLAN_CLASS_NAMES = (Object.keys(PLAN_CLASSES) as PlanClass[]).filter(
+  (c) => !WORLD_OWN_CLASSES.includes(c),
+);
 
 /**
  * The worlds a proof can run in (`--world`). The plain world is the default: every port answers
@@ -56,14 +63,15 @@ export const EXPLORED_WORLDS = {
     anchors: [],
   },
   'slow-io': {
-    about: 'state writes and reads take 100 ms, spawns 200 ms, exit notices 20 ms, git 200 ms, the hub 100 ms',
+    about:
+      'state writes and reads take 100 ms, spawns 200 ms, exit notices 20 ms, webhooks 50 ms, git 200 ms, the hub 100 ms; one more agent class exits 10 ms after posting its webhook',
     world: {
       bystander: true,
-      latency: { stateSave: 100, stateLoad: 100, spawn: 200, exitNotice: 20 },
+      latency: { stateSave: 100, stateLoad: 100, spawn: 200, exitNotice: 20, webhook: 50 },
       gitLatencyMs: 200,
       hubLatencyMs: 100,
     },
-    classes: PLAN_CLASS_NAMES,
+    classes: [...PLAN_CLASS_NAMES, 'exits-after-report' as const],
     // A request's window is its own awaits: the next pending event already lands in it.
     anchors: [],
   },

@@ -630,7 +630,8 @@ export class VirtualWorld implements World {
           child.reportedAt ??= this.time;
           const instance = this.instance;
           const latency = this.scenario.world.latency.webhook;
-          const inFlightMs = instance?.alive === true && latency !== undefined ? this.latencies.draw(latency) : 0;
+          const accepted = instance?.alive === true;
+          const inFlightMs = accepted && latency !== undefined ? this.latencies.draw(latency) : undefined;
           this.record({
             kind: 'webhook',
             atMs: this.time,
@@ -638,9 +639,9 @@ export class VirtualWorld implements World {
             sessionId: body.sessionId,
             startedBy: 'runner',
             forged: false,
-            ...(latency !== undefined ? { inFlightMs } : {}),
+            ...(inFlightMs !== undefined ? { inFlightMs } : {}),
           });
-          if (instance?.alive !== true) return false; // connection refused: the agent retries
+          if (!accepted) return false; // connection refused: the agent retries
           const land = (): void => {
             // The runner that took the connection crashed meanwhile: the agent's request fails.
             if (this.instance !== instance || !instance.alive) return lost();
@@ -652,7 +653,7 @@ export class VirtualWorld implements World {
           };
           // An HTTP request takes time: the runner handles it when it lands, and by then the
           // agent that posted it may have exited (and the runner may have heard of that first).
-          if (latency === undefined) land();
+          if (inFlightMs === undefined) land();
           else this.later(inFlightMs, land);
           return true;
         },
