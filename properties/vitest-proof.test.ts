@@ -24,11 +24,11 @@ describe('proveRunner', () => {
 
   it('refuses, with an estimate, a bound past maxScenarios', async () => {
     await expect(proveRunner(referenceRunner, { depth: 4 })).rejects.toThrow(
-      /depth 4 with 2 session\(s\) holds up to 3,677,306 scenarios .* lower the depth, or raise maxScenarios/,
+      /depth 4 with 2 session\(s\) holds up to 4,009,217 scenarios .* lower the depth, or raise maxScenarios/,
     );
-    // Orders of same-instant events count too: depth 2 (1,616 sequences) fits, not forty orders of each.
+    // Orders of same-instant events count too: depth 2 (1,643 sequences) fits, not forty orders of each.
     await expect(proveRunner(referenceRunner, { depth: 2, ties: 2 })).rejects.toThrow(
-      /depth 2 with 2 session\(s\) and ties 2 holds up to 64,640 scenarios/,
+      /depth 2 with 2 session\(s\) and ties 2 holds up to 65,720 scenarios/,
     );
   });
 });

@@ -3,6 +3,7 @@
 // continuous timing is reduced to.
 import type { Anchor } from '../../simulator/anchors.ts';
 import { RESTART_STATES, type AgentOverrides, type ScenarioInput, type Step } from '../../simulator/scenario.ts';
+import { sessionIdOf } from '../../runner/wire.mjs';
 
 /** The webhook timeout every explored scenario runs with (the runner's default). */
 export const EXPLORED_TIMEOUT_MS = 15_000;
@@ -183,6 +184,12 @@ export function movesFrom(at: Position, options: AlphabetOptions): Move[] {
   });
   for (let spawn = 0; spawn < at.spawns; spawn++) moves.push(forged({ spawn }));
   moves.push(forged({ bystander: true }), forged({ runner: true }));
+  // A terminal (any local process) reports the session id of a child the runner started, while
+  // it boots or after it reported: a list must still name that session once (S1).
+  for (let spawn = 0; spawn < at.spawns; spawn++)
+    moves.push({
+      step: { op: 'forge-webhook', pid: { bystander: true }, sessionId: sessionIdOf(spawn), startedBy: 'terminal' },
+    });
   if (!at.shutDown) moves.push({ step: { op: 'shutdown' } });
   return moves;
 }
@@ -230,6 +237,7 @@ export function describeMove(move: Move): string {
     case 'restart':
       return `restart (state ${s.state})`;
     case 'forge-webhook':
+      if (s.startedBy === 'terminal') return `a terminal claims ${s.sessionId}`;
       return `forged webhook naming ${'spawn' in s.pid ? `child #${s.pid.spawn}` : 'bystander' in s.pid ? 'the bystander' : 'the runner'}`;
     default:
       return s.op;
