@@ -864,8 +864,8 @@ export class Oracle implements GroundTruthObserver {
    * L3: a spawn whose own child's valid webhook reached the runner in time (before the webhook
    * timeout less the slack) and while the child ran (the worlds set `webhookAt` only then: one
    * that lands after its root exited may be taken or ignored) is answered with that child's
-   * session, never an error; and "timeout" is never
-   * answered before the timeout could have run out. Reports and returns true when broken.
+   * session, never an error; and "timeout" is never answered before the timeout could have run
+   * out. Reports and returns true when broken.
    */
   private healthyButFailed(
     request: RequestRecord,
