@@ -142,7 +142,7 @@ export class VirtualWorld implements World {
       sigkillDeathMs: () => this.latencies.draw(scenario.world.latency.sigkillDeath),
       started: (p) => this.onProcessStart(p),
       exited: (p) => this.onProcessExit(p),
-      reaped: (p) => this.onProcessReaped(p),
+      reaped: (p) => this.onPidFreed(p),
     });
   }
 
@@ -420,12 +420,12 @@ export class VirtualWorld implements World {
     });
     const row = [...this.hub.active()].find((r) => r.process === p);
     if (row !== undefined) this.record({ kind: 'hub', atMs: this.time, op: 'inactive', sessionId: row.sessionId });
-    if (this.scenario.world.reusePids && p.spawnIndex !== undefined && p.reapedByParent !== true)
-      this.stranger = this.spawnStranger(p.pid);
+    // A zombie's PID is freed when it is reaped (onPidFreed, then), any other's now.
+    if (p.reapedByParent !== true) this.onPidFreed(p);
   }
 
-  /** A zombie reaped: with reusePids its PID comes round at once, as any other's does at its exit. */
-  private onProcessReaped(p: VProcess): void {
+  /** A process of the run freed its PID: with reusePids a stranger takes it at once. */
+  private onPidFreed(p: VProcess): void {
     if (this.scenario.world.reusePids && p.spawnIndex !== undefined) this.stranger = this.spawnStranger(p.pid);
   }
 
