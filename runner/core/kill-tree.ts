@@ -20,6 +20,13 @@ export interface TreeTarget {
    * same process, alive or a zombie, when /proc refuses to say: it can be signalled by PID.
    */
   readonly rootIsOwnChild?: () => boolean;
+  /**
+   * Members an earlier try SIGKILLed that lived on (D state: the kernel holds the SIGKILL until
+   * they leave their uninterruptible sleep). Their SIGTERM grace is spent: a retry does not wait
+   * it out again on them alone (a D-state process may stay for minutes, and a retry comes every
+   * minute), but goes on to SIGKILL. A member not among them gets its SIGTERM grace as ever.
+   */
+  readonly sigkilledBefore?: readonly ProcessRef[] | undefined;
 }
 
 /** Whether `m` is the same process as when it was seen; `vouched` answers when /proc refuses the read (else it throws). */
@@ -99,7 +106,7 @@ async function membersOf(
 }
 
 /** A process's identity across scans: its PID and generation. */
-const keyOf = (m: ProcessInfo): string => `p${m.pid}:${m.generation}`;
+const keyOf = (m: ProcessRef): string => `p${m.pid}:${m.generation}`;
 
 function sendPass(
   processes: ProcessHost,
@@ -141,7 +148,21 @@ export function killTree(
   const root = rootMember(target);
   const vouched = rootVouched(target);
   const rootByPid = (): ProcessInfo[] => (readsSame(processes, root, vouched) ? [root] : []);
-  return killMembers(processes, clock, () => membersOf(processes, target, root, vouched), timing, rootByPid, vouched);
+  return killMembers(processes, clock, () => membersOf(processes, target, root, vouched), timing, {
+    knownWithoutScan: rootByPid,
+    vouched,
+    sigkilledBefore: target.sigkilledBefore,
+  });
+}
+
+/** What a kill routine knows besides its scans. */
+export interface KnownMembers {
+  /** Members known without a scan (a root, by PID): signalled even while scans fail. */
+  readonly knownWithoutScan?: () => ProcessInfo[];
+  /** Members known to be the same process when /proc refuses to say (the caller's own unreaped child). */
+  readonly vouched?: (m: ProcessInfo) => boolean;
+  /** Members that survived an earlier try's SIGKILL: see TreeTarget.sigkilledBefore. */
+  readonly sigkilledBefore?: readonly ProcessRef[] | undefined;
 }
 
 /**
@@ -153,11 +174,10 @@ export async function killMembers(
   clock: Clock,
   scan: () => Promise<ProcessInfo[]>,
   timing: KillTiming,
-  /** Members known without a scan (a root, by PID): signalled even while scans fail. */
-  knownWithoutScan: () => ProcessInfo[] = () => [],
-  /** Members known to be the same process when /proc refuses to say (the caller's own unreaped child). */
-  vouched: (m: ProcessInfo) => boolean = NONE_VOUCHED,
+  known: KnownMembers = {},
 ): Promise<KillOutcome> {
+  const { knownWithoutScan = () => [], vouched = NONE_VOUCHED } = known;
+  const sigkilledBefore = new Set((known.sigkilledBefore ?? []).map(keyOf));
   /** The members seen last (read back by PID since); what a failed scan falls back on. */
   let seen: ProcessInfo[] = [];
   /** Why the last look says nothing for sure: its scan, or a read of a member's generation, failed. */
@@ -210,6 +230,9 @@ export async function killMembers(
         members = await find();
         if (members.length === 0 && failure === undefined) return { survivors: [] };
       }
+      // Only survivors of an earlier try's SIGKILL left: SIGTERM cannot end them, SIGKILL may.
+      if (signal === 'SIGTERM' && sigkilledBefore.size > 0 && members.every((m) => sigkilledBefore.has(keyOf(m))))
+        break;
       // Members that appear during the wait (a late fork) are signalled too.
       sendPass(processes, members, signal, sent, vouched);
       const left = deadline - clock.now();

@@ -50,7 +50,7 @@ export async function sweepOrphans(
     { count: found.length },
   );
   // Those found are signalled even while later scans fail (read back by PID first).
-  const outcome = await killMembers(processes, ports.clock, orphans, config, () => found);
+  const outcome = await killMembers(processes, ports.clock, orphans, config, { knownWithoutScan: () => found });
   if (outcome.survivors.length > 0)
     ports.logger.log('error', 'orphans survived SIGKILL', { count: outcome.survivors.length });
   // A last look that failed: the orphans seen before and alive by PID are the survivors (the

@@ -248,6 +248,35 @@ describe('reference runner', () => {
     expect(result.trace.some((e) => e.kind === 'process-exit' && e.pid === cleared.pid)).toBe(true);
   });
 
+  it('tries again a child that lived past SIGKILL (D state) with SIGKILL alone, until it is gone, then lets its worktree go', async () => {
+    const result = await play(referenceRunner, {
+      agent: { sigkillDeath: 200_000, ignoresSigterm: true, tree: [] },
+      steps: [
+        { op: 'spawn', worktree: true },
+        { op: 'advance', ms: 3_000 },
+        { op: 'stop', session: { spawn: 0 } },
+        { op: 'advance', ms: 400_000 },
+        { op: 'list' },
+      ],
+    });
+    expect(result.violations).toEqual([]);
+    const wrapper = result.trace.flatMap((e) => (e.kind === 'process-start' && e.spawnIndex === 0 ? [e.pid] : []))[0];
+    const toWrapper = signalsOf(result).filter((s) => s.target === `pid ${wrapper}`);
+    // One SIGTERM and its grace, on the first try only; each try after it SIGKILLs at once.
+    expect(toWrapper.filter((s) => s.signal === 'SIGTERM')).toHaveLength(1);
+    const kills = toWrapper.filter((s) => s.signal === 'SIGKILL');
+    expect(kills.length).toBeGreaterThanOrEqual(3);
+    const retries = result.trace.filter((e) => e.kind === 'log' && e.message === 'tree not verified dead; will retry');
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    for (const retry of retries.slice(0, -1)) {
+      const next = kills.find((k) => k.atMs > retry.atMs)!;
+      expect(next.atMs - retry.atMs).toBeLessThan(resolveRunnerConfig({}).termGraceMs + 60_000);
+    }
+    expect(result.trace.some((e) => e.kind === 'process-exit' && e.pid === wrapper)).toBe(true);
+    expect(result.trace.some((e) => e.kind === 'worktree' && e.op === 'remove' && e.error === undefined)).toBe(true);
+    expect(answersOf(result).at(-1)).toMatchObject({ op: 'list', result: [] });
+  });
+
   it('shuts down every session it spawned', async () => {
     const result = await play(referenceRunner, {
       agent: { tree: nastyTree },

@@ -58,6 +58,8 @@ interface TrackedChild {
   webhookTimer?: TimerHandle;
   /** The next try at a tree that survived SIGKILL: cleared by a teardown that starts sooner (a stop, a shutdown). */
   retryTimer?: TimerHandle;
+  /** What the last try left alive after its SIGKILL (D state): the next try does not SIGTERM and wait on them again. */
+  sigkilled?: readonly ProcessRef[];
   teardown?: Promise<KillOutcome>;
 }
 
@@ -428,10 +430,12 @@ export class ReferenceRunner implements Runner {
           marker: child.marker,
           // Spawned by this life and its exit not heard of: its PID is still ours, read or not.
           rootIsOwnChild: () => child.watched && child.rootExit === undefined,
+          sigkilledBefore: child.sigkilled,
         },
         this.config,
       );
       if (!treeGone(outcome)) {
+        child.sigkilled = outcome.survivors;
         this.ports.logger.log('error', 'tree not verified dead; will retry', {
           pid: child.ref.pid,
           why: notGone(outcome),
