@@ -1,7 +1,7 @@
 // The kill routine on its own, over a hand-made process host and clock: what it signals, and
 // how long it waits, when a try comes after an earlier one left a process alive past SIGKILL.
 import { describe, expect, it } from 'vitest';
-import type { Clock, ProcessHost, ProcessInfo, Signal, TimerHandle } from '../ports.ts';
+import { HostError, type Clock, type ProcessHost, type ProcessInfo, type Signal, type TimerHandle } from '../ports.ts';
 import { killTree, SPAWN_MARKER_ENV, type KillOutcome } from './kill-tree.ts';
 
 interface FakeProcess extends ProcessInfo {
@@ -49,8 +49,11 @@ class FakeClock implements Clock {
 const MARKER = 'spawn-1';
 
 /** A process table of the test's making; every signal is written down with its time. */
-function fakeHost(clock: FakeClock, processes: FakeProcess[]) {
+function fakeHost(clock: FakeClock, processes: FakeProcess[], refusedScans = 0) {
   const signals: Array<{ atMs: number; target: string; signal: Signal }> = [];
+  // A /proc storm: the first scans are refused, and every look by PID until a scan is read again.
+  let refusalsLeft = refusedScans;
+  const refused = (): HostError => new HostError('EMFILE', 'too many open files');
   const hit = (p: FakeProcess, signal: Signal): void => {
     if (!p.alive || p.stuck) return;
     if (signal === 'SIGKILL' || !p.ignoresSigterm) p.alive = false;
@@ -59,7 +62,10 @@ function fakeHost(clock: FakeClock, processes: FakeProcess[]) {
   const host: ProcessHost = {
     spawnDetached: () => Promise.reject(new Error('not in this test')),
     onExit: () => false,
-    generationOf: (pid) => processes.find((p) => p.pid === pid && p.alive)?.generation ?? null,
+    generationOf: (pid) => {
+      if (refusalsLeft > 0) throw refused();
+      return processes.find((p) => p.pid === pid && p.alive)?.generation ?? null;
+    },
     signal: (pid, signal) => {
       signals.push({ atMs: clock.now(), target: `pid ${pid}`, signal });
       const p = processes.find((q) => q.pid === pid && q.alive);
@@ -72,8 +78,15 @@ function fakeHost(clock: FakeClock, processes: FakeProcess[]) {
       for (const p of members) hit(p, signal);
       return members.length > 0;
     },
-    findByEnv: (name, value) =>
-      Promise.resolve(name === SPAWN_MARKER_ENV && value === MARKER ? processes.filter((p) => p.alive).map(info) : []),
+    findByEnv: (name, value) => {
+      if (refusalsLeft > 0) {
+        refusalsLeft--;
+        return Promise.reject(refused());
+      }
+      return Promise.resolve(
+        name === SPAWN_MARKER_ENV && value === MARKER ? processes.filter((p) => p.alive).map(info) : [],
+      );
+    },
     childrenOf: (pid) => Promise.resolve(processes.filter((p) => p.alive && p.ppid === pid).map(info)),
   };
   return { host, signals };
@@ -97,9 +110,10 @@ function process(pid: number, options: Partial<FakeProcess> = {}): FakeProcess {
 async function kill(
   processes: FakeProcess[],
   sigkilledBefore?: ProcessInfo[],
+  refusedScans = 0,
 ): Promise<{ outcome: KillOutcome; tookMs: number; signals: Array<{ atMs: number; target: string; signal: Signal }> }> {
   const clock = new FakeClock();
-  const { host, signals } = fakeHost(clock, processes);
+  const { host, signals } = fakeHost(clock, processes, refusedScans);
   const root = processes[0]!;
   const outcome = await clock.drive(killTree(host, clock, { root, marker: MARKER, sigkilledBefore }, TIMING));
   return { outcome, tookMs: clock.now(), signals };
@@ -141,6 +155,15 @@ describe('killTree, a try after one that left a process alive past SIGKILL', () 
     const reborn = process(10, { generation: 'g10-again', ignoresSigterm: true });
     const { signals } = await kill([reborn], [before]);
     expect(signals.filter((s) => s.signal === 'SIGTERM').map((s) => s.target)).toEqual(['group 10', 'pid 10']);
+    expect(signals.find((s) => s.signal === 'SIGKILL')!.atMs).toBeGreaterThanOrEqual(TIMING.termGraceMs);
+  });
+
+  it('takes "only survivors left" from a look that was read: a member hidden behind a refused scan still gets its SIGTERM', async () => {
+    const stuck = process(10, { stuck: true });
+    const newcomer = process(11, { ppid: 10, ignoresSigterm: true });
+    const { signals } = await kill([stuck, newcomer], [stuck], 3);
+    const term = signals.find((s) => s.signal === 'SIGTERM' && s.target === 'pid 11');
+    expect(term).toBeDefined();
     expect(signals.find((s) => s.signal === 'SIGKILL')!.atMs).toBeGreaterThanOrEqual(TIMING.termGraceMs);
   });
 });

@@ -178,6 +178,8 @@ export async function killMembers(
 ): Promise<KillOutcome> {
   const { knownWithoutScan = () => [], vouched = NONE_VOUCHED } = known;
   const sigkilledBefore = new Set((known.sigkilledBefore ?? []).map(keyOf));
+  const onlySigkilledBefore = (members: readonly ProcessInfo[]): boolean =>
+    sigkilledBefore.size > 0 && members.every((m) => sigkilledBefore.has(keyOf(m)));
   /** The members seen last (read back by PID since); what a failed scan falls back on. */
   let seen: ProcessInfo[] = [];
   /** Why the last look says nothing for sure: its scan, or a read of a member's generation, failed. */
@@ -231,8 +233,9 @@ export async function killMembers(
         if (members.length === 0 && failure === undefined) return { survivors: [] };
       }
       // Only survivors of an earlier try's SIGKILL left: SIGTERM cannot end them, SIGKILL may.
-      if (signal === 'SIGTERM' && sigkilledBefore.size > 0 && members.every((m) => sigkilledBefore.has(keyOf(m))))
-        break;
+      // Known only from a look that was read (then `members` is not empty, or the routine has
+      // returned above): behind a refused scan a member may hide that is owed its SIGTERM.
+      if (signal === 'SIGTERM' && failure === undefined && onlySigkilledBefore(members)) break;
       // Members that appear during the wait (a late fork) are signalled too.
       sendPass(processes, members, signal, sent, vouched);
       const left = deadline - clock.now();
