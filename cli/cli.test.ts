@@ -1,6 +1,6 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -492,6 +492,49 @@ describe('runner-chaos simulate', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Through the built bin, as an installed package runs (tsx found beside the module, not on the
+  // command line), from a package of npm init's default type: tsx compiles the module's imports to
+  // require() calls, and its require('runner-chaos') must reach the package's ES modules.
+  it(
+    "loads a TypeScript runner module of a CommonJS package (npm init's default) written with import and export",
+    { timeout: 120_000 },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'runner-chaos-cjs-'));
+      try {
+        writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-commonjs-runner', type: 'commonjs' }));
+        // The package as the runner's repository would have it installed (a link to this one).
+        mkdirSync(join(dir, 'node_modules'));
+        symlinkSync(new URL('..', import.meta.url).pathname, join(dir, 'node_modules', 'runner-chaos'));
+        // legacy's bug, declared by nobody.
+        writeFileSync(
+          join(dir, 'undeclared.ts'),
+          "import { knownBadRunners } from 'runner-chaos';\n" +
+            "const legacy = knownBadRunners.find((r) => r.name === 'legacy')!;\n" +
+            "export const runner = { ...legacy, name: 'undeclared-cjs', declares: [] };\n" +
+            'export default runner;\n',
+        );
+        let status = 0;
+        let stdout = '';
+        let stderr = '';
+        try {
+          stdout = execFileSync(
+            process.execPath,
+            ['cli/dev-bin.mjs', 'cli', 'check', '--runner', join(dir, 'undeclared.ts'), '--runs', '200'],
+            { encoding: 'utf8', timeout: 110_000, stdio: 'pipe' },
+          );
+        } catch (error) {
+          ({ status, stdout, stderr } = error as { status: number; stdout: string; stderr: string });
+        }
+        // Loaded, and its runner found (not its whole exports object): judged and caught, exit 1.
+        expect(stderr).not.toMatch(/could not import|does not export a valid runner/);
+        expect(status, stderr).toBe(1);
+        expect(stdout).toMatch(/verdict: NOT as declared/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('works as a real command, with the JSON alone on stdout', () => {
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'simulate', '--json'], {

@@ -53,20 +53,89 @@ export async function loadRunner(nameOrPath: string): Promise<RunnerDefinition> 
   const path = resolve(nameOrPath);
   if (!existsSync(path)) throw new RunnerLoadError(`runner module ${path} does not exist`);
   let module: Record<string, unknown>;
-  if (/\.[mc]?tsx?$/.test(path)) await ensureTypeScriptLoader(path);
+  const typeScript = /\.[mc]?tsx?$/.test(path);
+  if (typeScript) await ensureTypeScriptLoader(path);
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module =
+      typeScript && typeScriptLoader === 'tsx' && commonJsScope(path)
+        ? { default: requireWithTsx(path) }
+        : ((await import(pathToFileURL(path).href)) as Record<string, unknown>);
   } catch (error) {
+    // Node's own type stripping loads a .ts file of a CommonJS package as CommonJS, where an
+    // `import` statement is a syntax error: say what to change, not only what Node says.
+    const hint =
+      typeScript && typeScriptLoader === 'node' && commonJsScope(path)
+        ? `; Node loads it as CommonJS (the nearest package.json does not say "type": "module"): name it .mts, set "type": "module", or install tsx beside it (npm install -D tsx)`
+        : '';
     throw new RunnerLoadError(
-      `could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `could not import runner module ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`,
     );
   }
-  const exported = module.default ?? module.runner;
+  const exported = exportedRunner(module);
   if (exported === undefined) throw new RunnerLoadError(`${path} exports neither "default" nor "runner"`);
   return asRunnerDefinition(exported, basename(path));
 }
 
+/**
+ * What a module offers as its runner: its `default`, else its `runner`. A CommonJS module
+ * compiled from ESM syntax (tsx, tsc, esbuild mark it `__esModule`) comes through import() with
+ * its whole exports object as `default`: that object is looked into once more.
+ */
+function exportedRunner(module: Record<string, unknown>): unknown {
+  const candidate = module.default ?? module.runner;
+  if (typeof candidate !== 'object' || candidate === null || !('__esModule' in candidate)) return candidate;
+  const compiled = candidate as Record<string, unknown>;
+  return compiled.default ?? compiled.runner;
+}
+
+/**
+ * Whether Node loads `path` as CommonJS: a .cts/.cjs file, or a .ts/.js one whose nearest
+ * package.json does not say "type": "module" (npm init's default says "commonjs").
+ */
+function commonJsScope(path: string): boolean {
+  if (/\.c[tj]sx?$/.test(path)) return true;
+  if (/\.m[tj]sx?$/.test(path)) return false;
+  // Bounded: one step up per directory of the path, to the root.
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true; // unreadable: Node would refuse it too; CommonJS is its default
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Requires a CommonJS-scoped TypeScript module through tsx's CommonJS hook. Imported instead,
+ * tsx hands it to Node as CommonJS from inside the ESM loader, and its `require('runner-chaos')`
+ * then fails on Node 20 ("Cannot require() ES Module ... in a cycle") while this CLI's own
+ * modules are still evaluating; required as plain CommonJS, it loads as any CommonJS module does.
+ */
+function requireWithTsx(path: string): unknown {
+  const require = createRequire(path);
+  if (!tsxCommonJsHooked) {
+    let api: string | undefined;
+    for (const base of [path, join(process.cwd(), 'package.json')]) {
+      try {
+        api = createRequire(base).resolve('tsx/cjs/api');
+        break;
+      } catch {
+        // not installed there
+      }
+    }
+    if (api !== undefined) (require(api) as { register: () => unknown }).register();
+    tsxCommonJsHooked = true;
+  }
+  return require(path);
+}
+
 let typeScriptLoader: 'tsx' | 'node' | undefined;
+/** Whether tsx's CommonJS hook is on (CommonJS-scoped TypeScript modules are required through it). */
+let tsxCommonJsHooked = false;
 
 /**
  * A TypeScript runner module needs a loader when we run from the built JavaScript. tsx is an
@@ -79,6 +148,7 @@ async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
   if (typeScriptLoader !== undefined) return;
   if (process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined) {
     typeScriptLoader = 'tsx';
+    tsxCommonJsHooked = true; // `--import tsx` hooks require as well as import
     return;
   }
   for (const base of [modulePath, join(process.cwd(), 'package.json')]) {

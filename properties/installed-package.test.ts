@@ -231,6 +231,20 @@ describe.runIf(linuxX64)('the installed package', () => {
     const replayed = await run(pnpmDir, 'sh', ['-c', replay!], { env });
     expect(replayed.code, replayed.stderr).toBe(1); // the same violation, seen again
     expect(replayed.stdout).toMatch(/VIOLATION [A-Z]\d/);
+    // The same module in a CommonJS package (npm init's default): Node's type stripping cannot
+    // load its import statements there, and the bin says what to change.
+    const commonJs = join(pnpmDir, 'commonjs');
+    mkdirSync(commonJs, { recursive: true });
+    writeFileSync(join(commonJs, 'package.json'), JSON.stringify({ name: 'commonjs-runner', type: 'commonjs' }));
+    copyFileSync(join(pnpmDir, 'flaky-runner.ts'), join(commonJs, 'flaky-runner.ts'));
+    const cjs = await run(
+      pnpmDir,
+      'pnpm',
+      ['exec', 'runner-chaos', 'check', '--runner', './commonjs/flaky-runner.ts', '--runs', '20'],
+      { env },
+    );
+    expect(cjs.code, cjs.stderr).toBe(2);
+    expect(cjs.stderr).toMatch(/Node loads it as CommonJS.*name it \.mts, set "type": "module", or install tsx/);
   });
 
   // The command may take 180 s on a loaded machine (its own bound below): the test waits as long.
