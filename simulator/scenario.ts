@@ -362,3 +362,8 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
 export function agentPlanFor(scenario: Scenario, spawnIndex: number): AgentPlan {
   return withAgentDefaults(scenario.agent, scenario.agents[spawnIndex]);
 }
+
+/** `agentPlanFor(scenario, spawnIndex).tree`, without building the rest of the plan (the world sizes itself by it). */
+export function agentTreeFor(scenario: Scenario, spawnIndex: number): DescendantPlan[] {
+  return scenario.agents[spawnIndex]?.tree ?? scenario.agent.tree ?? AGENT_DEFAULTS.tree;
+}

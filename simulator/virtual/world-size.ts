@@ -1,6 +1,6 @@
 // The virtual world's bounds sized from the scenario, so that a big scenario (100 sessions of 1,000
 // processes each) fits, and a runner that never settles is still stopped with a clear message.
-import { agentPlanFor, type DescendantPlan, type Scenario } from '../scenario.ts';
+import { agentTreeFor, type DescendantPlan, type Scenario } from '../scenario.ts';
 import { WorldLimitError } from '../world-limit.ts';
 
 /** The biggest trace any scenario may ask for: about 1 GiB of events. */
@@ -19,9 +19,9 @@ function treeSize(tree: readonly DescendantPlan[]): number {
 
 /** How many processes one child of the scenario brings at most: its wrapper and every descendant. */
 function processesPerChild(scenario: Scenario): number {
-  let most = 1 + treeSize(agentPlanFor(scenario, Number.MAX_SAFE_INTEGER).tree);
+  let most = 1 + treeSize(agentTreeFor(scenario, Number.MAX_SAFE_INTEGER));
   scenario.agents.forEach((_, index) => {
-    most = Math.max(most, 1 + treeSize(agentPlanFor(scenario, index).tree));
+    most = Math.max(most, 1 + treeSize(agentTreeFor(scenario, index)));
   });
   return most;
 }
