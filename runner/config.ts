@@ -48,17 +48,11 @@ export const RUNNER_CONFIG_DEFAULTS = {
   ownerId: undefined as string | undefined,
 };
 
-export const RunnerConfigSchema = RunnerConfigOverridesSchema.transform(configOf);
-export type RunnerConfig = typeof RUNNER_CONFIG_DEFAULTS;
-
-/**
- * The defaults under overrides that were validated already (a parsed scenario's runnerConfig):
- * what the schema's transform does, without the parse. Anything else goes through
- * resolveRunnerConfig, which validates.
- */
-export function configOf(overrides: z.output<typeof RunnerConfigOverridesSchema>): RunnerConfig {
-  return { ...RUNNER_CONFIG_DEFAULTS, ...definedOnly(overrides) };
-}
+export const RunnerConfigSchema = RunnerConfigOverridesSchema.transform((overrides) => ({
+  ...RUNNER_CONFIG_DEFAULTS,
+  ...definedOnly(overrides),
+}));
+export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
 
 /** The keys whose value is not undefined: an override of `undefined` keeps the default. */
 export function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

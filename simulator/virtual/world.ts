@@ -2,7 +2,7 @@
 // git worktrees, the hub and time. It plays a scenario step by step, records the trace, and lets
 // the oracle watch every event. No wall clock, no Math.random, no real I/O.
 import type { Runner, RunnerDefinition } from '../../runner/contract.ts';
-import { configOf, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
+import { resolveRunnerConfig, killDeadlineMs, type RunnerConfig } from '../../runner/config.ts';
 import { HostError, type Signal, type SpawnSpec } from '../../runner/ports.ts';
 import {
   agentPlanFor,
@@ -104,8 +104,10 @@ export class VirtualWorld implements World {
   ) {
     // The world is the runner's whole machine: one owner id, unless the scenario names one.
     const owner = scenario.world.ownerId;
-    // Both were validated with the scenario (the same schemas): a parse per world was 2% of a run.
-    this.config = configOf({ ...(owner !== null ? { ownerId: owner } : {}), ...scenario.runnerConfig });
+    // Validated again although a parsed scenario's config was (2% of a property run): runScenario
+    // is public, and a hand-made scenario's bad config (a zero poll interval) must be refused
+    // with a message, not played into an endless kill loop.
+    this.config = resolveRunnerConfig({ ...(owner !== null ? { ownerId: owner } : {}), ...scenario.runnerConfig });
     this.runId = `sim-${scenario.seed}`;
     this.oracle = new Oracle(
       this.config,
