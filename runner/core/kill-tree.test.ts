@@ -37,6 +37,7 @@ class FakeClock implements Clock {
     for (let fired = 0; fired < 10_000; fired++) {
       await new Promise((resolve) => setImmediate(resolve)); // let the routine reach its next wait
       if (settled) return work;
+      if (this.timers.size === 0) throw new Error('the kill routine waits, but on no timer');
       const [id, next] = [...this.timers].reduce((a, b) => (b[1].atMs < a[1].atMs ? b : a));
       this.timers.delete(id);
       this.at = next.atMs;
