@@ -116,24 +116,18 @@ function commonJsScope(path: string): boolean {
  * modules are still evaluating; required as plain CommonJS, it loads as any CommonJS module does.
  */
 function requireWithTsx(path: string): unknown {
-  const require = createRequire(path);
-  if (!tsxCommonJsHooked) {
-    let api: string | undefined;
-    for (const base of [path, join(process.cwd(), 'package.json')]) {
-      try {
-        api = createRequire(base).resolve('tsx/cjs/api');
-        break;
-      } catch {
-        // not installed there
-      }
-    }
-    if (api !== undefined) (require(api) as { register: () => unknown }).register();
-    tsxCommonJsHooked = true;
+  if (tsxFoundAt !== undefined && !tsxCommonJsHooked) {
+    const fromTsx = createRequire(tsxFoundAt);
+    (fromTsx(fromTsx.resolve('tsx/cjs/api')) as { register: () => unknown }).register();
   }
-  return require(path);
+  // Loaded from the command line (`node --import tsx`), tsx hooks require as well as import.
+  tsxCommonJsHooked = true;
+  return createRequire(path)(path);
 }
 
 let typeScriptLoader: 'tsx' | 'node' | undefined;
+/** Where tsx was found installed (unset when it came on the command line). */
+let tsxFoundAt: string | undefined;
 /** Whether tsx's CommonJS hook is on (CommonJS-scoped TypeScript modules are required through it). */
 let tsxCommonJsHooked = false;
 
@@ -148,7 +142,6 @@ async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
   if (typeScriptLoader !== undefined) return;
   if (process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined) {
     typeScriptLoader = 'tsx';
-    tsxCommonJsHooked = true; // `--import tsx` hooks require as well as import
     return;
   }
   for (const base of [modulePath, join(process.cwd(), 'package.json')]) {
@@ -157,6 +150,7 @@ async function ensureTypeScriptLoader(modulePath: string): Promise<void> {
     const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
     register();
     typeScriptLoader = 'tsx';
+    tsxFoundAt = base;
     return;
   }
   const features = process.features as { typescript?: string | false };

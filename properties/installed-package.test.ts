@@ -217,12 +217,9 @@ describe.runIf(linuxX64)('the installed package', () => {
 
   it('pnpm exec on Node 24 loads a TypeScript runner, and the replay line it prints runs there', async () => {
     const env = consumerEnv(node24Dir);
-    const failed = await run(
-      pnpmDir,
-      'pnpm',
-      ['exec', 'runner-chaos', 'check', '--runner', './flaky-runner.ts', '--runs', '200'],
-      { env },
-    );
+    const check = (runner: string, runs: string) =>
+      run(pnpmDir, 'pnpm', ['exec', 'runner-chaos', 'check', '--runner', runner, '--runs', runs], { env });
+    const failed = await check('./flaky-runner.ts', '200');
     expect(failed.code, failed.stderr).toBe(1);
     const replay = /^replay: (.+)$/m.exec(failed.stdout)?.[1];
     expect(replay).toMatch(
@@ -237,12 +234,7 @@ describe.runIf(linuxX64)('the installed package', () => {
     mkdirSync(commonJs, { recursive: true });
     writeFileSync(join(commonJs, 'package.json'), JSON.stringify({ name: 'commonjs-runner', type: 'commonjs' }));
     copyFileSync(join(pnpmDir, 'flaky-runner.ts'), join(commonJs, 'flaky-runner.ts'));
-    const cjs = await run(
-      pnpmDir,
-      'pnpm',
-      ['exec', 'runner-chaos', 'check', '--runner', './commonjs/flaky-runner.ts', '--runs', '20'],
-      { env },
-    );
+    const cjs = await check('./commonjs/flaky-runner.ts', '20');
     expect(cjs.code, cjs.stderr).toBe(2);
     expect(cjs.stderr).toMatch(/Node loads it as CommonJS.*name it \.mts, set "type": "module", or install tsx/);
   });
